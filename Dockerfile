@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# One image for both apps (and the migration job): they share every dependency and one build,
+# so there is one artifact to version, scan and promote. The command picks the app.
+
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Dependencies are installed fresh rather than pruned from the build stage so no dev tooling
+# (compilers, test runners) ships; cache is dropped to keep the layer small.
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# Code stays root-owned, so the non-root process cannot modify it.
+USER node
+EXPOSE 3000 3001
+# gateway by default; compose/k8s override with
+#   node dist/apps/auth-core/apps/auth-core/src/main.js
+#   node dist/apps/auth-core/apps/auth-core/src/database/migrate.js
+CMD ["node", "dist/apps/gateway/apps/gateway/src/main.js"]

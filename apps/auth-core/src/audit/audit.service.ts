@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditEvent, EVENTS } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { EventBusService } from '../events/event-bus.service';
+import { AuditEventEntity } from './audit-event.entity';
+
+export interface AuditInput {
+  type: string;
+  actor?: string | null;
+  subject?: string | null;
+  success: boolean;
+  data?: Record<string, unknown>;
+}
+
+/** Audit trail: a row in PostgreSQL (inside the caller's transaction when given) and an event. */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger('Audit');
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly bus: EventBusService,
+  ) {}
+
+  async record(input: AuditInput, manager: EntityManager = this.ds.manager): Promise<void> {
+    const event: AuditEvent = {
+      id: randomUUID(),
+      type: input.type,
+      actor: input.actor ?? null,
+      subject: input.subject ?? null,
+      success: input.success,
+      data: input.data ?? {},
+      at: new Date().toISOString(),
+    };
+    const { at, ...row } = event;
+    await manager.insert(AuditEventEntity, { ...row, data: row.data as never, createdAt: new Date(at) });
+    // The row is the record; the event is a notification and must not fail the request.
+    this.bus
+      .publish(EVENTS.AUDIT, event)
+      .catch((err: Error) => this.logger.warn(`audit event not published: ${err.message}`));
+  }
+}

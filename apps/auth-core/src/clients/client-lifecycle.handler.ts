@@ -1,0 +1,75 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ClientIdRequest, ClientStateRequest, ClientView, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AccessTokensRepository } from '../tokens/access-tokens.repository';
+import { ActorService } from '../tokens/actor.service';
+import { RevocationService } from '../tokens/revocation.service';
+import { toClientView } from './client-view';
+import { ClientsRepository } from './clients.repository';
+
+/**
+ * Disable, enable and delete. Disabling refuses the client's tokens on every replica at once
+ * (principal.disabled) and also revokes them, so enabling again restores issuing but never
+ * brings an old token back. Deleting revokes the client's tokens and removes its API keys.
+ */
+@Controller()
+export class ClientLifecycleHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly clients: ClientsRepository,
+    private readonly revocation: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.CLIENTS_SET_STATE)
+  async setState(@Payload() payload: unknown): Promise<ClientView> {
+    const req = validatePayload(ClientStateRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'clients:write');
+    const client = await this.ds.transaction(async (m) => {
+      await this.clients.get(req.clientId, m);
+      const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
+      if (!req.enabled) await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
+      await this.audit.record(
+        {
+          type: req.enabled ? 'client.enabled' : 'client.disabled',
+          actor: actor.claims.sub,
+          subject: req.clientId,
+          success: true,
+        },
+        m,
+      );
+      return updated;
+    });
+    await this.revocation.setPrincipalDisabled('client', req.clientId, !req.enabled);
+    return toClientView(client);
+  }
+
+  @MessagePattern(SUBJECTS.CLIENTS_DELETE)
+  async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
+    const req = validatePayload(ClientIdRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'clients:write');
+    await this.ds.transaction(async (m) => {
+      await this.clients.get(req.clientId, m);
+      await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
+      // API keys go with the client (ON DELETE CASCADE).
+      await this.clients.delete(req.clientId, m);
+      await this.audit.record(
+        { type: 'client.deleted', actor: actor.claims.sub, subject: req.clientId, success: true },
+        m,
+      );
+    });
+    // A deleted client stays refused in memory, so a client re-created under the same id
+    // does not revive tokens that were minted before.
+    await this.revocation.setPrincipalDisabled('client', req.clientId, true);
+    return { deleted: true };
+  }
+
+  private async revokeAll(clientId: string, reason: string, actor: string, m: EntityManager): Promise<number> {
+    await m.query(`UPDATE refresh_tokens SET revoked = true WHERE cid = $1 AND NOT revoked`, [clientId]);
+    return this.revocation.revokeWhere(AccessTokensRepository.ownerCondition(true, '$1'), [clientId], reason, actor, m);
+  }
+}

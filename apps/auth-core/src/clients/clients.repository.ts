@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Page, PortcullisError } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { ClientEntity } from './client.entity';
+
+@Injectable()
+export class ClientsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  find(clientId: string, manager: EntityManager = this.ds.manager): Promise<ClientEntity | null> {
+    return manager.getRepository(ClientEntity).findOne({ where: { clientId } });
+  }
+
+  async get(clientId: string, manager?: EntityManager): Promise<ClientEntity> {
+    const c = await this.find(clientId, manager);
+    if (!c) throw new PortcullisError('NOT_FOUND', `Client ${clientId} not found`);
+    return c;
+  }
+
+  async insert(values: Partial<ClientEntity>, manager: EntityManager = this.ds.manager): Promise<ClientEntity> {
+    try {
+      await manager.insert(ClientEntity, values);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505')
+        throw new PortcullisError('CONFLICT', `Client ${values.clientId} already exists`);
+      throw err;
+    }
+    return this.get(values.clientId!, manager);
+  }
+
+  async update(
+    clientId: string,
+    values: Partial<ClientEntity>,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<ClientEntity> {
+    await manager.update(ClientEntity, { clientId }, { ...values, updatedAt: new Date() });
+    return this.get(clientId, manager);
+  }
+
+  async delete(clientId: string, manager: EntityManager = this.ds.manager): Promise<void> {
+    await manager.delete(ClientEntity, { clientId });
+  }
+
+  /** Keyset paging on client_id. */
+  async list(roles: string[] | undefined, limit = 50, cursor?: string): Promise<Page<ClientEntity>> {
+    const qb = this.ds
+      .getRepository(ClientEntity)
+      .createQueryBuilder('c')
+      .orderBy('c.client_id', 'ASC')
+      .limit(limit + 1);
+    if (roles?.length) qb.andWhere('c.roles @> :roles::text[]', { roles });
+    if (cursor) qb.andWhere('c.client_id > :after', { after: Buffer.from(cursor, 'base64url').toString() });
+    const rows = await qb.getMany();
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].clientId).toString('base64url') : null };
+  }
+}

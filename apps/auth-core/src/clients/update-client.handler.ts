@@ -1,0 +1,74 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  ClientView,
+  ClientWithSecret,
+  PortcullisError,
+  SUBJECTS,
+  UpdateClientRequest,
+  UpdateOwnClientRequest,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { MasterKey } from '../keys/master-key';
+import { ActorService } from '../tokens/actor.service';
+import { ClientEntity } from './client.entity';
+import { generateClientSecret, toClientView } from './client-view';
+import { ClientsRepository } from './clients.repository';
+
+/**
+ * PATCH of a client (administrators) or of the calling client itself (description and secret
+ * only). A rotated secret is in the reply once and the old one stops working at once.
+ */
+@Controller()
+export class UpdateClientHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly clients: ClientsRepository,
+    private readonly masterKey: MasterKey,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.CLIENTS_UPDATE)
+  async update(@Payload() payload: unknown): Promise<ClientView | ClientWithSecret> {
+    const req = validatePayload(UpdateClientRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'clients:write');
+    const { auth: _auth, clientId, rotateSecret, ...changes } = req;
+    return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub);
+  }
+
+  @MessagePattern(SUBJECTS.CLIENTS_UPDATE_ME)
+  async updateMe(@Payload() payload: unknown): Promise<ClientView | ClientWithSecret> {
+    const req = validatePayload(UpdateOwnClientRequest, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    if (actor.isUser) throw new PortcullisError('FORBIDDEN', 'Only a client token has a client of its own');
+    const changes = req.description !== undefined ? { description: req.description } : {};
+    return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor.claims.sub);
+  }
+
+  private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: string) {
+    return this.ds.transaction(async (m) => {
+      await this.clients.get(clientId, m);
+      const secret = rotate ? generateClientSecret() : null;
+      const values: Partial<ClientEntity> = {
+        ...changes,
+        ...(secret ? { secretHash: this.masterKey.hashSecret(secret) } : {}),
+      };
+      const client = await this.clients.update(clientId, values, m);
+      await this.audit.record(
+        {
+          type: 'client.updated',
+          actor,
+          subject: clientId,
+          success: true,
+          data: { fields: Object.keys(changes), secretRotated: rotate },
+        },
+        m,
+      );
+      return secret ? { ...toClientView(client), client_secret: secret } : toClientView(client);
+    });
+  }
+}

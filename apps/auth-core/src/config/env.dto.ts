@@ -1,0 +1,201 @@
+import { WithProcessEnv } from '@portcullis/observability';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidateIf,
+} from 'class-validator';
+import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
+import { NatsEnvDto } from '@portcullis/nats-options';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+
+/** Environment of auth-core (SPEC §6), validated once at boot; NATS auth/TLS settings come from NatsEnvDto. */
+export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: string = 'development';
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  @IsString()
+  @Matches(/^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/, {
+    message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
+  })
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  @IsString()
+  @Matches(/^https?:\/\/\S+$/, { message: 'ISSUER must be an http(s) URL' })
+  ISSUER: string = 'http://localhost:3000';
+
+  @IsString()
+  @MinLength(1)
+  AUDIENCE: string = 'portcullis';
+
+  /** Encrypts signing keys at rest and keys the secret hashes. Required in production. */
+  @ValidateIf((o: AuthCoreEnvDto) => o.NODE_ENV === 'production' || o.MASTER_KEY !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'MASTER_KEY must be at least 32 characters' })
+  MASTER_KEY?: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9._@-]{1,128}$/, { message: 'ADMIN_USERNAME must be 1-128 of [A-Za-z0-9._@-]' })
+  ADMIN_USERNAME: string = 'admin';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86400)
+  ACCESS_TOKEN_TTL: number = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  REFRESH_TOKEN_TTL: number = 2592000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  EXTENDED_TOKEN_MAX_TTL: number = 2592000;
+
+  /** Upper bound on `token_life` for tokens minted through POST /tokens. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  TOKEN_MAX_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  PAT_MAX_TTL_DAYS: number = 365;
+
+  /** Lifetime of the bearer an API key is exchanged for. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86400)
+  API_KEY_TOKEN_TTL: number = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86400)
+  SYSTEM_TOKEN_TTL: number = 300;
+
+  /** Scheduled purge of expired token records; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(604800)
+  CLEANUP_INTERVAL_SECONDS: number = 3600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  CLOCK_SKEW: number = 30;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'CLIENT_REGISTRATION_TOKEN must be at least 16 characters' })
+  CLIENT_REGISTRATION_TOKEN?: string;
+
+  /** Roles a self-registered client gets; admin and system are never allowed here. */
+  @IsString()
+  @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9._:,-]*$/, {
+    message: 'CLIENT_REGISTRATION_DEFAULT_ROLES must be a comma list of roles without admin or system',
+  })
+  CLIENT_REGISTRATION_DEFAULT_ROLES: string = 'service';
+
+  /** External identity providers (JSON array or the path of a file holding one); see federation/. */
+  @IsOptional()
+  @IsString()
+  @Validate(OidcProvidersConstraint)
+  OIDC_PROVIDERS?: string;
+
+  /** One deadline for fetching an IdP's discovery document and JWKS; below the gateway's timeout. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(30000)
+  OIDC_HTTP_TIMEOUT_MS: number = 3000;
+
+  /** IdP keys younger than this are used without asking the IdP again. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  OIDC_JWKS_CACHE_SECONDS: number = 600;
+
+  /** Minimum time between two JWKS fetches of one IdP (unknown `kid`, retry after a failure). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  OIDC_JWKS_COOLDOWN_SECONDS: number = 30;
+
+  @Transform(toBool)
+  @IsBoolean()
+  MIGRATE_ON_START: boolean = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HEALTH_PORT: number = 3001;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(3)
+  @Max(100)
+  LOCKOUT_THRESHOLD: number = 5;
+
+  /** First lockout after the threshold; it doubles with each further failure, up to 15 minutes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  LOCKOUT_BASE_SECONDS: number = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DB_POOL_SIZE: number = 10;
+
+  /** Client-side bound on acquiring a connection and on each query (a hung database answers 503). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  DB_QUERY_TIMEOUT_MS: number = 2000;
+
+  @IsOptional()
+  @IsString()
+  DEFAULT_CLIENT_ID: string = 'portcullis';
+
+  @IsOptional()
+  @IsString()
+  MASTER_KEY_FILE?: string;
+}

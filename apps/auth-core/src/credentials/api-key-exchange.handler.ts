@@ -1,0 +1,91 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  API_KEY_ERRORS,
+  API_KEY_PREFIX,
+  ApiKeyExchangeReply,
+  ApiKeyExchangeRequest,
+  isWellFormedCredential,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ClientEntity } from '../clients/client.entity';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { MasterKey } from '../keys/master-key';
+import { TokenIssuerService } from '../tokens/token-issuer.service';
+import { ApiKeyEntity } from './api-key.entity';
+
+/**
+ * Exchanges an API key for a short-lived bearer (`typ: apikey`). The three failures are told
+ * apart on purpose (SPEC §4): malformed is the caller's configuration, expired asks for a new
+ * key, and unknown or revoked is plain "Unauthenticated".
+ */
+@Controller()
+export class ApiKeyExchangeHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly masterKey: MasterKey,
+    private readonly issuer: TokenIssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.API_KEYS_EXCHANGE)
+  async handle(@Payload() payload: unknown): Promise<ApiKeyExchangeReply> {
+    const req = validatePayload(ApiKeyExchangeRequest, payload);
+    if (!isWellFormedCredential(req.apiKey, API_KEY_PREFIX))
+      throw new PortcullisError('UNHANDLED_REQUEST_ERROR', API_KEY_ERRORS.MALFORMED);
+    const key = await this.ds
+      .getRepository(ApiKeyEntity)
+      .findOne({ where: { keyHash: this.masterKey.hashSecret(req.apiKey) } });
+    const client = key
+      ? await this.ds.getRepository(ClientEntity).findOne({ where: { clientId: key.clientId } })
+      : null;
+    if (!key || !client || !client.enabled) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
+      throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
+
+    const held = permissionsOf(client.roles);
+    const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
+    return this.ds.transaction(async (m) => {
+      const issued = await this.issuer.issueAccess(
+        {
+          sub: client.clientId,
+          cid: client.clientId,
+          rcid: client.clientId,
+          typ: 'apikey',
+          roles: client.roles,
+          tenants: key.tenants ?? client.tenants,
+          perms: key.permissions ? key.permissions.filter((p) => held.includes(p)) : undefined,
+          ttlSeconds: ttl,
+          familyId: key.id,
+        },
+        m,
+      );
+      const newIp = !!req.ip && req.ip !== key.lastUsedIp;
+      await m.update(
+        ApiKeyEntity,
+        { id: key.id },
+        { lastUsedAt: new Date(), ...(req.ip ? { lastUsedIp: req.ip } : {}) },
+      );
+      if (newIp) {
+        await this.audit.record(
+          {
+            type: 'apikey.used_from_new_ip',
+            actor: client.clientId,
+            subject: client.clientId,
+            success: true,
+            data: { id: key.id, ip: req.ip, previousIp: key.lastUsedIp },
+          },
+          m,
+        );
+      }
+      return { token: issued.token, expires_in: ttl, tid: issued.tid };
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  API_KEY_PREFIX,
+  ApiKeyView,
+  ClientApiKeysRequest,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  generateCredential,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ClientsRepository } from '../clients/clients.repository';
+import { MasterKey } from '../keys/master-key';
+import { Actor, ActorService, can } from '../tokens/actor.service';
+import { RevocationService } from '../tokens/revocation.service';
+import { ApiKeyEntity } from './api-key.entity';
+
+export const toApiKeyView = (k: ApiKeyEntity): ApiKeyView => ({
+  id: k.id,
+  name: k.name,
+  clientId: k.clientId,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  createdAt: k.createdAt.toISOString(),
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  permissions: k.permissions,
+  tenants: k.tenants,
+});
+
+/** API keys of a client: issued by administrators or by the client itself, shown once. */
+@Controller()
+export class ApiKeysHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly clients: ClientsRepository,
+    private readonly masterKey: MasterKey,
+    private readonly revocation: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.API_KEYS_CREATE)
+  async create(@Payload() payload: unknown): Promise<CreatedApiKey> {
+    const req = validatePayload(CreateApiKeyRequest, payload);
+    const actor = await this.allowed(req.auth, req.clientId);
+    const client = await this.clients.get(req.clientId);
+    const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new PortcullisError('BAD_REQUEST', 'expiresAt must be in the future', [
+        { field: 'expiresAt', errors: ['expiresAt must be in the future'] },
+      ]);
+    }
+    const held = permissionsOf(client.roles);
+    const tooWide = (req.permissions ?? []).filter((p) => !held.includes(p));
+    if (tooWide.length)
+      throw new PortcullisError('FORBIDDEN', `Permissions not held by the client: ${tooWide.join(', ')}`);
+    const foreign = client.tenants.includes('*') ? [] : (req.tenants ?? []).filter((t) => !client.tenants.includes(t));
+    if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the client: ${foreign.join(', ')}`);
+
+    const apiKey = generateCredential(API_KEY_PREFIX);
+    const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(ApiKeyEntity);
+      if (await repo.findOne({ where: { clientId: client.clientId, name } }))
+        throw new PortcullisError('CONFLICT', `An API key named "${name}" already exists`);
+      const key = await repo.save(
+        repo.create({
+          clientId: client.clientId,
+          name,
+          keyHash: this.masterKey.hashSecret(apiKey),
+          permissions: req.permissions ?? null,
+          tenants: req.tenants ?? null,
+          expiresAt,
+          createdAt: new Date(),
+        }),
+      );
+      await this.audit.record(
+        {
+          type: 'apikey.created',
+          actor: actor.claims.sub,
+          subject: client.clientId,
+          success: true,
+          data: { id: key.id, name },
+        },
+        m,
+      );
+      return { ...toApiKeyView(key), apiKey };
+    });
+  }
+
+  @MessagePattern(SUBJECTS.API_KEYS_LIST)
+  async list(@Payload() payload: unknown): Promise<{ items: ApiKeyView[]; nextCursor: null }> {
+    const req = validatePayload(ClientApiKeysRequest, payload);
+    await this.allowed(req.auth, req.clientId, 'clients:read');
+    await this.clients.get(req.clientId);
+    const keys = await this.ds
+      .getRepository(ApiKeyEntity)
+      .find({ where: { clientId: req.clientId }, order: { createdAt: 'DESC' } });
+    return { items: keys.map(toApiKeyView), nextCursor: null };
+  }
+
+  /** Deleting a key also revokes every bearer it was exchanged for (they share its id as family). */
+  @MessagePattern(SUBJECTS.API_KEYS_DELETE)
+  async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
+    const req = validatePayload(ClientApiKeysRequest, payload);
+    const actor = await this.allowed(req.auth, req.clientId);
+    const key = req.keyId
+      ? await this.ds.getRepository(ApiKeyEntity).findOne({ where: { id: req.keyId, clientId: req.clientId } })
+      : null;
+    if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
+    await this.ds.transaction(async (m) => {
+      await m.delete(ApiKeyEntity, { id: key.id });
+      await this.revocation.revokeWhere('family_id = $1', [key.id], 'api_key_deleted', actor.claims.sub, m);
+      await this.audit.record(
+        {
+          type: 'apikey.deleted',
+          actor: actor.claims.sub,
+          subject: key.clientId,
+          success: true,
+          data: { id: key.id, name: key.name },
+        },
+        m,
+      );
+    });
+    return { deleted: true };
+  }
+
+  private async allowed(auth: string, clientId: string, permission = 'clients:write'): Promise<Actor> {
+    const actor = await this.actors.authenticate(auth);
+    const isSelf = !actor.isUser && actor.principalId === clientId;
+    if (!isSelf && !can(actor, permission))
+      throw new PortcullisError('FORBIDDEN', `Managing API keys of another client needs ${permission}`);
+    return actor;
+  }
+}

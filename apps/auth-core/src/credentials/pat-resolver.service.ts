@@ -1,0 +1,141 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AccessTokenClaims, isWellFormedCredential, PAT_PREFIX, permissionsOf } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { MasterKey } from '../keys/master-key';
+
+interface CachedPat {
+  claims: AccessTokenClaims;
+  until: number;
+}
+
+/** Positive cache lifetime: deletion still applies at once (revocation events), role changes within this. */
+const CACHE_MS = 30_000;
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+const FLUSH_MS = 10_000;
+
+export type PatResolution =
+  { ok: true; claims: AccessTokenClaims } | { ok: false; code: 'UNAUTHENTICATED' | 'UNAVAILABLE'; message: string };
+
+/**
+ * Turns a PAT into the claims a JWT would carry (`typ: pat`, narrowed `perms` and `tenants`),
+ * so validation treats both alike. `lastUsedAt` is batched: at most one write per token per
+ * minute, never a write per request.
+ */
+@Injectable()
+export class PatResolverService implements OnApplicationShutdown {
+  private readonly cache = new Map<string, CachedPat>();
+  private readonly pendingUse = new Map<string, number>();
+  private readonly lastWritten = new Map<string, number>();
+  private readonly lastAddress = new Map<string, string>();
+  private readonly flusher = setInterval(() => void this.flush(), FLUSH_MS).unref();
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly masterKey: MasterKey,
+    private readonly audit: AuditService,
+  ) {}
+
+  async resolve(token: string, clientIp?: string): Promise<PatResolution> {
+    if (!isWellFormedCredential(token, PAT_PREFIX))
+      return { ok: false, code: 'UNAUTHENTICATED', message: 'Token is malformed' };
+    const hash = this.masterKey.hashSecret(token);
+    const key = hash.toString('base64');
+    const now = Date.now();
+    const cached = this.cache.get(key);
+    let claims = cached && cached.until > now ? cached.claims : undefined;
+    if (!claims) {
+      let rows: Array<{
+        id: string;
+        user_id: string;
+        permissions: string[];
+        tenants: string[];
+        expires_at: Date;
+        created_at: Date;
+        roles: string[];
+      }>;
+      try {
+        rows = await this.ds.query(
+          `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles
+             FROM personal_access_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1`,
+          [hash],
+        );
+      } catch {
+        return { ok: false, code: 'UNAVAILABLE', message: 'Personal access tokens cannot be checked right now' };
+      }
+      const row = rows[0];
+      if (!row) return { ok: false, code: 'UNAUTHENTICATED', message: 'Token is unknown or has been deleted' };
+      const held = permissionsOf(row.roles);
+      claims = {
+        iss: this.config.ISSUER,
+        sub: row.user_id,
+        aud: this.config.AUDIENCE,
+        iat: Math.floor(row.created_at.getTime() / 1000),
+        exp: Math.floor(row.expires_at.getTime() / 1000),
+        jti: row.id,
+        cid: this.config.DEFAULT_CLIENT_ID,
+        rcid: this.config.DEFAULT_CLIENT_ID,
+        typ: 'pat',
+        roles: row.roles,
+        tenants: row.tenants,
+        // The owner may have lost a permission since the PAT was made: never more than they hold now.
+        perms: row.permissions.filter((p) => held.includes(p)),
+      };
+      this.cache.set(key, { claims, until: now + CACHE_MS });
+      if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    if (claims.exp <= Math.floor(now / 1000))
+      return { ok: false, code: 'UNAUTHENTICATED', message: 'Token has expired' };
+    this.pendingUse.set(claims.jti, now);
+    if (clientIp) this.noteAddress(claims, clientIp);
+    return { ok: true, claims };
+  }
+
+  /**
+   * Audits the first use of a PAT from an address this replica has not seen it used from
+   * (kept in memory: a restarted replica reports each address once more, never a write per use).
+   */
+  private noteAddress(claims: AccessTokenClaims, ip: string): void {
+    const previous = this.lastAddress.get(claims.jti);
+    if (previous === ip) return;
+    this.lastAddress.set(claims.jti, ip);
+    if (this.lastAddress.size > 10_000) this.lastAddress.delete(this.lastAddress.keys().next().value as string);
+    this.audit
+      .record({
+        type: 'pat.used_from_new_ip',
+        actor: claims.sub,
+        subject: claims.sub,
+        success: true,
+        data: { id: claims.jti, ip, previousIp: previous ?? null },
+      })
+      .catch(() => undefined);
+  }
+
+  async flush(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.pendingUse].filter(
+      ([id]) => now - (this.lastWritten.get(id) ?? 0) >= LAST_USED_WRITE_INTERVAL_MS,
+    );
+    if (!due.length) return;
+    for (const [id] of due) {
+      this.pendingUse.delete(id);
+      this.lastWritten.set(id, now);
+    }
+    await this.ds
+      .query(
+        `UPDATE personal_access_tokens p SET last_used_at = to_timestamp(u.ts / 1000.0)
+           FROM unnest($1::uuid[], $2::bigint[]) AS u(id, ts) WHERE p.id = u.id`,
+        [due.map(([id]) => id), due.map(([, ts]) => ts)],
+      )
+      .catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.flusher);
+    this.lastWritten.clear();
+    await this.flush();
+  }
+}

@@ -1,0 +1,144 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  CreatedPat,
+  CreatePatRequest,
+  DeletePatRequest,
+  generateCredential,
+  PAT_PREFIX,
+  PatView,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  UserTargetRequest,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { MasterKey } from '../keys/master-key';
+import { ActorService } from '../tokens/actor.service';
+import { targetUserId } from '../users/user-access';
+import { UserSessionsService } from '../users/user-sessions.service';
+import { UsersRepository } from '../users/users.repository';
+import { PersonalAccessTokenEntity } from './personal-access-token.entity';
+
+const toView = (p: PersonalAccessTokenEntity): PatView => ({
+  id: p.id,
+  name: p.name,
+  expiresAt: p.expiresAt.toISOString(),
+  createdAt: p.createdAt.toISOString(),
+  lastUsedAt: p.lastUsedAt?.toISOString() ?? null,
+  permissions: p.permissions,
+  tenants: p.tenants,
+});
+
+/** Personal access tokens: create (value shown once), list (never the value), delete by value or name. */
+@Controller()
+export class PatsHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly actors: ActorService,
+    private readonly users: UsersRepository,
+    private readonly masterKey: MasterKey,
+    private readonly sessions: UserSessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.PATS_CREATE)
+  async create(@Payload() payload: unknown): Promise<CreatedPat> {
+    const req = validatePayload(CreatePatRequest, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    const userId = targetUserId(actor, req.userId);
+    const owner = await this.users.findById(userId);
+    if (!owner) throw new PortcullisError('NOT_FOUND', 'User not found');
+
+    const expiresAt = new Date(req.expiresAt);
+    const maxMs = this.config.PAT_MAX_TTL_DAYS * 86400_000;
+    if (expiresAt.getTime() <= Date.now()) throw this.badExpiry('expiresAt must be in the future');
+    if (expiresAt.getTime() > Date.now() + maxMs)
+      throw this.badExpiry(`expiresAt must be within ${this.config.PAT_MAX_TTL_DAYS} days`);
+    const held = permissionsOf(owner.roles);
+    const tooWide = req.permissions.filter((p) => !held.includes(p));
+    if (tooWide.length)
+      throw new PortcullisError('FORBIDDEN', `Permissions not held by the owner: ${tooWide.join(', ')}`);
+    const foreign = owner.tenants.includes('*') ? [] : req.tenants.filter((t) => !owner.tenants.includes(t));
+    if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the owner: ${foreign.join(', ')}`);
+
+    const token = generateCredential(PAT_PREFIX);
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(PersonalAccessTokenEntity);
+      if (await repo.findOne({ where: { userId, name: req.name } }))
+        throw new PortcullisError('CONFLICT', `A token named "${req.name}" already exists`);
+      const pat = await repo.save(
+        repo.create({
+          userId,
+          name: req.name,
+          tokenHash: this.masterKey.hashSecret(token),
+          permissions: [...new Set(req.permissions)],
+          tenants: [...new Set(req.tenants)],
+          expiresAt,
+          createdAt: new Date(),
+          lastUsedAt: null,
+        }),
+      );
+      await this.audit.record(
+        {
+          type: 'pat.created',
+          actor: actor.claims.sub,
+          subject: userId,
+          success: true,
+          data: { id: pat.id, name: pat.name },
+        },
+        m,
+      );
+      return { ...toView(pat), token };
+    });
+  }
+
+  @MessagePattern(SUBJECTS.PATS_LIST)
+  async list(@Payload() payload: unknown): Promise<{ items: PatView[]; nextCursor: null }> {
+    const req = validatePayload(UserTargetRequest, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    const userId = targetUserId(actor, req.userId);
+    const rows = await this.ds
+      .getRepository(PersonalAccessTokenEntity)
+      .find({ where: { userId }, order: { createdAt: 'DESC' } });
+    return { items: rows.map(toView), nextCursor: null };
+  }
+
+  /**
+   * By value, whoever presents it may delete it (a leaked token can be killed by its finder);
+   * by name, only within the target user's tokens.
+   */
+  @MessagePattern(SUBJECTS.PATS_DELETE)
+  async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
+    const req = validatePayload(DeletePatRequest, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    const repo = this.ds.getRepository(PersonalAccessTokenEntity);
+    const pat = req.tokenOrName.startsWith(PAT_PREFIX)
+      ? await repo.findOne({ where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) } })
+      : await repo.findOne({ where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName } });
+    if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
+    await this.ds.transaction(async (m) => {
+      await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);
+      await this.audit.record(
+        {
+          type: 'pat.deleted',
+          actor: actor.claims.sub,
+          subject: pat.userId,
+          success: true,
+          data: { id: pat.id, name: pat.name },
+        },
+        m,
+      );
+    });
+    return { deleted: true };
+  }
+
+  private badExpiry(message: string) {
+    return new PortcullisError('BAD_REQUEST', message, [{ field: 'expiresAt', errors: [message] }]);
+  }
+}

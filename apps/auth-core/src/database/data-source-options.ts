@@ -1,0 +1,48 @@
+import { DataSourceOptions } from 'typeorm';
+import { ApiKeyEntity } from '../credentials/api-key.entity';
+import { PersonalAccessTokenEntity } from '../credentials/personal-access-token.entity';
+import { AuditEventEntity } from '../audit/audit-event.entity';
+import { SigningKeyEntity } from '../keys/signing-key.entity';
+import { AccessTokenEntity } from '../tokens/access-token.entity';
+import { RefreshTokenEntity } from '../tokens/refresh-token.entity';
+import { ClientEntity } from '../clients/client.entity';
+import { UserEntity } from '../users/user.entity';
+import { Credentials1763900000000 } from './migrations/1763900000000-credentials';
+import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
+import { OidcFederation1764000000000 } from './migrations/1764000000000-oidc-federation';
+
+export const ENTITIES = [
+  UserEntity,
+  ClientEntity,
+  SigningKeyEntity,
+  AccessTokenEntity,
+  RefreshTokenEntity,
+  AuditEventEntity,
+  PersonalAccessTokenEntity,
+  ApiKeyEntity,
+];
+export const MIGRATIONS = [InitialSchema1763800000000, Credentials1763900000000, OidcFederation1764000000000];
+
+/**
+ * `queryTimeoutMs` bounds every query on the client side: a database that hangs (rather than
+ * refuses) must turn into a prompt 503, not a request stuck past every caller's timeout. The
+ * migrations runner passes none — a schema change may legitimately take long.
+ */
+export function dataSourceOptions(url: string, poolSize = 10, queryTimeoutMs?: number): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'portcullis_migrations',
+    // Schema changes only ever come from migrations.
+    synchronize: false,
+    migrationsRun: false,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: queryTimeoutMs ?? 3000,
+      statement_timeout: 5000,
+      ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+    },
+  };
+}

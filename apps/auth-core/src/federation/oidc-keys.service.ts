@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PortcullisError } from '@portcullis/contracts';
+import { createLocalJWKSet, errors, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { OidcProvider } from './oidc-providers.config';
+
+/** How long keys already fetched keep verifying tokens while the IdP cannot be reached. */
+const MAX_STALE_MS = 24 * 3600_000;
+/** A discovery document or JWKS bigger than this is not an IdP answering. */
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+export interface KeyPolicy {
+  /** One deadline for discovery and JWKS together, so a login never waits longer than this. */
+  timeoutMs: number;
+  /** Keys younger than this are used without asking the IdP. */
+  cacheMs: number;
+  /** Minimum time between two fetches (refetch on an unknown `kid`, retry after a failure). */
+  cooldownMs: number;
+  maxStaleMs: number;
+}
+
+export class IdpUnavailableError extends PortcullisError {
+  constructor(provider: string, detail: string) {
+    super('UNAVAILABLE', `Identity provider ${provider} is unavailable: ${detail}`);
+  }
+}
+
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
+/**
+ * Discovery (`{issuer}/.well-known/openid-configuration` → `jwks_uri`) and the JWKS of one
+ * provider. jose's createRemoteJWKSet throws away its keys' usefulness the moment a refresh
+ * fails; this keeps using them (up to MAX_STALE_MS) so an IdP outage does not stop sign-ins
+ * with keys already known, while an unknown `kid` still triggers a rate-limited refetch.
+ */
+export class ProviderKeySet {
+  private jwksUri?: string;
+  private local?: LocalKeySet;
+  private fetchedAt = 0;
+  private lastAttempt = 0;
+  private lastFailure?: IdpUnavailableError;
+  private pending?: Promise<void>;
+
+  constructor(
+    private readonly provider: OidcProvider,
+    private readonly policy: KeyPolicy,
+    private readonly logger: Pick<Logger, 'warn' | 'log'>,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    if (!this.local) {
+      // Fail fast (and spare the IdP) right after a failed attempt.
+      if (this.lastFailure && this.coolingDown()) throw this.lastFailure;
+      await this.refresh();
+    } else if (Date.now() - this.fetchedAt > this.policy.cacheMs && !this.coolingDown()) {
+      await this.refresh().catch((err: Error) => {
+        if (Date.now() - this.fetchedAt > this.policy.maxStaleMs) throw err;
+        this.logger.warn(
+          `${err.message}; keeping keys fetched ${Math.round((Date.now() - this.fetchedAt) / 1000)} s ago`,
+        );
+      });
+    }
+    try {
+      return await this.local!(header, token);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey) || this.coolingDown()) throw err;
+      // A `kid` we have not seen: the IdP may have rotated its keys since the last fetch.
+      await this.refresh();
+      return this.local!(header, token);
+    }
+  };
+
+  private coolingDown(): boolean {
+    return Date.now() - this.lastAttempt < this.policy.cooldownMs;
+  }
+
+  private refresh(): Promise<void> {
+    this.pending ??= this.load().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async load(): Promise<void> {
+    this.lastAttempt = Date.now();
+    const signal = AbortSignal.timeout(this.policy.timeoutMs);
+    try {
+      if (!this.jwksUri) this.jwksUri = await this.discover(signal);
+      const jwks = await this.fetchJson(this.jwksUri, signal, 'JWKS');
+      const keys = Array.isArray((jwks as JSONWebKeySet).keys) ? (jwks as JSONWebKeySet).keys : null;
+      if (!keys) throw this.unavailable('its JWKS is not a JSON Web Key Set');
+      // Symmetric keys can never verify an ID token here; drop them rather than trust them.
+      this.local = createLocalJWKSet({ keys: keys.filter((k) => k && k.kty !== 'oct') });
+      this.fetchedAt = Date.now();
+      this.lastFailure = undefined;
+      this.logger.log(`identity provider ${this.provider.name}: ${keys.length} key(s) from ${this.jwksUri}`);
+    } catch (err) {
+      // The JWKS may have moved: discover again next time.
+      this.jwksUri = undefined;
+      const failure = err instanceof IdpUnavailableError ? err : this.describe(err);
+      this.lastFailure = failure;
+      throw failure;
+    }
+  }
+
+  private async discover(signal: AbortSignal): Promise<string> {
+    const url = `${this.provider.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const doc = (await this.fetchJson(url, signal, 'discovery document')) as Record<string, unknown>;
+    // OIDC Discovery §4.3: the document must be about exactly the configured issuer.
+    if (doc.issuer !== this.provider.issuer)
+      throw this.unavailable(`its discovery document names issuer ${JSON.stringify(doc.issuer)}`);
+    if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri))
+      throw this.unavailable('its discovery document has no jwks_uri');
+    return doc.jwks_uri;
+  }
+
+  private async fetchJson(url: string, signal: AbortSignal, what: string): Promise<unknown> {
+    const res = await this.fetchImpl(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+    if (res.status !== 200) throw this.unavailable(`${what} answered HTTP ${res.status}`);
+    const text = await res.text();
+    if (text.length > MAX_DOCUMENT_BYTES) throw this.unavailable(`${what} is too large`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw this.unavailable(`${what} is not JSON`);
+    }
+  }
+
+  private unavailable(detail: string): IdpUnavailableError {
+    return new IdpUnavailableError(this.provider.name, detail);
+  }
+
+  private describe(err: unknown): IdpUnavailableError {
+    const e = err as Error & { cause?: { code?: string } };
+    if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+      return this.unavailable(`no answer within ${this.policy.timeoutMs} ms`);
+    if (e instanceof errors.JOSEError) return this.unavailable(`its JWKS is unusable (${e.message})`);
+    return this.unavailable(`cannot be reached (${e?.cause?.code ?? e?.message ?? 'network error'})`);
+  }
+}
+
+/** One key set per configured provider, kept for the life of the replica. */
+@Injectable()
+export class OidcKeysService {
+  private readonly logger = new Logger('OidcKeys');
+  private readonly sets = new Map<string, ProviderKeySet>();
+  private readonly policy: KeyPolicy;
+
+  constructor(@Inject(AUTH_CORE_CONFIG) config: AuthCoreConfig) {
+    this.policy = {
+      timeoutMs: config.OIDC_HTTP_TIMEOUT_MS,
+      cacheMs: config.OIDC_JWKS_CACHE_SECONDS * 1000,
+      cooldownMs: config.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
+      maxStaleMs: MAX_STALE_MS,
+    };
+  }
+
+  keysOf(provider: OidcProvider): JWTVerifyGetKey {
+    let set = this.sets.get(provider.name);
+    if (!set) {
+      set = new ProviderKeySet(provider, this.policy, this.logger);
+      this.sets.set(provider.name, set);
+    }
+    return set.getKey;
+  }
+}

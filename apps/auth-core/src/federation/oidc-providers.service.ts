@@ -1,0 +1,23 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { OidcProvider, optionsFor, parseOidcProviders } from './oidc-providers.config';
+
+/** The configured providers of this replica, looked up by name or by issuer. */
+@Injectable()
+export class OidcProvidersService {
+  readonly providers: readonly OidcProvider[];
+
+  constructor(@Inject(AUTH_CORE_CONFIG) config: AuthCoreConfig) {
+    this.providers = Object.freeze(parseOidcProviders(config.OIDC_PROVIDERS, optionsFor(config)));
+  }
+
+  byName(name: string): OidcProvider | undefined {
+    return this.providers.find((p) => p.name === name);
+  }
+
+  /** Several providers may share an issuer (one per client id); the token's audience decides. */
+  byIssuer(issuer: string, aud: string[]): OidcProvider | undefined {
+    const candidates = this.providers.filter((p) => p.issuer === issuer);
+    return candidates.find((p) => aud.includes(p.audience)) ?? candidates[0];
+  }
+}

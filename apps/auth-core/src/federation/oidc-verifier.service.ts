@@ -1,0 +1,154 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, ErrorDetail, PortcullisError } from '@portcullis/contracts';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  JWTPayload,
+  jwtVerify,
+  JWTVerifyGetKey,
+  JWTVerifyOptions,
+  KeyInput,
+  ProtectedHeaderParameters,
+} from 'jose';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { IdpUnavailableError, OidcKeysService } from './oidc-keys.service';
+import { OidcProvider } from './oidc-providers.config';
+import { OidcProvidersService } from './oidc-providers.service';
+
+/**
+ * ID tokens are meant to be used at once; one issued more than a day ago is not a sign-in.
+ * Giving jose a maximum age is also what makes it refuse an `iat` in the future.
+ */
+const MAX_TOKEN_AGE = '24h';
+const MAX_SUBJECT_LENGTH = 255;
+
+export interface VerifiedIdentity {
+  provider: OidcProvider;
+  issuer: string;
+  subject: string;
+  claims: JWTPayload;
+}
+
+/** A refused sign-in, with a reason for the audit trail besides the caller's message. */
+export class OidcLoginError extends PortcullisError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly reason: string,
+    readonly provider: string | null,
+    details: ErrorDetail[] | null = null,
+  ) {
+    super(code, message, details);
+  }
+}
+
+const reject = (reason: string, message: string, provider: OidcProvider | null) =>
+  new OidcLoginError('INVALID_CREDENTIALS', message, reason, provider?.name ?? null);
+
+/**
+ * Verifies an ID token of a configured provider (OIDC Core §3.1.3.7): signature with an
+ * allow-listed algorithm and a key the provider publishes, `iss` exactly, `aud` holding the
+ * client, `exp`/`iat`/`nbf` within CLOCK_SKEW, `azp` when there are several audiences, `nonce`.
+ */
+@Injectable()
+export class OidcVerifierService {
+  constructor(
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly providers: OidcProvidersService,
+    private readonly keys: OidcKeysService,
+  ) {}
+
+  async verify(idToken: string, opts: { provider?: string; nonce?: string } = {}): Promise<VerifiedIdentity> {
+    let header: ProtectedHeaderParameters;
+    let unverified: JWTPayload;
+    try {
+      header = decodeProtectedHeader(idToken);
+      unverified = decodeJwt(idToken);
+    } catch {
+      throw reject('malformed', 'ID token is malformed', null);
+    }
+    const aud = typeof unverified.aud === 'string' ? [unverified.aud] : (unverified.aud ?? []);
+    const provider = this.choose(opts.provider, unverified.iss, aud);
+    // Before any network: `none`, HMAC or anything else off the list never costs an IdP request.
+    if (typeof header.alg !== 'string' || !provider.allowedAlgorithms.includes(header.alg))
+      throw reject('algorithm', `ID token algorithm ${String(header.alg)} is not allowed`, provider);
+
+    let claims: JWTPayload;
+    try {
+      claims = await this.check(idToken, this.keys.keysOf(provider), {
+        issuer: provider.issuer,
+        audience: provider.audience,
+        algorithms: provider.allowedAlgorithms,
+        clockTolerance: this.config.CLOCK_SKEW,
+        maxTokenAge: MAX_TOKEN_AGE,
+        requiredClaims: ['sub', 'iat', 'exp'],
+      });
+    } catch (err) {
+      throw this.translate(err, provider);
+    }
+    if (aud.length > 1 && claims.azp !== undefined && claims.azp !== provider.clientId)
+      throw reject('audience', 'ID token was issued to another client (azp)', provider);
+    if (opts.nonce !== undefined && claims.nonce !== opts.nonce)
+      throw reject('nonce', 'ID token nonce does not match', provider);
+    if (typeof claims.sub !== 'string' || claims.sub.length < 1 || claims.sub.length > MAX_SUBJECT_LENGTH)
+      throw reject('claims', 'ID token subject is invalid', provider);
+    return { provider, issuer: provider.issuer, subject: claims.sub, claims };
+  }
+
+  private choose(name: string | undefined, iss: unknown, aud: string[]): OidcProvider {
+    if (name !== undefined) {
+      const named = this.providers.byName(name);
+      if (!named)
+        throw new OidcLoginError('BAD_REQUEST', `Unknown identity provider ${name}`, 'unknown_provider', null, [
+          { field: 'provider', errors: ['provider is not configured'] },
+        ]);
+      return named;
+    }
+    const byIssuer = typeof iss === 'string' ? this.providers.byIssuer(iss, aud) : undefined;
+    if (!byIssuer) throw reject('unknown_issuer', 'ID token issuer is not a configured identity provider', null);
+    return byIssuer;
+  }
+
+  /** A JWKS may hold several keys a `kid`-less token could match: jose leaves trying them to us. */
+  private async check(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, keys, options)).payload;
+    } catch (err) {
+      if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+      for await (const key of err as unknown as AsyncIterable<KeyInput>) {
+        try {
+          return (await jwtVerify(token, key, options)).payload;
+        } catch (inner) {
+          if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+        }
+      }
+      throw new errors.JWSSignatureVerificationFailed();
+    }
+  }
+
+  private translate(err: unknown, provider: OidcProvider): PortcullisError {
+    if (err instanceof IdpUnavailableError)
+      return new OidcLoginError('UNAVAILABLE', err.message, 'provider_unavailable', provider.name);
+    if (err instanceof errors.JWTExpired) return reject('expired', 'ID token has expired', provider);
+    if (err instanceof errors.JWTClaimValidationFailed) {
+      const claim = err.claim;
+      if (claim === 'aud')
+        return reject('audience', 'ID token audience does not include the configured client', provider);
+      if (claim === 'iss')
+        return reject('issuer', `ID token issuer does not match provider ${provider.name}`, provider);
+      if (claim === 'nbf') return reject('not_yet_valid', 'ID token is not valid yet', provider);
+      if (claim === 'iat') return reject('issued_in_future', 'ID token is issued in the future', provider);
+      return reject('claims', `ID token rejected: ${err.message}`, provider);
+    }
+    if (err instanceof errors.JOSEAlgNotAllowed)
+      return reject('algorithm', 'ID token algorithm is not allowed', provider);
+    if (err instanceof errors.JWKSNoMatchingKey)
+      return reject('unknown_key', `ID token is signed by a key ${provider.name} does not publish`, provider);
+    if (err instanceof errors.JWSSignatureVerificationFailed)
+      return reject('signature', 'ID token signature is invalid', provider);
+    if (err instanceof errors.JOSEError) return reject('malformed', 'ID token is malformed', provider);
+    if (err instanceof PortcullisError) return err;
+    throw err;
+  }
+}

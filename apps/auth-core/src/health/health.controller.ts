@@ -1,0 +1,48 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { register } from 'prom-client';
+import { KeyRingService } from '../keys/key-ring.service';
+import { NatsConnectionService } from '../nats/nats-connection.service';
+import { RevocationCacheService } from '../tokens/revocation-cache.service';
+import { ShutdownState } from './shutdown-state';
+
+/** auth-core's own small HTTP port, for Kubernetes probes and Prometheus. */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicator: HealthIndicatorService,
+    private readonly nats: NatsConnectionService,
+    private readonly keys: KeyRingService,
+    private readonly revocations: RevocationCacheService,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 1500 }),
+      () => this.flag('nats', this.nats.isConnected()),
+      () => this.flag('keys', this.keys.isReady() && this.revocations.isLoaded()),
+      () => this.flag('accepting', !this.shutdown.stopping),
+    ]);
+  }
+
+  @Get('metrics')
+  @Header('Content-Type', register.contentType)
+  metrics() {
+    return register.metrics();
+  }
+
+  private flag(key: string, ok: boolean) {
+    const i = this.indicator.check(key);
+    return ok ? i.up() : i.down();
+  }
+}

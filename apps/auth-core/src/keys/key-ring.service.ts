@@ -1,0 +1,121 @@
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { EVENTS, KeysRotatedEvent } from '@portcullis/contracts';
+import { publicKeyFromJwk, SigningAlgorithm, TokenVerifier, privateKeyFromPem } from '@portcullis/jwt';
+import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { EventBusService } from '../events/event-bus.service';
+import { MasterKey } from './master-key';
+import { SigningKeyEntity } from './signing-key.entity';
+
+export interface ActiveKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  privateKey: KeyObject;
+}
+
+/**
+ * The signing keys: one active key signs, every key whose tokens may still be valid verifies.
+ * Keys are read from PostgreSQL at start and after a `keys.rotated` event, so the validation
+ * hot path only ever touches memory.
+ */
+@Injectable()
+export class KeyRingService {
+  private readonly logger = new Logger('KeyRing');
+  readonly verifier = new TokenVerifier();
+  private active?: ActiveKey;
+  private publicJwks: Array<Record<string, unknown>> = [];
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly masterKey: MasterKey,
+    private readonly bus: EventBusService,
+  ) {}
+
+  async init(since: Date): Promise<void> {
+    await this.load();
+    if (!this.active) {
+      await this.createKey('ES256').catch((err: { code?: string }) => {
+        // Another replica created the first key at the same moment: use theirs.
+        if (err.code !== '23505') throw err;
+      });
+      await this.load();
+    }
+    await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, () => void this.load().catch(() => undefined));
+  }
+
+  activeKey(): ActiveKey {
+    if (!this.active) throw new Error('no active signing key loaded');
+    return this.active;
+  }
+
+  isReady(): boolean {
+    return !!this.active;
+  }
+
+  jwks(): { keys: Array<Record<string, unknown>> } {
+    return { keys: this.publicJwks };
+  }
+
+  /** Creates a new active key; the old one keeps verifying until its last token has expired. */
+  async rotate(alg: SigningAlgorithm = 'ES256'): Promise<string> {
+    const kid = await this.createKey(alg);
+    await this.load();
+    await this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent);
+    return kid;
+  }
+
+  private async createKey(alg: SigningAlgorithm): Promise<string> {
+    const { publicKey, privateKey } =
+      alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
+    const kid = await calculateJwkThumbprint(jwk as never);
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const maxLifetime = Math.max(this.config.ACCESS_TOKEN_TTL, this.config.EXTENDED_TOKEN_MAX_TTL);
+    await this.ds.transaction(async (m) => {
+      await m.update(
+        SigningKeyEntity,
+        { status: 'active' },
+        {
+          status: 'retired',
+          retiredAt: new Date(),
+          verifyUntil: new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
+        },
+      );
+      await m.insert(SigningKeyEntity, {
+        kid,
+        alg,
+        publicJwk: { ...jwk, kid, alg, use: 'sig' },
+        privateKeyEnc: this.masterKey.encrypt(Buffer.from(pem), kid),
+        status: 'active',
+        retiredAt: null,
+        verifyUntil: null,
+      });
+    });
+    this.logger.log(`created signing key ${kid} (${alg})`);
+    return kid;
+  }
+
+  private async load(): Promise<void> {
+    const rows = await this.ds.getRepository(SigningKeyEntity).find({
+      where: [
+        { status: 'active' },
+        { verifyUntil: MoreThan(new Date()) },
+        { status: 'retired', verifyUntil: IsNull() },
+      ],
+      order: { createdAt: 'DESC' },
+    });
+    const activeRow = rows.find((r) => r.status === 'active');
+    if (activeRow) {
+      const pem = this.masterKey.decrypt(activeRow.privateKeyEnc, activeRow.kid).toString();
+      this.active = { kid: activeRow.kid, alg: activeRow.alg as SigningAlgorithm, privateKey: privateKeyFromPem(pem) };
+    }
+    this.verifier.setKeys(
+      rows.map((r) => ({ kid: r.kid, alg: r.alg as SigningAlgorithm, key: publicKeyFromJwk(r.publicJwk) })),
+    );
+    this.publicJwks = rows.map((r) => r.publicJwk);
+  }
+}

@@ -1,0 +1,48 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuthenticatedRequestDto, SigningKeyView, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ActorService } from '../tokens/actor.service';
+import { KeyRingService } from './key-ring.service';
+import { SigningKeyEntity } from './signing-key.entity';
+
+/** Signing keys: list (never a private half) and rotate (`keys:admin`). */
+@Controller()
+export class KeysHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly keys: KeyRingService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.KEYS_LIST)
+  async list(@Payload() payload: unknown): Promise<{ items: SigningKeyView[]; nextCursor: null }> {
+    const req = validatePayload(AuthenticatedRequestDto, payload);
+    await this.actors.authenticate(req.auth, 'keys:admin');
+    const rows = await this.ds.getRepository(SigningKeyEntity).find({ order: { createdAt: 'DESC' } });
+    return {
+      items: rows.map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        status: k.status,
+        createdAt: k.createdAt.toISOString(),
+        retiredAt: k.retiredAt?.toISOString() ?? null,
+        verifyUntil: k.verifyUntil?.toISOString() ?? null,
+      })),
+      nextCursor: null,
+    };
+  }
+
+  /** The old key keeps verifying until every token it signed has expired. */
+  @MessagePattern(SUBJECTS.KEYS_ROTATE)
+  async rotate(@Payload() payload: unknown): Promise<{ kid: string }> {
+    const req = validatePayload(AuthenticatedRequestDto, payload);
+    const actor = await this.actors.authenticate(req.auth, 'keys:admin');
+    const kid = await this.keys.rotate();
+    await this.audit.record({ type: 'keys.rotated', actor: actor.claims.sub, success: true, data: { kid } });
+    return { kid };
+  }
+}

@@ -1,0 +1,83 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  ClientCredentialsGrantRequest,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  TokenReply,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { TokenIssuerService } from '../tokens/token-issuer.service';
+import { ClientAuthenticatorService } from './client-authenticator.service';
+
+export interface ClientCredentialsReply extends TokenReply {
+  scope?: string;
+}
+
+/**
+ * RFC 6749 §4.4. `scope` narrows the token: each item is a role or a permission the client
+ * holds; roles named replace the client's roles, permissions named become `perms`.
+ */
+@Controller()
+export class ClientCredentialsHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly authenticator: ClientAuthenticatorService,
+    private readonly issuer: TokenIssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.OAUTH_CLIENT_CREDENTIALS)
+  async handle(@Payload() payload: unknown): Promise<ClientCredentialsReply> {
+    const req = validatePayload(ClientCredentialsGrantRequest, payload);
+    const client = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    const held = permissionsOf(client.roles);
+    const requested = (req.scope ?? '').split(' ').filter(Boolean);
+    const unknown = requested.filter((s) => !client.roles.includes(s) && !held.includes(s));
+    if (unknown.length)
+      throw new PortcullisError('FORBIDDEN', `Scope not allowed for this client: ${unknown.join(' ')}`);
+    const scopeRoles = requested.filter((s) => client.roles.includes(s));
+    const scopePerms = requested.filter((s) => !client.roles.includes(s));
+    const roles = scopeRoles.length ? scopeRoles : client.roles;
+    const ttl = Math.min(this.config.ACCESS_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
+    return this.ds.transaction(async (m) => {
+      const issued = await this.issuer.issueAccess(
+        {
+          sub: client.clientId,
+          cid: client.clientId,
+          rcid: client.clientId,
+          typ: 'client',
+          roles,
+          tenants: client.tenants,
+          perms: scopePerms.length ? scopePerms : undefined,
+          ttlSeconds: ttl,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          type: 'token.issued',
+          actor: client.clientId,
+          subject: client.clientId,
+          success: true,
+          data: { tid: issued.tid, grant: 'client_credentials' },
+        },
+        m,
+      );
+      return {
+        access_token: issued.token,
+        token_type: 'Bearer' as const,
+        expires_in: ttl,
+        roles,
+        tid: issued.tid,
+        ...(requested.length ? { scope: requested.join(' ') } : {}),
+      };
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { IntrospectionReply, IntrospectRequest, permissionsOf, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
+import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
+import { TokenValidationService } from '../tokens/token-validation.service';
+import { ClientAuthenticatorService } from './client-authenticator.service';
+
+const INACTIVE: IntrospectionReply = { active: false };
+
+/**
+ * RFC 7662. A client may introspect the tokens issued to it; tokens of other clients only when
+ * it holds `token:validate` (a resource server). Anything else is simply `active: false`.
+ */
+@Controller()
+export class IntrospectHandler {
+  constructor(
+    private readonly authenticator: ClientAuthenticatorService,
+    private readonly validation: TokenValidationService,
+    private readonly refreshTokens: RefreshTokensRepository,
+  ) {}
+
+  @MessagePattern(SUBJECTS.OAUTH_INTROSPECT)
+  async handle(@Payload() payload: unknown): Promise<IntrospectionReply> {
+    const req = validatePayload(IntrospectRequest, payload);
+    const client = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    const mayValidateOthers = permissionsOf(client.roles).includes('token:validate');
+    const mine = (cid: string, sub: string) => cid === client.clientId || sub === client.clientId;
+
+    if (req.token.startsWith(REFRESH_TOKEN_PREFIX)) {
+      const rt = await this.refreshTokens.findActive(req.token);
+      if (!rt || (!mine(rt.cid, rt.userId) && !mayValidateOthers)) return INACTIVE;
+      return {
+        active: true,
+        token_type: 'refresh_token',
+        sub: rt.userId,
+        client_id: rt.cid,
+        exp: Math.floor(rt.expiresAt.getTime() / 1000),
+        iat: Math.floor(rt.createdAt.getTime() / 1000),
+      };
+    }
+    const result = await this.validation.validate(req.token);
+    if (!result.valid) return INACTIVE;
+    const c = result.claims;
+    if (!mine(c.cid, c.sub) && !mayValidateOthers) return INACTIVE;
+    return {
+      active: true,
+      sub: c.sub,
+      client_id: c.cid,
+      scope: (c.perms ?? c.roles).join(' '),
+      exp: c.exp,
+      iat: c.iat,
+      iss: c.iss,
+      aud: c.aud,
+      token_type: 'Bearer',
+      jti: c.jti,
+      roles: c.roles,
+      tenants: c.tenants,
+      typ: c.typ,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { RevokeRequest, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { decodeCompact } from '@portcullis/jwt';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
+import { RevocationService } from '../tokens/revocation.service';
+import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
+import { TokenValidationService } from '../tokens/token-validation.service';
+import { ClientAuthenticatorService } from './client-authenticator.service';
+
+/**
+ * RFC 7009. Answers the same for unknown tokens, for tokens of other clients (which it leaves
+ * alone) and for tokens it revoked, so the endpoint reveals nothing about token existence.
+ */
+@Controller()
+export class RevokeHandler {
+  constructor(
+    private readonly authenticator: ClientAuthenticatorService,
+    private readonly validation: TokenValidationService,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly revocation: RevocationService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.OAUTH_REVOKE)
+  async handle(@Payload() payload: unknown): Promise<{ revoked: boolean }> {
+    const req = validatePayload(RevokeRequest, payload);
+    const client = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    const isRefresh = req.token.startsWith(REFRESH_TOKEN_PREFIX) || req.token_type_hint === 'refresh_token';
+    if (isRefresh && req.token.startsWith(REFRESH_TOKEN_PREFIX)) {
+      const rt = await this.refreshTokens.findActive(req.token);
+      if (!rt || rt.cid !== client.clientId) return { revoked: false };
+      await this.revocation.revokeFamily(rt.familyId, 'oauth_revoke', client.clientId);
+      return { revoked: true };
+    }
+    // Only a token this server signed counts; an expired one needs no revoking.
+    if (!decodeCompact(req.token)) return { revoked: false };
+    const result = await this.validation.validate(req.token);
+    if (!result.valid) return { revoked: false };
+    const c = result.claims;
+    if (c.cid !== client.clientId) return { revoked: false };
+    const count = c.fam
+      ? await this.revocation.revokeFamily(c.fam, 'oauth_revoke', client.clientId)
+      : await this.revocation.revokeTokens([c.jti], 'oauth_revoke', client.clientId);
+    return { revoked: count > 0 };
+  }
+}

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Page, PortcullisError, TokenData } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccessTokenEntity } from './access-token.entity';
+
+export interface TokenFilter {
+  /** Tokens of this principal: its own (sub) and, for clients, those minted for it (cid). */
+  ownerId?: string;
+  ownerIsClient?: boolean;
+  roles?: string[];
+  excludeExpired?: boolean;
+  clientIds?: string[];
+}
+
+const COLUMNS = `tid, sub, cid, rcid, typ, roles, revoked, created_at, expires_at`;
+
+interface Row {
+  tid: string;
+  sub: string;
+  cid: string;
+  rcid: string;
+  typ: string;
+  roles: string[];
+  revoked: boolean;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export function toTokenData(r: Row | AccessTokenEntity): TokenData {
+  const e = r as AccessTokenEntity & Row;
+  return {
+    tid: e.tid,
+    cid: e.cid,
+    rcid: e.rcid,
+    r: e.roles,
+    cts: new Date(e.createdAt ?? e.created_at).toISOString(),
+    ets: new Date(e.expiresAt ?? e.expires_at).toISOString(),
+    typ: e.typ,
+    revoked: e.revoked,
+    sub: e.sub,
+  };
+}
+
+/** Keyset cursor over (created_at, tid): stable under inserts, no OFFSET scans. */
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const [ts, tid] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    if (
+      typeof ts === 'string' &&
+      typeof tid === 'string' &&
+      !Number.isNaN(Date.parse(ts)) &&
+      /^[0-9a-f-]{36}$/.test(tid)
+    )
+      return [ts, tid];
+  } catch {
+    /* fall through */
+  }
+  throw new PortcullisError('BAD_REQUEST', 'Invalid cursor', [
+    { field: 'cursor', errors: ['cursor is not one this API returned'] },
+  ]);
+}
+
+const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.created_at.toISOString(), r.tid])).toString('base64url');
+
+@Injectable()
+export class AccessTokensRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** SQL condition selecting the tokens owned by a principal. */
+  static ownerCondition(ownerIsClient: boolean, param: string): string {
+    return ownerIsClient ? `(sub = ${param} OR cid = ${param})` : `sub = ${param}`;
+  }
+
+  async list(filter: TokenFilter, limit = 50, cursor?: string): Promise<Page<TokenData>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    if (filter.ownerId !== undefined)
+      where.push(AccessTokensRepository.ownerCondition(!!filter.ownerIsClient, p(filter.ownerId)));
+    if (filter.roles?.length) where.push(`roles @> ${p(filter.roles)}::text[]`);
+    if (filter.excludeExpired) where.push(`expires_at > now()`);
+    if (filter.clientIds?.length) where.push(`cid = ANY(${p(filter.clientIds)}::text[])`);
+    if (cursor) {
+      const [ts, tid] = decodeCursor(cursor);
+      where.push(`(created_at, tid) < (${p(ts)}::timestamptz, ${p(tid)}::uuid)`);
+    }
+    const rows: Row[] = await this.ds.query(
+      `SELECT ${COLUMNS} FROM access_tokens ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+       ORDER BY created_at DESC, tid DESC LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return { items: page.map(toTokenData), nextCursor: more ? encodeCursor(page[page.length - 1]) : null };
+  }
+
+  find(tid: string): Promise<AccessTokenEntity | null> {
+    return this.ds.getRepository(AccessTokenEntity).findOne({ where: { tid } });
+  }
+
+  /**
+   * Deletes expired records in batches of `batch` rows, each its own short statement, so the
+   * table is never locked for long. Revoked tokens are kept a little past expiry: a replica
+   * starting now still loads them while clock skew could let them pass.
+   */
+  async deleteExpired(
+    batch = 1000,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<{ accessTokens: number; refreshTokens: number }> {
+    let accessTokens = 0;
+    let refreshTokens = 0;
+    for (;;) {
+      const res = await manager.query(
+        `DELETE FROM access_tokens WHERE tid IN (
+           SELECT tid FROM access_tokens
+            WHERE expires_at < now() AND (NOT revoked OR expires_at < now() - interval '10 minutes')
+            LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+        [batch],
+      );
+      const n = Number((res as [unknown, number])[1] ?? 0);
+      accessTokens += n;
+      if (n < batch) break;
+    }
+    for (;;) {
+      const res = await manager.query(
+        `DELETE FROM refresh_tokens WHERE id IN (
+           SELECT id FROM refresh_tokens WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+        [batch],
+      );
+      const n = Number((res as [unknown, number])[1] ?? 0);
+      refreshTokens += n;
+      if (n < batch) break;
+    }
+    return { accessTokens, refreshTokens };
+  }
+}

@@ -1,0 +1,125 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  CreatedTokenReply,
+  CreateTokenRequest,
+  PortcullisError,
+  SUBJECTS,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { ClientsRepository } from '../clients/clients.repository';
+import { toTokenData } from './access-tokens.repository';
+import { ActorService, can } from './actor.service';
+import { TokenIssuerService } from './token-issuer.service';
+
+/** POST /tokens: an access token for the caller, or (with `tokens:admin`) for a client. */
+@Controller()
+export class CreateTokenHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly actors: ActorService,
+    private readonly clients: ClientsRepository,
+    private readonly issuer: TokenIssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.TOKENS_CREATE)
+  async handle(@Payload() payload: unknown): Promise<CreatedTokenReply> {
+    const req = validatePayload(CreateTokenRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'tokens:write');
+    const c = actor.claims;
+
+    let target: {
+      sub: string;
+      cid: string;
+      typ: 'user' | 'client';
+      roles: string[];
+      tenants: string[];
+      cap: number;
+      userId: string | null;
+    };
+    if (req.client_id && req.client_id !== c.cid) {
+      if (!can(actor, 'tokens:admin'))
+        throw new PortcullisError('FORBIDDEN', 'Minting a token for another client needs tokens:admin');
+      const client = await this.clients.find(req.client_id);
+      if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.client_id} not found`);
+      if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.client_id} is disabled`);
+      const cap = Math.min(this.config.TOKEN_MAX_TTL, client.maxTokenLifetime ?? Infinity);
+      target = {
+        sub: client.clientId,
+        cid: client.clientId,
+        typ: 'client',
+        roles: client.roles,
+        tenants: client.tenants,
+        cap,
+        userId: null,
+      };
+    } else {
+      const typ = actor.isUser ? 'user' : 'client';
+      target = {
+        sub: c.sub,
+        cid: c.cid,
+        typ,
+        roles: c.roles,
+        tenants: c.tenants,
+        cap: this.config.TOKEN_MAX_TTL,
+        userId: actor.isUser ? c.sub : null,
+      };
+    }
+
+    const roles = req.roles ?? target.roles;
+    const wider = roles.filter((r) => !target.roles.includes(r));
+    if (wider.length)
+      throw new PortcullisError('FORBIDDEN', `Roles not held by the token's owner: ${wider.join(', ')}`);
+    if (req.token_life !== undefined && req.token_life > target.cap) {
+      throw new PortcullisError('BAD_REQUEST', `token_life exceeds the maximum of ${target.cap} seconds`, [
+        { field: 'token_life', errors: [`token_life must not be greater than ${target.cap}`] },
+      ]);
+    }
+    const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
+
+    return this.ds.transaction(async (m) => {
+      const issued = await this.issuer.issueAccess(
+        {
+          sub: target.sub,
+          cid: target.cid,
+          rcid: c.cid,
+          typ: target.typ,
+          roles,
+          tenants: target.tenants,
+          ttlSeconds: ttl,
+          userId: target.userId,
+          perms: c.perms,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          type: 'token.issued',
+          actor: c.sub,
+          subject: target.sub,
+          success: true,
+          data: { tid: issued.tid, via: 'tokens.create', ttl },
+        },
+        m,
+      );
+      const data = toTokenData({
+        tid: issued.tid,
+        sub: target.sub,
+        cid: target.cid,
+        rcid: c.cid,
+        typ: target.typ,
+        roles,
+        revoked: false,
+        created_at: new Date(issued.claims.iat * 1000),
+        expires_at: new Date(issued.claims.exp * 1000),
+      });
+      return { ...data, access_token: issued.token, token_type: 'Bearer' as const, expires_in: ttl, roles };
+    });
+  }
+}

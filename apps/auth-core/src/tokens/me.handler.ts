@@ -1,0 +1,40 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { LogoutRequestDto, MeReply, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { UsersRepository } from '../users/users.repository';
+import { TokenValidationService } from './token-validation.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Token data of the presented token (SPEC §4 `/auth/me`). */
+@Controller()
+export class MeHandler {
+  constructor(
+    private readonly validation: TokenValidationService,
+    private readonly users: UsersRepository,
+  ) {}
+
+  @MessagePattern(SUBJECTS.AUTH_ME)
+  async handle(@Payload() payload: unknown): Promise<MeReply> {
+    const req = validatePayload(LogoutRequestDto, payload);
+    const result = await this.validation.validate(req.token);
+    if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
+    const c = result.claims;
+    const isUser = (c.typ === 'user' || c.typ === 'pat') && UUID.test(c.sub);
+    const user = isUser ? await this.users.findById(c.sub) : null;
+    return {
+      tid: c.jti,
+      cid: c.cid,
+      rcid: c.rcid,
+      r: c.roles,
+      cts: new Date(c.iat * 1000).toISOString(),
+      ets: new Date(c.exp * 1000).toISOString(),
+      typ: c.typ,
+      revoked: false,
+      sub: c.sub,
+      username: user?.username ?? null,
+      tenants: c.tenants,
+      expiresIn: Math.max(0, c.exp - Math.floor(Date.now() / 1000)),
+    };
+  }
+}

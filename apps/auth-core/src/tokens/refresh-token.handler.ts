@@ -1,0 +1,88 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PortcullisError, RefreshRequestDto, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { MasterKey } from '../keys/master-key';
+import { UsersRepository } from '../users/users.repository';
+import { updateReturning } from '../database/update-returning';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { RevocationService } from './revocation.service';
+import { TokenIssuerService } from './token-issuer.service';
+
+const INVALID_GRANT = (message = 'Refresh token is invalid') => new PortcullisError('INVALID_GRANT', message);
+
+class RefreshReuseDetected extends Error {
+  constructor(
+    readonly familyId: string,
+    readonly userId: string,
+  ) {
+    super('refresh token reuse');
+  }
+}
+
+/**
+ * Rotation on every use. The refresh token is claimed with one conditional UPDATE, so of N
+ * concurrent presentations exactly one wins; presenting a rotated token again revokes the whole
+ * family and its access tokens (RFC 9700 reuse detection).
+ */
+@Controller()
+export class RefreshTokenHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly masterKey: MasterKey,
+    private readonly users: UsersRepository,
+    private readonly issuer: TokenIssuerService,
+    private readonly revocation: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.TOKEN_REFRESH)
+  async handle(@Payload() payload: unknown): Promise<TokenReply> {
+    const req = validatePayload(RefreshRequestDto, payload);
+    const hash = this.masterKey.hashSecret(req.refresh_token);
+    try {
+      return await this.ds.transaction(async (m) => {
+        const [row] = await updateReturning<Pick<RefreshTokenEntity, 'id' | 'familyId' | 'userId' | 'cid' | 'rcid'>>(
+          m,
+          `UPDATE refresh_tokens SET used_at = now()
+            WHERE token_hash = $1 AND used_at IS NULL AND NOT revoked AND expires_at > now()
+            RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid`,
+          [hash],
+        );
+        if (!row) {
+          const known = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hash } });
+          if (known && (known.usedAt || known.revoked)) throw new RefreshReuseDetected(known.familyId, known.userId);
+          throw INVALID_GRANT(known ? 'Refresh token has expired' : undefined);
+        }
+        const user = await this.users.findById(row.userId, m);
+        if (!user || !user.enabled) throw INVALID_GRANT();
+        const { access, reply } = await this.issuer.issueUserSession(
+          user,
+          { cid: row.cid, rcid: row.rcid },
+          m,
+          row.familyId,
+        );
+        await this.audit.record(
+          { type: 'token.refreshed', actor: user.id, subject: user.id, success: true, data: { tid: access.tid } },
+          m,
+        );
+        return reply;
+      });
+    } catch (err) {
+      if (!(err instanceof RefreshReuseDetected)) throw err;
+      // Outside the failed transaction: the family must die even though this request fails.
+      const count = await this.revocation.revokeFamily(err.familyId, 'refresh_token_reuse', err.userId);
+      await this.audit.record({
+        type: 'refresh.reuse_detected',
+        subject: err.userId,
+        success: false,
+        data: { familyId: err.familyId, revoked: count },
+      });
+      throw INVALID_GRANT('Refresh token has already been used');
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuthenticatedRequestDto, PortcullisError, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { ActorService } from './actor.service';
+import { TokenIssuerService } from './token-issuer.service';
+
+/** A short-lived `typ: system` token for a cluster component's own client. */
+@Controller()
+export class SystemTokenHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly actors: ActorService,
+    private readonly issuer: TokenIssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.SYSTEM_TOKEN)
+  async handle(@Payload() payload: unknown): Promise<TokenReply> {
+    const req = validatePayload(AuthenticatedRequestDto, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    const c = actor.claims;
+    if (!c.roles.includes('system') && !c.roles.includes('admin')) {
+      throw new PortcullisError('FORBIDDEN', 'A system token needs the system or admin role');
+    }
+    const ttl = this.config.SYSTEM_TOKEN_TTL;
+    return this.ds.transaction(async (m) => {
+      const issued = await this.issuer.issueAccess(
+        {
+          sub: c.cid,
+          cid: c.cid,
+          rcid: c.cid,
+          typ: 'system',
+          roles: c.roles,
+          tenants: c.tenants,
+          ttlSeconds: ttl,
+          userId: null,
+        },
+        m,
+      );
+      await this.audit.record(
+        { type: 'token.issued', actor: c.sub, subject: c.cid, success: true, data: { tid: issued.tid, typ: 'system' } },
+        m,
+      );
+      return {
+        access_token: issued.token,
+        token_type: 'Bearer' as const,
+        expires_in: ttl,
+        roles: c.roles,
+        tid: issued.tid,
+      };
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AccessTokenClaims, PAT_PREFIX, ValidateTokenReply, WireError } from '@portcullis/contracts';
+import { PatResolverService } from '../credentials/pat-resolver.service';
+import {
+  DISABLED_MESSAGE,
+  missingRequirement,
+  ownerDisabled,
+  Requirements,
+  REVOKED_MESSAGE,
+  VERIFY_FAILURE_MESSAGES,
+} from '@portcullis/jwt';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { validationOutcomes } from '../metrics/metrics';
+import { KeyRingService } from '../keys/key-ring.service';
+import { RevocationCacheService } from './revocation-cache.service';
+
+export type { Requirements };
+
+const fail = (code: WireError['code'], message: string): ValidateTokenReply => ({
+  valid: false,
+  error: { code, message, details: null },
+});
+
+/**
+ * Tokens whose signature and static claims (alg, kid, iss, aud, shape) were verified, so a token
+ * presented again (the usual case: a service validating its caller's token on every request)
+ * skips the ES256 verification, which is most of the cost of a validation. Small on purpose: it
+ * holds the hot tokens; a working set larger than this is verified each time.
+ */
+const VERIFIED_CACHE_SIZE = 2048;
+
+interface VerifiedToken {
+  claims: AccessTokenClaims;
+  kid: string;
+}
+
+/** The verifier's time rules (libs/jwt TokenVerifier), applied again to a remembered token. */
+function timeFailure(c: AccessTokenClaims, now: number, skew: number): 'EXPIRED' | 'NOT_YET_VALID' | null {
+  if (c.exp + skew <= now) return 'EXPIRED';
+  if ((c.nbf !== undefined && c.nbf - skew > now) || c.iat - skew > now) return 'NOT_YET_VALID';
+  return null;
+}
+
+/** SPEC §3 validation, entirely in memory: signature and claims, revocation, principal state, requirements. */
+@Injectable()
+export class TokenValidationService {
+  private readonly verified = new Map<string, VerifiedToken>();
+
+  constructor(
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly keys: KeyRingService,
+    private readonly revocations: RevocationCacheService,
+    private readonly pats: PatResolverService,
+  ) {}
+
+  /** JWTs are judged from memory alone; a PAT needs its record (cached briefly). */
+  async validate(token: string, req: Requirements = {}, clientIp?: string): Promise<ValidateTokenReply> {
+    const reply = token.startsWith(PAT_PREFIX) ? await this.decidePat(token, req, clientIp) : this.decide(token, req);
+    validationOutcomes.inc({ outcome: reply.valid ? 'valid' : this.outcomeOf(reply.error.message) });
+    return reply;
+  }
+
+  /**
+   * validate() without a promise for a JWT, which is judged from memory at once (the NATS validate
+   * subscription answers it inside its callback); a PAT still answers through validate().
+   */
+  validateNow(
+    token: string,
+    req: Requirements = {},
+    clientIp?: string,
+  ): ValidateTokenReply | Promise<ValidateTokenReply> {
+    if (token.startsWith(PAT_PREFIX)) return this.validate(token, req, clientIp);
+    const reply = this.decide(token, req);
+    validationOutcomes.inc({ outcome: reply.valid ? 'valid' : this.outcomeOf(reply.error.message) });
+    return reply;
+  }
+
+  private outcomeOf(message: string): string {
+    if (message === REVOKED_MESSAGE) return 'revoked';
+    if (message === DISABLED_MESSAGE) return 'disabled';
+    if (message === VERIFY_FAILURE_MESSAGES.EXPIRED) return 'expired';
+    return message.startsWith('Missing') || message.startsWith('Token is not valid for tenant')
+      ? 'forbidden'
+      : 'invalid';
+  }
+
+  private async decidePat(token: string, req: Requirements, clientIp?: string): Promise<ValidateTokenReply> {
+    const result = await this.pats.resolve(token, clientIp);
+    if (!result.ok) return fail(result.code, result.message);
+    return this.judge(result.claims, req);
+  }
+
+  private decide(token: string, req: Requirements): ValidateTokenReply {
+    const skew = this.config.CLOCK_SKEW;
+    const now = Math.floor(Date.now() / 1000);
+    const hit = this.verified.get(token);
+    if (hit) {
+      // Only the signature check is skipped: time, revocation, owner state and requirements are
+      // judged again, and an entry whose key left the key ring or whose exp passed is dropped.
+      const late = timeFailure(hit.claims, now, skew);
+      if (late === 'EXPIRED' || !this.keys.verifier.hasKid(hit.kid)) this.verified.delete(token);
+      else return late ? fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[late]) : this.judge(hit.claims, req);
+    }
+    const result = this.keys.verifier.verify(token, {
+      issuer: this.config.ISSUER,
+      audience: this.config.AUDIENCE,
+      clockSkew: skew,
+      now,
+    });
+    if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
+    this.remember(token, result.claims);
+    return this.judge(result.claims, req);
+  }
+
+  /** Keeps a verified token (bounded, oldest out first); its kid is what the key ring is asked about later. */
+  private remember(token: string, claims: AccessTokenClaims): void {
+    let kid: unknown;
+    try {
+      kid = (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()) as { kid?: unknown })
+        .kid;
+    } catch {
+      return;
+    }
+    if (typeof kid !== 'string') return;
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { claims, kid });
+  }
+
+  /** What every kind of token must pass once its claims are known. */
+  private judge(claims: AccessTokenClaims, req: Requirements): ValidateTokenReply {
+    if (this.revocations.isRevoked(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
+    if (ownerDisabled(claims, (kind, id) => this.revocations.isDisabled(kind, id)))
+      return fail('UNAUTHENTICATED', DISABLED_MESSAGE);
+    const missing = missingRequirement(claims, req);
+    if (missing) return fail('FORBIDDEN', missing);
+    return { valid: true, claims };
+  }
+}

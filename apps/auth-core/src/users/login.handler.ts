@@ -1,0 +1,79 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { LoginReply, LoginRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { TokenIssuerService } from '../tokens/token-issuer.service';
+import { PasswordHasherService } from './password-hasher.service';
+import { ClientsRepository } from '../clients/clients.repository';
+import { UsersRepository } from './users.repository';
+
+/** One answer for every way a login can fail, so none of them can be told apart. */
+const INVALID_CREDENTIALS = () => new PortcullisError('INVALID_CREDENTIALS', 'Invalid username or password');
+
+@Controller()
+export class LoginHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
+    private readonly users: UsersRepository,
+    private readonly clients: ClientsRepository,
+    private readonly hasher: PasswordHasherService,
+    private readonly issuer: TokenIssuerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.LOGIN)
+  async handle(@Payload() payload: unknown): Promise<LoginReply> {
+    const req = validatePayload(LoginRequestDto, payload);
+    const user = await this.users.findByUsername(req.username);
+    // argon2 runs whatever the state of the account: the time taken reveals nothing.
+    const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, req.password);
+    const locked = !!user?.lockedUntil && user.lockedUntil.getTime() > Date.now();
+    if (!user || !passwordOk || locked || !user.enabled) {
+      const reason = !user ? 'unknown_user' : !passwordOk ? 'bad_password' : locked ? 'locked' : 'disabled';
+      // Every failure does the same database work — the failure-counter UPDATE (matching no row
+      // unless the password was wrong) and the audit row, in one commit — so the time taken does
+      // not tell a wrong password from an unknown user or a locked or disabled account.
+      await this.ds.transaction(async (m) => {
+        await this.users.recordFailedLogin(
+          user && !passwordOk ? user.id : null,
+          this.config.LOCKOUT_THRESHOLD,
+          this.config.LOCKOUT_BASE_SECONDS,
+          m,
+        );
+        await this.audit.record(
+          { type: 'login.failed', subject: user?.id ?? null, success: false, data: { reason } },
+          m,
+        );
+      });
+      throw INVALID_CREDENTIALS();
+    }
+
+    const cid = req.clientId ?? this.config.DEFAULT_CLIENT_ID;
+    if (req.clientId) {
+      const client = await this.clients.find(req.clientId);
+      if (!client || !client.enabled) {
+        throw new PortcullisError('BAD_REQUEST', 'Client is unknown or disabled', [
+          { field: 'clientId', errors: ['client is unknown or disabled'] },
+        ]);
+      }
+    }
+
+    return this.ds.transaction(async (m) => {
+      const { access, reply } = await this.issuer.issueUserSession(
+        user,
+        { cid, rcid: this.config.DEFAULT_CLIENT_ID },
+        m,
+      );
+      await this.users.recordSuccessfulLogin(user.id, m);
+      await this.audit.record(
+        { type: 'login.succeeded', actor: user.id, subject: user.id, success: true, data: { tid: access.tid, cid } },
+        m,
+      );
+      return { ...reply, userId: user.id, passwordWasNeverChanged: user.passwordChangedAt === null };
+    });
+  }
+}

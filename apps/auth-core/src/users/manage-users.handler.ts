@@ -1,0 +1,146 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  CreateUserRequest,
+  ListUsersRequest,
+  Page,
+  PortcullisError,
+  SUBJECTS,
+  UpdateUserRequest,
+  UserTargetRequest,
+  UserView,
+  validatePayload,
+} from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ActorService, can } from '../tokens/actor.service';
+import { RevocationService } from '../tokens/revocation.service';
+import { PasswordHasherService } from './password-hasher.service';
+import { UserEntity } from './user.entity';
+import { toUserView } from './user-view';
+import { UserSessionsService } from './user-sessions.service';
+import { UsersRepository } from './users.repository';
+
+/** Users administration: create, list, read, update (incl. enable/disable), delete. */
+@Controller()
+export class ManageUsersHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasherService,
+    private readonly sessions: UserSessionsService,
+    private readonly revocation: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.USERS_CREATE)
+  async create(@Payload() payload: unknown): Promise<UserView> {
+    const req = validatePayload(CreateUserRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'users:write');
+    const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
+    return this.ds.transaction(async (m) => {
+      if (await this.users.findByUsername(req.username, m))
+        throw new PortcullisError('CONFLICT', `User ${req.username} already exists`);
+      const user = await this.users.create(
+        {
+          username: req.username,
+          passwordHash,
+          roles: req.roles ?? ['user'],
+          tenants: req.tenants ?? [],
+          enabled: req.enabled ?? true,
+          passwordChangedAt: null,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          type: 'user.created',
+          actor: actor.claims.sub,
+          subject: user.id,
+          success: true,
+          data: { username: user.username, roles: user.roles },
+        },
+        m,
+      );
+      return toUserView(user);
+    });
+  }
+
+  @MessagePattern(SUBJECTS.USERS_LIST)
+  async list(@Payload() payload: unknown): Promise<Page<UserView>> {
+    const req = validatePayload(ListUsersRequest, payload);
+    await this.actors.authenticate(req.auth, 'users:read');
+    const page = await this.users.list(req.limit, req.cursor);
+    return { items: page.items.map(toUserView), nextCursor: page.nextCursor };
+  }
+
+  @MessagePattern(SUBJECTS.USERS_GET)
+  async get(@Payload() payload: unknown): Promise<UserView> {
+    const req = validatePayload(UserTargetRequest, payload);
+    const actor = await this.actors.authenticate(req.auth);
+    const id = req.userId ?? actor.principalId;
+    const self = actor.isUser && id === actor.principalId;
+    if (!self && !can(actor, 'users:read')) throw new PortcullisError('NOT_FOUND', 'User not found');
+    const user = await this.users.findById(id);
+    if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
+    return toUserView(user);
+  }
+
+  @MessagePattern(SUBJECTS.USERS_UPDATE)
+  async update(@Payload() payload: unknown): Promise<UserView> {
+    const req = validatePayload(UpdateUserRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'users:write');
+    const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
+    const user = await this.ds.transaction(async (m) => {
+      const current = await this.users.findById(req.userId, m);
+      if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
+      const changes: Partial<UserEntity> = {};
+      if (req.roles) changes.roles = req.roles;
+      if (req.tenants) changes.tenants = req.tenants;
+      if (req.enabled !== undefined) changes.enabled = req.enabled;
+      // A password set by an administrator is not one the user chose: keep passwordWasNeverChanged.
+      if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
+      const updated = await this.users.update(req.userId, changes, m);
+      if (req.enabled === false) await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+      await this.audit.record(
+        {
+          type: 'user.updated',
+          actor: actor.claims.sub,
+          subject: req.userId,
+          success: true,
+          data: { fields: Object.keys(changes).filter((k) => k !== 'passwordHash') },
+        },
+        m,
+      );
+      return updated;
+    });
+    if (req.enabled !== undefined) await this.revocation.setPrincipalDisabled('user', req.userId, !req.enabled);
+    return toUserView(user);
+  }
+
+  @MessagePattern(SUBJECTS.USERS_DELETE)
+  async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
+    const req = validatePayload(UserTargetRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'users:write');
+    if (!req.userId)
+      throw new PortcullisError('BAD_REQUEST', 'userId is required', [
+        { field: 'userId', errors: ['userId is required'] },
+      ]);
+    if (actor.isUser && req.userId === actor.principalId)
+      throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
+    await this.ds.transaction(async (m) => {
+      if (!(await this.users.findById(req.userId!, m))) throw new PortcullisError('NOT_FOUND', 'User not found');
+      await this.sessions.revokeSessions(req.userId!, 'user_deleted', actor.claims.sub, m);
+      await this.sessions.deletePats({ userId: req.userId! }, 'user_deleted', actor.claims.sub, m);
+      await this.users.delete(req.userId!, m);
+      await this.audit.record(
+        { type: 'user.deleted', actor: actor.claims.sub, subject: req.userId!, success: true },
+        m,
+      );
+    });
+    await this.revocation.setPrincipalDisabled('user', req.userId, true);
+    return { deleted: true };
+  }
+}

@@ -1,0 +1,15 @@
+import { PortcullisError } from '@portcullis/contracts';
+import { Actor, can } from '../tokens/actor.service';
+
+/**
+ * Resolves which user a `/users/me/…` or `/users/{id}/…` request acts on: the caller itself,
+ * or, with `users:write`, any user.
+ */
+export function targetUserId(actor: Actor, userId: string | undefined): string {
+  if (userId === undefined || (actor.isUser && userId === actor.principalId)) {
+    if (!actor.isUser) throw new PortcullisError('FORBIDDEN', 'Only a user token has a user of its own');
+    return actor.principalId;
+  }
+  if (!can(actor, 'users:write')) throw new PortcullisError('FORBIDDEN', 'Acting on another user needs users:write');
+  return userId;
+}

@@ -1,0 +1,64 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { CountReply, PortcullisError, SUBJECTS, UserTargetRequest, validatePayload } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ActorService } from '../tokens/actor.service';
+import { UserSessionsService } from './user-sessions.service';
+import { UsersRepository } from './users.repository';
+
+/**
+ * `POST /users/{id}/revoke` ends every OAuth session (PATs stay); `DELETE /users/{id}/credentials`
+ * also removes the password and every PAT, so the user cannot sign in until given a password.
+ */
+@Controller()
+export class UserCredentialsHandler {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly actors: ActorService,
+    private readonly users: UsersRepository,
+    private readonly sessions: UserSessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
+  async revoke(@Payload() payload: unknown): Promise<CountReply> {
+    const { actor, userId } = await this.target(payload);
+    return this.ds.transaction(async (m) => ({
+      count: await this.sessions.revokeSessions(userId, 'user_tokens_revoked', actor, m),
+    }));
+  }
+
+  @MessagePattern(SUBJECTS.USERS_REMOVE_CREDENTIALS)
+  async removeCredentials(@Payload() payload: unknown): Promise<{ revokedTokens: number; deletedPats: number }> {
+    const { actor, userId } = await this.target(payload);
+    return this.ds.transaction(async (m) => {
+      await this.users.update(userId, { passwordHash: null, failedLogins: 0, lockedUntil: null }, m);
+      const revokedTokens = await this.sessions.revokeSessions(userId, 'credentials_removed', actor, m);
+      const deletedPats = await this.sessions.deletePats({ userId }, 'credentials_removed', actor, m);
+      await this.audit.record(
+        {
+          type: 'user.credentials_removed',
+          actor,
+          subject: userId,
+          success: true,
+          data: { revokedTokens, deletedPats },
+        },
+        m,
+      );
+      return { revokedTokens, deletedPats };
+    });
+  }
+
+  private async target(payload: unknown): Promise<{ actor: string; userId: string }> {
+    const req = validatePayload(UserTargetRequest, payload);
+    const actor = await this.actors.authenticate(req.auth, 'users:write');
+    if (!req.userId)
+      throw new PortcullisError('BAD_REQUEST', 'userId is required', [
+        { field: 'userId', errors: ['userId is required'] },
+      ]);
+    if (!(await this.users.findById(req.userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
+    return { actor: actor.claims.sub, userId: req.userId };
+  }
+}

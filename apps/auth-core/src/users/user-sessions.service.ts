@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { RevocationService } from '../tokens/revocation.service';
+
+/** Ending a user's sessions and long-lived credentials, shared by every use case that must. */
+@Injectable()
+export class UserSessionsService {
+  constructor(private readonly revocation: RevocationService) {}
+
+  /** Access and refresh tokens of the user, optionally sparing the caller's own session. */
+  async revokeSessions(
+    userId: string,
+    reason: string,
+    actor: string,
+    m: EntityManager,
+    spare?: { tid?: string; family?: string },
+  ): Promise<number> {
+    await m.query(
+      `UPDATE refresh_tokens SET revoked = true WHERE user_id = $1 AND NOT revoked AND family_id IS DISTINCT FROM $2::uuid`,
+      [userId, spare?.family ?? null],
+    );
+    return this.revocation.revokeWhere(
+      `sub = $1 AND tid IS DISTINCT FROM $2::uuid AND family_id IS DISTINCT FROM $3::uuid`,
+      [userId, spare?.tid ?? null, spare?.family ?? null],
+      reason,
+      actor,
+      m,
+    );
+  }
+
+  /** Deletes PATs and tells every replica they are dead (their ids act as token ids). */
+  async deletePats(
+    where: { userId: string; id?: string },
+    reason: string,
+    actor: string,
+    m: EntityManager,
+  ): Promise<number> {
+    const res: [Array<{ id: string; exp: string }>, number] = await m.query(
+      `DELETE FROM personal_access_tokens WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid)
+        RETURNING id, extract(epoch from expires_at)::bigint AS exp`,
+      [where.userId, where.id ?? null],
+    );
+    const rows = res[0];
+    await this.revocation.announceRevoked(
+      rows.map((r) => ({ tid: r.id, exp: Number(r.exp) })),
+      reason,
+      actor,
+      m,
+    );
+    return rows.length;
+  }
+}

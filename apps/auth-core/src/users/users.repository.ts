@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Page } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { UserEntity } from './user.entity';
+
+export const normalizeUsername = (username: string) => username.normalize('NFC').toLowerCase();
+
+/** Persistence of users ; entities stay inside auth-core. */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  findByUsername(username: string, manager: EntityManager = this.ds.manager): Promise<UserEntity | null> {
+    return manager.getRepository(UserEntity).findOne({ where: { usernameNormalized: normalizeUsername(username) } });
+  }
+
+  async update(id: string, values: Partial<UserEntity>, manager: EntityManager = this.ds.manager): Promise<UserEntity> {
+    await manager.update(UserEntity, { id }, { ...values, updatedAt: new Date() });
+    return (await this.findById(id, manager))!;
+  }
+
+  async delete(id: string, manager: EntityManager = this.ds.manager): Promise<void> {
+    await manager.delete(UserEntity, { id });
+  }
+
+  /** Keyset paging on (username_normalized, id). */
+  async list(limit = 50, cursor?: string): Promise<Page<UserEntity>> {
+    const qb = this.ds
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .orderBy('u.username_normalized', 'ASC')
+      .limit(limit + 1);
+    if (cursor) qb.where('u.username_normalized > :after', { after: Buffer.from(cursor, 'base64url').toString() });
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    return {
+      items,
+      nextCursor:
+        rows.length > limit ? Buffer.from(items[items.length - 1].usernameNormalized).toString('base64url') : null,
+    };
+  }
+
+  findById(id: string, manager: EntityManager = this.ds.manager): Promise<UserEntity | null> {
+    return manager.getRepository(UserEntity).findOne({ where: { id } });
+  }
+
+  async create(
+    input: Pick<UserEntity, 'username' | 'passwordHash' | 'roles' | 'tenants'> & Partial<UserEntity>,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<UserEntity> {
+    const repo = manager.getRepository(UserEntity);
+    return repo.save(repo.create({ ...input, usernameNormalized: normalizeUsername(input.username) }));
+  }
+
+  /**
+   * Just-in-time provisioning of an external (OIDC) user keyed by `iss#sub`: created on the first
+   * sign-in, roles (and tenants when the IdP sends them) refreshed on each later one. A disabled
+   * user is left as it is and null comes back, so an admin's "disable" outlives any IdP claim.
+   */
+  async upsertExternal(
+    input: { externalSubject: string; username: string; roles: string[]; tenants: string[] | null },
+    manager: EntityManager = this.ds.manager,
+  ): Promise<{ user: UserEntity; created: boolean } | null> {
+    const rows: Array<{ id: string; created: boolean }> = await manager.query(
+      `INSERT INTO users (username, username_normalized, password_hash, roles, tenants, source, external_subject)
+       VALUES ($1, $2, NULL, $3, $4, 'oidc', $5)
+       ON CONFLICT (external_subject) WHERE external_subject IS NOT NULL DO UPDATE
+         SET roles = EXCLUDED.roles,
+             tenants = CASE WHEN $6::boolean THEN EXCLUDED.tenants ELSE users.tenants END,
+             updated_at = now()
+         WHERE users.enabled
+       RETURNING id, (xmax = 0) AS created`,
+      [
+        input.username,
+        normalizeUsername(input.username),
+        input.roles,
+        input.tenants ?? [],
+        input.externalSubject,
+        input.tenants !== null,
+      ],
+    );
+    if (!rows.length) return null;
+    return { user: (await this.findById(rows[0].id, manager))!, created: rows[0].created };
+  }
+
+  count(manager: EntityManager = this.ds.manager): Promise<number> {
+    return manager.getRepository(UserEntity).count();
+  }
+
+  /** `id` null runs the same statement matching no row, so every failed login costs the same. */
+  async recordFailedLogin(
+    id: string | null,
+    threshold: number,
+    baseSeconds: number,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<void> {
+    // Exponential back-off once past the threshold: base, 2×base, … capped at 15 minutes.
+    await manager.query(
+      `UPDATE users SET failed_logins = failed_logins + 1,
+         locked_until = CASE WHEN failed_logins + 1 >= $2
+           THEN now() + least(interval '15 minutes', make_interval(secs => $3) * power(2, failed_logins + 1 - $2))
+           ELSE locked_until END
+       WHERE id = $1`,
+      [id, threshold, baseSeconds],
+    );
+  }
+
+  async recordSuccessfulLogin(id: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)`,
+      [id],
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyExchangeDto, ApiKeyExchangeReply, SUBJECTS } from '@portcullis/contracts';
+import { CoreClientService } from '../core/core-client.service';
+import { RequestId } from './current-principal.decorator';
+
+/**
+ * `POST /api/v1/auth {apiKey}`: exchange an API key for a short-lived bearer. The reply keeps
+ * the envelope shape existing clients of this route expect.
+ */
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class ApiKeyExchangeController {
+  constructor(private readonly core: CoreClientService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange an API key for a bearer token' })
+  async exchange(@Body() body: ApiKeyExchangeDto, @Ip() ip: string, @RequestId() rid: string) {
+    const r = await this.core.request<ApiKeyExchangeReply>(
+      SUBJECTS.API_KEYS_EXCHANGE,
+      { apiKey: body.apiKey, ip },
+      rid,
+    );
+    return {
+      statusCode: 200,
+      status: 'OK',
+      message: 'Success',
+      data: { token: r.token, expires_in: r.expires_in, token_type: 'Bearer' },
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import { Body, Controller, Get, Headers, HttpCode, Ip, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ExtendedTokenDto,
+  LoginReply,
+  LoginRequestDto,
+  MeReply,
+  PortcullisError,
+  RefreshRequestDto,
+  SUBJECTS,
+  TokenReply,
+  ValidateTokenReply,
+  ValidateTokenRequestDto,
+} from '@portcullis/contracts';
+import { CoreClientService } from '../core/core-client.service';
+import { FailedLoginThrottleService } from './failed-login-throttle.service';
+import { BearerAuthGuard } from './bearer-auth.guard';
+import type { AuthenticatedPrincipal } from './bearer.strategy';
+import { CurrentPrincipal, RequestId } from './current-principal.decorator';
+import { ValidateQueryDto } from './validate-query.dto';
+
+const BEARER = /^Bearer ([^\s]+)$/i;
+
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(
+    private readonly core: CoreClientService,
+    private readonly throttle: FailedLoginThrottleService,
+  ) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Log in with username and password (optionally on behalf of a client)' })
+  login(@Body() body: LoginRequestDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
+    return this.throttle.guard(ip, () => this.core.request(SUBJECTS.LOGIN, body, rid));
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rotate a refresh token for a new access token' })
+  refresh(@Body() body: RefreshRequestDto, @RequestId() rid: string): Promise<TokenReply> {
+    return this.core.request(SUBJECTS.TOKEN_REFRESH, body, rid);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke this token and its refresh family' })
+  async logout(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<void> {
+    await this.core.request(SUBJECTS.LOGOUT, { token: p.token }, rid);
+  }
+
+  @Get('me')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Token data of the presented token' })
+  me(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<MeReply> {
+    return this.core.request(SUBJECTS.AUTH_ME, { token: p.token }, rid);
+  }
+
+  @Post('system-token')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "A short-lived system token for the caller's own client (system or admin role)" })
+  systemToken(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<TokenReply> {
+    return this.core.request(SUBJECTS.SYSTEM_TOKEN, { auth: p.token }, rid);
+  }
+
+  @Post('extended-token')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'An extended token for a registered client, expiry capped by EXTENDED_TOKEN_MAX_TTL' })
+  extendedToken(
+    @Body() body: ExtendedTokenDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<TokenReply> {
+    return this.core.request(SUBJECTS.EXTENDED_TOKEN, { ...body, auth: p.token }, rid);
+  }
+
+  @Get('validate')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Validate the bearer token, optionally requiring roles, permissions or a tenant' })
+  validateBearer(
+    @Headers('authorization') authorization: string | undefined,
+    @Query() q: ValidateQueryDto,
+    @RequestId() rid: string,
+  ) {
+    const token = BEARER.exec(authorization ?? '')?.[1];
+    if (!token) throw new PortcullisError('UNAUTHENTICATED', 'Missing or malformed bearer token');
+    return this.validate({ token, ...q }, rid);
+  }
+
+  @Post('validate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Validate a token given in the body' })
+  validateBody(@Body() body: ValidateTokenRequestDto, @RequestId() rid: string) {
+    return this.validate(body, rid);
+  }
+
+  /** A negative answer is an HTTP error (401/403) so plain HTTP clients need not read the body. */
+  private async validate(req: ValidateTokenRequestDto, rid: string): Promise<ValidateTokenReply> {
+    const reply = await this.core.request<ValidateTokenReply>(SUBJECTS.TOKEN_VALIDATE, req, rid);
+    if (!reply.valid) throw new PortcullisError(reply.error.code, reply.error.message, reply.error.details ?? null);
+    return reply;
+  }
+}

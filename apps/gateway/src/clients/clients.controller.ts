@@ -1,0 +1,211 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ClientIdParamDto,
+  ClientRoleParamDto,
+  ClientView,
+  ClientWithSecret,
+  CreateClientDto,
+  ListClientsQueryDto,
+  Page,
+  PortcullisError,
+  RegisterClientDto,
+  RevokeTokensQueryDto,
+  SUBJECTS,
+  UpdateClientDto,
+  UpdateOwnClientDto,
+} from '@portcullis/contracts';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
+import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
+import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
+import { CoreClientService } from '../core/core-client.service';
+
+const BEARER = /^Bearer ([^\s]+)$/i;
+
+/**
+ * Clients (service accounts). Role changes apply to tokens issued afterwards; tokens already
+ * issued keep their roles until they expire unless `?revoke_tokens=true` revokes them.
+ */
+@ApiTags('clients')
+@Controller('api/v1/clients')
+export class ClientsController {
+  constructor(private readonly core: CoreClientService) {}
+
+  /** Self-registration presents CLIENT_REGISTRATION_TOKEN as its bearer (RFC 7591 style). */
+  @Post('register')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Self-register a client (needs the registration token as bearer)' })
+  register(
+    @Body() body: RegisterClientDto,
+    @Headers('authorization') authorization: string | undefined,
+    @RequestId() rid: string,
+  ): Promise<ClientWithSecret> {
+    const registrationToken = BEARER.exec(authorization ?? '')?.[1];
+    if (!registrationToken) throw new PortcullisError('UNAUTHENTICATED', 'A registration token is required');
+    return this.core.request(SUBJECTS.CLIENTS_REGISTER, { ...body, registrationToken }, rid);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create a client; the secret is in this reply only' })
+  create(
+    @Body() body: CreateClientDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<ClientWithSecret> {
+    return this.core.request(SUBJECTS.CLIENTS_CREATE, { ...body, auth: p.token }, rid);
+  }
+
+  @Get()
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  list(
+    @Query() q: ListClientsQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<Page<ClientView>> {
+    return this.core.request(SUBJECTS.CLIENTS_LIST, { ...q, auth: p.token }, rid);
+  }
+
+  @Get('me')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  me(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<ClientView> {
+    return this.core.request(SUBJECTS.CLIENTS_ME, { auth: p.token }, rid);
+  }
+
+  @Patch('me')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Update own description or rotate own secret' })
+  updateMe(@Body() body: UpdateOwnClientDto, @CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string) {
+    return this.core.request(SUBJECTS.CLIENTS_UPDATE_ME, { ...body, auth: p.token }, rid);
+  }
+
+  @Get(':clientId')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  get(
+    @Param() params: ClientIdParamDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<ClientView> {
+    return this.core.request(SUBJECTS.CLIENTS_GET, { clientId: params.clientId, auth: p.token }, rid);
+  }
+
+  @Patch(':clientId')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  update(
+    @Param() params: ClientIdParamDto,
+    @Body() body: UpdateClientDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ) {
+    return this.core.request(SUBJECTS.CLIENTS_UPDATE, { ...body, clientId: params.clientId, auth: p.token }, rid);
+  }
+
+  @Delete(':clientId')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Delete a client, revoking its tokens and API keys' })
+  async delete(
+    @Param() params: ClientIdParamDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<void> {
+    await this.core.request(SUBJECTS.CLIENTS_DELETE, { clientId: params.clientId, auth: p.token }, rid);
+  }
+
+  @Delete(':clientId/roles')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  clearRoles(
+    @Param() params: ClientIdParamDto,
+    @Query() q: RevokeTokensQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ) {
+    return this.core.request(
+      SUBJECTS.CLIENTS_ROLES,
+      { clientId: params.clientId, action: 'clear', ...q, auth: p.token },
+      rid,
+    );
+  }
+
+  @Put(':clientId/roles/:role')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  addRole(
+    @Param() params: ClientRoleParamDto,
+    @Query() q: RevokeTokensQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ) {
+    return this.core.request(SUBJECTS.CLIENTS_ROLES, { ...params, action: 'add', ...q, auth: p.token }, rid);
+  }
+
+  @Delete(':clientId/roles/:role')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  removeRole(
+    @Param() params: ClientRoleParamDto,
+    @Query() q: RevokeTokensQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ) {
+    return this.core.request(SUBJECTS.CLIENTS_ROLES, { ...params, action: 'remove', ...q, auth: p.token }, rid);
+  }
+
+  @Post(':clientId/enable')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  enable(
+    @Param() params: ClientIdParamDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<ClientView> {
+    return this.core.request(
+      SUBJECTS.CLIENTS_SET_STATE,
+      { clientId: params.clientId, enabled: true, auth: p.token },
+      rid,
+    );
+  }
+
+  @Post(':clientId/disable')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Disable a client: its tokens stop validating on every replica at once' })
+  disable(
+    @Param() params: ClientIdParamDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<ClientView> {
+    return this.core.request(
+      SUBJECTS.CLIENTS_SET_STATE,
+      { clientId: params.clientId, enabled: false, auth: p.token },
+      rid,
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { connect, errors, headers as natsHeaders, NatsConnection } from '@nats-io/transport-node';
+import { ERROR_HEADER, PortcullisError, REQUEST_ID_HEADER, Subject, toWireError } from '@portcullis/contracts';
+import { natsConnectionOptions } from '@portcullis/nats-options';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+
+const unavailable = (message: string) => new PortcullisError('UNAVAILABLE', message);
+
+/**
+ * The gateway's only way to auth-core: NATS request/reply on the subjects of libs/contracts.
+ * No responders, a timeout or a lost connection all become UNAVAILABLE (503), never a hang.
+ */
+@Injectable()
+export class CoreClientService implements OnApplicationShutdown {
+  private readonly logger = new Logger('CoreClient');
+  private nc?: NatsConnection;
+  private connecting?: Promise<NatsConnection>;
+  private linkUp = false;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  async connect(): Promise<NatsConnection> {
+    if (this.nc) return this.nc;
+    this.connecting ??= connect({
+      ...natsConnectionOptions(this.config, 'gateway'),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    }).then((nc) => {
+      this.nc = nc;
+      this.linkUp = true;
+      void this.watch(nc);
+      this.logger.log(`connected to ${nc.getServer()}`);
+      return nc;
+    });
+    return this.connecting.catch((err: Error) => {
+      this.connecting = undefined;
+      throw unavailable(`NATS is unavailable: ${err.message}`);
+    });
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.linkUp = false;
+      if (s.type === 'reconnect') this.linkUp = true;
+    }
+  }
+
+  isConnected(): boolean {
+    return !!this.nc && !this.nc.isClosed() && this.linkUp;
+  }
+
+  natsState(): string {
+    if (!this.nc) return 'not connected';
+    if (this.nc.isClosed()) return 'closed';
+    return this.linkUp ? 'connected' : 'reconnecting';
+  }
+
+  async request<T>(subject: Subject, payload: unknown, requestId?: string): Promise<T> {
+    const nc = await this.connect();
+    const h = natsHeaders();
+    if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+    let msg;
+    try {
+      msg = await nc.request(subject, JSON.stringify(payload ?? {}), {
+        timeout: this.config.REQUEST_TIMEOUT_MS,
+        headers: h,
+      });
+    } catch (err) {
+      if (err instanceof errors.RequestError && err.isNoResponders()) throw unavailable('auth-core is not available');
+      if (err instanceof errors.TimeoutError) throw unavailable('auth-core did not answer in time');
+      throw unavailable(`auth-core request failed: ${(err as Error).message}`);
+    }
+    if (msg.headers?.get(ERROR_HEADER)) {
+      const e = toWireError(msg.json());
+      throw new PortcullisError(e.code, e.message, e.details ?? null);
+    }
+    return msg.json<T>();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nc?.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,55 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
+import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * The native API's single error exit: coded errors from auth-core or validation, Nest's HTTP
+ * exceptions and Fastify's own (413, bad JSON) all leave in the SPEC §4 envelope. Anything
+ * unexpected is logged and answered as INTERNAL without its message.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+  private readonly oauth = new OAuthExceptionFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    // Errors raised before a route's own filter runs (unparsable or oversized bodies, unsupported
+    // content types) still answer /oauth/* clients in RFC 6749 form.
+    const url = host.switchToHttp().getRequest<{ url?: string }>().url ?? '';
+    if (url.startsWith('/oauth/')) return this.oauth.catch(exception, host);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { code, message, details } = this.describe(exception);
+    const body = envelope(code, message, details);
+    if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', 'Bearer');
+    void reply.status(HTTP_STATUS_OF[code]).send(body);
+  }
+
+  private describe(exception: unknown): { code: ErrorCode; message: string; details: PortcullisError['details'] } {
+    if (exception instanceof PortcullisError)
+      return { code: exception.code, message: exception.message, details: exception.details };
+    if (exception instanceof HttpException) {
+      const code = codeForHttpStatus(exception.getStatus());
+      const res = exception.getResponse() as { message?: string | string[] } | string;
+      const message =
+        typeof res === 'string'
+          ? res
+          : Array.isArray(res.message)
+            ? res.message.join('; ')
+            : (res.message ?? exception.message);
+      return { code, message: code === 'INTERNAL' ? 'Internal error' : message, details: null };
+    }
+    const fe = exception as FastifyLikeError;
+    if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return { code: codeForHttpStatus(fe.statusCode), message: fe.message ?? 'Bad request', details: null };
+    }
+    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    return { code: 'INTERNAL', message: 'Internal error', details: null };
+  }
+}

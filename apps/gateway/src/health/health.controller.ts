@@ -1,0 +1,65 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { StatusReply, SUBJECTS } from '@portcullis/contracts';
+import { register } from 'prom-client';
+import { CoreClientService } from '../core/core-client.service';
+import { GatewayShutdownState } from './shutdown-state';
+
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly core: CoreClientService,
+    private readonly shutdown: GatewayShutdownState,
+  ) {}
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /**
+   * Ready = NATS connected and some auth-core replica answering with its state loaded. The
+   * database is reported but does not make the gateway unready: without it JWT validation still
+   * works (SPEC §3) and must stay reachable over REST, while issuance, PATs and admin calls answer
+   * 503 on their own. auth-core's own readiness does include its database.
+   */
+  @Get('health/ready')
+  @HealthCheck()
+  ready() {
+    const status = this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
+      (s) => ({ s, reason: '' }),
+      (err: Error) => ({ s: null, reason: err.message }),
+    );
+    return this.health.check([
+      async () => {
+        const i = this.indicator.check('nats');
+        return this.core.isConnected() ? i.up() : i.down({ state: this.core.natsState() });
+      },
+      async () => {
+        const i = this.indicator.check('auth_core');
+        const { s, reason } = await status;
+        if (!s) return i.down({ reason });
+        return s.auth_provider_initialized ? i.up() : i.down({ reason: 'not initialised' });
+      },
+      async () => {
+        const i = this.indicator.check('database');
+        const { s } = await status;
+        return i.up({ state: !s ? 'unknown' : s.auth_db_initialized ? 'up' : 'down' });
+      },
+      async () => {
+        const i = this.indicator.check('accepting');
+        return this.shutdown.stopping ? i.down() : i.up();
+      },
+    ]);
+  }
+
+  @Get('metrics')
+  @Header('Content-Type', register.contentType)
+  metrics() {
+    return register.metrics();
+  }
+}

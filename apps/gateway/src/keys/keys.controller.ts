@@ -1,0 +1,28 @@
+import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Page, SigningKeyView, SUBJECTS } from '@portcullis/contracts';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
+import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
+import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
+import { CoreClientService } from '../core/core-client.service';
+
+@ApiTags('keys')
+@ApiBearerAuth()
+@UseGuards(BearerAuthGuard)
+@Controller('api/v1/keys')
+export class KeysController {
+  constructor(private readonly core: CoreClientService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Signing keys (keys:admin); public data only' })
+  list(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<Page<SigningKeyView>> {
+    return this.core.request(SUBJECTS.KEYS_LIST, { auth: p.token }, rid);
+  }
+
+  @Post('rotate')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a new active signing key; old keys verify until their tokens expire' })
+  rotate(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<{ kid: string }> {
+    return this.core.request(SUBJECTS.KEYS_ROTATE, { auth: p.token }, rid);
+  }
+}

@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  createPinoLogger,
+  installGracefulShutdown,
+  instrumentHttp,
+  PinoNestLogger,
+  runWithRequestContext,
+} from '@portcullis/observability';
+import { randomUUID } from 'node:crypto';
+import { collectDefaultMetrics } from 'prom-client';
+import { AppModule } from './app.module';
+import { loadGatewayConfig } from './config/gateway-config';
+import { documentErrorResponses } from './docs/error-responses';
+import { frameworkErrors } from './errors/framework-errors';
+import { CoreClientService } from './core/core-client.service';
+import { GatewayShutdownState } from './health/shutdown-state';
+
+async function bootstrap(): Promise<void> {
+  // A safe level until LOG_LEVEL itself has been validated: a bad value must be reported, not crash pino.
+  let pinoLogger = createPinoLogger('gateway', 'info');
+  let config;
+  try {
+    config = loadGatewayConfig();
+  } catch (err) {
+    pinoLogger.fatal((err as Error).message);
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  pinoLogger = createPinoLogger('gateway', config.LOG_LEVEL);
+  collectDefaultMetrics({ prefix: 'portcullis_gateway_' });
+  const trustProxy = config.TRUST_PROXY;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
+    frameworkErrors,
+    // A caller-supplied request id is kept (and passed on to auth-core) so logs can be joined.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(pinoLogger),
+    // Nest's own JSON and urlencoded parsers; the limit answers 413 before parsing.
+    rawBody: false,
+    bodyParser: true,
+  });
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: config.BODY_LIMIT_BYTES });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Set before the reply is sent (an onResponse hook is too late for headers); every log line written
+  // while handling the request carries its id through the request context.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('X-Request-Id', req.id);
+    runWithRequestContext({ requestId: req.id }, done);
+  });
+  instrumentHttp(fastify, 'portcullis_gateway_');
+
+  const doc = new DocumentBuilder()
+    .setTitle('Portcullis')
+    .setDescription('Authentication and token service of the cluster')
+    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, documentErrorResponses(SwaggerModule.createDocument(app, doc)), {
+    jsonDocumentUrl: 'docs-json',
+  });
+
+  installGracefulShutdown({
+    logger: pinoLogger,
+    onSignal: () => app.get(GatewayShutdownState).beginShutdown(),
+    close: () => app.close(),
+    delayMs: config.SHUTDOWN_DELAY_MS,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+  await app
+    .get(CoreClientService)
+    .connect()
+    .catch(() => undefined);
+  await app.listen(config.PORT, '0.0.0.0');
+  pinoLogger.info(`gateway listening on :${config.PORT}`);
+}
+
+bootstrap().catch((err: Error) => {
+  console.error(`gateway failed to start: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { InvalidClient, InvalidRequest } from './oauth-error';
+
+export interface ClientAuth {
+  client_id: string;
+  client_secret: string;
+  method: 'client_secret_basic' | 'client_secret_post';
+}
+
+/**
+ * RFC 6749 §2.3.1: credentials in a Basic header (form-urlencoded inside) or in the body —
+ * exactly one of the two.
+ */
+export function readClientAuth(
+  authorization: string | undefined,
+  body: { client_id?: string; client_secret?: string },
+): ClientAuth {
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '')?.[1];
+  if (basic) {
+    if (body.client_secret) throw new InvalidRequest('Use one client authentication method, not two');
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new InvalidClient('Malformed Basic credentials');
+    try {
+      const client_id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+      const client_secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+      if (!client_id || !client_secret) throw new Error('empty');
+      if (body.client_id && body.client_id !== client_id)
+        throw new InvalidRequest('client_id does not match the Basic credentials');
+      return { client_id, client_secret, method: 'client_secret_basic' };
+    } catch (err) {
+      if (err instanceof InvalidRequest) throw err;
+      throw new InvalidClient('Malformed Basic credentials');
+    }
+  }
+  if (body.client_id && body.client_secret)
+    return { client_id: body.client_id, client_secret: body.client_secret, method: 'client_secret_post' };
+  throw new InvalidClient('Client authentication is required');
+}

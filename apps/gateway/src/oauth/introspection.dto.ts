@@ -1,0 +1,9 @@
+import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+
+/** RFC 7662 / RFC 7009 request body (client credentials may also come as Basic). */
+export class TokenOperationDto {
+  @IsString() @Length(1, 8192) token!: string;
+  @IsOptional() @IsString() @MaxLength(64) token_type_hint?: string;
+  @IsOptional() @IsString() @Length(1, 128) client_id?: string;
+  @IsOptional() @IsString() @Length(1, 512) client_secret?: string;
+}

@@ -1,0 +1,73 @@
+import { ErrorCode, PortcullisError } from '@portcullis/contracts';
+
+/**
+ * RFC 6749 §5.2 errors. As in node-oidc-provider, each class says whether its description may be
+ * shown; anything not exposed leaves as `server_error`.
+ */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+    readonly expose = true,
+  ) {
+    super(description);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', description);
+  }
+}
+export class InvalidClient extends OAuthError {
+  constructor(description = 'Client authentication failed') {
+    super('invalid_client', description, 401);
+  }
+}
+export class InvalidGrant extends OAuthError {
+  constructor(description: string) {
+    super('invalid_grant', description);
+  }
+}
+export class UnsupportedGrantType extends OAuthError {
+  constructor(grant: string) {
+    super('unsupported_grant_type', `Grant type ${grant} is not supported`);
+  }
+}
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', description);
+  }
+}
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description: string) {
+    super('temporarily_unavailable', description, 503);
+  }
+}
+export class ServerError extends OAuthError {
+  constructor() {
+    super('server_error', 'Internal error', 500, false);
+  }
+}
+
+/** How a coded auth-core error reads to an OAuth client. */
+const FROM_CODE: Partial<Record<ErrorCode, (m: string) => OAuthError>> = {
+  BAD_REQUEST: (m) => new InvalidRequest(m),
+  UNHANDLED_REQUEST_ERROR: (m) => new InvalidRequest(m),
+  INVALID_CREDENTIALS: (m) => new InvalidGrant(m),
+  INVALID_GRANT: (m) => new InvalidGrant(m),
+  UNAUTHENTICATED: (m) => new InvalidClient(m),
+  FORBIDDEN: (m) => new InvalidScope(m),
+  UNAVAILABLE: (m) => new TemporarilyUnavailable(m),
+  TOO_MANY_REQUESTS: (m) => new OAuthError('slow_down', m, 429),
+};
+
+export function toOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err.expose ? err : new ServerError();
+  if (err instanceof PortcullisError) return FROM_CODE[err.code]?.(err.message) ?? new ServerError();
+  const status = (err as { statusCode?: number; status?: number })?.statusCode ?? (err as { status?: number })?.status;
+  if (status === 413) return new OAuthError('invalid_request', 'Request body is too large', 413);
+  if (typeof status === 'number' && status >= 400 && status < 500) return new InvalidRequest((err as Error).message);
+  return new ServerError();
+}

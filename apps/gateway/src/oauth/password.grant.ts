@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { LoginReply, SUBJECTS } from '@portcullis/contracts';
+import { FailedLoginThrottleService } from '../auth/failed-login-throttle.service';
+import { CoreClientService } from '../core/core-client.service';
+import { InvalidRequest } from './oauth-error';
+import { TokenRequestDto } from './token-request.dto';
+
+/** RFC 6749 §4.3: resource owner password credentials, the same login as `/api/v1/auth/login`. */
+@Injectable()
+export class PasswordGrant {
+  readonly type = 'password';
+
+  constructor(
+    private readonly core: CoreClientService,
+    private readonly throttle: FailedLoginThrottleService,
+  ) {}
+
+  async execute(req: TokenRequestDto, rid: string, _authorization?: string, ip = 'unknown') {
+    if (!req.username || !req.password) throw new InvalidRequest('username and password are required');
+    const reply = await this.throttle.guard(ip, () =>
+      this.core.request<LoginReply>(
+        SUBJECTS.LOGIN,
+        { username: req.username, password: req.password, ...(req.client_id ? { clientId: req.client_id } : {}) },
+        rid,
+      ),
+    );
+    return reply;
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { ApiKeyExchangeReply, ID_TOKEN_TYPE, LoginReply, SUBJECTS, TokenReply } from '@portcullis/contracts';
+import { CoreClientService } from '../core/core-client.service';
+import { InvalidRequest } from './oauth-error';
+import { TokenRequestDto } from './token-request.dto';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const API_KEY_TOKEN_TYPE = 'urn:portcullis:params:oauth:token-type:api-key';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** RFC 8693 token exchange. Subject tokens: a Portcullis API key or an external IdP's ID token. */
+@Injectable()
+export class TokenExchangeGrant {
+  readonly type = TOKEN_EXCHANGE_GRANT;
+  readonly subjectTokenTypes = [API_KEY_TOKEN_TYPE, ID_TOKEN_TYPE];
+
+  constructor(private readonly core: CoreClientService) {}
+
+  async execute(
+    req: TokenRequestDto,
+    rid: string,
+    _authorization?: string,
+    ip?: string,
+  ): Promise<TokenReply & { issued_token_type: string }> {
+    if (!req.subject_token || !req.subject_token_type)
+      throw new InvalidRequest('subject_token and subject_token_type are required');
+    if (req.subject_token_type === ID_TOKEN_TYPE) return this.exchangeIdToken(req.subject_token, rid, ip);
+    if (req.subject_token_type !== API_KEY_TOKEN_TYPE)
+      throw new InvalidRequest(`subject_token_type ${req.subject_token_type} is not supported`);
+    const r = await this.core.request<ApiKeyExchangeReply>(
+      SUBJECTS.API_KEYS_EXCHANGE,
+      { apiKey: req.subject_token },
+      rid,
+    );
+    return {
+      access_token: r.token,
+      token_type: 'Bearer',
+      expires_in: r.expires_in,
+      roles: [],
+      tid: r.tid,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+    };
+  }
+
+  /** The same sign-in as `POST /api/v1/auth/oidc/login`, provider chosen by the token's `iss`. */
+  private async exchangeIdToken(
+    idToken: string,
+    rid: string,
+    ip?: string,
+  ): Promise<TokenReply & { issued_token_type: string }> {
+    const r = await this.core.request<LoginReply>(SUBJECTS.OIDC_LOGIN, { idToken, ...(ip ? { ip } : {}) }, rid);
+    return {
+      access_token: r.access_token,
+      token_type: 'Bearer',
+      expires_in: r.expires_in,
+      refresh_token: r.refresh_token,
+      roles: r.roles,
+      tid: r.tid,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { JwksReply, MetaReply, SUBJECTS } from '@portcullis/contracts';
+import { CoreClientService } from '../core/core-client.service';
+import { CLIENT_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../oauth/oauth.controller';
+
+/** RFC 8414 / OpenID discovery and the JWKS, all describing auth-core's actual configuration. */
+@ApiTags('discovery')
+@Controller('.well-known')
+export class WellKnownController {
+  constructor(private readonly core: CoreClientService) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=60')
+  jwks(): Promise<JwksReply> {
+    return this.core.request(SUBJECTS.KEYS_JWKS, {});
+  }
+
+  @Get('oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  async oauthMetadata() {
+    return this.metadata(await this.core.request<MetaReply>(SUBJECTS.META, {}));
+  }
+
+  @Get('openid-configuration')
+  @Header('Cache-Control', 'public, max-age=300')
+  async openidConfiguration() {
+    const meta = await this.core.request<MetaReply>(SUBJECTS.META, {});
+    return {
+      ...this.metadata(meta),
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: meta.signingAlgorithms,
+      claims_supported: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'cid', 'rcid', 'typ', 'roles', 'tenants', 'perms'],
+    };
+  }
+
+  private metadata(meta: MetaReply) {
+    const base = meta.issuer.replace(/\/+$/, '');
+    return {
+      issuer: meta.issuer,
+      token_endpoint: `${base}/oauth/token`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+      response_types_supported: ['token'],
+      introspection_endpoint: `${base}/oauth/introspect`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      token_endpoint_auth_signing_alg_values_supported: meta.signingAlgorithms,
+      access_token_signing_alg_values_supported: meta.signingAlgorithms,
+      service_documentation: `${base}/docs`,
+    };
+  }
+}

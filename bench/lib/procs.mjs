@@ -1,0 +1,231 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A child process whose output is kept for diagnostics. */
+export class Child {
+  constructor(name, args, { env = {}, cwd, nodeArgs = [] } = {}) {
+    this.name = name;
+    this.output = [];
+    this.proc = spawn(process.execPath, [...nodeArgs, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d) => {
+      this.output.push(d.toString());
+      if (this.output.length > 400) this.output.splice(0, 200);
+    };
+    this.proc.stdout.on('data', keep);
+    this.proc.stderr.on('data', keep);
+    this.exitCode = undefined;
+    this.exited = new Promise((resolve) =>
+      this.proc.on('exit', (code, signal) => {
+        this.exitedAt = performance.now();
+        resolve((this.exitCode = code ?? signal));
+      }),
+    );
+  }
+
+  get pid() {
+    return this.proc.pid;
+  }
+
+  get running() {
+    return this.exitCode === undefined;
+  }
+
+  logs() {
+    return this.output.join('');
+  }
+
+  async stop(signal = 'SIGTERM', timeoutMs = 10000) {
+    if (!this.running) return this.exitCode;
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export async function waitForHttp(url, child, timeoutMs = 30000, ok = (s) => s === 200) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && !child.running) throw new Error(`${child.name} exited during start:\n${child.logs()}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (ok(res.status)) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${child?.name ?? url} not ready at ${url} after ${timeoutMs} ms:\n${child?.logs() ?? ''}`);
+}
+
+const MB = 1024 * 1024;
+
+function status(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Peak RSS per process over a phase. For processes the bench started (and itself) the kernel's
+ * high-water mark is reset at the start of the phase (`/proc/PID/clear_refs` = 5) and read at
+ * the end; every process is also sampled every 50 ms, which is all that is done for processes
+ * the bench did not start (nats-server).
+ */
+export class MemoryWatch {
+  constructor() {
+    this.procs = new Map(); // name -> { pid, own }
+  }
+
+  track(name, pid, own = true) {
+    this.procs.set(name, { pid, own });
+  }
+
+  untrack(name) {
+    this.procs.delete(name);
+  }
+
+  rssMb(name) {
+    const p = this.procs.get(name);
+    const s = p && status(p.pid);
+    return s ? Math.round((s.rss / MB) * 10) / 10 : null;
+  }
+
+  snapshot() {
+    const out = {};
+    for (const name of this.procs.keys()) out[name] = this.rssMb(name);
+    return out;
+  }
+
+  /**
+   * Starts watching; the returned function stops and gives, per process, the peak RSS (MB) and
+   * the CPU used (% of one core), plus the machine's CPU use split into the bench's own
+   * processes, PostgreSQL, nats-server and everything else ("foreign": other work on the
+   * machine, which skews the numbers of the phase).
+   */
+  begin() {
+    const peaks = new Map();
+    for (const [name, p] of this.procs) {
+      if (p.own) {
+        try {
+          writeFileSync(`/proc/${p.pid}/clear_refs`, '5');
+        } catch {
+          /* not resettable: sampling still applies */
+        }
+      }
+      peaks.set(name, 0);
+    }
+    const sample = () => {
+      for (const [name, p] of this.procs) {
+        const s = status(p.pid);
+        if (s) peaks.set(name, Math.max(peaks.get(name) ?? 0, s.rss));
+      }
+    };
+    sample();
+    const cpu0 = cpuSnapshot();
+    const t0 = performance.now();
+    const timer = setInterval(sample, 50);
+    return () => {
+      clearInterval(timer);
+      sample();
+      const cpu1 = cpuSnapshot();
+      const seconds = (performance.now() - t0) / 1000;
+      const rss = {};
+      for (const [name, p] of this.procs) {
+        let peak = peaks.get(name) ?? 0;
+        if (p.own) {
+          const s = status(p.pid);
+          if (s && Number.isFinite(s.hwm)) peak = Math.max(peak, s.hwm);
+        }
+        rss[name] = peak ? Math.round((peak / MB) * 10) / 10 : null;
+      }
+      return { rss, cpu: this.cpuUse(cpu0, cpu1, seconds) };
+    };
+  }
+
+  cpuUse(a, b, seconds) {
+    const pctOf = (ticks) => Math.round((ticks / TICKS / Math.max(seconds, 1e-3)) * 1000) / 10;
+    const delta = (pid) => (b.procs.get(pid)?.ticks ?? 0) - (a.procs.get(pid)?.ticks ?? b.procs.get(pid)?.ticks ?? 0);
+    const out = {};
+    const mine = new Set();
+    for (const [name, p] of this.procs) {
+      mine.add(p.pid);
+      out[name] = pctOf(Math.max(0, delta(p.pid)));
+    }
+    let postgres = 0;
+    for (const [pid, info] of b.procs) if (info.comm === 'postgres' && !mine.has(pid)) postgres += Math.max(0, delta(pid));
+    out.postgres = pctOf(postgres);
+    const busy = b.busy - a.busy;
+    const accounted = Object.values(out).reduce((x, y) => x + y, 0);
+    out.machine = pctOf(busy);
+    out.foreign = Math.max(0, Math.round((out.machine - accounted) * 10) / 10);
+    return out;
+  }
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+function cpuSnapshot() {
+  const procs = new Map();
+  let busy = 0;
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    busy = line[0] + line[1] + line[2] + line[5] + line[6] + (line[7] ?? 0);
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const comm = stat.slice(stat.indexOf('(') + 1, close);
+        const f = stat.slice(close + 2).split(' ');
+        procs.set(Number(d), { comm, ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return { procs, busy };
+}
+
+export function findPid(pattern) {
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (pattern.test(cmd)) return Number(d);
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return null;
+}
+

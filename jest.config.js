@@ -1,0 +1,38 @@
+// Nest 12, jose and nats.js ship ESM only; @swc/jest turns them (and our TypeScript) into CJS.
+const transform = {
+  '^.+\\.(t|j|mj)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+const shared = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|@nats-io|openid-client|oauth4webapi)/)'],
+  moduleNameMapper: { '^@portcullis/([a-z-]+)(|/.*)$': '<rootDir>/libs/$1/src$2' },
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/infra/**/*.spec.ts'] },
+    // End-to-end suites start real auth-core and gateway processes against PostgreSQL and NATS.
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/{e2e,security,resilience}/**/*.e2e-spec.ts'],
+      slowTestThreshold: 30,
+    },
+  ],
+  testTimeout: 60000,
+  maxWorkers: 2,
+  // test/REPORT.md is regenerated from what the security and resilience suites record.
+  reporters: ['default', '<rootDir>/test/support/report-reporter.js'],
+};

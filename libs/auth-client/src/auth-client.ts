@@ -1,0 +1,61 @@
+import { connect, NatsConnection } from '@nats-io/transport-node';
+import { PAT_PREFIX, ValidateTokenReply } from '@portcullis/contracts';
+import type { Requirements } from '@portcullis/jwt';
+import { AuthClientOptions, DEFAULTS, ValidationMode } from './auth-client.options';
+import { LocalValidator } from './local-validator';
+import { RemoteValidator } from './remote-validator';
+
+/**
+ * Framework-free token validation for cluster services. `validate` answers exactly like
+ * `auth.v1.token.validate`: `{valid: true, claims}` or `{valid: false, error: {code, message}}`,
+ * with code UNAVAILABLE whenever the answer cannot be trusted (fail closed).
+ */
+export class AuthClient {
+  private constructor(
+    readonly mode: ValidationMode,
+    private readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    private readonly remote: RemoteValidator,
+    private readonly local: LocalValidator | null,
+  ) {}
+
+  static async create(options: AuthClientOptions): Promise<AuthClient> {
+    const o = { ...DEFAULTS, ...options };
+    if (!o.natsConnection && !o.natsUrl) throw new Error('AuthClient needs natsUrl or natsConnection');
+    const nc =
+      o.natsConnection ??
+      (await connect({
+        ...o.natsOptions,
+        servers: o.natsUrl!.split(','),
+        name: 'portcullis-auth-client',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      }));
+    const remote = new RemoteValidator(nc, {
+      cacheSize: o.cacheSize,
+      cacheTtlMs: o.cacheTtlMs,
+      timeoutMs: o.timeoutMs,
+    });
+    let local: LocalValidator | null = null;
+    if (o.mode === 'local') {
+      local = new LocalValidator(nc, o);
+      await local.start();
+    }
+    return new AuthClient(o.mode, nc, !o.natsConnection, remote, local);
+  }
+
+  /**
+   * Local mode verifies JWTs in-process; opaque credentials (PATs) always go to auth-core.
+   * `mode` forces one path for a single call.
+   */
+  validate(token: string, req: Requirements = {}, mode: ValidationMode = this.mode): Promise<ValidateTokenReply> {
+    if (mode === 'local' && this.local && !token.startsWith(PAT_PREFIX)) return this.local.validate(token, req);
+    return this.remote.validate(token, req);
+  }
+
+  async close(): Promise<void> {
+    this.remote.close();
+    await this.local?.close();
+    if (this.ownsConnection) await this.nc.drain().catch(() => undefined);
+  }
+}

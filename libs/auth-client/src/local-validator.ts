@@ -1,0 +1,172 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  EVENTS,
+  EVENTS_STREAM,
+  JwksReply,
+  KeysRotatedEvent,
+  MetaReply,
+  PrincipalDisabledEvent,
+  RevocationSnapshot,
+  SUBJECTS,
+  TokenRevokedEvent,
+  ValidateTokenReply,
+} from '@portcullis/contracts';
+import {
+  DISABLED_MESSAGE,
+  missingRequirement,
+  ownerDisabled,
+  publicKeyFromJwk,
+  Requirements,
+  REVOKED_MESSAGE,
+  SigningAlgorithm,
+  TokenVerifier,
+  VERIFY_FAILURE_MESSAGES,
+} from '@portcullis/jwt';
+import { EventFeed } from '@portcullis/event-feed';
+import { unavailable } from './remote-validator';
+
+const JWKS_REFRESH_COOLDOWN_MS = 5_000;
+const fail = (code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string): ValidateTokenReply => ({
+  valid: false,
+  error: { code, message, details: null },
+});
+
+/**
+ * Verifies JWTs in-process with the very verifier and policy auth-core uses (libs/jwt), against
+ * the JWKS and a revocation state it keeps current from the JetStream event stream. It fails
+ * closed while it cannot vouch for that state: before its first sync, after a reconnect until it
+ * has caught up, and whenever auth-core's heartbeat has been silent past the staleness bound.
+ */
+export class LocalValidator {
+  private readonly verifier = new TokenVerifier();
+  private readonly revoked = new Map<string, number>();
+  private disabled = new Set<string>();
+  private readonly subs: Subscription[] = [];
+  private feed?: EventFeed;
+  private issuer = '';
+  private audience = '';
+  private lastHeartbeat = 0;
+  private synced = false;
+  private jwksRefresh?: Promise<void>;
+  private lastJwksFetch = 0;
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: {
+      issuer?: string;
+      audience?: string;
+      timeoutMs: number;
+      stalenessBoundMs: number;
+      clockSkew: number;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    this.subs.push(
+      this.nc.subscribe(EVENTS.HEARTBEAT, {
+        callback: () => {
+          this.lastHeartbeat = Date.now();
+        },
+      }),
+    );
+    await this.sync();
+    void this.watchConnection();
+  }
+
+  /** Snapshot first, then events from a little before it, so nothing falls in between. */
+  private async sync(): Promise<void> {
+    const meta = await this.ask<MetaReply>(SUBJECTS.META);
+    this.issuer = this.opts.issuer ?? meta.issuer;
+    this.audience = this.opts.audience ?? meta.audience;
+    await this.loadKeys();
+    const snap = await this.ask<RevocationSnapshot>(SUBJECTS.REVOCATIONS_SNAPSHOT);
+    for (const r of snap.revoked) this.revoked.set(r.tid, r.exp);
+    this.disabled = new Set(snap.disabled.map((d) => `${d.kind}:${d.id}`));
+    if (!this.feed) await this.follow(new Date(Date.parse(snap.at) - 5000));
+    this.lastHeartbeat = Date.now();
+    this.synced = true;
+  }
+
+  private async follow(since: Date): Promise<void> {
+    this.feed = new EventFeed(this.nc, EVENTS_STREAM);
+    await this.feed.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => {
+      for (const t of e.tokens) this.revoked.set(t.tid, t.exp);
+    });
+    await this.feed.follow<PrincipalDisabledEvent>(EVENTS.PRINCIPAL_DISABLED, since, (d) => {
+      if (d.disabled) this.disabled.add(`${d.kind}:${d.id}`);
+      else this.disabled.delete(`${d.kind}:${d.id}`);
+    });
+    await this.feed.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, (e) => void this.loadKeysUntil(e.kid));
+  }
+
+  /** The replica answering the JWKS request may not have loaded the new key yet: retry briefly. */
+  private async loadKeysUntil(kid: string): Promise<void> {
+    for (let attempt = 0; attempt < 10 && !this.closed; attempt++) {
+      await this.loadKeys().catch(() => undefined);
+      if (this.verifier.hasKid(kid)) return;
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
+  }
+
+  /** After a reconnect the state may lag: refuse until a fresh snapshot is in. */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'reconnect' || this.closed) continue;
+      this.synced = false;
+      while (!this.synced && !this.closed) {
+        await this.sync().catch(() => new Promise((r) => setTimeout(r, 1000)));
+      }
+    }
+  }
+
+  private async loadKeys(): Promise<void> {
+    const jwks = await this.ask<JwksReply>(SUBJECTS.KEYS_JWKS);
+    this.verifier.setKeys(
+      jwks.keys.map((k) => ({ kid: String(k.kid), alg: String(k.alg) as SigningAlgorithm, key: publicKeyFromJwk(k) })),
+    );
+  }
+
+  private async ask<T>(subject: string): Promise<T> {
+    const msg = await this.nc.request(subject, '{}', { timeout: this.opts.timeoutMs });
+    return msg.json<T>();
+  }
+
+  async validate(token: string, req: Requirements = {}): Promise<ValidateTokenReply> {
+    if (!this.synced) return unavailable('Local validation is not synchronised with auth-core yet');
+    if (Date.now() - this.lastHeartbeat > this.opts.stalenessBoundMs)
+      return unavailable('Local validation state is stale: auth-core has been silent too long');
+    const verifyOpts = { issuer: this.issuer, audience: this.audience, clockSkew: this.opts.clockSkew };
+    let result = this.verifier.verify(token, verifyOpts);
+    if (!result.ok && result.reason === 'UNKNOWN_KID' && (await this.refreshKeysOnce()))
+      result = this.verifier.verify(token, verifyOpts);
+    if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
+    const claims = result.claims;
+    if (this.revoked.has(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
+    if (ownerDisabled(claims, (kind, id) => this.disabled.has(`${kind}:${id}`)))
+      return fail('UNAUTHENTICATED', DISABLED_MESSAGE);
+    const missing = missingRequirement(claims, req);
+    if (missing) return fail('FORBIDDEN', missing);
+    return { valid: true, claims };
+  }
+
+  /** An unknown kid may be a key rotated in a moment ago: refetch, at most every few seconds. */
+  private async refreshKeysOnce(): Promise<boolean> {
+    // Only refetches caused by tokens count: any caller can send unknown kids.
+    if (Date.now() - this.lastJwksFetch < JWKS_REFRESH_COOLDOWN_MS) return false;
+    this.lastJwksFetch = Date.now();
+    this.jwksRefresh ??= this.loadKeys().finally(() => (this.jwksRefresh = undefined));
+    try {
+      await this.jwksRefresh;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.subs) s.unsubscribe();
+    await this.feed?.close();
+  }
+}

@@ -1,0 +1,51 @@
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { toInt, toList } from './query-transforms';
+
+/**
+ * The field rules that recur across payloads, written once. Optionality stays at the use site
+ * (`@IsOptional()`), so each DTO still reads as its own contract.
+ */
+/** Applies several property decorators as one (contracts stay free of any framework). */
+const applyDecorators =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => {
+    for (const d of decorators) d(target, key);
+  };
+
+export const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+export const TENANT_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
+const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** A JSON array of strings matching `pattern`. */
+export const StringList = (pattern: RegExp, max: number) =>
+  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }));
+
+/** The same from a query string: `a,b` or repeated `?x=a&x=b`. */
+export const QueryStringList = (pattern: RegExp, max: number) =>
+  applyDecorators(Transform(toList), StringList(pattern, max));
+
+/** Names (permissions, requested roles) as given: 1-64 characters each, checked against what is held. */
+export const NameList = (max = 32) =>
+  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Length(1, 64, { each: true }));
+
+export const RoleList = (max = 32) => StringList(ROLE_PATTERN, max);
+export const TenantList = (max = 64) => StringList(TENANT_PATTERN, max);
+
+export const PageLimit = () => applyDecorators(Transform(toInt), IsInt(), Min(1), Max(200));
+export const PageCursor = () => applyDecorators(IsString(), Length(1, 200), Matches(CURSOR_PATTERN));
+
+/** The caller's bearer, carried by every NATS request made on someone's behalf. */
+export const BearerField = () => applyDecorators(IsString(), Length(1, 8192));
+
+// TypeScript's mixin pattern requires exactly this constructor signature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Ctor<T = object> = new (...args: any[]) => T;
+
+/** A NATS payload: the HTTP shape plus the caller's bearer, which auth-core judges itself. */
+export function WithAuth<T extends Ctor>(Base: T) {
+  class Authenticated extends Base {
+    @BearerField() auth!: string;
+  }
+  return Authenticated;
+}

@@ -1,0 +1,18 @@
+export interface JwksReply {
+  keys: Array<Record<string, unknown>>;
+}
+
+export interface MetaReply {
+  issuer: string;
+  audience: string;
+  signingAlgorithms: string[];
+}
+
+export interface StatusReply {
+  name: string;
+  version: string;
+  auth_provider_initialized: boolean;
+  auth_db_initialized: boolean;
+  database: 'up' | 'down';
+  replica: string;
+}

@@ -1,0 +1,211 @@
+import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { MAX_PASSWORD_LENGTH } from './auth.dto';
+import { BearerField, PageCursor, PageLimit, RoleList, TenantList, WithAuth, NameList } from './fields';
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,127}$/;
+/** Passwords of people: at least 12 characters (NIST SP 800-63B favours length over rules). */
+export const MIN_PASSWORD_LENGTH = 12;
+
+export class CreateUserDto {
+  @IsString()
+  @Matches(USERNAME_PATTERN, { message: 'username must be 1-128 of [A-Za-z0-9._@-], starting alphanumeric' })
+  username!: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
+  password?: string;
+
+  @IsOptional()
+  @RoleList()
+  roles?: string[];
+
+  @IsOptional()
+  @TenantList()
+  tenants?: string[];
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class UpdateUserDto {
+  @IsOptional()
+  @RoleList()
+  roles?: string[];
+
+  @IsOptional()
+  @TenantList()
+  tenants?: string[];
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** An administrator sets a new password (e.g. after credentials were removed). */
+  @IsOptional()
+  @IsString()
+  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
+  password?: string;
+}
+
+export class ChangePasswordDto {
+  @IsString()
+  @Length(1, MAX_PASSWORD_LENGTH)
+  currentPassword!: string;
+
+  @IsString()
+  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
+  newPassword!: string;
+}
+
+export class ListUsersQueryDto {
+  @IsOptional()
+  @PageLimit()
+  limit?: number;
+
+  @IsOptional()
+  @PageCursor()
+  cursor?: string;
+}
+
+export class UserIdParamDto {
+  @IsUUID() id!: string;
+}
+
+export class CreatePatDto {
+  @IsString()
+  @Matches(NAME_PATTERN, { message: 'name must be 1-128 characters of [A-Za-z0-9 ._:-]' })
+  name!: string;
+
+  @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
+  expiresAt!: string;
+
+  @NameList()
+  permissions!: string[];
+
+  @TenantList()
+  tenants!: string[];
+}
+
+export class TokenOrNameParamDto {
+  @IsString() @Length(1, 256) tokenOrName!: string;
+}
+
+export class CreateApiKeyDto {
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: 'name must be 1-128 characters of [A-Za-z0-9 ._:-]' })
+  name?: string;
+
+  @IsOptional()
+  @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
+  expiresAt?: string;
+
+  @IsOptional()
+  @NameList()
+  permissions?: string[];
+
+  @IsOptional()
+  @TenantList()
+  tenants?: string[];
+}
+
+export class ApiKeyParamDto {
+  @IsString() @Length(1, 128) clientId!: string;
+  @IsUUID() keyId!: string;
+}
+
+export class ApiKeyExchangeDto {
+  @IsString() @MaxLength(512) apiKey!: string;
+}
+
+/** NATS payloads. `userId` absent means "the caller" (the /users/me routes). */
+export class UserTargetRequest {
+  @BearerField() auth!: string;
+  @IsOptional() @IsUUID() userId?: string;
+}
+export class CreateUserRequest extends WithAuth(CreateUserDto) {}
+export class UpdateUserRequest extends WithAuth(UpdateUserDto) {
+  @IsUUID() userId!: string;
+}
+export class ChangePasswordRequest extends WithAuth(ChangePasswordDto) {}
+export class ListUsersRequest extends WithAuth(ListUsersQueryDto) {}
+export class CreatePatRequest extends WithAuth(CreatePatDto) {
+  @IsOptional() @IsUUID() userId?: string;
+}
+export class DeletePatRequest extends WithAuth(TokenOrNameParamDto) {
+  @IsOptional() @IsUUID() userId?: string;
+}
+export class CreateApiKeyRequest extends WithAuth(CreateApiKeyDto) {
+  @IsString() @Length(1, 128) clientId!: string;
+}
+export class ClientApiKeysRequest {
+  @BearerField() auth!: string;
+  @IsString() @Length(1, 128) clientId!: string;
+  @IsOptional() @IsUUID() keyId?: string;
+}
+export class ApiKeyExchangeRequest extends ApiKeyExchangeDto {
+  @IsOptional() @IsString() @MaxLength(64) ip?: string;
+}
+
+export interface UserView {
+  id: string;
+  username: string;
+  roles: string[];
+  tenants: string[];
+  enabled: boolean;
+  source: 'local' | 'oidc';
+  passwordChangedAt: string | null;
+  hasPassword: boolean;
+  lockedUntil: string | null;
+  createdAt: string;
+}
+
+export interface PatView {
+  id: string;
+  name: string;
+  expiresAt: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  permissions: string[];
+  tenants: string[];
+}
+
+export interface CreatedPat extends PatView {
+  token: string;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  clientId: string;
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  permissions: string[] | null;
+  tenants: string[] | null;
+}
+
+export interface CreatedApiKey extends ApiKeyView {
+  apiKey: string;
+}
+
+export interface ApiKeyExchangeReply {
+  token: string;
+  expires_in: number;
+  tid: string;
+}
+
+/** The exact errors of API-key exchange (SPEC §4). */
+export const API_KEY_ERRORS = {
+  MALFORMED: 'Api Key Configuration is invalid. Request a new API-key or contact administrator',
+  EXPIRED: 'Api Key has expired',
+  UNKNOWN: 'Unauthenticated',
+} as const;
+
+export class UserPatParamDto {
+  @IsUUID() id!: string;
+  @IsString() @Length(1, 256) tokenOrName!: string;
+}

@@ -1,0 +1,31 @@
+import { NameList } from './fields';
+import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { AccessTokenClaims } from '../claims';
+import { WireError } from '../error-codes';
+
+export class ValidateTokenRequestDto {
+  @IsString()
+  @MaxLength(8192)
+  token!: string;
+
+  @IsOptional()
+  @NameList()
+  roles?: string[];
+
+  @IsOptional()
+  @NameList()
+  permissions?: string[];
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  tenant?: string;
+
+  /** Address of the end caller, when a gateway validates on its behalf (audits PAT use from new places). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  clientIp?: string;
+}
+
+export type ValidateTokenReply = { valid: true; claims: AccessTokenClaims } | { valid: false; error: WireError };

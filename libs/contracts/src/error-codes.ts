@@ -1,0 +1,52 @@
+/**
+ * Errors cross NATS as a code string plus message, never as classes: `instanceof` does not
+ * survive serialisation. The gateway maps each code to an HTTP status in one place.
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  /** A credential that is not even well-formed (SPEC §4's API-key exchange wording). */
+  'UNHANDLED_REQUEST_ERROR',
+  'UNAUTHENTICATED',
+  'INVALID_CREDENTIALS',
+  'INVALID_GRANT',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'TOO_MANY_REQUESTS',
+  'PAYLOAD_TOO_LARGE',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetail {
+  field: string;
+  errors: string[];
+}
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetail[] | null;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** A domain error raised in auth-core; serialised as {code, message, details}. */
+export class PortcullisError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetail[] | null = null,
+  ) {
+    super(message);
+    this.name = 'PortcullisError';
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}

@@ -1,0 +1,50 @@
+/** Event payloads (published on JetStream; see EVENTS in subjects.ts). */
+export interface TokenRevokedEvent {
+  /** Revoked access-token ids with their expiry (epoch seconds), so caches can forget them. */
+  tokens: Array<{ tid: string; exp: number }>;
+  reason: string;
+  at: string;
+}
+
+export interface PrincipalDisabledEvent {
+  kind: 'user' | 'client';
+  id: string;
+  disabled: boolean;
+  at: string;
+}
+
+export interface KeysRotatedEvent {
+  kid: string;
+  at: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  type: string;
+  actor: string | null;
+  subject: string | null;
+  success: boolean;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+export interface HeartbeatEvent {
+  replica: string;
+  at: string;
+}
+
+/** What an SDK in local mode loads before following the event stream. */
+export interface RevocationSnapshot {
+  revoked: Array<{ tid: string; exp: number }>;
+  disabled: Array<{ kind: 'user' | 'client'; id: string }>;
+  at: string;
+}
+
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retired';
+  createdAt: string;
+  retiredAt: string | null;
+  verifyUntil: string | null;
+}

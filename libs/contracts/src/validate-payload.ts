@@ -1,0 +1,120 @@
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
+import { ErrorDetail, PortcullisError } from './error-codes';
+
+type Ctor<T> = new () => T;
+
+function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, errors: Object.values(e.constraints) }] : [];
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** Validation options used on both sides of NATS: unknown fields are an error, not ignored. */
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+} as const;
+
+export function describeValidationErrors(errors: ValidationError[]): ErrorDetail[] {
+  return flatten(errors);
+}
+
+export function badRequest(details: ErrorDetail[]): PortcullisError {
+  const fields = [...new Set(details.map((d) => d.field))].join(', ');
+  return new PortcullisError('BAD_REQUEST', `Invalid request: ${fields}`, details);
+}
+
+/**
+ * Fields whose string value (or name) holds a NUL character. PostgreSQL can neither store nor
+ * compare one in text, so such a value would fail deep inside a query as an internal error;
+ * it is bad input and is refused as such, before anything runs.
+ */
+export function nulCharacters(value: unknown, field = '', depth = 0): ErrorDetail[] {
+  const here = field || '(body)';
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? [{ field: here, errors: ['must not contain NUL characters'] }] : [];
+  if (value === null || typeof value !== 'object' || depth > 8) return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+    const path = field ? `${field}.${k}` : k;
+    return k.includes('\u0000')
+      ? [{ field: path, errors: ['must not contain NUL characters'] }]
+      : nulCharacters(v, path, depth + 1);
+  });
+}
+
+const nullable = new WeakMap<object, Set<string>>();
+
+/**
+ * Marks a field that accepts an explicit `null` (e.g. "remove this cap"). Every other field
+ * refuses it: class-validator's @IsOptional() lets null through, and a null that reaches a NOT
+ * NULL column fails inside the database as an internal error instead of answering 400.
+ */
+export const Nullable = (): PropertyDecorator => (target, key) => {
+  let fields = nullable.get(target);
+  if (!fields) nullable.set(target, (fields = new Set()));
+  fields.add(String(key));
+};
+
+function isNullable(cls: Ctor<object> | (abstract new () => object), field: string): boolean {
+  for (let proto = cls.prototype as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null)
+    if (nullable.get(proto)?.has(field)) return true;
+  return false;
+}
+
+/** Own fields of the payload that are `null` where the DTO does not allow it. */
+export function nullFields(cls: Ctor<object> | (abstract new () => object), payload: object): ErrorDetail[] {
+  return Object.entries(payload)
+    .filter(([k, v]) => v === null && !isNullable(cls, k))
+    .map(([field]) => ({ field, errors: [`${field} must not be null (leave it out instead)`] }));
+}
+
+const knownFields = new WeakMap<object, Set<string>>();
+
+/**
+ * Own keys of the payload that the DTO does not declare. class-transformer silently drops keys
+ * named like Object.prototype members (`constructor`, `toString`, `__proto__`…), so the
+ * whitelist check alone would never see them.
+ */
+export function unknownFields(cls: Ctor<object> | (abstract new () => object), payload: object): ErrorDetail[] {
+  let known = knownFields.get(cls);
+  if (!known) {
+    known = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(cls as Ctor<object>, '', true, false)
+        .map((m) => m.propertyName),
+    );
+    knownFields.set(cls, known);
+  }
+  return Object.keys(payload)
+    .filter((k) => !known!.has(k))
+    .map((field) => ({ field, errors: [`property ${field} should not exist`] }));
+}
+
+/**
+ * Turns an untrusted payload into a validated DTO instance, or throws BAD_REQUEST naming every
+ * bad field. Used by auth-core for every NATS payload and by the gateway for HTTP input.
+ */
+export function validatePayload<T extends object>(cls: Ctor<T>, payload: unknown): T {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new PortcullisError('BAD_REQUEST', 'Request body must be a JSON object', [
+      { field: '(body)', errors: ['must be a JSON object'] },
+    ]);
+  }
+  const nul = nulCharacters(payload);
+  if (nul.length) throw badRequest(nul);
+  const unknown = unknownFields(cls, payload);
+  const nulls = nullFields(cls, payload).filter((n) => !unknown.some((u) => u.field === n.field));
+  const instance = plainToInstance(cls, payload);
+  const errors = validateSync(instance, VALIDATION_OPTIONS);
+  if (errors.length > 0 || unknown.length > 0 || nulls.length > 0) {
+    const named = [...unknown, ...nulls];
+    const details = flatten(errors).filter((d) => !named.some((u) => u.field === d.field));
+    throw badRequest([...named, ...details]);
+  }
+  return instance;
+}

@@ -1,0 +1,3 @@
+export * from './jwt-codec';
+export * from './token-verifier';
+export * from './claims-policy';

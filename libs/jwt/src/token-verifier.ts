@@ -1,0 +1,113 @@
+import { KeyObject } from 'node:crypto';
+import { AccessTokenClaims, TOKEN_TYPES } from '@portcullis/contracts';
+import { decodeCompact, isAllowedAlgorithm, SigningAlgorithm, verifySignature } from './jwt-codec';
+
+export interface VerificationKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  key: KeyObject;
+}
+
+export interface VerifyOptions {
+  issuer: string;
+  audience: string;
+  /** Bounded clock skew, seconds. */
+  clockSkew: number;
+  /** Current time, epoch seconds (injectable for tests). */
+  now?: number;
+}
+
+export type VerifyFailure =
+  | 'MALFORMED'
+  | 'ALGORITHM_NOT_ALLOWED'
+  | 'FORBIDDEN_HEADER'
+  | 'UNKNOWN_KID'
+  | 'BAD_SIGNATURE'
+  | 'BAD_CLAIMS'
+  | 'WRONG_ISSUER'
+  | 'WRONG_AUDIENCE'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID';
+
+export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure };
+
+/** Headers that would let the token choose its own verification key: always refused. */
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function claimsShapeOk(p: Record<string, unknown>): boolean {
+  return (
+    typeof p.sub === 'string' &&
+    typeof p.jti === 'string' &&
+    typeof p.cid === 'string' &&
+    typeof p.rcid === 'string' &&
+    typeof p.typ === 'string' &&
+    (TOKEN_TYPES as readonly string[]).includes(p.typ) &&
+    isNum(p.exp) &&
+    isNum(p.iat) &&
+    (p.nbf === undefined || isNum(p.nbf)) &&
+    isStrArray(p.roles) &&
+    isStrArray(p.tenants) &&
+    (p.perms === undefined || isStrArray(p.perms))
+  );
+}
+
+/**
+ * Verifies a Portcullis access token: allow-listed algorithm bound to a known `kid`, signature,
+ * then `iss`/`aud`/`exp`/`nbf`/`iat` with bounded skew. Revocation and principal state are the
+ * caller's business (they differ between auth-core and an SDK in local mode).
+ */
+export class TokenVerifier {
+  private readonly keys = new Map<string, VerificationKey>();
+
+  setKeys(keys: VerificationKey[]): void {
+    this.keys.clear();
+    for (const k of keys) this.keys.set(k.kid, k);
+  }
+
+  hasKid(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
+  verify(token: string, opts: VerifyOptions): VerifyResult {
+    const jws = decodeCompact(token);
+    if (!jws) return { ok: false, reason: 'MALFORMED' };
+    const { header, payload } = jws;
+    if (!isAllowedAlgorithm(header.alg)) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
+    if (FORBIDDEN_HEADERS.some((h) => h in header)) return { ok: false, reason: 'FORBIDDEN_HEADER' };
+    if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) return { ok: false, reason: 'UNKNOWN_KID' };
+    const key = this.keys.get(header.kid);
+    if (!key) return { ok: false, reason: 'UNKNOWN_KID' };
+    // The key decides the algorithm, never the token: an ES256 key only verifies ES256.
+    if (key.alg !== header.alg) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
+    if (!verifySignature(key.alg, key.key, jws.signingInput, jws.signature))
+      return { ok: false, reason: 'BAD_SIGNATURE' };
+    if (!claimsShapeOk(payload)) return { ok: false, reason: 'BAD_CLAIMS' };
+    if (payload.iss !== opts.issuer) return { ok: false, reason: 'WRONG_ISSUER' };
+    const aud = payload.aud;
+    const audOk = aud === opts.audience || (isStrArray(aud) && aud.includes(opts.audience));
+    if (!audOk) return { ok: false, reason: 'WRONG_AUDIENCE' };
+    const now = opts.now ?? Math.floor(Date.now() / 1000);
+    if ((payload.exp as number) + opts.clockSkew <= now) return { ok: false, reason: 'EXPIRED' };
+    if (payload.nbf !== undefined && (payload.nbf as number) - opts.clockSkew > now)
+      return { ok: false, reason: 'NOT_YET_VALID' };
+    if ((payload.iat as number) - opts.clockSkew > now) return { ok: false, reason: 'NOT_YET_VALID' };
+    return { ok: true, claims: payload as unknown as AccessTokenClaims };
+  }
+}
+
+export const VERIFY_FAILURE_MESSAGES: Record<VerifyFailure, string> = {
+  MALFORMED: 'Token is malformed',
+  ALGORITHM_NOT_ALLOWED: 'Token algorithm is not allowed',
+  FORBIDDEN_HEADER: 'Token header is not allowed',
+  UNKNOWN_KID: 'Token signing key is unknown',
+  BAD_SIGNATURE: 'Token signature is invalid',
+  BAD_CLAIMS: 'Token claims are invalid',
+  WRONG_ISSUER: 'Token issuer is not accepted',
+  WRONG_AUDIENCE: 'Token audience is not accepted',
+  EXPIRED: 'Token has expired',
+  NOT_YET_VALID: 'Token is not yet valid',
+};

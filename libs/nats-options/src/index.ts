@@ -1,0 +1,2 @@
+export * from './nats-env.dto';
+export * from './nats-options';

@@ -1,0 +1,5 @@
+export * from './pino-logger';
+export * from './request-context';
+export * from './graceful-shutdown';
+export * from './http-metrics';
+export * from './process-env.dto';

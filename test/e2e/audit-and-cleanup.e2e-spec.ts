@@ -1,0 +1,98 @@
+import { Client } from 'pg';
+import { api, seedClient, seedUser } from '../support/fixtures';
+import { login, Stack, within } from '../support/stack';
+
+const CLEANUP_LOCK_ID = 0x70636c03;
+const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
+
+describe('audit trail and scheduled cleanup', () => {
+  const stack = new Stack({ replicas: 2, env: { CLEANUP_INTERVAL_SECONDS: '1' } });
+  let admin: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('GET /audit lists events newest first, filters them, pages them, and needs audit:read', async () => {
+    await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'wrong-wrong-wrong' }),
+    });
+    const failed = await admin.get('/api/v1/audit?type=login.failed');
+    expect(failed.status).toBe(200);
+    expect(failed.body.items[0]).toMatchObject({
+      type: 'login.failed',
+      success: false,
+      data: { reason: 'bad_password' },
+    });
+    const logins = await admin.get('/api/v1/audit?type=login.&limit=1');
+    expect(logins.body.items).toHaveLength(1);
+    expect(logins.body.nextCursor).toEqual(expect.any(String));
+    const next = await admin.get(`/api/v1/audit?type=login.&limit=1&cursor=${logins.body.nextCursor}`);
+    expect(next.body.items[0].id).not.toBe(logins.body.items[0].id);
+    expect(Date.parse(next.body.items[0].at)).toBeLessThanOrEqual(Date.parse(logins.body.items[0].at));
+    expect(
+      (await admin.get('/api/v1/audit?success=false')).body.items.every((e: { success: boolean }) => !e.success),
+    ).toBe(true);
+    expect((await admin.get('/api/v1/audit?type=DROP%20TABLE')).status).toBe(400);
+    const user = await seedUser(stack, 'auditee', 'auditee-password-1');
+    expect((await api(stack, (await user.login()).access_token).get('/api/v1/audit')).status).toBe(403);
+    const bootstrap = await admin.get('/api/v1/audit?type=user.bootstrap');
+    expect(bootstrap.body.items).toHaveLength(1);
+    expect(JSON.stringify(bootstrap.body)).not.toContain(stack.adminPassword);
+  });
+
+  it('audits token issue and revocation, and the first use of a PAT from a new address', async () => {
+    await seedClient(stack, 'audited', ['service']);
+    const t = await admin.post('/api/v1/tokens', { client_id: 'audited' });
+    await admin.del(`/api/v1/tokens/${t.body.tid}`);
+    const issued = (await admin.get('/api/v1/audit?type=token.issued')).body.items;
+    expect(issued.some((e: { data: { tid: string } }) => e.data.tid === t.body.tid)).toBe(true);
+    const revoked = (await admin.get('/api/v1/audit?type=token.revoked')).body.items;
+    expect(revoked.some((e: { data: { tids: string[] } }) => e.data.tids.includes(t.body.tid))).toBe(true);
+
+    const pat = await admin.post('/api/v1/users/me/tokens', {
+      name: 'audited',
+      expiresAt: inDays(1),
+      permissions: ['tokens:read'],
+      tenants: [],
+    });
+    expect((await api(stack, pat.body.token).get('/api/v1/tokens')).status).toBe(200);
+    expect((await api(stack, pat.body.token).get('/api/v1/tokens')).status).toBe(200);
+    await within(2000, async () => {
+      const uses = (await admin.get('/api/v1/audit?type=pat.used_from_new_ip')).body.items.filter(
+        (e: { data: { id: string } }) => e.data.id === pat.body.id,
+      );
+      return uses.length >= 1 && uses.length <= 2;
+    });
+    expect((await admin.get('/api/v1/audit?type=pat.created')).body.items[0].data.name).toBe('audited');
+  });
+
+  it('the scheduled cleanup purges expired records, one replica at a time under an advisory lock', async () => {
+    await seedClient(stack, 'ephemeral', ['service']);
+    const lock = new Client({ connectionString: stack.db.url });
+    await lock.connect();
+    try {
+      // While someone else holds the lock no replica purges anything.
+      await lock.query('SELECT pg_advisory_lock($1)', [CLEANUP_LOCK_ID]);
+      for (let i = 0; i < 3; i++) await admin.post('/api/v1/tokens', { client_id: 'ephemeral', token_life: 1 });
+      const live = await admin.post('/api/v1/tokens', { client_id: 'ephemeral', token_life: 3600 });
+      await new Promise((r) => setTimeout(r, 2500));
+      const held = await stack.query(`SELECT tid FROM access_tokens WHERE cid = 'ephemeral' AND expires_at < now()`);
+      expect(held.length).toBe(3);
+      await lock.query('SELECT pg_advisory_unlock($1)', [CLEANUP_LOCK_ID]);
+      await within(
+        4000,
+        async () =>
+          (await stack.query(`SELECT tid FROM access_tokens WHERE cid = 'ephemeral' AND expires_at < now()`)).length ===
+          0,
+      );
+      expect((await stack.query(`SELECT tid FROM access_tokens WHERE tid = $1`, [live.body.tid])).length).toBe(1);
+    } finally {
+      await lock.end();
+    }
+  });
+});

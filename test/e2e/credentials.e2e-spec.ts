@@ -1,0 +1,368 @@
+import { SUBJECTS } from '@portcullis/contracts';
+import { api } from '../support/fixtures';
+import { login, Stack, within } from '../support/stack';
+
+const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
+
+describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
+  const stack = new Stack({ replicas: 2 });
+  let admin: ReturnType<typeof api>;
+  const validate = (token: string, extra: Record<string, unknown> = {}) =>
+    stack.natsRequest<{ valid: boolean; claims?: Record<string, unknown>; error?: { code: string } }>(
+      SUBJECTS.TOKEN_VALIDATE,
+      { token, ...extra },
+    );
+  const everywhereInvalid = (token: string) =>
+    within(1000, async () =>
+      (await Promise.all(Array.from({ length: 8 }, () => validate(token)))).every((r) => !r.valid),
+    );
+  const exchange = (apiKey: unknown) =>
+    fetch(`${stack.url}/api/v1/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey }),
+    });
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  const createUser = async (username: string, roles = ['user'], tenants: string[] = ['acme']) => {
+    const password = `${username}-password-123`;
+    const r = await admin.post('/api/v1/users', { username, password, roles, tenants });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ username, roles, tenants, enabled: true, source: 'local' });
+    return { id: r.body.id as string, username, password };
+  };
+
+  it('users admin: create, read, list, update, change own password, delete', async () => {
+    const u = await createUser('dora');
+    expect((await admin.post('/api/v1/users', { username: 'DORA', password: 'another-password-1' })).status).toBe(409);
+    expect(
+      (await admin.post('/api/v1/users', { username: 'weak', password: 'short' })).body.error.data.fields[0].field,
+    ).toBe('password');
+    expect((await admin.get(`/api/v1/users/${u.id}`)).body.username).toBe('dora');
+    expect((await admin.get('/api/v1/users')).body.items.map((i: { username: string }) => i.username)).toEqual(
+      expect.arrayContaining(['admin', 'dora']),
+    );
+    const s1 = await login(stack, 'dora', u.password);
+    expect(s1.passwordWasNeverChanged).toBe(true);
+    const s2 = await login(stack, 'dora', u.password);
+    const dora = api(stack, s2.access_token);
+    expect((await dora.get('/api/v1/users')).status).toBe(403);
+    expect(
+      (
+        await dora.put('/api/v1/users/me/password', {
+          currentPassword: 'wrong-wrong-wrong',
+          newPassword: 'dora-new-password-1',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await dora.put('/api/v1/users/me/password', { currentPassword: u.password, newPassword: 'dora-new-password-1' }))
+        .status,
+    ).toBe(204);
+    await everywhereInvalid(s1.access_token);
+    expect((await validate(s2.access_token)).valid).toBe(true);
+    const s3 = await login(stack, 'dora', 'dora-new-password-1');
+    expect(s3.passwordWasNeverChanged).toBe(false);
+    expect((await dora.get('/api/v1/users/me')).body.passwordChangedAt).toEqual(expect.any(String));
+
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: false })).body.enabled).toBe(false);
+    await everywhereInvalid(s3.access_token);
+    expect(
+      (
+        await fetch(`${stack.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'dora', password: 'dora-new-password-1' }),
+        })
+      ).status,
+    ).toBe(401);
+    await admin.patch(`/api/v1/users/${u.id}`, { enabled: true });
+    expect((await login(stack, 'dora', 'dora-new-password-1')).access_token).toBeTruthy();
+    expect((await admin.del(`/api/v1/users/${u.id}`)).status).toBe(204);
+    expect((await admin.get(`/api/v1/users/${u.id}`)).status).toBe(404);
+  });
+
+  it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {
+    const u = await createUser('erin', ['user'], ['acme', 'globex']);
+    const erin = api(stack, (await login(stack, 'erin', u.password)).access_token);
+    const created = await erin.post('/api/v1/users/me/tokens', {
+      name: 'ci',
+      expiresAt: inDays(30),
+      permissions: ['tokens:read'],
+      tenants: ['acme'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^pcl_pat_[A-Za-z0-9_-]{43}_[A-Za-z0-9_-]{6}$/);
+    expect(created.body).toMatchObject({ name: 'ci', permissions: ['tokens:read'], tenants: ['acme'] });
+    const pat = created.body.token as string;
+
+    expect(
+      (await erin.post('/api/v1/users/me/tokens', { name: 'ci', expiresAt: inDays(1), permissions: [], tenants: [] }))
+        .status,
+    ).toBe(409);
+    const past = await erin.post('/api/v1/users/me/tokens', {
+      name: 'old',
+      expiresAt: inDays(-1),
+      permissions: [],
+      tenants: [],
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error.data.fields[0].field).toBe('expiresAt');
+    expect(
+      (
+        await erin.post('/api/v1/users/me/tokens', {
+          name: 'far',
+          expiresAt: inDays(400),
+          permissions: [],
+          tenants: [],
+        })
+      ).status,
+    ).toBe(400);
+    const wide = await erin.post('/api/v1/users/me/tokens', {
+      name: 'wide',
+      expiresAt: inDays(1),
+      permissions: ['users:write'],
+      tenants: [],
+    });
+    expect(wide.status).toBe(403);
+    expect(wide.body.message).toContain('users:write');
+    const foreign = await erin.post('/api/v1/users/me/tokens', {
+      name: 'foreign',
+      expiresAt: inDays(1),
+      permissions: [],
+      tenants: ['initech'],
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.message).toContain('initech');
+
+    const v = await validate(pat);
+    expect(v).toMatchObject({
+      valid: true,
+      claims: { typ: 'pat', sub: u.id, perms: ['tokens:read'], tenants: ['acme'] },
+    });
+    expect((await validate(pat, { permissions: ['tokens:write'] })).error?.code).toBe('FORBIDDEN');
+    expect((await validate(pat, { tenant: 'acme' })).valid).toBe(true);
+    expect((await validate(pat, { tenant: 'globex' })).error?.code).toBe('FORBIDDEN');
+    const viaPat = api(stack, pat);
+    expect((await viaPat.get('/api/v1/tokens')).status).toBe(200);
+    expect((await viaPat.post('/api/v1/tokens', {})).status).toBe(403);
+    const restTenant = await fetch(`${stack.url}/api/v1/auth/validate?tenant=globex`, {
+      headers: { authorization: `Bearer ${pat}` },
+    });
+    expect(restTenant.status).toBe(403);
+
+    const listed = await erin.get('/api/v1/users/me/tokens');
+    expect(listed.body.items).toHaveLength(1);
+    expect(JSON.stringify(listed.body)).not.toContain(pat);
+    expect(listed.body.items[0]).toHaveProperty('lastUsedAt');
+    const [row] = await stack.query<{ hex: string }>(
+      `SELECT encode(token_hash, 'hex') AS hex FROM personal_access_tokens WHERE name = 'ci'`,
+    );
+    expect(row.hex).toHaveLength(64);
+
+    // By value: whoever holds a leaked token can kill it, even from another account.
+    const finder = api(stack, (await login(stack)).access_token);
+    expect((await finder.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
+    await everywhereInvalid(pat);
+    expect((await viaPat.get('/api/v1/tokens')).status).toBe(401);
+
+    const second = await erin.post('/api/v1/users/me/tokens', {
+      name: 'deploy',
+      expiresAt: inDays(2),
+      permissions: [],
+      tenants: [],
+    });
+    expect((await validate(second.body.token)).valid).toBe(true);
+    expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(204);
+    await everywhereInvalid(second.body.token);
+    expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(404);
+
+    // Admins manage PATs of others; a malformed PAT is refused without a look-up.
+    const forErin = await admin.post(`/api/v1/users/${u.id}/tokens`, {
+      name: 'by-admin',
+      expiresAt: inDays(1),
+      permissions: [],
+      tenants: ['globex'],
+    });
+    expect(forErin.status).toBe(201);
+    expect((await admin.get(`/api/v1/users/${u.id}/tokens`)).body.items.map((t: { name: string }) => t.name)).toEqual([
+      'by-admin',
+    ]);
+    expect((await erin.get(`/api/v1/users/${(await admin.get('/api/v1/users/me')).body.id}/tokens`)).status).toBe(403);
+    expect(
+      (await validate(forErin.body.token.slice(0, -1) + (forErin.body.token.endsWith('A') ? 'B' : 'A'))).valid,
+    ).toBe(false);
+  });
+
+  it('API keys: the three exchange errors, exchange works, keys die with their client', async () => {
+    await admin.post('/api/v1/clients', { clientId: 'robot', roles: ['service'], tenants: ['acme'] });
+    const key = await admin.post('/api/v1/clients/robot/api-keys', { name: 'main', permissions: ['token:validate'] });
+    expect(key.status).toBe(201);
+    expect(key.body.apiKey).toMatch(/^pcl_key_/);
+    expect(key.body).toMatchObject({ name: 'main', id: expect.any(String) });
+    expect(JSON.stringify((await admin.get('/api/v1/clients/robot/api-keys')).body)).not.toContain(key.body.apiKey);
+
+    const ok = await exchange(key.body.apiKey);
+    expect(ok.status).toBe(200);
+    const okBody = await ok.json();
+    expect(okBody).toMatchObject({
+      statusCode: 200,
+      status: 'OK',
+      message: 'Success',
+      data: { token: expect.any(String) },
+    });
+    expect((await validate(okBody.data.token)).claims).toMatchObject({
+      typ: 'apikey',
+      sub: 'robot',
+      perms: ['token:validate'],
+    });
+
+    const malformed = await exchange('not-a-key');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      statusCode: 400,
+      status: 'UNHANDLED_REQUEST_ERROR',
+      message: 'Api Key Configuration is invalid. Request a new API-key or contact administrator',
+      error: {
+        errorKey: 'UNHANDLED_REQUEST_ERROR',
+        message: 'Api Key Configuration is invalid. Request a new API-key or contact administrator',
+        data: null,
+      },
+    });
+    const unknown = await exchange(
+      key.body.apiKey.replace(/^pcl_key_.{4}/, 'pcl_key_ZZZZ').replace(/_[^_]{6}$/, '_000000'),
+    );
+    expect(unknown.status).toBe(400);
+    const expiredKey = await admin.post('/api/v1/clients/robot/api-keys', {
+      name: 'soon',
+      expiresAt: new Date(Date.now() + 1500).toISOString(),
+    });
+    await new Promise((r) => setTimeout(r, 1700));
+    const expired = await exchange(expiredKey.body.apiKey);
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toEqual({
+      statusCode: 401,
+      status: 'UNAUTHENTICATED',
+      message: 'Api Key has expired',
+      error: { errorKey: 'UNAUTHENTICATED', message: 'Api Key has expired', data: null },
+    });
+    const gone = await admin.post('/api/v1/clients/robot/api-keys', { name: 'gone' });
+    expect((await admin.del(`/api/v1/clients/robot/api-keys/${gone.body.id}`)).status).toBe(204);
+    const revoked = await exchange(gone.body.apiKey);
+    expect(revoked.status).toBe(401);
+    expect((await revoked.json()).message).toBe('Unauthenticated');
+
+    const te = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: key.body.apiKey,
+        subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+      }),
+    });
+    expect(te.status).toBe(200);
+    const teBody = await te.json();
+    expect(teBody).toMatchObject({
+      token_type: 'Bearer',
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+
+    expect((await admin.del('/api/v1/clients/robot')).status).toBe(204);
+    expect((await exchange(key.body.apiKey)).status).toBe(401);
+    await everywhereInvalid(okBody.data.token);
+    await everywhereInvalid(teBody.access_token);
+  });
+
+  it('users/{id}/revoke and credentials removal, checked by trying every credential', async () => {
+    const u = await createUser('frank');
+    const session = await login(stack, 'frank', u.password);
+    const frank = api(stack, session.access_token);
+    const pat = (
+      await frank.post('/api/v1/users/me/tokens', {
+        name: 'x',
+        expiresAt: inDays(1),
+        permissions: ['tokens:read'],
+        tenants: [],
+      })
+    ).body.token;
+
+    expect((await admin.post(`/api/v1/users/${u.id}/revoke`)).body.count).toBeGreaterThanOrEqual(1);
+    await everywhereInvalid(session.access_token);
+    expect(
+      (
+        await fetch(`${stack.url}/api/v1/auth/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh_token: session.refresh_token }),
+        })
+      ).status,
+    ).toBe(401);
+    expect((await validate(pat)).valid).toBe(true);
+
+    const again = await login(stack, 'frank', u.password);
+    expect((await admin.del(`/api/v1/users/${u.id}/credentials`)).status).toBe(204);
+    await everywhereInvalid(again.access_token);
+    await everywhereInvalid(pat);
+    expect(
+      (
+        await fetch(`${stack.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'frank', password: u.password }),
+        })
+      ).status,
+    ).toBe(401);
+    expect((await admin.get(`/api/v1/users/${u.id}`)).body.hasPassword).toBe(false);
+    await admin.patch(`/api/v1/users/${u.id}`, { password: 'frank-fresh-password-1' });
+    expect((await login(stack, 'frank', 'frank-fresh-password-1')).access_token).toBeTruthy();
+  });
+
+  it('tenant isolation: a tenant-A token asked about tenant B is refused over REST and NATS', async () => {
+    const u = await createUser('gina', ['user'], ['tenant-a']);
+    const t = (await login(stack, 'gina', u.password)).access_token;
+    expect((await validate(t, { tenant: 'tenant-a' })).valid).toBe(true);
+    expect(await validate(t, { tenant: 'tenant-b' })).toMatchObject({ valid: false, error: { code: 'FORBIDDEN' } });
+    const rest = await fetch(`${stack.url}/api/v1/auth/validate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: t, tenant: 'tenant-b' }),
+    });
+    expect(rest.status).toBe(403);
+  });
+
+  it('never logs a secret it handed out', async () => {
+    const u = await createUser('hank');
+    const s = await login(stack, 'hank', u.password);
+    const pat = (
+      await api(stack, s.access_token).post('/api/v1/users/me/tokens', {
+        name: 'p',
+        expiresAt: inDays(1),
+        permissions: [],
+        tenants: [],
+      })
+    ).body.token;
+    await validate(pat);
+    const client = await admin.post('/api/v1/clients', { clientId: 'logcheck', roles: ['service'] });
+    const key = await admin.post('/api/v1/clients/logcheck/api-keys', {});
+    await exchange(key.body.apiKey);
+    await new Promise((r) => setTimeout(r, 300));
+    const logs = stack.logs();
+    for (const secret of [
+      u.password,
+      s.refresh_token,
+      s.access_token,
+      pat,
+      client.body.client_secret,
+      key.body.apiKey,
+      stack.adminPassword,
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { seedUser } from '../support/fixtures';
+import { Stack } from '../support/stack';
+
+/** SPEC §7: repeated failed logins are throttled (per IP) and lock the account for a while. */
+describe('failed-login throttling and account lockout', () => {
+  const stack = new Stack({
+    env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1' },
+    gatewayEnv: { LOGIN_FAILURES_PER_IP: '10', LOGIN_BLOCK_SECONDS: '2' },
+  });
+  const login = (username: string, password: string) =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+  let failures = 0;
+  const fail = async (username: string) => {
+    failures++;
+    return login(username, 'wrong-password-xyz');
+  };
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('locks an account after the threshold, with the same answer as a wrong password, then lets it in again', async () => {
+    const u = await seedUser(stack, 'ivy', 'ivy-password-1234');
+    const wrongBody = await (await fail('ivy')).text();
+    await fail('ivy');
+    await fail('ivy');
+    const locked = await login('ivy', u.password);
+    expect(locked.status).toBe(401);
+    expect(await locked.text()).toBe(wrongBody);
+    const [row] = await stack.query<{ locked_until: Date | null }>(`SELECT locked_until FROM users WHERE id = $1`, [
+      u.id,
+    ]);
+    expect(row.locked_until).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await login('ivy', u.password)).status).toBe(200);
+    const [after] = await stack.query<{ failed_logins: number }>(`SELECT failed_logins FROM users WHERE id = $1`, [
+      u.id,
+    ]);
+    expect(after.failed_logins).toBe(0);
+  });
+
+  it('passwords of 64+ characters and Unicode verify exactly; a 1 MB password is refused fast', async () => {
+    const long = `${'correct horse battery staple '.repeat(3)}ünïcødé 🔐 密码`;
+    const u = await seedUser(stack, 'jules', long);
+    expect((await login('jules', long)).status).toBe(200);
+    expect((await login('jules', long.slice(0, -1))).status).toBe(401);
+    failures++;
+    const started = Date.now();
+    const huge = await login('jules', 'x'.repeat(1024 * 1024));
+    expect([400, 413]).toContain(huge.status);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(u.id).toBeTruthy();
+  });
+
+  it('blocks an address that keeps failing, on the native API and the OAuth password grant, then unblocks it', async () => {
+    await seedUser(stack, 'kim', 'kim-password-12345');
+    while (failures < 10) await fail(`nobody-${failures}`);
+    const blocked = await login('kim', 'kim-password-12345');
+    expect(blocked.status).toBe(429);
+    expect(await blocked.json()).toMatchObject({ statusCode: 429, status: 'TOO_MANY_REQUESTS' });
+    const oauth = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username: 'kim', password: 'kim-password-12345' }),
+    });
+    expect(oauth.status).toBe(429);
+    expect((await oauth.json()).error).toBe('slow_down');
+    await new Promise((r) => setTimeout(r, 2200));
+    expect((await login('kim', 'kim-password-12345')).status).toBe(200);
+  });
+});
+
+describe('failed-login throttling behind a trusted proxy (TRUST_PROXY)', () => {
+  const stack = new Stack({
+    gatewayEnv: { TRUST_PROXY: '127.0.0.1', LOGIN_FAILURES_PER_IP: '3', LOGIN_BLOCK_SECONDS: '30' },
+  });
+  const login = (forwardedFor: string) =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ username: 'nobody', password: 'wrong-password-xyz' }),
+    });
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('blocks the forwarded caller, not the proxy every caller comes through', async () => {
+    for (let i = 0; i < 3; i++) expect((await login('203.0.113.7')).status).toBe(401);
+    expect((await login('203.0.113.7')).status).toBe(429);
+    expect((await login('203.0.113.8')).status).toBe(401);
+  });
+});

@@ -1,0 +1,182 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, Msg, NatsConnection } from '@nats-io/transport-node';
+import { parse } from 'yaml';
+import { EventFeed } from '@portcullis/event-feed';
+import { freePort, login, Stack, within } from '../support/stack';
+
+/**
+ * NATS authentication and the subject permissions of deploy/README.md, for real: a private
+ * nats-server runs the README's `authorization` block (prefixed for this run as the README says),
+ * both apps connect as their own users (NATS_USER/NATS_PASSWORD, on every connection they open),
+ * the whole flow works, and nobody but auth-core can answer auth.v1.* or publish its events.
+ */
+const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+const hasServer = spawnSync(NATS_SERVER, ['--version']).status === 0;
+if (!hasServer && process.env.CI) throw new Error('nats-server not found: .ci/run installs it');
+const describeNats = hasServer ? describe : describe.skip;
+
+type User = { user: string; password: string; permissions: Record<string, unknown> };
+
+/** The README's users, with every `auth.v1.` subject and the stream name prefixed for this run. */
+function readmeUsers(prefix: string, passwords: Record<string, string>): User[] {
+  const readme = readFileSync(join(__dirname, '../../deploy/README.md'), 'utf8');
+  const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .find((b) => b.includes('authorization'));
+  const values = parse(block as string) as { config: { merge: { authorization: { users: User[] } } } };
+  const stream = `PORTCULLIS_EVENTS_${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const text = JSON.stringify(values.config.merge.authorization.users)
+    .replace(/auth\.v1\./g, `${prefix}auth.v1.`)
+    .replace(/PORTCULLIS_EVENTS/g, stream);
+  return (JSON.parse(text) as User[]).map((u) => ({ ...u, password: passwords[u.user] }));
+}
+
+describeNats('NATS users and subject permissions (deploy/README.md)', () => {
+  const passwords = {
+    'auth-core': randomBytes(12).toString('hex'),
+    gateway: randomBytes(12).toString('hex'),
+    'example-service': randomBytes(12).toString('hex'),
+  };
+  let server: ChildProcess;
+  let url: string;
+  let stack: Stack;
+  const clients: NatsConnection[] = [];
+  const as = async (user: keyof typeof passwords) => {
+    const nc = await connect({ servers: url, user, pass: passwords[user], reconnect: false });
+    clients.push(nc);
+    return nc;
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `nats://127.0.0.1:${port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-nats-auth-'));
+    // Created first, so the subject prefix is known when the permissions are written.
+    stack = new Stack({
+      natsUrl: url,
+      env: { NATS_USER: 'auth-core', NATS_PASSWORD: passwords['auth-core'] },
+      gatewayEnv: { NATS_USER: 'gateway', NATS_PASSWORD: passwords.gateway },
+    });
+    // nats-server reads JSON as configuration.
+    const config = {
+      host: '127.0.0.1',
+      port,
+      jetstream: { store_dir: join(dir, 'js') },
+      authorization: { users: readmeUsers(stack.prefix, passwords) },
+    };
+    writeFileSync(join(dir, 'nats.conf'), JSON.stringify(config, null, 2));
+    server = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+    await within(10000, async () => {
+      try {
+        (await connect({ servers: url, user: 'gateway', pass: passwords.gateway, reconnect: false })).close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    await stack.start();
+  }, 90000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await stack?.stop();
+    server?.kill('SIGTERM');
+  }, 60000);
+
+  it('both apps connect as their own users and the whole flow works, revocation events included', async () => {
+    const { access_token } = await login(stack);
+    const validate = () =>
+      fetch(`${stack.url}/api/v1/auth/validate`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect((await validate()).status).toBe(200);
+    const logout = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(logout.status).toBe(204);
+    await within(1000, async () => (await validate()).status === 401);
+    expect(stack.logs()).toContain('auth=user/password, no TLS');
+    for (const p of Object.values(passwords)) expect(stack.logs()).not.toContain(p);
+  });
+
+  it('a cluster service can do everything the SDK does within the example-service permissions', async () => {
+    // What libs/auth-client does, as the example-service user (the SDK itself takes only a URL, so
+    // it cannot present a NATS identity yet).
+    const nc = await as('example-service');
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error));
+    })();
+    const ask = async (subject: string, body: unknown = {}) =>
+      (await nc.request(`${stack.prefix}${subject}`, JSON.stringify(body), { timeout: 3000 })).json<
+        Record<string, unknown>
+      >();
+    expect(await ask('auth.v1.keys.jwks')).toHaveProperty('keys');
+    expect(await ask('auth.v1.meta')).toBeTruthy();
+    expect(await ask('auth.v1.revocations.snapshot')).toHaveProperty('revoked');
+    let beats = 0;
+    nc.subscribe(`${stack.prefix}auth.v1.heartbeat`, {
+      callback: () => {
+        beats++;
+      },
+    });
+    const revoked: string[] = [];
+    const feed = new EventFeed(nc, `PORTCULLIS_EVENTS_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+    await feed.follow<{ tokens: Array<{ tid: string }> }>(
+      `${stack.prefix}auth.v1.events.token.revoked`,
+      new Date(),
+      (e) => revoked.push(...e.tokens.map((t) => t.tid)),
+    );
+    const { access_token, tid } = await login(stack);
+    await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    await within(3000, async () => revoked.includes(tid) && beats > 0);
+    await feed.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses connections without credentials', async () => {
+    await expect(connect({ servers: url, reconnect: false })).rejects.toThrow(/Authorization/i);
+  });
+
+  it('lets no one but auth-core subscribe to auth.v1.> (so no one else can answer)', async () => {
+    for (const user of ['gateway', 'example-service'] as const) {
+      const nc = await as(user);
+      const received: Msg[] = [];
+      let denied: Error | undefined;
+      nc.subscribe(`${stack.prefix}auth.v1.token.validate`, {
+        queue: 'auth-core',
+        callback: (err, msg) => {
+          if (err) denied = err;
+          else received.push(msg);
+        },
+      });
+      await nc.flush();
+      await within(2000, async () => denied !== undefined);
+      expect(String(denied?.message)).toMatch(/permissions violation/i);
+      // Requests still reach auth-core only.
+      const reply = await (
+        await as('example-service')
+      ).request(`${stack.prefix}auth.v1.token.validate`, JSON.stringify({ token: 'not-a-token' }), { timeout: 3000 });
+      expect(reply.json()).toMatchObject({ valid: false });
+      expect(received).toEqual([]);
+    }
+  });
+
+  it('lets no one but auth-core publish revocation events', async () => {
+    const nc = await as('gateway');
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error));
+    })();
+    nc.publish(`${stack.prefix}auth.v1.events.principal.disabled`, JSON.stringify({ kind: 'user', id: 'x' }));
+    await nc.flush();
+    await within(2000, async () => errors.length > 0);
+    expect(errors.join(' ')).toMatch(/permissions violation/i);
+  });
+});

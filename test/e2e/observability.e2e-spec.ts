@@ -1,0 +1,99 @@
+import { login, Stack, within } from '../support/stack';
+
+/** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
+describe('observability', () => {
+  const stack = new Stack({ replicas: 2, env: { LOG_LEVEL: 'debug' } });
+  const metrics = async (url: string) => (await fetch(`${url}/metrics`)).text();
+  const coreUrl = (i: number) => `http://127.0.0.1:${stack.replicaPorts[i]}`;
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  /** JSON log lines of a process. */
+  const logLines = (logs: string) =>
+    logs
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('carries the caller’s X-Request-Id from the gateway into auth-core’s log lines', async () => {
+    const { access_token } = await login(stack);
+    const requestId = `obs-${Date.now()}`;
+    const res = await fetch(`${stack.url}/api/v1/auth/me`, {
+      headers: { authorization: `Bearer ${access_token}`, 'x-request-id': requestId },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+
+    // The request went to one of the replicas: its log has the id, with the subject it answered.
+    await within(2000, async () =>
+      stack.replicas.some((r) => logLines(r.logs()).some((l) => l.requestId === requestId)),
+    );
+    const lines = stack.replicas.flatMap((r) => logLines(r.logs())).filter((l) => l.requestId === requestId);
+    expect(lines.map((l) => l.subject)).toContain(`${stack.prefix}auth.v1.auth.me`);
+
+    // An id that is not a plain token is replaced, never echoed into logs and headers.
+    const forged = await fetch(`${stack.url}/health/live`, { headers: { 'x-request-id': 'bad id;{"x":1}' } });
+    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('exports request counts and latency per route and per NATS subject, and the domain metrics', async () => {
+    const { access_token } = await login(stack);
+    await fetch(`${stack.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${access_token}` } });
+    const gateway = await metrics(stack.url);
+    expect(gateway).toMatch(
+      /portcullis_gateway_http_requests_total\{method="POST",route="\/api\/v1\/auth\/login",status="200"\} \d+/,
+    );
+    expect(gateway).toMatch(
+      /portcullis_gateway_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/v1\/tokens",status="200"\}/,
+    );
+
+    const core = (await metrics(coreUrl(0))) + (await metrics(coreUrl(1)));
+    const login_ = `${stack.prefix}auth.v1.login`.replace(/\./g, '\\.');
+    expect(core).toMatch(
+      new RegExp(`portcullis_auth_core_nats_requests_total\\{subject="${login_}",outcome="ok"\\} \\d+`),
+    );
+    expect(core).toMatch(
+      new RegExp(`portcullis_auth_core_nats_request_duration_seconds_count\\{subject="${login_}",outcome="ok"\\}`),
+    );
+    expect(core).toMatch(/portcullis_auth_core_tokens_issued_total\{typ="user"\} \d+/);
+    expect(core).toMatch(/portcullis_auth_core_validations_total\{outcome="valid"\} \d+/);
+    expect(core).toMatch(
+      /portcullis_auth_core_http_requests_total\{method="GET",route="\/health\/ready",status="200"\}/,
+    );
+  });
+
+  it('measures revocation lag on every replica', async () => {
+    const { access_token, refresh_token } = await login(stack);
+    const count = async (i: number) => {
+      const m = /portcullis_auth_core_revocation_lag_seconds_count\{kind="token"\} (\d+)/.exec(
+        await metrics(coreUrl(i)),
+      );
+      return Number(m?.[1] ?? 0);
+    };
+    const before = [await count(0), await count(1)];
+    const res = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token }),
+    });
+    expect(res.status).toBeLessThan(300);
+    await within(2000, async () => (await count(0)) > before[0] && (await count(1)) > before[1]);
+    // Applied within the SPEC's one second on both replicas.
+    for (const i of [0, 1]) {
+      const text = await metrics(coreUrl(i));
+      const le1 = /portcullis_auth_core_revocation_lag_seconds_bucket\{le="1",kind="token"\} (\d+)/.exec(text);
+      expect(Number(le1?.[1])).toBeGreaterThan(0);
+    }
+  });
+
+  it('logs no secret: no password, token or refresh token in any line', async () => {
+    const { access_token, refresh_token } = await login(stack);
+    await fetch(`${stack.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    const logs = stack.logs();
+    expect(logs).not.toContain(stack.adminPassword);
+    expect(logs).not.toContain(access_token);
+    expect(logs).not.toContain(refresh_token);
+    expect(logs).not.toContain(stack.masterKey);
+  });
+});

@@ -1,0 +1,175 @@
+import { api } from '../support/fixtures';
+import { login, ManagedProcess, Stack, startExampleService, startPrivateNats, within } from '../support/stack';
+
+const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
+const call = async (url: string, token?: string, method = 'GET', body?: unknown) => {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+};
+
+describe('cluster SDK through the example service (issue #7)', () => {
+  const stack = new Stack({ replicas: 2 });
+  let admin: ReturnType<typeof api>;
+  let local: { proc: ManagedProcess; url: string };
+  let remote: { proc: ManagedProcess; url: string };
+  const clientToken = async (clientId: string, roles?: string[]) =>
+    (await admin.post('/api/v1/tokens', { client_id: clientId, ...(roles ? { roles } : {}) })).body as {
+      access_token: string;
+      tid: string;
+    };
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    await admin.post('/api/v1/clients', { clientId: 'writer', roles: ['widget-writer', 'service'], tenants: ['acme'] });
+    await admin.post('/api/v1/clients', { clientId: 'reader', roles: ['service'], tenants: ['globex'] });
+    local = await startExampleService(stack, 'local');
+    remote = await startExampleService(stack, 'remote');
+  }, 90000);
+  afterAll(async () => {
+    await Promise.all([local?.proc.stop(), remote?.proc.stop()]);
+    await stack.stop();
+  }, 60000);
+
+  it('valid token → 200 in both modes; missing or garbage → 401 in the envelope', async () => {
+    const t = await clientToken('writer');
+    for (const url of [`${local.url}/widgets`, `${local.url}/widgets/remote`, `${remote.url}/widgets`]) {
+      const ok = await call(url, t.access_token);
+      expect(ok.status).toBe(200);
+      expect(ok.body.caller.sub).toBe('writer');
+      expect((await call(url)).body).toMatchObject({ statusCode: 401, status: 'UNAUTHENTICATED' });
+      expect((await call(url, 'garbage.token.here')).status).toBe(401);
+      expect((await call(url, 'not-even-a-jwt')).status).toBe(401);
+    }
+  });
+
+  it('lacking a role, a permission or the tenant → 403', async () => {
+    const writer = await clientToken('writer');
+    const reader = await clientToken('reader');
+    const adminToken = (await login(stack)).access_token;
+    for (const svc of [local, remote]) {
+      expect((await call(`${svc.url}/widgets`, writer.access_token, 'POST', { name: 'gear' })).status).toBe(201);
+      const noRole = await call(`${svc.url}/widgets`, reader.access_token, 'POST', { name: 'gear' });
+      expect(noRole.body).toMatchObject({
+        statusCode: 403,
+        status: 'FORBIDDEN',
+        message: 'Missing role: widget-writer',
+      });
+      expect((await call(`${svc.url}/widgets/audit`, writer.access_token)).status).toBe(403);
+      expect((await call(`${svc.url}/widgets/audit`, adminToken)).status).toBe(200);
+      expect((await call(`${svc.url}/widgets/tenants/acme`, writer.access_token)).status).toBe(200);
+      expect((await call(`${svc.url}/widgets/tenants/acme`, reader.access_token)).status).toBe(403);
+    }
+  });
+
+  it('a revoked token and a disabled client are refused within 1 s in both modes', async () => {
+    const t = await clientToken('writer');
+    expect((await call(`${local.url}/widgets`, t.access_token)).status).toBe(200);
+    expect((await call(`${remote.url}/widgets`, t.access_token)).status).toBe(200);
+    expect((await admin.del(`/api/v1/tokens/${t.tid}`)).status).toBe(204);
+    await within(
+      1000,
+      async () =>
+        (await call(`${local.url}/widgets`, t.access_token)).status === 401 &&
+        (await call(`${remote.url}/widgets`, t.access_token)).status === 401,
+    );
+
+    const r = await clientToken('reader');
+    expect((await call(`${local.url}/widgets`, r.access_token)).status).toBe(200);
+    expect((await call(`${remote.url}/widgets`, r.access_token)).status).toBe(200);
+    await admin.post('/api/v1/clients/reader/disable');
+    await within(
+      1000,
+      async () =>
+        (await call(`${local.url}/widgets`, r.access_token)).status === 401 &&
+        (await call(`${remote.url}/widgets`, r.access_token)).status === 401,
+    );
+    await admin.post('/api/v1/clients/reader/enable');
+  });
+
+  it('signing key rotated: new tokens accepted, old ones until they expire', async () => {
+    const before = await clientToken('writer');
+    const rotated = await admin.post('/api/v1/keys/rotate');
+    expect(rotated.status).toBe(201);
+    const after = await clientToken('writer');
+    const kid = (t: string) => JSON.parse(Buffer.from(t.split('.')[0], 'base64url').toString()).kid;
+    expect(kid(after.access_token)).toBe(rotated.body.kid);
+    expect(kid(after.access_token)).not.toBe(kid(before.access_token));
+    for (const svc of [local, remote]) {
+      await within(1000, async () => (await call(`${svc.url}/widgets`, after.access_token)).status === 200);
+      expect((await call(`${svc.url}/widgets`, before.access_token)).status).toBe(200);
+    }
+    const keys = await admin.get('/api/v1/keys');
+    expect(keys.body.items.map((k: { status: string }) => k.status).sort()).toEqual(['active', 'retired']);
+  });
+
+  it('a PAT in local mode is checked remotely', async () => {
+    const pat = (
+      await admin.post('/api/v1/users/me/tokens', {
+        name: 'sdk',
+        expiresAt: inDays(1),
+        permissions: ['audit:read'],
+        tenants: [],
+      })
+    ).body.token;
+    expect((await call(`${local.url}/widgets/audit`, pat)).status).toBe(200);
+    expect((await call(`${local.url}/widgets`, `${pat}x`)).status).toBe(401);
+  });
+});
+
+describe('SDK when auth-core or NATS go away (issue #7)', () => {
+  let nats: Awaited<ReturnType<typeof startPrivateNats>>;
+  let stack: Stack;
+  let local: { proc: ManagedProcess; url: string };
+  let remote: { proc: ManagedProcess; url: string };
+  let admin: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    nats = await startPrivateNats();
+    stack = new Stack({ replicas: 1, natsUrl: nats.url });
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    await admin.post('/api/v1/clients', { clientId: 'svc', roles: ['service'] });
+    local = await startExampleService(stack, 'local', { AUTH_STALENESS_MS: '4000' });
+    remote = await startExampleService(stack, 'remote');
+  }, 90000);
+  afterAll(async () => {
+    await Promise.all([local?.proc.stop(), remote?.proc.stop()]);
+    await stack?.stop();
+    await nats?.stop();
+  }, 60000);
+
+  it('NATS restarted: the client reconnects and catches up on revocations', async () => {
+    const keep = (await admin.post('/api/v1/tokens', { client_id: 'svc' })).body;
+    const doomed = (await admin.post('/api/v1/tokens', { client_id: 'svc' })).body;
+    expect((await call(`${local.url}/widgets`, doomed.access_token)).status).toBe(200);
+    await nats.restart();
+    await within(15000, async () => (await fetch(`${stack.url}/health/ready`)).status === 200);
+    expect((await admin.del(`/api/v1/tokens/${doomed.tid}`)).status).toBe(204);
+    await within(5000, async () => (await call(`${local.url}/widgets`, doomed.access_token)).status === 401);
+    await within(5000, async () => (await call(`${local.url}/widgets`, keep.access_token)).status === 200);
+  });
+
+  it('auth-core stopped: remote fails closed with 503; local keeps validating JWTs until its staleness bound', async () => {
+    const t = (await admin.post('/api/v1/tokens', { client_id: 'svc' })).body.access_token;
+    const pat = (
+      await admin.post('/api/v1/users/me/tokens', { name: 'down', expiresAt: inDays(1), permissions: [], tenants: [] })
+    ).body.token;
+    await within(3000, async () => (await call(`${local.url}/widgets`, t)).status === 200);
+    for (const r of stack.replicas) await r.stop('SIGKILL');
+    const stoppedAt = Date.now();
+    expect((await call(`${remote.url}/widgets`, t)).body).toMatchObject({ statusCode: 503, status: 'UNAVAILABLE' });
+    expect((await call(`${local.url}/widgets`, t)).status).toBe(200);
+    expect((await call(`${local.url}/widgets`, pat)).status).toBe(503);
+    await within(8000, async () => (await call(`${local.url}/widgets`, t)).status === 503);
+    expect(Date.now() - stoppedAt).toBeGreaterThan(2500);
+  });
+});

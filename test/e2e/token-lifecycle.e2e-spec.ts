@@ -1,0 +1,205 @@
+import { SUBJECTS } from '@portcullis/contracts';
+import { login, Stack, within } from '../support/stack';
+
+/** The core lifecycle of issue #2 against two real auth-core replicas, PostgreSQL and NATS. */
+describe('token lifecycle (2 auth-core replicas)', () => {
+  const stack = new Stack({ replicas: 2 });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const get = (path: string, token?: string) =>
+    fetch(`${stack.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const restValid = async (token: string) => (await get('/api/v1/auth/validate', token)).status === 200;
+  const natsValid = async (token: string) =>
+    (await stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token })).valid;
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('login → me → validate (REST and NATS) → refresh → replay → family revoked everywhere', async () => {
+    const first = await login(stack);
+    expect(first).toMatchObject({ token_type: 'Bearer', roles: ['admin'], passwordWasNeverChanged: true });
+    expect(first.refresh_token).toMatch(/^pcl_rt_[A-Za-z0-9_-]{43}$/);
+    expect(first.expires_in).toBe(900);
+
+    const me = await (await get('/api/v1/auth/me', first.access_token)).json();
+    expect(me).toMatchObject({
+      tid: first.tid,
+      cid: 'portcullis',
+      rcid: 'portcullis',
+      r: ['admin'],
+      typ: 'user',
+      username: 'admin',
+      sub: first.userId,
+      revoked: false,
+    });
+    expect(new Date(me.ets).getTime() - new Date(me.cts).getTime()).toBe(900_000);
+
+    const restBody = await (await get('/api/v1/auth/validate', first.access_token)).json();
+    expect(restBody).toMatchObject({
+      valid: true,
+      claims: { sub: first.userId, jti: first.tid, iss: stack.issuer, aud: 'portcullis' },
+    });
+    expect(await natsValid(first.access_token)).toBe(true);
+    expect((await post('/api/v1/auth/validate', { token: first.access_token })).status).toBe(200);
+
+    const refreshed = await post('/api/v1/auth/refresh', { refresh_token: first.refresh_token });
+    expect(refreshed.status).toBe(200);
+    const second = await refreshed.json();
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(second.access_token).not.toBe(first.access_token);
+    expect(await natsValid(second.access_token)).toBe(true);
+
+    // Replaying the rotated token is reuse: the whole family dies, including the fresh tokens.
+    const replay = await post('/api/v1/auth/refresh', { refresh_token: first.refresh_token });
+    expect(replay.status).toBe(401);
+    expect((await replay.json()).status).toBe('UNAUTHENTICATED');
+    await within(1000, async () => !(await natsValid(second.access_token)) && !(await natsValid(first.access_token)));
+    for (let i = 0; i < 10; i++) {
+      expect(await restValid(first.access_token)).toBe(false);
+      expect(await restValid(second.access_token)).toBe(false);
+      expect(await natsValid(second.access_token)).toBe(false);
+    }
+    expect((await post('/api/v1/auth/refresh', { refresh_token: second.refresh_token })).status).toBe(401);
+    const audit = await stack.query(`SELECT type FROM audit_events WHERE type = 'refresh.reuse_detected'`);
+    expect(audit.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logout revokes the token on every replica within one second', async () => {
+    const s = await login(stack);
+    const revokedBefore = [
+      await stack.metric(0, 'portcullis_auth_core_validations_total{outcome="revoked"}'),
+      await stack.metric(1, 'portcullis_auth_core_validations_total{outcome="revoked"}'),
+    ];
+    const out = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.access_token}` },
+    });
+    expect(out.status).toBe(204);
+    const started = Date.now();
+    // Queue-group routing spreads these over both replicas; each must refuse.
+    const answers = await Promise.all(Array.from({ length: 60 }, () => natsValid(s.access_token)));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(answers.every((v) => v === false)).toBe(true);
+    const revokedAfter = [
+      await stack.metric(0, 'portcullis_auth_core_validations_total{outcome="revoked"}'),
+      await stack.metric(1, 'portcullis_auth_core_validations_total{outcome="revoked"}'),
+    ];
+    expect(revokedAfter[0]).toBeGreaterThan(revokedBefore[0]);
+    expect(revokedAfter[1]).toBeGreaterThan(revokedBefore[1]);
+    // The refresh family went with it, and logging out twice is refused, not an error.
+    expect((await post('/api/v1/auth/refresh', { refresh_token: s.refresh_token })).status).toBe(401);
+    const again = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.access_token}` },
+    });
+    expect(again.status).toBe(401);
+  });
+
+  it('20 concurrent refreshes with one token: exactly one wins', async () => {
+    const s = await login(stack);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => post('/api/v1/auth/refresh', { refresh_token: s.refresh_token })),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((c) => c === 200)).toHaveLength(1);
+    expect(statuses.filter((c) => c === 401)).toHaveLength(19);
+  });
+
+  it('wrong password and unknown user are indistinguishable', async () => {
+    const wrong = await post('/api/v1/auth/login', { username: 'admin', password: 'definitely-wrong' });
+    const unknown = await post('/api/v1/auth/login', { username: 'nobody-here', password: 'definitely-wrong' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(wrong.status);
+    expect(await unknown.text()).toBe(await wrong.text());
+  });
+
+  it('usernames are case-insensitive', async () => {
+    const res = await post('/api/v1/auth/login', { username: 'ADMIN', password: stack.adminPassword });
+    expect(res.status).toBe(200);
+  });
+
+  it('OAuth token endpoint: password grant (form and JSON) and refresh_token grant', async () => {
+    const form = new URLSearchParams({ grant_type: 'password', username: 'admin', password: stack.adminPassword });
+    const viaForm = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(viaForm.status).toBe(200);
+    expect(viaForm.headers.get('cache-control')).toBe('no-store');
+    const t = await viaForm.json();
+    expect(t).toMatchObject({ token_type: 'Bearer', expires_in: 900, roles: ['admin'] });
+    expect(await natsValid(t.access_token)).toBe(true);
+
+    const viaJson = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    expect(viaJson.status).toBe(200);
+
+    const bad = await post('/oauth/token', { grant_type: 'password', username: 'admin', password: 'nope-nope' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid username or password' });
+    const replay = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    expect((await replay.json()).error).toBe('invalid_grant');
+    const unsupported = await post('/oauth/token', { grant_type: 'implicit' });
+    expect(await unsupported.json()).toMatchObject({ error: 'unsupported_grant_type' });
+    const missing = await post('/oauth/token', { username: 'admin' });
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error).toBe('invalid_request');
+  });
+
+  it('publishes JWKS and discovery documents that match the tokens', async () => {
+    const jwks = await (await get('/.well-known/jwks.json')).json();
+    const s = await login(stack);
+    const header = JSON.parse(Buffer.from(s.access_token.split('.')[0], 'base64url').toString());
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toContain(header.kid);
+    expect(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined)).toBe(true);
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const d = await (await get(path)).json();
+      expect(d).toMatchObject({
+        issuer: stack.issuer,
+        token_endpoint: `${stack.issuer}/oauth/token`,
+        jwks_uri: `${stack.issuer}/.well-known/jwks.json`,
+      });
+      expect(d.grant_types_supported).toEqual(expect.arrayContaining(['password', 'refresh_token']));
+    }
+  });
+
+  it('status, health and docs answer', async () => {
+    const status = await (await get('/api/v1/status')).json();
+    expect(status).toMatchObject({
+      name: 'portcullis',
+      auth_provider_initialized: true,
+      auth_db_initialized: true,
+      nats: { state: 'connected' },
+    });
+    expect((await get('/health/live')).status).toBe(200);
+    expect((await get('/health/ready')).status).toBe(200);
+    const doc = await (await get('/docs-json')).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/validate', '/oauth/token']),
+    );
+    expect((await get('/docs')).status).toBe(200);
+    expect(await (await get('/metrics')).text()).toContain('portcullis_gateway_http_request_duration_seconds');
+  });
+
+  it('stores no secret in clear: refresh tokens hashed, signing keys encrypted, admin password argon2id', async () => {
+    const s = await login(stack);
+    const rows = await stack.query<{ hex: string }>(`SELECT encode(token_hash, 'hex') AS hex FROM refresh_tokens`);
+    expect(rows.some((r) => r.hex.includes(Buffer.from(s.refresh_token).toString('hex')))).toBe(false);
+    const [user] = await stack.query<{ password_hash: string }>(
+      `SELECT password_hash FROM users WHERE username = 'admin'`,
+    );
+    expect(user.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    const [key] = await stack.query<{ hex: string }>(
+      `SELECT encode(private_key_enc, 'hex') AS hex FROM signing_keys LIMIT 1`,
+    );
+    expect(key.hex.length).toBeGreaterThan(200);
+    expect(key.hex).not.toContain(Buffer.from('PRIVATE KEY').toString('hex'));
+    expect(stack.logs()).not.toContain(stack.adminPassword);
+    expect(stack.logs()).not.toContain(s.refresh_token);
+  });
+});

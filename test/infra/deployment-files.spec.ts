@@ -1,0 +1,348 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as ts from 'typescript';
+import { parse } from 'yaml';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
+import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
+import { ExampleEnvDto } from '../../apps/example-service/src/example-env.dto';
+
+/**
+ * The deployment files are only exercised by `docker compose` / `docker build`, which CI cannot run:
+ * these checks catch the drift that would otherwise surface only on someone's laptop.
+ */
+const root = resolve(__dirname, '../..');
+const read = (file: string) => readFileSync(join(root, file), 'utf8');
+
+type Service = {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: string | string[] };
+  deploy?: { replicas?: number };
+  ports?: (string | { target?: number; published?: number | string })[];
+};
+
+const composeText = read('docker-compose.yml');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+
+function env(name: string): Record<string, string> {
+  const e = services[name].environment ?? {};
+  if (Array.isArray(e)) {
+    return Object.fromEntries(e.map((kv) => [kv.split('=')[0], kv.slice(kv.indexOf('=') + 1)]));
+  }
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v == null ? '' : String(v)]));
+}
+
+function words(cmd: string | string[] | undefined): string[] {
+  if (cmd === undefined) return [];
+  return Array.isArray(cmd) ? cmd : cmd.split(/\s+/).filter(Boolean);
+}
+
+function distEntryOf(cmd: string | string[] | undefined): string | undefined {
+  return words(cmd)
+    .find((w) => /^(\.\/)?dist\/.+\.js$/.test(w))
+    ?.replace(/^\.\//, '');
+}
+
+/** What `nest build <project>` emits, derived from nest-cli.json and the project's tsconfig. */
+type AppBuild = { outDir: string; rootDir: string; entry: string };
+function appBuilds(): Record<string, AppBuild> {
+  const nest = JSON.parse(read('nest-cli.json')) as {
+    projects: Record<string, { type: string; entryFile: string; compilerOptions?: { tsConfigPath?: string } }>;
+  };
+  const builds: Record<string, AppBuild> = {};
+  for (const [name, p] of Object.entries(nest.projects)) {
+    if (p.type !== 'application') continue;
+    const tsconfigPath = join(root, p.compilerOptions?.tsConfigPath ?? `apps/${name}/tsconfig.app.json`);
+    const { config, error } = ts.parseConfigFileTextToJson(tsconfigPath, readFileSync(tsconfigPath, 'utf8'));
+    if (error) throw new Error(`cannot parse ${tsconfigPath}`);
+    const opts = (config as { compilerOptions: { outDir: string; rootDir: string } }).compilerOptions;
+    const outDir = resolve(dirname(tsconfigPath), opts.outDir);
+    builds[name] = {
+      outDir,
+      rootDir: resolve(dirname(tsconfigPath), opts.rootDir),
+      entry: relative(root, join(outDir, `${p.entryFile}.js`)),
+    };
+  }
+  return builds;
+}
+
+/** The TypeScript source a dist file is compiled from, or undefined when no app build emits it. */
+function sourceOf(distFile: string): string | undefined {
+  const abs = join(root, distFile);
+  for (const b of Object.values(appBuilds())) {
+    if (abs.startsWith(b.outDir + '/')) return join(b.rootDir, relative(b.outDir, abs)).replace(/\.js$/, '.ts');
+  }
+  return undefined;
+}
+
+const ENTRY = {
+  authCore: 'dist/apps/auth-core/apps/auth-core/src/main.js',
+  gateway: 'dist/apps/gateway/apps/gateway/src/main.js',
+  exampleService: 'dist/apps/example-service/apps/example-service/src/main.js',
+  migrate: 'dist/apps/auth-core/apps/auth-core/src/database/migrate.js',
+};
+
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, with the values of .env.example as .env. */
+function interpolate(value: string): string {
+  const values = Object.fromEntries(
+    read('.env.example')
+      .split('\n')
+      .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g,
+    (_m, name: string, op?: string, arg?: string) => {
+      const v = values[name];
+      if (v !== undefined && v !== '') return v;
+      return op === '-' ? (arg ?? '') : '';
+    },
+  );
+}
+
+function envExampleKeys(): Set<string> {
+  const keys = read('.env.example')
+    .split('\n')
+    .map((l) => /^([A-Z_][A-Z0-9_]*)=/.exec(l.trim())?.[1])
+    .filter((k): k is string => k !== undefined);
+  return new Set(keys);
+}
+
+describe('build entry points', () => {
+  it('match what nest-cli.json and the app tsconfigs produce', () => {
+    const builds = appBuilds();
+    expect(builds['auth-core'].entry).toBe(ENTRY.authCore);
+    expect(builds.gateway.entry).toBe(ENTRY.gateway);
+  });
+
+  it.each(Object.entries(ENTRY))('%s is compiled from an existing source file', (_name, entry) => {
+    const source = sourceOf(entry);
+    expect(source).toBeDefined();
+    expect(existsSync(source as string)).toBe(true);
+  });
+
+  it.each([
+    ['start:auth-core', ENTRY.authCore],
+    ['start:gateway', ENTRY.gateway],
+    ['migrate', ENTRY.migrate],
+  ])('npm run %s starts the same file as the containers', (script, entry) => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts[script]).toContain(entry.replace(/\.js$/, ''));
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('has the whole stack', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      expect.arrayContaining(['postgres', 'nats', 'migrate', 'auth-core', 'gateway', 'example-service']),
+    );
+    expect(words(services.nats.command)).toContain('-js');
+    expect(services['auth-core'].deploy?.replicas).toBe(2);
+  });
+
+  it.each(['postgres', 'nats'])('%s has a healthcheck', (name) => {
+    const test = words(services[name].healthcheck?.test);
+    expect(test.length).toBeGreaterThan(1);
+    expect(test[0]).not.toBe('NONE');
+  });
+
+  it('nats exposes the monitoring port its healthcheck calls', () => {
+    const port = /127\.0\.0\.1:(\d+)\/healthz/.exec(words(services.nats.healthcheck?.test).join(' '))?.[1];
+    expect(port).toBeDefined();
+    expect(words(services.nats.command).join(' ')).toMatch(new RegExp(`(--http_port|-m)[ =]${port}\\b`));
+    // The default (scratch) nats image has no shell tools to run a healthcheck with.
+    expect(services.nats.image).toMatch(/alpine/);
+  });
+
+  it.each([
+    ['migrate', ENTRY.migrate],
+    ['auth-core', ENTRY.authCore],
+    ['gateway', ENTRY.gateway],
+    ['example-service', ENTRY.exampleService],
+  ])('%s runs the built %s', (name, entry) => {
+    expect(distEntryOf(services[name].command)).toBe(entry);
+  });
+
+  it('auth-core gets every variable it needs, migrations are left to the migrate job', () => {
+    const e = env('auth-core');
+    for (const key of ['DATABASE_URL', 'NATS_URL', 'MASTER_KEY', 'ISSUER', 'AUDIENCE']) {
+      expect(e[key]).toBeTruthy();
+    }
+    expect(e.NATS_URL).toMatch(/^nats:\/\/nats:4222$/);
+    expect(e.MIGRATE_ON_START).toBe('false');
+  });
+
+  it('migrate migrates the database auth-core uses', () => {
+    expect(env('migrate').DATABASE_URL).toBe(env('auth-core').DATABASE_URL);
+    expect(env('auth-core').DATABASE_URL).toMatch(/^postgres(ql)?:\/\/.+@postgres:5432\//);
+  });
+
+  it('gateway gets NATS_URL and publishes the port it listens on', () => {
+    const e = env('gateway');
+    expect(e.NATS_URL).toBe(env('auth-core').NATS_URL);
+    expect(e.PORT).toMatch(/^\d+$/);
+    const targets = (services.gateway.ports ?? []).map((p) =>
+      typeof p === 'string' ? p.split(':').pop() : String(p.target),
+    );
+    expect(targets).toContain(e.PORT);
+  });
+
+  it('example-service gets what it reads, on the same NATS and subject prefix, and is checked on its port', () => {
+    const e = env('example-service');
+    expect(e.NATS_URL).toBe(env('auth-core').NATS_URL);
+    expect(e.NATS_SUBJECT_PREFIX).toBe(env('auth-core').NATS_SUBJECT_PREFIX);
+    expect(e.PORT).toMatch(/^\d+$/);
+    expect(interpolate(e.AUTH_MODE)).toMatch(/^(local|remote)$/);
+    expect(words(services['example-service'].healthcheck?.test).join(' ')).toContain(
+      `127.0.0.1:${e.PORT}/health/ready`,
+    );
+  });
+
+  it.each([
+    ['auth-core', AuthCoreEnvDto],
+    ['gateway', GatewayEnvDto],
+    ['example-service', ExampleEnvDto],
+  ] as const)("%s environment, filled from .env.example, passes the app's config validation", (name, dto) => {
+    // As after `cp .env.example .env`; NODE_ENV=production as the image sets it.
+    const e = {
+      NODE_ENV: 'production',
+      ...Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, interpolate(v)])),
+    };
+    const filled = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== ''));
+    const errors = validateSync(plainToInstance(dto as new () => object, filled), { whitelist: true });
+    expect(errors.map((x) => `${x.property}: ${Object.values(x.constraints ?? {}).join('; ')}`)).toEqual([]);
+  });
+
+  it('lets both apps finish a graceful shutdown before compose kills them', () => {
+    for (const name of ['auth-core', 'gateway']) {
+      const s = services[name] as Service & { stop_grace_period?: string };
+      const grace = Number(/^(\d+)s$/.exec(s.stop_grace_period ?? '10s')?.[1]) * 1000;
+      expect(Number(interpolate(env(name).SHUTDOWN_TIMEOUT_MS ?? '25000'))).toBeLessThan(grace);
+    }
+  });
+
+  it('starts things in order', () => {
+    const cond = (name: string, dep: string) =>
+      (services[name].depends_on as Record<string, { condition?: string }> | undefined)?.[dep]?.condition;
+    expect(cond('migrate', 'postgres')).toBe('service_healthy');
+    expect(cond('auth-core', 'migrate')).toBe('service_completed_successfully');
+    expect(cond('auth-core', 'nats')).toBe('service_healthy');
+    expect(cond('gateway', 'auth-core')).toBeDefined();
+    expect(cond('example-service', 'auth-core')).toBe('service_healthy');
+  });
+
+  it('holds no secrets: they come from .env and are required there', () => {
+    expect(env('auth-core').MASTER_KEY).toMatch(/^\$\{MASTER_KEY:\?[^}]+\}$/);
+    expect(env('auth-core').ADMIN_PASSWORD).toMatch(/^\$\{ADMIN_PASSWORD:\?[^}]+\}$/);
+    expect(env('postgres').POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
+  });
+
+  it('only references variables that .env.example documents', () => {
+    const code = composeText
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    const referenced = [...code.matchAll(/(?<!\$)\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+    expect(referenced.length).toBeGreaterThan(0);
+    const documented = envExampleKeys();
+    expect(referenced.filter((v) => !documented.has(v))).toEqual([]);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every setting of both apps', () => {
+    const documented = envExampleKeys();
+    const settings = [
+      ...['DATABASE_URL', 'NATS_URL', 'ISSUER', 'AUDIENCE', 'MASTER_KEY', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'],
+      ...['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'EXTENDED_TOKEN_MAX_TTL', 'CLIENT_REGISTRATION_TOKEN'],
+      ...['OIDC_PROVIDERS', 'LOG_LEVEL', 'MIGRATE_ON_START', 'HEALTH_PORT', 'NATS_SUBJECT_PREFIX', 'NODE_ENV'],
+      ...['PORT', 'REQUEST_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS', 'AUTH_MODE'],
+      ...['NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'],
+    ];
+    expect(settings.filter((s) => !documented.has(s))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  // Joined continuation lines, comments dropped, split into stages at each FROM.
+  const lines = read('Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: string[][] = [];
+  for (const l of lines) {
+    if (/^FROM\s/i.test(l)) stages.push([]);
+    stages[stages.length - 1]?.push(l);
+  }
+  const final = stages[stages.length - 1];
+  const instr = (stage: string[], op: string) => stage.filter((l) => l.toUpperCase().startsWith(op + ' '));
+
+  it('builds in an earlier stage', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages.slice(0, -1).flat();
+    expect(instr(build, 'RUN').join('\n')).toMatch(/npm ci(?!.*--omit=dev)/);
+    expect(instr(build, 'RUN').join('\n')).toMatch(/npm run build/);
+  });
+
+  it('final stage runs as a non-root user with production dependencies only', () => {
+    expect(final[0]).toMatch(/^FROM\s+node:20/i);
+    const users = instr(final, 'USER').map((l) => l.split(/\s+/)[1]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(['root', '0']).not.toContain(users[users.length - 1].split(':')[0]);
+    expect(instr(final, 'RUN').join('\n')).toMatch(/npm ci\b.*--omit=dev/);
+    expect(instr(final, 'ENV').join('\n')).toMatch(/NODE_ENV[= ]production/);
+    expect(instr(final, 'COPY').join('\n')).toMatch(/--from=\S+\s+\S*dist\S*\s/);
+  });
+
+  it('the default command is a built entry point', () => {
+    const cmd = instr(final, 'CMD');
+    expect(cmd).toHaveLength(1);
+    const args = JSON.parse(cmd[0].slice(4)) as string[];
+    expect(Object.values(ENTRY)).toContain(distEntryOf(args));
+  });
+
+  it('.dockerignore keeps local state out of the build context', () => {
+    const ignored = read('.dockerignore').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.data', '.env']));
+  });
+});
+
+describe('local and CI scripts', () => {
+  it('.ci/run installs and tests, and stops on the first failure', () => {
+    const file = join(root, '.ci/run');
+    expect(() => accessSync(file, constants.X_OK)).not.toThrow();
+    const code = read('.ci/run')
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    expect(code).toMatch(/^set -euo pipefail$/m);
+    const ci = code.search(/^npm ci\b/m);
+    const test = code.search(/^npm test\b/m);
+    expect(ci).toBeGreaterThanOrEqual(0);
+    expect(test).toBeGreaterThan(ci);
+  });
+
+  it('npm run up / down / lint are wired to files that exist', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.up).toBe('bash scripts/up.sh');
+    expect(scripts.down).toBe('bash scripts/down.sh');
+    expect(existsSync(join(root, 'scripts/up.sh'))).toBe(true);
+    expect(existsSync(join(root, 'scripts/down.sh'))).toBe(true);
+    expect(scripts.lint).toMatch(/eslint .*prettier --check/);
+  });
+
+  it('.gitignore keeps local state and secrets out of git', () => {
+    const ignored = read('.gitignore')
+      .split('\n')
+      .map((l) => l.replace(/\/$/, ''));
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.data', '.env']));
+  });
+});

@@ -1,0 +1,77 @@
+import { Algorithm, hash } from '@node-rs/argon2';
+import { login, Stack } from './stack';
+
+/**
+ * Seeds principals straight into the stack's database for suites that run before (or
+ * independently of) the users and clients APIs.
+ */
+export async function seedUser(
+  stack: Stack,
+  username: string,
+  password: string,
+  roles: string[] = ['user'],
+  tenants: string[] = [],
+) {
+  const passwordHash = await hash(password, {
+    algorithm: Algorithm.Argon2id,
+    memoryCost: 19456,
+    timeCost: 2,
+    parallelism: 1,
+  });
+  const [row] = await stack.query<{ id: string }>(
+    `INSERT INTO users (username, username_normalized, password_hash, roles, tenants) VALUES ($1::text, lower($1::text), $2, $3, $4) RETURNING id`,
+    [username, passwordHash, roles, tenants],
+  );
+  return { id: row.id, username, password, login: () => login(stack, username, password) };
+}
+
+export async function seedClient(
+  stack: Stack,
+  clientId: string,
+  roles: string[],
+  opts: { enabled?: boolean; maxTokenLifetime?: number; tenants?: string[] } = {},
+) {
+  await stack.query(
+    `INSERT INTO clients (client_id, roles, tenants, enabled, max_token_lifetime) VALUES ($1, $2, $3, $4, $5)`,
+    [clientId, roles, opts.tenants ?? [], opts.enabled ?? true, opts.maxTokenLifetime ?? null],
+  );
+}
+
+export function api(stack: Stack, token?: string) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown = {}) => call('POST', path, body),
+    del: (path: string) => call('DELETE', path),
+    put: (path: string, body?: unknown) => call('PUT', path, body),
+    patch: (path: string, body: unknown) => call('PATCH', path, body),
+  };
+}
+
+/** Loose shape of every reply these tests read: the error envelope, a validate reply, a token reply. */
+export interface ReplyBody {
+  statusCode?: number;
+  status?: string;
+  message?: string;
+  valid?: boolean;
+  claims?: Record<string, unknown>;
+  access_token?: string;
+  error?: {
+    errorKey?: string;
+    code?: string;
+    message?: string;
+    data?: { fields: Array<{ field: string; errors: string[] }> } | null;
+    details?: Array<{ field: string; errors: string[] }> | null;
+  };
+}
