@@ -60,7 +60,13 @@ describe('SIGKILL under load', () => {
     }, 2);
     validator = new Load(async (i) => {
       const t = issued[80 + ((Date.now() + i) % 40)];
-      return (await natsValid(t.access_token)) ? 'ok' : 'invalid';
+      try {
+        return (await natsValid(t.access_token)) ? 'ok' : 'invalid';
+      } catch (err) {
+        // "no responders" comes back at once while no replica lives; don't spin on it.
+        await sleep(50);
+        throw err;
+      }
     }, 2);
     sessionsLoad = new Load(async () => {
       const r = await fetch(`${stack.url}/api/v1/auth/login`, {
@@ -76,6 +82,7 @@ describe('SIGKILL under load', () => {
     await stack.replicas[0].stop('SIGKILL');
     await sleep(800);
     report.fault('SIGKILL auth-core replica #1 under load (no replica left)');
+    const bothDead = Date.now();
     await stack.replicas[1].stop('SIGKILL');
     await sleep(500);
     report.fault('two fresh auth-core replicas started');
@@ -95,8 +102,11 @@ describe('SIGKILL under load', () => {
       all.filter((o) => o.result !== 'ok').length,
     );
     expect(ackRevoked.size).toBeGreaterThan(10);
-    // Failures are 503s or NATS timeouts while no replica lived — never a wrong verdict or a 500.
-    const wrong = all.filter((o) => o.result !== 'ok' && !/HTTP 503|TimeoutError|timeout|503/i.test(o.result));
+    // Failures are 503s or NATS timeouts, and "no responders" once no replica lived — never a wrong
+    // verdict or a 500.
+    const excused = (o: (typeof all)[number]) =>
+      /HTTP 503|TimeoutError|timeout/i.test(o.result) || (/no responders/.test(o.result) && o.ended >= bothDead);
+    const wrong = all.filter((o) => o.result !== 'ok' && !excused(o));
     for (const o of wrong) report.error(`under load: ${o.result}`);
     expect(wrong).toEqual([]);
   }, 120000);
