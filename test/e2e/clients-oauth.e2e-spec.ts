@@ -109,6 +109,38 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await tooWide.json()).error).toBe('invalid_scope');
   });
 
+  it('a burst of client_credentials: every token answered is recorded and audited; none after a rotation', async () => {
+    const c = await createClient('burst');
+    const replies = await Promise.all(Array.from({ length: 60 }, () => cc('burst', c.client_secret)));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    const jti = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).jti as string;
+    const tids = await Promise.all(
+      replies.map(async (r) => jti(((await r.json()) as { access_token: string }).access_token)),
+    );
+    expect(new Set(tids).size).toBe(60);
+    const recorded = await stack.query<{ n: string }>(
+      `SELECT count(*) AS n FROM access_tokens WHERE cid = 'burst' AND tid = ANY($1::uuid[])`,
+      [tids],
+    );
+    expect(Number(recorded[0].n)).toBe(60);
+    const audited = await stack.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_events WHERE type = 'token.issued' AND data->>'tid' = ANY($1::text[])`,
+      [tids],
+    );
+    expect(Number(audited[0].n)).toBe(60);
+
+    // Requests sent after the rotation answered are judged against the new secret only, even
+    // while other requests of the same client are in flight.
+    const during = Array.from({ length: 20 }, () => cc('burst', c.client_secret));
+    const rotated = await admin.patch('/api/v1/clients/burst', { rotateSecret: true });
+    expect(rotated.status).toBe(200);
+    await Promise.all(during);
+    const after = await Promise.all(Array.from({ length: 20 }, () => cc('burst', c.client_secret)));
+    expect(after.map((r) => r.status)).toEqual(after.map(() => 401));
+    const fresh = await Promise.all(Array.from({ length: 20 }, () => cc('burst', rotated.body.client_secret)));
+    expect(fresh.map((r) => r.status)).toEqual(fresh.map(() => 200));
+  });
+
   it('introspection (RFC 7662) and revocation (RFC 7009), including other clients’ tokens', async () => {
     const a = await createClient('alpha', ['reader']);
     const b = await createClient('beta', ['reader']);

@@ -41,6 +41,10 @@ describe('the trend rule', () => {
     ];
     expect(trendOf('observed', observed, 10).ok).toBe(true);
     expect(trendOf('steady climb after it', [...observed, ...observed.map((_, i) => 151 + i)], 10).ok).toBe(false);
+    // A 30 s CI run whose last quarter held one GC spike (seen in CI): the floor did not move.
+    const spiky = [142.7, 143.2, 143.3, 145.1, 148.3, 148.8, 149.0, 149.1, 161.2, 168.3, 149.4];
+    expect(trendOf('spike at the end of a short run', spiky, 3).ok).toBe(true);
+    expect(trendOf('short run that leaks', [142, 143, 145, 148, 150, 153, 156, 159, 162, 165, 168], 3).ok).toBe(false);
     expect(slope([0, 1, 2, 3], [1, 3, 5, 7])).toBeCloseTo(2);
   });
 });

@@ -56,6 +56,7 @@ import { RefreshTokenHandler } from './tokens/refresh-token.handler';
 import { RevocationCacheService } from './tokens/revocation-cache.service';
 import { RevocationService } from './tokens/revocation.service';
 import { TokenIssuerService } from './tokens/token-issuer.service';
+import { TokenRecordWriter } from './tokens/token-record.writer';
 import { TokenValidationService } from './tokens/token-validation.service';
 import { ValidateTokenHandler } from './tokens/validate-token.handler';
 import { AdminBootstrapService } from './users/admin-bootstrap.service';
@@ -120,6 +121,7 @@ export class AppModule {
         RevocationCacheService,
         RevocationService,
         TokenIssuerService,
+        TokenRecordWriter,
         TokenValidationService,
         PasswordHasherService,
         UsersRepository,

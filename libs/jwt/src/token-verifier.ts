@@ -29,7 +29,7 @@ export type VerifyFailure =
   | 'EXPIRED'
   | 'NOT_YET_VALID';
 
-export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure };
+export type VerifyResult = { ok: true; claims: AccessTokenClaims; kid: string } | { ok: false; reason: VerifyFailure };
 
 /** Headers that would let the token choose its own verification key: always refused. */
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
@@ -95,7 +95,7 @@ export class TokenVerifier {
     if (payload.nbf !== undefined && (payload.nbf as number) - opts.clockSkew > now)
       return { ok: false, reason: 'NOT_YET_VALID' };
     if ((payload.iat as number) - opts.clockSkew > now) return { ok: false, reason: 'NOT_YET_VALID' };
-    return { ok: true, claims: payload as unknown as AccessTokenClaims };
+    return { ok: true, claims: payload as unknown as AccessTokenClaims, kid: header.kid };
   }
 }
 

@@ -25,6 +25,13 @@ export class AuditService {
   ) {}
 
   async record(input: AuditInput, manager: EntityManager = this.ds.manager): Promise<void> {
+    const { row, event } = this.prepare(input);
+    await manager.insert(AuditEventEntity, row as never);
+    this.announce(event);
+  }
+
+  /** The row to store and the event to announce once it is stored (for callers that batch rows). */
+  prepare(input: AuditInput): { row: AuditEventEntity; event: AuditEvent } {
     const event: AuditEvent = {
       id: randomUUID(),
       type: input.type,
@@ -35,7 +42,10 @@ export class AuditService {
       at: new Date().toISOString(),
     };
     const { at, ...row } = event;
-    await manager.insert(AuditEventEntity, { ...row, data: row.data as never, createdAt: new Date(at) });
+    return { row: { ...row, createdAt: new Date(at) }, event };
+  }
+
+  announce(event: AuditEvent): void {
     // The row is the record; the event is a notification and must not fail the request.
     this.bus
       .publish(EVENTS.AUDIT, event)

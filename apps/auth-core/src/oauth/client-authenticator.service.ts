@@ -6,24 +6,65 @@ import { MasterKey } from '../keys/master-key';
 
 const ZERO_HASH = Buffer.alloc(32);
 
+interface Waiting {
+  promise: Promise<ClientEntity | null>;
+  resolve: (c: ClientEntity | null) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * OAuth client authentication (client_secret_basic / client_secret_post, decoded by the
  * gateway). Unknown client, wrong secret and disabled client are one answer: invalid_client.
  */
 @Injectable()
 export class ClientAuthenticatorService {
+  /** Client ids with a read in flight, and the callers that arrived after that read started. */
+  private readonly reading = new Map<string, Waiting | null>();
+
   constructor(
     private readonly clients: ClientsRepository,
     private readonly masterKey: MasterKey,
   ) {}
 
   async authenticate(clientId: string, secret: string): Promise<ClientEntity> {
-    const client = await this.clients.find(clientId);
+    const client = await this.load(clientId);
     // Compare even when there is no client, so the answer takes the same time.
     const matches = this.masterKey.secretMatches(secret, client?.secretHash ?? ZERO_HASH);
     if (!client || !client.secretHash || !matches || !client.enabled) {
       throw new PortcullisError('UNAUTHENTICATED', 'Client authentication failed');
     }
     return client;
+  }
+
+  /**
+   * Reads the client's row, sharing one read among the callers that arrive while another read of
+   * the same client is in flight: they all get the next read, which starts once the current one
+   * ends. Every caller thus sees a read that began after it arrived — a secret rotated or a client
+   * disabled before the request is never missed, unlike with a cache — while a busy client (a
+   * service fetching tokens on many connections) costs one query per round trip, not per token.
+   */
+  private load(clientId: string): Promise<ClientEntity | null> {
+    if (!this.reading.has(clientId)) return this.read(clientId);
+    let next = this.reading.get(clientId);
+    if (!next) {
+      let resolve!: Waiting['resolve'];
+      let reject!: Waiting['reject'];
+      const promise = new Promise<ClientEntity | null>((res, rej) => ((resolve = res), (reject = rej)));
+      next = { promise, resolve, reject };
+      this.reading.set(clientId, next);
+    }
+    return next.promise;
+  }
+
+  private read(clientId: string): Promise<ClientEntity | null> {
+    this.reading.set(clientId, null);
+    const done = () => {
+      const next = this.reading.get(clientId);
+      this.reading.delete(clientId);
+      if (next) this.read(clientId).then(next.resolve, next.reject);
+    };
+    const result = this.clients.find(clientId);
+    result.then(done, done);
+    return result;
   }
 }

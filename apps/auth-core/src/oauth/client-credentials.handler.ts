@@ -1,6 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { InjectDataSource } from '@nestjs/typeorm';
 import {
   ClientCredentialsGrantRequest,
   permissionsOf,
@@ -9,10 +8,10 @@ import {
   TokenReply,
   validatePayload,
 } from '@portcullis/contracts';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
+import { TokenRecordWriter } from '../tokens/token-record.writer';
 import { ClientAuthenticatorService } from './client-authenticator.service';
 
 export interface ClientCredentialsReply extends TokenReply {
@@ -26,11 +25,11 @@ export interface ClientCredentialsReply extends TokenReply {
 @Controller()
 export class ClientCredentialsHandler {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly authenticator: ClientAuthenticatorService,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
+    private readonly records: TokenRecordWriter,
   ) {}
 
   @MessagePattern(SUBJECTS.OAUTH_CLIENT_CREDENTIALS)
@@ -46,38 +45,32 @@ export class ClientCredentialsHandler {
     const scopePerms = requested.filter((s) => !client.roles.includes(s));
     const roles = scopeRoles.length ? scopeRoles : client.roles;
     const ttl = Math.min(this.config.ACCESS_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
-    return this.ds.transaction(async (m) => {
-      const issued = await this.issuer.issueAccess(
-        {
-          sub: client.clientId,
-          cid: client.clientId,
-          rcid: client.clientId,
-          typ: 'client',
-          roles,
-          tenants: client.tenants,
-          perms: scopePerms.length ? scopePerms : undefined,
-          ttlSeconds: ttl,
-        },
-        m,
-      );
-      await this.audit.record(
-        {
-          type: 'token.issued',
-          actor: client.clientId,
-          subject: client.clientId,
-          success: true,
-          data: { tid: issued.tid, grant: 'client_credentials' },
-        },
-        m,
-      );
-      return {
-        access_token: issued.token,
-        token_type: 'Bearer' as const,
-        expires_in: ttl,
-        roles,
-        tid: issued.tid,
-        ...(requested.length ? { scope: requested.join(' ') } : {}),
-      };
+    const issued = this.issuer.mint({
+      sub: client.clientId,
+      cid: client.clientId,
+      rcid: client.clientId,
+      typ: 'client',
+      roles,
+      tenants: client.tenants,
+      perms: scopePerms.length ? scopePerms : undefined,
+      ttlSeconds: ttl,
     });
+    const audit = this.audit.prepare({
+      type: 'token.issued',
+      actor: client.clientId,
+      subject: client.clientId,
+      success: true,
+      data: { tid: issued.tid, grant: 'client_credentials' },
+    });
+    await this.records.record(issued.row, audit.row);
+    this.audit.announce(audit.event);
+    return {
+      access_token: issued.token,
+      token_type: 'Bearer' as const,
+      expires_in: ttl,
+      roles,
+      tid: issued.tid,
+      ...(requested.length ? { scope: requested.join(' ') } : {}),
+    };
   }
 }

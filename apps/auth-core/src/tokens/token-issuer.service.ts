@@ -41,6 +41,16 @@ export class TokenIssuerService {
   ) {}
 
   async issueAccess(spec: AccessTokenSpec, manager: EntityManager): Promise<IssuedAccessToken> {
+    const { row, ...issued } = this.mint(spec);
+    await manager.insert(AccessTokenEntity, row);
+    return issued;
+  }
+
+  /**
+   * A signed token and the registry row that must be stored before the token is handed out
+   * (issueAccess stores it; client_credentials hands it to the group-commit writer).
+   */
+  mint(spec: AccessTokenSpec): IssuedAccessToken & { row: AccessTokenEntity } {
     const tid = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
@@ -60,7 +70,7 @@ export class TokenIssuerService {
     };
     const key = this.keys.activeKey();
     const token = signCompact({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, { ...claims }, key.privateKey, key.alg);
-    await manager.insert(AccessTokenEntity, {
+    const row: AccessTokenEntity = {
       tid,
       sub: spec.sub,
       cid: spec.cid,
@@ -74,9 +84,9 @@ export class TokenIssuerService {
       expiresAt: new Date(claims.exp * 1000),
       revoked: false,
       revokedAt: null,
-    });
+    };
     tokensIssued.inc({ typ: spec.typ });
-    return { token, tid, claims };
+    return { token, tid, claims, row };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { AccessTokenClaims, PAT_PREFIX, ValidateTokenReply, WireError } from '@portcullis/contracts';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import {
@@ -56,7 +57,7 @@ export class TokenValidationService {
   /** JWTs are judged from memory alone; a PAT needs its record (cached briefly). */
   async validate(token: string, req: Requirements = {}, clientIp?: string): Promise<ValidateTokenReply> {
     const reply = token.startsWith(PAT_PREFIX) ? await this.decidePat(token, req, clientIp) : this.decide(token, req);
-    validationOutcomes.inc({ outcome: reply.valid ? 'valid' : this.outcomeOf(reply.error.message) });
+    this.countOutcome(reply);
     return reply;
   }
 
@@ -71,8 +72,17 @@ export class TokenValidationService {
   ): ValidateTokenReply | Promise<ValidateTokenReply> {
     if (token.startsWith(PAT_PREFIX)) return this.validate(token, req, clientIp);
     const reply = this.decide(token, req);
-    validationOutcomes.inc({ outcome: reply.valid ? 'valid' : this.outcomeOf(reply.error.message) });
+    this.countOutcome(reply);
     return reply;
+  }
+
+  private readonly outcomes = new Map<string, Counter.Internal>();
+
+  private countOutcome(reply: ValidateTokenReply): void {
+    const outcome = reply.valid ? 'valid' : this.outcomeOf(reply.error.message);
+    let counter = this.outcomes.get(outcome);
+    if (!counter) this.outcomes.set(outcome, (counter = validationOutcomes.labels({ outcome })));
+    counter.inc();
   }
 
   private outcomeOf(message: string): string {
@@ -108,20 +118,12 @@ export class TokenValidationService {
       now,
     });
     if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
-    this.remember(token, result.claims);
+    this.remember(token, result.claims, result.kid);
     return this.judge(result.claims, req);
   }
 
   /** Keeps a verified token (bounded, oldest out first); its kid is what the key ring is asked about later. */
-  private remember(token: string, claims: AccessTokenClaims): void {
-    let kid: unknown;
-    try {
-      kid = (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()) as { kid?: unknown })
-        .kid;
-    } catch {
-      return;
-    }
-    if (typeof kid !== 'string') return;
+  private remember(token: string, claims: AccessTokenClaims, kid: string): void {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(token, { claims, kid });
   }

@@ -1,0 +1,83 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { ClientEntity } from '../clients/client.entity';
+import { ClientsRepository } from '../clients/clients.repository';
+import { MasterKey } from '../keys/master-key';
+import { ClientAuthenticatorService } from './client-authenticator.service';
+
+/** A repository whose reads the test settles by hand, recording what each read would have seen. */
+class ManualRepository {
+  readonly reads: Array<{ id: string; settle: (row: ClientEntity | null) => void; fail: (e: Error) => void }> = [];
+  find(id: string): Promise<ClientEntity | null> {
+    return new Promise((resolve, reject) => this.reads.push({ id, settle: resolve, fail: reject }));
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('ClientAuthenticatorService: shared reads never serve a row read before the request', () => {
+  const masterKey = new MasterKey(randomBytes(48).toString('base64'));
+  const secret = 'the-secret';
+  const client = (over: Partial<ClientEntity> = {}) =>
+    ({ clientId: 'svc', secretHash: masterKey.hashSecret(secret), enabled: true, roles: [], ...over }) as ClientEntity;
+  let repo: ManualRepository;
+  let auth: ClientAuthenticatorService;
+
+  beforeEach(() => {
+    repo = new ManualRepository();
+    auth = new ClientAuthenticatorService(repo as unknown as ClientsRepository, masterKey);
+  });
+
+  it('callers arriving during a read share the next read, not the one in flight', async () => {
+    const first = auth.authenticate('svc', secret);
+    expect(repo.reads).toHaveLength(1);
+    const later = [
+      auth.authenticate('svc', secret),
+      auth.authenticate('svc', secret),
+      auth.authenticate('svc', secret),
+    ];
+    expect(repo.reads).toHaveLength(1); // nobody else starts a read while one is in flight
+    // The client is disabled while the first read is in flight: that read still saw it enabled,
+    // the callers who arrived meanwhile must not be answered from it.
+    repo.reads[0].settle(client());
+    await expect(first).resolves.toMatchObject({ clientId: 'svc' });
+    await tick();
+    expect(repo.reads).toHaveLength(2); // one read for the three that waited
+    repo.reads[1].settle(client({ enabled: false }));
+    for (const p of later) await expect(p).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('a rotated secret is seen by every request that arrived after the rotation', async () => {
+    const first = auth.authenticate('svc', secret);
+    const next = auth.authenticate('svc', secret);
+    repo.reads[0].settle(client());
+    await expect(first).resolves.toBeDefined();
+    await tick();
+    repo.reads[1].settle(client({ secretHash: masterKey.hashSecret('rotated') }));
+    await expect(next).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('a failed read fails the callers that shared it, and the next caller reads again', async () => {
+    const first = auth.authenticate('svc', secret);
+    const waiting = auth.authenticate('svc', secret);
+    repo.reads[0].fail(new Error('connect ECONNREFUSED'));
+    await expect(first).rejects.toThrow('ECONNREFUSED');
+    await tick();
+    repo.reads[1].fail(new Error('connect ECONNREFUSED'));
+    await expect(waiting).rejects.toThrow('ECONNREFUSED');
+    const again = auth.authenticate('svc', secret);
+    expect(repo.reads).toHaveLength(3);
+    repo.reads[2].settle(client());
+    await expect(again).resolves.toBeDefined();
+  });
+
+  it('reads of different clients do not wait for each other; unknown clients fail like bad secrets', async () => {
+    const a = auth.authenticate('svc', 'wrong');
+    const b = auth.authenticate('other', secret);
+    expect(repo.reads.map((r) => r.id)).toEqual(['svc', 'other']);
+    repo.reads[0].settle(client());
+    repo.reads[1].settle(null);
+    await expect(a).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(b).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
