@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { EVENTS } from '@portcullis/contracts';
 import { api, seedClient, seedUser } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
@@ -69,6 +70,35 @@ describe('audit trail and scheduled cleanup', () => {
       return uses.length >= 1 && uses.length <= 2;
     });
     expect((await admin.get('/api/v1/audit?type=pat.created')).body.items[0].data.name).toBe('audited');
+  });
+
+  it('client_credentials tokens are audited (row and auth.v1.events.audit event), burst or not', async () => {
+    const created = await admin.post('/api/v1/clients', { clientId: 'announced', roles: ['service'] });
+    const nc = await stack.nats();
+    const seen: Array<{ type: string; data: { tid?: string; grant?: string } }> = [];
+    const sub = nc.subscribe(`${stack.prefix}${EVENTS.AUDIT}`, { callback: (_e, m) => seen.push(m.json()) });
+    await nc.flush();
+    const basic = `Basic ${Buffer.from(`announced:${created.body.client_secret}`).toString('base64')}`;
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        fetch(`${stack.url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        }).then((r) => r.json() as Promise<{ access_token: string }>),
+      ),
+    );
+    const tids = replies.map((r) => JSON.parse(Buffer.from(r.access_token.split('.')[1], 'base64url').toString()).jti);
+    await within(2000, async () =>
+      tids.every((tid) => seen.some((e) => e.type === 'token.issued' && e.data.tid === tid)),
+    );
+    sub.unsubscribe();
+    expect(seen.find((e) => e.data.tid === tids[0])?.data.grant).toBe('client_credentials');
+    const rows = await stack.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_events WHERE type = 'token.issued' AND actor = 'announced' AND data->>'tid' = ANY($1::text[])`,
+      [tids],
+    );
+    expect(Number(rows[0].n)).toBe(12);
   });
 
   it('the scheduled cleanup purges expired records, one replica at a time under an advisory lock', async () => {

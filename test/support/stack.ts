@@ -209,6 +209,12 @@ export class Stack {
     return msg.json<T>();
   }
 
+  /** The test's own NATS connection; subjects are used as given (add `prefix` yourself). */
+  async nats(): Promise<NatsConnection> {
+    this.nc ??= await this.natsConnection();
+    return this.nc;
+  }
+
   async natsRaw(subject: string, payload: string | Uint8Array, timeout = 3000) {
     this.nc ??= await this.natsConnection();
     return this.nc.request(`${this.prefix}${subject}`, payload, { timeout });

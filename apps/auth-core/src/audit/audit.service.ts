@@ -48,7 +48,7 @@ export class AuditService {
   announce(event: AuditEvent): void {
     // The row is the record; the event is a notification and must not fail the request.
     this.bus
-      .publish(EVENTS.AUDIT, event)
+      .notify(EVENTS.AUDIT, event)
       .catch((err: Error) => this.logger.warn(`audit event not published: ${err.message}`));
   }
 }

@@ -62,6 +62,16 @@ export class EventBusService implements OnApplicationShutdown {
   }
 
   /**
+   * Stores the event in the stream without waiting for JetStream's ack (a plain publish on a
+   * subject the stream captures): for notifications whose record lives in PostgreSQL (audit),
+   * where an ack per event would cost a request round trip for nothing the caller could act on.
+   */
+  async notify(subject: string, payload: object): Promise<void> {
+    await this.ensureStream();
+    (await this.nats.connection()).publish(subject, JSON.stringify(payload));
+  }
+
+  /**
    * Follows `subject` from `since` on. Callers load the state from PostgreSQL first and pass the
    * instant they started loading, so nothing published in between is missed. The feed resumes
    * by itself after NATS reconnects (see EventFeed).

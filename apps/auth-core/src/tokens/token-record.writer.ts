@@ -4,25 +4,33 @@ import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AccessTokenEntity } from './access-token.entity';
 
-type AccessRow = AccessTokenEntity;
-type AuditRow = AuditEventEntity;
-
 interface Pending {
-  token: AccessRow;
-  audit: AuditRow;
+  token: AccessTokenEntity;
+  audit: AuditEventEntity;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-/** Rows per transaction; bounds the statement size and how long one batch holds its connection. */
+const TOKEN_COLUMNS =
+  'tid, sub, cid, rcid, typ, roles, tenants, family_id, user_id, created_at, expires_at, revoked, revoked_at';
+const AUDIT_COLUMNS = 'id, type, actor, subject, success, data, created_at';
+const INSERT_BATCH = `
+  WITH tokens AS (
+    INSERT INTO access_tokens (${TOKEN_COLUMNS})
+    SELECT ${TOKEN_COLUMNS} FROM json_populate_recordset(NULL::access_tokens, $1::json)
+  )
+  INSERT INTO audit_events (${AUDIT_COLUMNS})
+  SELECT ${AUDIT_COLUMNS} FROM json_populate_recordset(NULL::audit_events, $2::json)`;
+
+/** Rows per statement; bounds the statement size and how long one batch holds its connection. */
 const MAX_BATCH = 256;
-/** Transactions in flight at once; the rest of the pool stays free for every other request. */
+/** Statements in flight at once; the rest of the pool stays free for every other request. */
 const MAX_FLUSHES = 3;
 
 /**
  * Group commit for tokens that stand alone (client_credentials): the registry row and its audit
- * row of every request waiting at that moment go to PostgreSQL in one transaction of two
- * multi-row INSERTs, instead of four round trips per token. A caller's promise resolves only
+ * row of every request waiting at that moment go to PostgreSQL in one statement (two multi-row
+ * INSERTs, atomic together), instead of four round trips per token. A caller's promise resolves only
  * once its rows are committed (the token is answered only when recorded, as before) and rejects
  * with the database's error when the batch fails, so an outage still reads as UNAVAILABLE.
  * When the database keeps up, a batch is a single request: nothing waits for company.
@@ -34,7 +42,7 @@ export class TokenRecordWriter {
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  record(token: AccessRow, audit: AuditRow): Promise<void> {
+  record(token: AccessTokenEntity, audit: AuditEventEntity): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ token, audit, resolve, reject });
       this.flush();
@@ -57,22 +65,36 @@ export class TokenRecordWriter {
     }
   }
 
-  private write(batch: Pending[]): Promise<void> {
-    return this.ds.transaction(async (m) => {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(AccessTokenEntity)
-        .values(batch.map((p) => p.token))
-        .updateEntity(false)
-        .execute();
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(AuditEventEntity)
-        .values(batch.map((p) => p.audit as never)) // jsonb `data` is not a TypeORM deep-partial
-        .updateEntity(false)
-        .execute();
-    });
+  /**
+   * One statement, so one round trip and its own transaction: the batch goes as two JSON arrays
+   * that PostgreSQL expands into rows of the tables' own types (cheaper on both sides than
+   * binding 13 parameters per row).
+   */
+  private async write(batch: Pending[]): Promise<void> {
+    const tokens = batch.map(({ token: t }) => ({
+      tid: t.tid,
+      sub: t.sub,
+      cid: t.cid,
+      rcid: t.rcid,
+      typ: t.typ,
+      roles: t.roles,
+      tenants: t.tenants,
+      family_id: t.familyId,
+      user_id: t.userId,
+      created_at: t.createdAt,
+      expires_at: t.expiresAt,
+      revoked: t.revoked,
+      revoked_at: t.revokedAt,
+    }));
+    const audits = batch.map(({ audit: a }) => ({
+      id: a.id,
+      type: a.type,
+      actor: a.actor,
+      subject: a.subject,
+      success: a.success,
+      data: a.data,
+      created_at: a.createdAt,
+    }));
+    await this.ds.query(INSERT_BATCH, [JSON.stringify(tokens), JSON.stringify(audits)]);
   }
 }
