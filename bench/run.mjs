@@ -277,6 +277,32 @@ async function main() {
         await phase(`ceiling.nats.c${c}`, 'ceiling', `raw nats.js request/reply, no-op responder, ${c} in flight`, { concurrency: c }, () =>
           closedLoop({ concurrency: c, ...loop, op }),
         );
+      // The gateway's shape without Portcullis: Fastify, one nats.js request per HTTP request to
+      // the same no-op responder. No gateway→auth-core design can beat it on this machine.
+      const fwdPort = await freePort();
+      const fwd = new Child('http-nats-forward', [join(ROOT, 'bench/servers/http-nats-forward.mjs'), String(fwdPort), subject], {
+        cwd: ROOT,
+        env: { NATS_URL },
+      });
+      children.push(fwd);
+      await new Promise((resolve, reject) => {
+        fwd.proc.stdout.once('data', resolve);
+        fwd.exited.then(() => reject(new Error(`http-nats-forward exited: ${fwd.logs()}`)));
+      });
+      mem.track('http-nats-forward', fwd.pid);
+      const fwdUrl = `http://127.0.0.1:${fwdPort}`;
+      const hac = { connections: HTTP_CONNECTIONS, warmupMs: WARMUP_MS, durationMs: MEASURE_MS };
+      await phase('ceiling.http.fastify', 'ceiling', `Fastify alone, GET answering a constant, autocannon ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
+        cannon({ url: `${fwdUrl}/noop`, ...hac }),
+      );
+      await phase('ceiling.http_nats.get', 'ceiling', `Fastify + one nats.js request to the no-op responder per GET (the gateway's shape, no Portcullis code), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
+        cannon({ url: `${fwdUrl}/forward`, headers: { authorization: `Bearer ${sameToken}` }, ...hac }),
+      );
+      await phase('ceiling.http_nats.form', 'ceiling', `the same with a form-encoded POST (the shape of /oauth/token), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
+        cannon({ url: `${fwdUrl}/forward`, method: 'POST', headers: { authorization: 'Basic YmVuY2g6YmVuY2g=', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials', ...hac }),
+      );
+      await fwd.stop();
+      mem.untrack('http-nats-forward');
       await noop.stop();
       mem.untrack('nats-noop');
     }

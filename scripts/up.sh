@@ -100,6 +100,9 @@ npm run build
 log "npm run migrate"
 npm run migrate
 
+# The runtime flags the image sets (Dockerfile `ENV NODE_OPTIONS`), so a local stack runs the same way.
+NODE_OPTIONS="$(sed -n 's/^ENV NODE_OPTIONS="\(.*\)"$/\1/p' Dockerfile)"
+export NODE_OPTIONS
 start() { # name, entry file
   log "starting $1 (log: $LOGS/$1.log)"
   nohup node "$2" >>"$LOGS/$1.log" 2>&1 &

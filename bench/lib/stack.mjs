@@ -73,6 +73,9 @@ export async function createDatabase(tag = 'bench') {
   };
 }
 
+/** The runtime flags of the image (Dockerfile `ENV NODE_OPTIONS`): the bench measures what ships. */
+export const APP_NODE_OPTIONS = (readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^ENV NODE_OPTIONS="(.*)"$/m) ?? [])[1] ?? '';
+
 export class Stack {
   constructor({ env = {}, appEnv = {}, coreNodeArgs = [], gatewayNodeArgs = [], logLevel = 'info' } = {}) {
     this.env = env;
@@ -106,6 +109,7 @@ export class Stack {
       ISSUER: this.url,
       AUDIENCE: 'portcullis',
       LOG_LEVEL: this.logLevel,
+      NODE_OPTIONS: APP_NODE_OPTIONS,
       ...this.appEnv,
       ...this.env,
     };
@@ -128,6 +132,7 @@ export class Stack {
           NATS_SUBJECT_PREFIX: this.prefix,
           LOG_LEVEL: this.logLevel,
           REQUEST_TIMEOUT_MS: '5000',
+          NODE_OPTIONS: APP_NODE_OPTIONS,
           ...this.appEnv,
         },
       });

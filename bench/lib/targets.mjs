@@ -126,5 +126,20 @@ export function evaluateTargets(rows) {
       profile: null,
     });
   }
+  // Where the target asks for more than the architecture's own ceiling (HTTP in, one NATS round
+  // trip, HTTP out; SPEC §1 puts auth-core behind NATS) measured in the same run, say so.
+  const bound = (id, needed, ceilingId, shape) => {
+    const t = out.find((x) => x.id === id);
+    const c = tp(ceilingId);
+    if (!t || t.pass || needed === null || c === null || !t.shortfall) return;
+    const reach = c / needed;
+    t.shortfall += reach < 1
+      ? `; bound: ${shape} alone (Fastify + a no-op NATS responder, no Portcullis code) does ${fmt(c)}/s in this run, ${pct(reach)} of the ${fmt(needed)}/s needed — out of reach for any gateway→NATS→auth-core design`
+      : `; ${shape} alone (Fastify + a no-op NATS responder) does ${fmt(c)}/s in this run, so the target is within the architecture's reach`;
+  };
+  const peerIntro = tp('peer.introspection');
+  bound('http-validate', peerIntro === null ? null : 2 * peerIntro, 'ceiling.http_nats.get', 'the gateway’s shape');
+  const peerCc = tp('peer.client_credentials');
+  bound('client-credentials', peerCc === null ? null : Math.max(peerCc, 1000), 'ceiling.http_nats.form', 'the gateway’s shape with a form POST');
   return out;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
@@ -7,6 +8,7 @@ import { validateSync } from 'class-validator';
 import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
 import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
 import { ExampleEnvDto } from '../../apps/example-service/src/example-env.dto';
+import { APP_NODE_OPTIONS } from '../support/stack';
 
 /**
  * The deployment files are only exercised by `docker compose` / `docker build`, which CI cannot run:
@@ -307,6 +309,18 @@ describe('Dockerfile', () => {
     expect(cmd).toHaveLength(1);
     const args = JSON.parse(cmd[0].slice(4)) as string[];
     expect(Object.values(ENTRY)).toContain(distEntryOf(args));
+  });
+
+  it('sets the runtime V8 flags once, and the local stack, the e2e stack and the bench read them from here', () => {
+    const env = instr(final, 'ENV').find((l) => l.startsWith('ENV NODE_OPTIONS='));
+    expect(env).toBe('ENV NODE_OPTIONS="--max-semi-space-size=4"');
+    expect(APP_NODE_OPTIONS).toBe('--max-semi-space-size=4');
+    expect(read('bench/lib/stack.mjs')).toMatch(/NODE_OPTIONS: APP_NODE_OPTIONS/);
+    const sed = /^NODE_OPTIONS="\$\((sed .*)\)"$/m.exec(read('scripts/up.sh'))?.[1];
+    expect(sed).toBeDefined();
+    expect(execFileSync('bash', ['-c', sed!], { cwd: root, encoding: 'utf8' }).trim()).toBe(APP_NODE_OPTIONS);
+    // Neither compose nor the manifests override it (they run the image as built).
+    expect(composeText).not.toMatch(/NODE_OPTIONS/);
   });
 
   it('.dockerignore keeps local state out of the build context', () => {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect, NatsConnection } from '@nats-io/transport-node';
@@ -81,11 +81,15 @@ export class ManagedProcess {
   }
 }
 
+/** The runtime flags of the image (Dockerfile `ENV NODE_OPTIONS`): the tests run what ships. */
+export const APP_NODE_OPTIONS =
+  /^ENV NODE_OPTIONS="(.*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+
 export function spawnApp(name: string, main: string, env: Record<string, string>): ManagedProcess {
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [main], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', NODE_OPTIONS: APP_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ManagedProcess(name, child);

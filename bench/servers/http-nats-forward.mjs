@@ -1,0 +1,30 @@
+/**
+ * The ceiling of the gateway's shape with no Portcullis code in it: Fastify (the gateway's HTTP
+ * server) answering each request by one nats.js request to the no-op responder, the way the
+ * gateway asks auth-core. `GET /noop` answers without NATS (Fastify alone); `GET /forward` and
+ * `POST /forward` (a form body, like /oauth/token) go through NATS.
+ * argv: port, subject. Env: NATS_URL.
+ */
+import Fastify from 'fastify';
+import { connect } from '@nats-io/transport-node';
+
+const [port, subject] = process.argv.slice(2);
+const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-forward', noAsyncTraces: true });
+const app = Fastify({ logger: false });
+app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+  done(null, Object.fromEntries(new URLSearchParams(body))),
+);
+const forward = async (req, reply) => {
+  const m = await nc.request(subject, JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }), { timeout: 5000 });
+  reply.type('application/json').send(m.data);
+};
+app.get('/noop', async () => ({ valid: true }));
+app.get('/forward', forward);
+app.post('/forward', forward);
+await app.listen({ port: Number(port), host: '127.0.0.1' });
+process.stdout.write('ready\n');
+process.on('SIGTERM', async () => {
+  await app.close();
+  await nc.drain();
+  process.exit(0);
+});
