@@ -69,7 +69,11 @@ const reasonOf = (t: string, o: Partial<VerifyOptions> = {}): VerifyFailure | 'O
 describe('TokenVerifier: good tokens', () => {
   it('accepts a well-formed ES256 token and returns its claims', () => {
     const r = verifier.verify(token(), opts());
-    expect(r).toEqual({ ok: true, claims: expect.objectContaining({ sub: 'user-1', jti: 'tid-1', roles: ['user'] }) });
+    expect(r).toEqual({
+      ok: true,
+      claims: expect.objectContaining({ sub: 'user-1', jti: 'tid-1', roles: ['user'] }),
+      kid: 'ec-key-1',
+    });
   });
 
   it('accepts an EdDSA token signed by an Ed25519 key under its kid', () => {
