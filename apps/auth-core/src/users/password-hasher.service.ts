@@ -1,29 +1,52 @@
+import { availableParallelism } from 'node:os';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /** OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. */
 export const ARGON2_PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * Hashes run at once: one per CPU (at most libuv's pool of 4). More in flight finish no sooner —
+ * each is CPU-bound — but each holds its 19 MiB, so a login burst would lift RSS by 19 MiB per
+ * extra hash; the rest queue here, in arrival order, before taking a pool thread.
+ */
+const CONCURRENT_HASHES = Math.max(1, Math.min(availableParallelism(), 4));
+
 @Injectable()
 export class PasswordHasherService implements OnModuleInit {
   /** Verified against when there is no real hash, so an unknown user costs the same time. */
   private dummyHash = '';
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   async onModuleInit(): Promise<void> {
     this.dummyHash = await hash('portcullis-timing-equaliser', ARGON2_PARAMS);
   }
 
   hash(password: string): Promise<string> {
-    return hash(password.normalize('NFC'), ARGON2_PARAMS);
+    return this.inTurn(() => hash(password.normalize('NFC'), ARGON2_PARAMS));
   }
 
   /** Always runs argon2, even with no stored hash: no quick exit an attacker could time. */
   async verify(storedHash: string | null, password: string): Promise<boolean> {
     try {
-      const ok = await verify(storedHash ?? this.dummyHash, password.normalize('NFC'));
+      const ok = await this.inTurn(() => verify(storedHash ?? this.dummyHash, password.normalize('NFC')));
       return ok && storedHash !== null;
     } catch {
       return false;
+    }
+  }
+
+  private async inTurn<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running < CONCURRENT_HASHES) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // A finished hash hands its turn straight to the next in line.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }
