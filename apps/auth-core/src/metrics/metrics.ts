@@ -43,3 +43,16 @@ export function observeRevocationLag(kind: 'token' | 'principal', at: unknown): 
   const t = typeof at === 'string' ? Date.parse(at) : NaN;
   if (Number.isFinite(t)) revocationLag.observe({ kind }, Math.max(0, Date.now() - t) / 1000);
 }
+
+/**
+ * A metric's label-bound children, made once per distinct label value: on the validate path
+ * prom-client would otherwise hash a label object on every call.
+ */
+export function childrenBy<C>(make: (key: string) => C): (key: string) => C {
+  const made = new Map<string, C>();
+  return (key) => {
+    let child = made.get(key);
+    if (child === undefined) made.set(key, (child = make(key)));
+    return child;
+  };
+}

@@ -11,17 +11,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const TOKEN_COLUMNS =
-  'tid, sub, cid, rcid, typ, roles, tenants, family_id, user_id, created_at, expires_at, revoked, revoked_at';
-const AUDIT_COLUMNS = 'id, type, actor, subject, success, data, created_at';
-const INSERT_BATCH = `
-  WITH tokens AS (
-    INSERT INTO access_tokens (${TOKEN_COLUMNS})
-    SELECT ${TOKEN_COLUMNS} FROM json_populate_recordset(NULL::access_tokens, $1::json)
-  )
-  INSERT INTO audit_events (${AUDIT_COLUMNS})
-  SELECT ${AUDIT_COLUMNS} FROM json_populate_recordset(NULL::audit_events, $2::json)`;
-
 /** Rows per statement; bounds the statement size and how long one batch holds its connection. */
 const MAX_BATCH = 256;
 /** Statements in flight at once; the rest of the pool stays free for every other request. */
@@ -40,7 +29,27 @@ export class TokenRecordWriter {
   private readonly queue: Pending[] = [];
   private flushing = 0;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /** The statement and each table's property → column pairs, from the entities' own metadata. */
+  private readonly tokenColumns: Array<[string, string]>;
+  private readonly auditColumns: Array<[string, string]>;
+  private readonly insertBatch: string;
+
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    const columnsOf = (entity: new () => object): Array<[string, string]> =>
+      ds.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName]);
+    this.tokenColumns = columnsOf(AccessTokenEntity);
+    this.auditColumns = columnsOf(AuditEventEntity);
+    const list = (cols: Array<[string, string]>) => cols.map(([, db]) => db).join(', ');
+    const tokens = ds.getMetadata(AccessTokenEntity).tableName;
+    const audits = ds.getMetadata(AuditEventEntity).tableName;
+    this.insertBatch = `
+      WITH tokens AS (
+        INSERT INTO ${tokens} (${list(this.tokenColumns)})
+        SELECT ${list(this.tokenColumns)} FROM json_populate_recordset(NULL::${tokens}, $1::json)
+      )
+      INSERT INTO ${audits} (${list(this.auditColumns)})
+      SELECT ${list(this.auditColumns)} FROM json_populate_recordset(NULL::${audits}, $2::json)`;
+  }
 
   record(token: AccessTokenEntity, audit: AuditEventEntity): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -71,30 +80,16 @@ export class TokenRecordWriter {
    * binding 13 parameters per row).
    */
   private async write(batch: Pending[]): Promise<void> {
-    const tokens = batch.map(({ token: t }) => ({
-      tid: t.tid,
-      sub: t.sub,
-      cid: t.cid,
-      rcid: t.rcid,
-      typ: t.typ,
-      roles: t.roles,
-      tenants: t.tenants,
-      family_id: t.familyId,
-      user_id: t.userId,
-      created_at: t.createdAt,
-      expires_at: t.expiresAt,
-      revoked: t.revoked,
-      revoked_at: t.revokedAt,
-    }));
-    const audits = batch.map(({ audit: a }) => ({
-      id: a.id,
-      type: a.type,
-      actor: a.actor,
-      subject: a.subject,
-      success: a.success,
-      data: a.data,
-      created_at: a.createdAt,
-    }));
-    await this.ds.query(INSERT_BATCH, [JSON.stringify(tokens), JSON.stringify(audits)]);
+    const rows = (cols: Array<[string, string]>, pick: (p: Pending) => object) =>
+      JSON.stringify(
+        batch.map((p) => {
+          const entity = pick(p) as Record<string, unknown>;
+          return Object.fromEntries(cols.map(([prop, db]) => [db, entity[prop] ?? null]));
+        }),
+      );
+    await this.ds.query(this.insertBatch, [
+      rows(this.tokenColumns, (p) => p.token),
+      rows(this.auditColumns, (p) => p.audit),
+    ]);
   }
 }

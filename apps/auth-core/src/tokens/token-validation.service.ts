@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Counter } from 'prom-client';
 import { AccessTokenClaims, PAT_PREFIX, ValidateTokenReply, WireError } from '@portcullis/contracts';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import {
@@ -11,7 +10,7 @@ import {
   VERIFY_FAILURE_MESSAGES,
 } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
-import { validationOutcomes } from '../metrics/metrics';
+import { childrenBy, validationOutcomes } from '../metrics/metrics';
 import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
 
@@ -76,13 +75,10 @@ export class TokenValidationService {
     return reply;
   }
 
-  private readonly outcomes = new Map<string, Counter.Internal>();
+  private readonly outcomeCounter = childrenBy((outcome) => validationOutcomes.labels({ outcome }));
 
   private countOutcome(reply: ValidateTokenReply): void {
-    const outcome = reply.valid ? 'valid' : this.outcomeOf(reply.error.message);
-    let counter = this.outcomes.get(outcome);
-    if (!counter) this.outcomes.set(outcome, (counter = validationOutcomes.labels({ outcome })));
-    counter.inc();
+    this.outcomeCounter(reply.valid ? 'valid' : this.outcomeOf(reply.error.message)).inc();
   }
 
   private outcomeOf(message: string): string {

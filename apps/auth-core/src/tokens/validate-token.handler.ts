@@ -1,6 +1,5 @@
 import { Controller, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Msg, Subscription } from '@nats-io/transport-node';
-import type { Counter, Histogram } from 'prom-client';
 import {
   AUTH_CORE_QUEUE,
   PortcullisError,
@@ -11,7 +10,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { runWithRequestContext } from '@portcullis/observability';
-import { natsRequestDuration, natsRequests } from '../metrics/metrics';
+import { childrenBy, natsRequestDuration, natsRequests } from '../metrics/metrics';
 import { NatsConnectionService } from '../nats/nats-connection.service';
 import { PlainJsonDeserializer, PlainJsonSerializer } from '../nats/plain-json.codec';
 import { RevocationCacheService } from './revocation-cache.service';
@@ -166,16 +165,13 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     this.count(started, 'INTERNAL');
   }
 
-  /** Label-bound metric children: prom-client hashes a label object on every call otherwise. */
-  private readonly counted = new Map<string, { n: Counter.Internal; seconds: Histogram.Internal<string> }>();
+  private readonly metricsFor = childrenBy((outcome) => {
+    const labels = { subject: SUBJECTS.TOKEN_VALIDATE, outcome };
+    return { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
+  });
 
   private count(started: bigint, outcome: string): void {
-    let m = this.counted.get(outcome);
-    if (!m) {
-      const labels = { subject: SUBJECTS.TOKEN_VALIDATE, outcome };
-      m = { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
-      this.counted.set(outcome, m);
-    }
+    const m = this.metricsFor(outcome);
     m.n.inc();
     m.seconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
