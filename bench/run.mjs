@@ -53,6 +53,8 @@ const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11,
 // ---------------------------------------------------------------- shared state
 const rows = [];
 const mem = new MemoryWatch();
+/** Set once the stack runs: the apps' own heap figures, read after each phase. */
+let heapProbe = null;
 mem.track('bench', process.pid);
 const natsPid = findPid(/nats-server/);
 if (natsPid) mem.track('nats-server', natsPid, false);
@@ -108,6 +110,7 @@ async function phase(id, group, name, extra, fn, { retry = true, before } = {}) 
     }
     const { rss, cpu } = end();
     const row = { id, group, name, ...extra, ...result, peakRssMb: rss, cpuPct: cpu, machineBusyBeforePct: busyBefore };
+    if (heapProbe) row.heapAfterMb = await heapProbe();
     if (attempt > 1) row.attempts = attempt;
     if (!best || cpu.foreign < best.cpuPct.foreign) best = row;
     if (cpu.foreign <= FOREIGN_LIMIT) break;
@@ -120,6 +123,21 @@ async function phase(id, group, name, extra, fn, { retry = true, before } = {}) 
       (row.errors ? ` errors ${row.errors}${row.lastError ? ` (${row.lastError.split('\n')[0]})` : ''}` : ''),
   );
   return row;
+}
+
+/**
+ * Starts one of bench/servers as its own process, waits for its "ready" line and tracks its
+ * memory and CPU under `name`; stopped with the others at the end if the run fails first.
+ */
+async function startServer(children, name, script, args, env) {
+  const child = new Child(name, [join(ROOT, 'bench/servers', script), ...args], { cwd: ROOT, env });
+  children.push(child);
+  await new Promise((resolve, reject) => {
+    child.proc.stdout.once('data', resolve);
+    child.exited.then(() => reject(new Error(`${name} exited: ${child.logs()}`)));
+  });
+  mem.track(name, child.pid);
+  return child;
 }
 
 function natsRequester(nc, subject, payloads, check) {
@@ -146,8 +164,11 @@ function decodeJwt(token) {
 // ---------------------------------------------------------------- the run
 async function main() {
   if (flag('report-only')) {
-    // Re-renders REPORT.md from the results.json in --out (e.g. after editing NOTES.md).
+    // Re-renders REPORT.md from the results.json in --out (e.g. after editing NOTES.md), judging
+    // the targets again from its rows so a change to lib/targets.mjs shows without a new run.
     const results = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8'));
+    results.targets = evaluateTargets(results.rows);
+    writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(join(OUT, 'REPORT.md'), renderReport(results));
     log(`wrote ${join(OUT, 'REPORT.md')}`);
     return;
@@ -178,6 +199,7 @@ async function main() {
     await stack.start(1);
     mem.track('auth-core', stack.replicas[0].pid);
     mem.track('gateway', stack.gateway.pid);
+    heapProbe = () => stack.heap();
     const nc = stack.nc;
     const gw = stack.url;
     await new Promise((r) => setTimeout(r, SMOKE ? 200 : 3000));
@@ -210,10 +232,15 @@ async function main() {
       durationMs: 600_000,
       maxOps: loginUsers.length,
       op: async (i) =>
-        must(await admin.post('/api/v1/users', { username: loginUsers[i], password: userPassword, roles: ['user'] }), 201, 'create user'),
+        must(
+          await admin.post('/api/v1/users', { username: loginUsers[i], password: userPassword, roles: ['user'] }),
+          201,
+          'create user',
+        ),
     });
     let nextUser = 0;
-    const loginBody = () => JSON.stringify({ username: loginUsers[nextUser++ % loginUsers.length], password: userPassword });
+    const loginBody = () =>
+      JSON.stringify({ username: loginUsers[nextUser++ % loginUsers.length], password: userPassword });
     const userLogin = must(
       await http(gw).post('/api/v1/auth/login', { username: 'bench-user', password: userPassword }),
       200,
@@ -262,69 +289,117 @@ async function main() {
     // ============================================================ 1. ceilings
     {
       const subject = stack.subject('bench.noop');
-      const noop = new Child('nats-noop', [join(ROOT, 'bench/servers/nats-noop.mjs'), subject, String(sampleReply.length)], {
-        cwd: ROOT,
-        env: { NATS_URL },
+      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, String(sampleReply.length)], {
+        NATS_URL,
       });
-      children.push(noop);
-      await new Promise((resolve, reject) => {
-        noop.proc.stdout.once('data', resolve);
-        noop.exited.then(() => reject(new Error(`nats-noop exited: ${noop.logs()}`)));
-      });
-      mem.track('nats-noop', noop.pid);
       const op = natsRequester(nc, subject, samePayload, (b) => b.valid === true);
       for (const c of [1, 64])
-        await phase(`ceiling.nats.c${c}`, 'ceiling', `raw nats.js request/reply, no-op responder, ${c} in flight`, { concurrency: c }, () =>
-          closedLoop({ concurrency: c, ...loop, op }),
+        await phase(
+          `ceiling.nats.c${c}`,
+          'ceiling',
+          `raw nats.js request/reply, no-op responder, ${c} in flight`,
+          { concurrency: c },
+          () => closedLoop({ concurrency: c, ...loop, op }),
         );
       // The gateway's shape without Portcullis: Fastify, one nats.js request per HTTP request to
       // the same no-op responder. No gateway→auth-core design can beat it on this machine.
       const fwdPort = await freePort();
-      const fwd = new Child('http-nats-forward', [join(ROOT, 'bench/servers/http-nats-forward.mjs'), String(fwdPort), subject], {
-        cwd: ROOT,
-        env: { NATS_URL },
-      });
-      children.push(fwd);
-      await new Promise((resolve, reject) => {
-        fwd.proc.stdout.once('data', resolve);
-        fwd.exited.then(() => reject(new Error(`http-nats-forward exited: ${fwd.logs()}`)));
-      });
-      mem.track('http-nats-forward', fwd.pid);
+      const fwd = await startServer(
+        children,
+        'http-nats-forward',
+        'http-nats-forward.mjs',
+        [String(fwdPort), subject],
+        {
+          NATS_URL,
+        },
+      );
       const fwdUrl = `http://127.0.0.1:${fwdPort}`;
       const hac = { connections: HTTP_CONNECTIONS, warmupMs: WARMUP_MS, durationMs: MEASURE_MS };
-      await phase('ceiling.http.fastify', 'ceiling', `Fastify alone, GET answering a constant, autocannon ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-        cannon({ url: `${fwdUrl}/noop`, ...hac }),
+      await phase(
+        'ceiling.http.fastify',
+        'ceiling',
+        `Fastify alone, GET answering a constant, autocannon ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () => cannon({ url: `${fwdUrl}/noop`, ...hac }),
       );
-      await phase('ceiling.http_nats.get', 'ceiling', `Fastify + one nats.js request to the no-op responder per GET (the gateway's shape, no Portcullis code), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-        cannon({ url: `${fwdUrl}/forward`, headers: { authorization: `Bearer ${sameToken}` }, ...hac }),
+      await phase(
+        'ceiling.http_nats.get',
+        'ceiling',
+        `Fastify + one nats.js request to the no-op responder per GET (the gateway's shape, no Portcullis code), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () => cannon({ url: `${fwdUrl}/forward`, headers: { authorization: `Bearer ${sameToken}` }, ...hac }),
       );
-      await phase('ceiling.http_nats.form', 'ceiling', `the same with a form-encoded POST (the shape of /oauth/token), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-        cannon({ url: `${fwdUrl}/forward`, method: 'POST', headers: { authorization: 'Basic YmVuY2g6YmVuY2g=', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials', ...hac }),
+      await phase(
+        'ceiling.http_nats.form',
+        'ceiling',
+        `the same with a form-encoded POST (the shape of /oauth/token), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () =>
+          cannon({
+            url: `${fwdUrl}/forward`,
+            method: 'POST',
+            headers: { authorization: 'Basic YmVuY2g6YmVuY2g=', 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'grant_type=client_credentials',
+            ...hac,
+          }),
       );
       await fwd.stop();
       mem.untrack('http-nats-forward');
       await noop.stop();
       mem.untrack('nats-noop');
     }
+    // The least work any NATS validator must do per distinct token (parse, ES256 verify, reply),
+    // inline and on 1 or 2 worker threads: the bound for the distinct-token rows on this machine.
+    {
+      const kid = decodeJwt(sameToken).header.kid;
+      const jwk = JSON.stringify(jwks.find((k) => k.kid === kid));
+      for (const workers of [0, 1, 2]) {
+        const subject = stack.subject(`bench.verify${workers}`);
+        const name = 'nats-verify';
+        const verifier = await startServer(
+          children,
+          name,
+          'nats-verify.mjs',
+          [subject, String(sampleReply.length), jwk, String(workers)],
+          { NATS_URL },
+        );
+        const op = natsRequester(nc, subject, distinctPayloads, (b) => b.valid === true);
+        await phase(
+          workers ? `ceiling.nats_verify.workers${workers}.c64` : 'ceiling.nats_verify.c64',
+          'ceiling',
+          `raw nats.js responder: parse each of the ${distinctPayloads.length} distinct tokens, verify its ES256 signature (node:crypto) ${workers ? `on ${workers} worker thread${workers > 1 ? 's' : ''} (the main thread only doing NATS I/O)` : 'inline'}, reply; no other work; 64 in flight`,
+          { concurrency: 64 },
+          () => closedLoop({ concurrency: 64, ...loop, op }),
+        );
+        await verifier.stop();
+        mem.untrack(name);
+      }
+    }
     const decoded = minted.map(decodeJwt);
     const jwkOf = (kid) => jwks.find((k) => k.kid === kid);
     const keyObject = createPublicKey({ key: jwkOf(decoded[0].header.kid), format: 'jwk' });
-    await phase('ceiling.es256.crypto', 'ceiling', 'node:crypto ES256 verify, KeyObject, sync, 1 core', { concurrency: 1 }, async () =>
-      syncLoop({
-        ...loop,
-        op: (i) => {
-          const d = decoded[i % decoded.length];
-          if (!cryptoVerify('sha256', d.input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, d.signature))
-            throw new Error('bad signature');
-        },
-      }),
+    await phase(
+      'ceiling.es256.crypto',
+      'ceiling',
+      'node:crypto ES256 verify, KeyObject, sync, 1 core',
+      { concurrency: 1 },
+      async () =>
+        syncLoop({
+          ...loop,
+          op: (i) => {
+            const d = decoded[i % decoded.length];
+            if (!cryptoVerify('sha256', d.input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, d.signature))
+              throw new Error('bad signature');
+          },
+        }),
     );
     const joseKey = await importJWK(jwkOf(decoded[0].header.kid), 'ES256');
     await phase('ceiling.es256.jose', 'ceiling', 'jose jwtVerify (WebCrypto), 1 in flight', { concurrency: 1 }, () =>
       closedLoop({
         concurrency: 1,
         ...loop,
-        op: (i) => jwtVerify(minted[i % minted.length], joseKey, { issuer: gw, audience: 'portcullis', algorithms: ['ES256'] }),
+        op: (i) =>
+          jwtVerify(minted[i % minted.length], joseKey, { issuer: gw, audience: 'portcullis', algorithms: ['ES256'] }),
       }),
     );
     {
@@ -333,12 +408,20 @@ async function main() {
         if (!(await argonVerify(stored, 'correct horse battery staple'))) throw new Error('argon2 mismatch');
       };
       const argonLoop = { warmupMs: Math.min(WARMUP_MS, 500), durationMs: MEASURE_MS };
-      await phase('ceiling.argon2.1core', 'ceiling', 'argon2id verify (19456 KiB, t=2, p=1), 1 in flight = 1 core', { concurrency: 1 }, () =>
-        closedLoop({ concurrency: 1, ...argonLoop, op }),
+      await phase(
+        'ceiling.argon2.1core',
+        'ceiling',
+        'argon2id verify (19456 KiB, t=2, p=1), 1 in flight = 1 core',
+        { concurrency: 1 },
+        () => closedLoop({ concurrency: 1, ...argonLoop, op }),
       );
       // libuv's pool has 4 threads (auth-core uses the default too); 4 in flight keeps both cores busy.
-      await phase('ceiling.argon2.2cores', 'ceiling', 'argon2id verify, 4 in flight on the libuv pool = 2 cores', { concurrency: 4 }, () =>
-        closedLoop({ concurrency: 4, ...argonLoop, op }),
+      await phase(
+        'ceiling.argon2.2cores',
+        'ceiling',
+        'argon2id verify, 4 in flight on the libuv pool = 2 cores',
+        { concurrency: 4 },
+        () => closedLoop({ concurrency: 4, ...argonLoop, op }),
       );
     }
     {
@@ -351,8 +434,12 @@ async function main() {
            VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, now(), now() + interval '15 minutes')`,
           [claims.sub, claims.cid, claims.rcid, claims.typ, claims.roles, claims.tenants],
         );
-      await phase('ceiling.pg.insert', 'ceiling', `PostgreSQL single-row INSERT (autocommit), pg pool of ${PG_POOL_SIZE}, ${PG_POOL_SIZE} in flight`, { concurrency: PG_POOL_SIZE }, () =>
-        closedLoop({ concurrency: PG_POOL_SIZE, ...loop, op }),
+      await phase(
+        'ceiling.pg.insert',
+        'ceiling',
+        `PostgreSQL single-row INSERT (autocommit), pg pool of ${PG_POOL_SIZE}, ${PG_POOL_SIZE} in flight`,
+        { concurrency: PG_POOL_SIZE },
+        () => closedLoop({ concurrency: PG_POOL_SIZE, ...loop, op }),
       );
       await pool.query('DROP TABLE bench_ceiling');
       await pool.end();
@@ -373,20 +460,46 @@ async function main() {
           () => closedLoop({ concurrency: c, ...loop, op: natsRequester(nc, validateSubject, payloads, valid) }),
         );
     const ac = { connections: HTTP_CONNECTIONS, warmupMs: WARMUP_MS, durationMs: MEASURE_MS };
-    await phase('pcl.http.validate', 'portcullis', `GET /api/v1/auth/validate (JWT), autocannon ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-      cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${sameToken}` }, ...ac }),
+    // The gateway app itself (Nest on Fastify, its hooks: request id, metrics, logging context)
+    // answering a constant, with the validate request's headers: the most any HTTP validate
+    // served by this gateway could do, whether it asks auth-core or verified tokens itself.
+    await phase(
+      'ceiling.gateway.live',
+      'ceiling',
+      `the gateway app answering GET /health/live (a constant: no NATS, no validation), same headers, autocannon ${HTTP_CONNECTIONS} connections`,
+      { concurrency: HTTP_CONNECTIONS },
+      () => cannon({ url: `${gw}/health/live`, headers: { authorization: `Bearer ${sameToken}` }, ...ac }),
     );
-    await phase('pcl.http.pat_validate', 'portcullis', `GET /api/v1/auth/validate with a PAT, autocannon ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-      cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${pat}` }, ...ac }),
+    await phase(
+      'pcl.http.validate',
+      'portcullis',
+      `GET /api/v1/auth/validate (JWT), autocannon ${HTTP_CONNECTIONS} connections`,
+      { concurrency: HTTP_CONNECTIONS },
+      () => cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${sameToken}` }, ...ac }),
     );
-    await phase('pcl.http.client_credentials', 'portcullis', `POST /oauth/token client_credentials (Basic), token recorded in PostgreSQL, ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-      cannon({
-        url: `${gw}/oauth/token`,
-        method: 'POST',
-        headers: { authorization: basic(client.clientId, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials',
-        ...ac,
-      }),
+    await phase(
+      'pcl.http.pat_validate',
+      'portcullis',
+      `GET /api/v1/auth/validate with a PAT, autocannon ${HTTP_CONNECTIONS} connections`,
+      { concurrency: HTTP_CONNECTIONS },
+      () => cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${pat}` }, ...ac }),
+    );
+    await phase(
+      'pcl.http.client_credentials',
+      'portcullis',
+      `POST /oauth/token client_credentials (Basic), token recorded in PostgreSQL, ${HTTP_CONNECTIONS} connections`,
+      { concurrency: HTTP_CONNECTIONS },
+      () =>
+        cannon({
+          url: `${gw}/oauth/token`,
+          method: 'POST',
+          headers: {
+            authorization: basic(client.clientId, client.client_secret),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials',
+          ...ac,
+        }),
     );
     {
       // Each refresh token is good for one use (rotation with reuse detection), so the
@@ -404,70 +517,105 @@ async function main() {
             pool.push(r.refresh_token);
           },
         });
-      await phase('pcl.http.refresh', 'portcullis', `POST /api/v1/auth/refresh (rotation), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
+      await phase(
+        'pcl.http.refresh',
+        'portcullis',
+        `POST /api/v1/auth/refresh (rotation), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () =>
+          cannon({
+            url: `${gw}/api/v1/auth/refresh`,
+            ...ac,
+            requests: [
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (req) => ({
+                  ...req,
+                  body: JSON.stringify({ refresh_token: pool.shift() ?? 'exhausted' }),
+                }),
+                onResponse: (status, body) => {
+                  if (status === 200) pool.push(JSON.parse(body).refresh_token);
+                },
+              },
+            ],
+          }),
+        { before: topUp },
+      );
+    }
+    await phase(
+      'pcl.http.login',
+      'portcullis',
+      `POST /api/v1/auth/login (argon2id), ${HTTP_CONNECTIONS} connections over ${loginUsers.length} users`,
+      { concurrency: HTTP_CONNECTIONS },
+      () =>
         cannon({
-          url: `${gw}/api/v1/auth/refresh`,
+          url: `${gw}/api/v1/auth/login`,
           ...ac,
           requests: [
             {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: JSON.stringify({ refresh_token: pool.shift() ?? 'exhausted' }) }),
-              onResponse: (status, body) => {
-                if (status === 200) pool.push(JSON.parse(body).refresh_token);
-              },
+              setupRequest: (req) => ({ ...req, body: loginBody() }),
             },
           ],
+          // argon2 is slow: the smoke run needs a few seconds to complete any login at all, and the
+          // 32 logins abandoned by the warm-up take a moment to drain.
+          warmupMs: Math.min(WARMUP_MS, 1000),
+          drainMs: 2000,
+          durationMs: Math.max(MEASURE_MS, 3000),
         }),
-        { before: topUp },
-      );
-    }
-    await phase('pcl.http.login', 'portcullis', `POST /api/v1/auth/login (argon2id), ${HTTP_CONNECTIONS} connections over ${loginUsers.length} users`, { concurrency: HTTP_CONNECTIONS }, () =>
-      cannon({
-        url: `${gw}/api/v1/auth/login`,
-        ...ac,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (req) => ({ ...req, body: loginBody() }),
-          },
-        ],
-        // argon2 is slow: the smoke run needs a few seconds to complete any login at all, and the
-        // 32 logins abandoned by the warm-up take a moment to drain.
-        warmupMs: Math.min(WARMUP_MS, 1000),
-        drainMs: 2000,
-        durationMs: Math.max(MEASURE_MS, 3000),
-      }),
     );
 
     // ============================================================ 3. the peer
     {
       const port = await freePort();
       const secret = randomBytes(24).toString('base64url');
-      const peer = new Child('oidc-provider', [join(ROOT, 'bench/servers/oidc-peer.mjs'), String(port), 'bench-peer', secret], {
-        cwd: ROOT,
-        env: { NODE_ENV: 'production' },
+      const peer = await startServer(children, 'oidc-provider', 'oidc-peer.mjs', [String(port), 'bench-peer', secret], {
+        NODE_ENV: 'production',
       });
-      children.push(peer);
-      await new Promise((resolve, reject) => {
-        peer.proc.stdout.once('data', resolve);
-        peer.exited.then(() => reject(new Error(`oidc-provider exited: ${peer.logs()}`)));
-      });
-      mem.track('oidc-provider', peer.pid);
       const peerUrl = `http://127.0.0.1:${port}`;
       const auth = { authorization: basic('bench-peer', secret), 'content-type': 'application/x-www-form-urlencoded' };
-      const issued = await (await fetch(`${peerUrl}/token`, { method: 'POST', headers: auth, body: 'grant_type=client_credentials' })).json();
+      const issued = await (
+        await fetch(`${peerUrl}/token`, { method: 'POST', headers: auth, body: 'grant_type=client_credentials' })
+      ).json();
       if (!issued.access_token) throw new Error(`peer issued no token: ${JSON.stringify(issued)}`);
-      await phase('peer.introspection', 'peer', `oidc-provider POST /token/introspection (opaque token, in-memory adapter), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-        cannon({ url: `${peerUrl}/token/introspection`, method: 'POST', headers: auth, body: `token=${issued.access_token}`, ...ac }),
+      await phase(
+        'peer.introspection',
+        'peer',
+        `oidc-provider POST /token/introspection (opaque token, in-memory adapter), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () =>
+          cannon({
+            url: `${peerUrl}/token/introspection`,
+            method: 'POST',
+            headers: auth,
+            body: `token=${issued.access_token}`,
+            ...ac,
+          }),
       );
       const check = await (
-        await fetch(`${peerUrl}/token/introspection`, { method: 'POST', headers: auth, body: `token=${issued.access_token}` })
+        await fetch(`${peerUrl}/token/introspection`, {
+          method: 'POST',
+          headers: auth,
+          body: `token=${issued.access_token}`,
+        })
       ).json();
-      if (check.active !== true && rows.at(-1)?.id === 'peer.introspection') rows.at(-1).note = 'the introspected token was no longer active at the end of the phase';
-      await phase('peer.client_credentials', 'peer', `oidc-provider POST /token client_credentials (in-memory adapter), ${HTTP_CONNECTIONS} connections`, { concurrency: HTTP_CONNECTIONS }, () =>
-        cannon({ url: `${peerUrl}/token`, method: 'POST', headers: auth, body: 'grant_type=client_credentials', ...ac }),
+      if (check.active !== true && rows.at(-1)?.id === 'peer.introspection')
+        rows.at(-1).note = 'the introspected token was no longer active at the end of the phase';
+      await phase(
+        'peer.client_credentials',
+        'peer',
+        `oidc-provider POST /token client_credentials (in-memory adapter), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () =>
+          cannon({
+            url: `${peerUrl}/token`,
+            method: 'POST',
+            headers: auth,
+            body: 'grant_type=client_credentials',
+            ...ac,
+          }),
       );
       await peer.stop();
       mem.untrack('oidc-provider');
@@ -484,77 +632,100 @@ async function main() {
         200,
         'admin login',
       );
-      const revokedBefore = await Promise.all([0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_validations_total{outcome="revoked"}')));
+      const revokedBefore = await Promise.all(
+        [0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_validations_total{outcome="revoked"}')),
+      );
       const RUN = 20;
-      await phase('pcl.revocation', 'portcullis', `revocation propagation: DELETE /api/v1/tokens/{tid} answered → every replica refuses (2 replicas, ${REVOCATIONS} revocations)`, { concurrency: 2, replicas: 2 }, async () => {
-        const firstRefusal = new Recorder();
-        const lastAcceptance = new Recorder();
-        let refusedAtOnce = 0;
-        let errors = 0;
-        for (const { token, tid } of tokens) {
-          const payload = Buffer.from(JSON.stringify({ token }));
-          const res = await fetch(`${gw}/api/v1/tokens/${tid}`, {
-            method: 'DELETE',
-            headers: { authorization: `Bearer ${adminSession.access_token}` },
-          });
-          await res.arrayBuffer();
-          const t0 = now();
-          if (res.status !== 204 && res.status !== 200) {
-            errors++;
-            revocation.lastError ??= `DELETE answered ${res.status}`;
-            continue;
-          }
-          // Poll with 2 requests in flight; NATS spreads them over both replicas at random.
-          let consecutive = 0;
-          let lastAccept = null;
-          let refusalAfterLastAccept = null;
-          let stop = false;
-          const worker = async () => {
-            while (!stop) {
-              const m = await nc.request(validateSubject, payload, { timeout: 5000 });
-              const t = now() - t0;
-              if (m.json().valid) {
-                lastAccept = t;
-                refusalAfterLastAccept = null;
-                consecutive = 0;
-              } else {
-                refusalAfterLastAccept ??= t;
-                if (++consecutive >= RUN) stop = true;
-              }
-              if (t > 5000) stop = true;
+      await phase(
+        'pcl.revocation',
+        'portcullis',
+        `revocation propagation: DELETE /api/v1/tokens/{tid} answered → every replica refuses (2 replicas, ${REVOCATIONS} revocations)`,
+        { concurrency: 2, replicas: 2 },
+        async () => {
+          const firstRefusal = new Recorder();
+          const lastAcceptance = new Recorder();
+          let refusedAtOnce = 0;
+          let errors = 0;
+          let gatewayAccepted = 0;
+          let gatewayOther = 0;
+          for (const { token, tid } of tokens) {
+            const payload = Buffer.from(JSON.stringify({ token }));
+            const res = await fetch(`${gw}/api/v1/tokens/${tid}`, {
+              method: 'DELETE',
+              headers: { authorization: `Bearer ${adminSession.access_token}` },
+            });
+            await res.arrayBuffer();
+            const t0 = now();
+            if (res.status !== 204 && res.status !== 200) {
+              errors++;
+              revocation.lastError ??= `DELETE answered ${res.status}`;
+              continue;
             }
-          };
-          await Promise.all([worker(), worker()]);
-          if (consecutive < RUN) {
-            errors++;
-            continue;
+            // Poll with 2 requests in flight; NATS spreads them over both replicas at random.
+            let consecutive = 0;
+            let lastAccept = null;
+            let refusalAfterLastAccept = null;
+            let stop = false;
+            const worker = async () => {
+              while (!stop) {
+                const m = await nc.request(validateSubject, payload, { timeout: 5000 });
+                const t = now() - t0;
+                if (m.json().valid) {
+                  lastAccept = t;
+                  refusalAfterLastAccept = null;
+                  consecutive = 0;
+                } else {
+                  refusalAfterLastAccept ??= t;
+                  if (++consecutive >= RUN) stop = true;
+                }
+                if (t > 5000) stop = true;
+              }
+            };
+            // The gateway validates JWTs itself: the same token over REST, sent the moment the
+            // DELETE has answered, must already be refused there too.
+            const viaGateway = async () => {
+              const g = await fetch(`${gw}/api/v1/auth/validate`, { headers: { authorization: `Bearer ${token}` } });
+              await g.arrayBuffer();
+              if (g.status === 200) gatewayAccepted++;
+              else if (g.status !== 401) gatewayOther++;
+            };
+            await Promise.all([worker(), worker(), viaGateway()]);
+            if (consecutive < RUN) {
+              errors++;
+              continue;
+            }
+            firstRefusal.add(refusalAfterLastAccept);
+            if (lastAccept === null) refusedAtOnce++;
+            else lastAcceptance.add(lastAccept);
           }
-          firstRefusal.add(refusalAfterLastAccept);
-          if (lastAccept === null) refusedAtOnce++;
-          else lastAcceptance.add(lastAccept);
-        }
-        const revokedAfter = await Promise.all([0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_validations_total{outcome="revoked"}')));
-        Object.assign(revocation, {
-          method:
-            `after each DELETE answers, validate is polled over NATS with 2 requests in flight (queue group: each lands on a random replica) until ${RUN} consecutive refusals; ` +
-            'the time recorded is that of the first refusal after the last acceptance',
-          revocations: tokens.length,
-          refusedOnFirstPoll: refusedAtOnce,
-          lastAcceptance_p50_ms: round(lastAcceptance.percentile(50), 3),
-          lastAcceptance_p99_ms: round(lastAcceptance.percentile(99), 3),
-          lastAcceptance_max_ms: round(lastAcceptance.percentile(100), 3),
-          refusalsCountedPerReplica: revokedAfter.map((v, i) => v - revokedBefore[i]),
-        });
-        return {
-          ops: firstRefusal.n,
-          errors,
-          throughput: null,
-          p50_ms: round(firstRefusal.percentile(50), 3),
-          p99_ms: round(firstRefusal.percentile(99), 3),
-          max_ms: round(firstRefusal.percentile(100), 3),
-          ...(revocation.lastError ? { lastError: revocation.lastError } : {}),
-        };
-      }, { retry: false });
+          const revokedAfter = await Promise.all(
+            [0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_validations_total{outcome="revoked"}')),
+          );
+          Object.assign(revocation, {
+            method:
+              `after each DELETE answers, validate is polled over NATS with 2 requests in flight (queue group: each lands on a random replica) until ${RUN} consecutive refusals; ` +
+              'the time recorded is that of the first refusal after the last acceptance',
+            revocations: tokens.length,
+            refusedOnFirstPoll: refusedAtOnce,
+            gatewayAcceptedAfterRevoke: gatewayAccepted,
+            gatewayOtherStatus: gatewayOther,
+            lastAcceptance_p50_ms: round(lastAcceptance.percentile(50), 3),
+            lastAcceptance_p99_ms: round(lastAcceptance.percentile(99), 3),
+            lastAcceptance_max_ms: round(lastAcceptance.percentile(100), 3),
+            refusalsCountedPerReplica: revokedAfter.map((v, i) => v - revokedBefore[i]),
+          });
+          return {
+            ops: firstRefusal.n,
+            errors,
+            throughput: null,
+            p50_ms: round(firstRefusal.percentile(50), 3),
+            p99_ms: round(firstRefusal.percentile(99), 3),
+            max_ms: round(firstRefusal.percentile(100), 3),
+            ...(revocation.lastError ? { lastError: revocation.lastError } : {}),
+          };
+        },
+        { retry: false },
+      );
       mem.untrack('auth-core#2');
     }
 
@@ -566,9 +737,27 @@ async function main() {
       return out;
     };
     memory.underLoad = appRss(['auth-core', 'auth-core#2', 'gateway']);
-    rows.push({ id: 'pcl.memory.idle', group: 'portcullis', name: 'RSS idle (started, before any request), MB', rssMb: memory.idle, throughput: null });
-    rows.push({ id: 'pcl.memory.fixtures', group: 'portcullis', name: 'RSS after the fixtures (10,000 tokens minted; quiet again), MB', rssMb: memory.afterFixtures, throughput: null });
-    rows.push({ id: 'pcl.memory.load', group: 'portcullis', name: 'peak RSS over the Portcullis phases, MB', rssMb: memory.underLoad, throughput: null });
+    rows.push({
+      id: 'pcl.memory.idle',
+      group: 'portcullis',
+      name: 'RSS idle (started, before any request), MB',
+      rssMb: memory.idle,
+      throughput: null,
+    });
+    rows.push({
+      id: 'pcl.memory.fixtures',
+      group: 'portcullis',
+      name: 'RSS after the fixtures (10,000 tokens minted; quiet again), MB',
+      rssMb: memory.afterFixtures,
+      throughput: null,
+    });
+    rows.push({
+      id: 'pcl.memory.load',
+      group: 'portcullis',
+      name: 'peak RSS over the Portcullis phases, MB',
+      rssMb: memory.underLoad,
+      throughput: null,
+    });
 
     // ============================================================ profiles where auth-core misses
     let targets = evaluateTargets(rows);
@@ -609,6 +798,7 @@ async function main() {
     console.error(`bench failed: ${err?.stack ?? err}\n${stack.logs?.() ?? ''}`);
     process.exitCode = 1;
   } finally {
+    heapProbe = null;
     await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     await stack.stop().catch((e) => console.error(`stack stop: ${e}`));
   }
@@ -631,7 +821,10 @@ async function profileMisses({ targets, loop }) {
       log(`profiling under ${t.profile} …`);
       await stack.start(1);
       const adm = must(
-        await http(stack.url).post('/api/v1/auth/login', { username: stack.adminUsername, password: stack.adminPassword }),
+        await http(stack.url).post('/api/v1/auth/login', {
+          username: stack.adminUsername,
+          password: stack.adminPassword,
+        }),
         200,
         'admin login',
       );
@@ -647,13 +840,25 @@ async function profileMisses({ targets, loop }) {
         durationMs: 600_000,
         maxOps: t.profile === 'nats-validate-distinct' ? 10_000 : 200,
         op: async () =>
-          tokens.push((await stack.nc.request(stack.subject('auth.v1.oauth.client-credentials'), ccPayload, { timeout: 10000 })).json().access_token),
+          tokens.push(
+            (
+              await stack.nc.request(stack.subject('auth.v1.oauth.client-credentials'), ccPayload, { timeout: 10000 })
+            ).json().access_token,
+          ),
       });
       const users = [];
       if (t.profile === 'password-login') {
         const pw = `Bench-${randomBytes(9).toString('base64url')}`;
         for (let i = 0; i < HTTP_CONNECTIONS; i++) {
-          must(await http(stack.url, adm.access_token).post('/api/v1/users', { username: `prof-${i}`, password: pw, roles: ['user'] }), 201, 'create user');
+          must(
+            await http(stack.url, adm.access_token).post('/api/v1/users', {
+              username: `prof-${i}`,
+              password: pw,
+              roles: ['user'],
+            }),
+            201,
+            'create user',
+          );
           users.push(JSON.stringify({ username: `prof-${i}`, password: pw }));
         }
       }
@@ -661,25 +866,47 @@ async function profileMisses({ targets, loop }) {
       const payloads = (list) => list.map((tk) => Buffer.from(JSON.stringify({ token: tk })));
       const workloads = {
         'nats-validate-same': () =>
-          closedLoop({ concurrency: 64, ...loop, op: natsRequester(stack.nc, validateSubject, payloads([tokens[0]]), (b) => b.valid) }),
+          closedLoop({
+            concurrency: 64,
+            ...loop,
+            op: natsRequester(stack.nc, validateSubject, payloads([tokens[0]]), (b) => b.valid),
+          }),
         'nats-validate-distinct': () =>
-          closedLoop({ concurrency: 64, ...loop, op: natsRequester(stack.nc, validateSubject, payloads(tokens), (b) => b.valid) }),
+          closedLoop({
+            concurrency: 64,
+            ...loop,
+            op: natsRequester(stack.nc, validateSubject, payloads(tokens), (b) => b.valid),
+          }),
         'http-validate': () =>
-          cannon({ url: `${stack.url}/api/v1/auth/validate`, headers: { authorization: `Bearer ${tokens[0]}` }, connections: HTTP_CONNECTIONS, ...loop }),
+          cannon({
+            url: `${stack.url}/api/v1/auth/validate`,
+            headers: { authorization: `Bearer ${tokens[0]}` },
+            connections: HTTP_CONNECTIONS,
+            ...loop,
+          }),
         'password-login': () => {
           let n = 0;
           return cannon({
             url: `${stack.url}/api/v1/auth/login`,
             connections: HTTP_CONNECTIONS,
             ...loop,
-            requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: users[n++ % users.length] }) }],
+            requests: [
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (req) => ({ ...req, body: users[n++ % users.length] }),
+              },
+            ],
           });
         },
         'client-credentials': () =>
           cannon({
             url: `${stack.url}/oauth/token`,
             method: 'POST',
-            headers: { authorization: basic(client.clientId, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
+            headers: {
+              authorization: basic(client.clientId, client.client_secret),
+              'content-type': 'application/x-www-form-urlencoded',
+            },
             body: 'grant_type=client_credentials',
             connections: HTTP_CONNECTIONS,
             ...loop,

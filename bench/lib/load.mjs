@@ -10,9 +10,8 @@ import { round } from './stats.mjs';
 export async function cannon({ url, connections = 32, durationMs, warmupMs = 0, drainMs = 250, ...opts }) {
   const run = (ms) =>
     new Promise((resolve, reject) => {
-      autocannon(
-        { url, connections, pipelining: 1, duration: ms / 1000, timeout: 10, ...opts },
-        (err, res) => (err ? reject(err) : resolve(res)),
+      autocannon({ url, connections, pipelining: 1, duration: ms / 1000, timeout: 10, ...opts }, (err, res) =>
+        err ? reject(err) : resolve(res),
       );
     });
   if (warmupMs > 0) {

@@ -175,7 +175,8 @@ export class MemoryWatch {
       out[name] = pctOf(Math.max(0, delta(p.pid)));
     }
     let postgres = 0;
-    for (const [pid, info] of b.procs) if (info.comm === 'postgres' && !mine.has(pid)) postgres += Math.max(0, delta(pid));
+    for (const [pid, info] of b.procs)
+      if (info.comm === 'postgres' && !mine.has(pid)) postgres += Math.max(0, delta(pid));
     out.postgres = pctOf(postgres);
     const busy = b.busy - a.busy;
     const accounted = Object.values(out).reduce((x, y) => x + y, 0);
@@ -228,4 +229,3 @@ export function findPid(pattern) {
   }
   return null;
 }
-

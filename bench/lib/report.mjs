@@ -39,13 +39,19 @@ export function renderReport(r) {
   L.push('| target | measured | required | result | by how much |');
   L.push('|---|---|---|---|---|');
   for (const t of r.targets)
-    L.push(`| ${t.text} | ${t.measuredText} | ${t.targetText} | **${t.pass ? 'PASS' : 'MISS'}** | ${t.shortfall ?? ''} |`);
+    L.push(
+      `| ${t.text} | ${t.measuredText} | ${t.targetText} | **${t.pass ? 'PASS' : 'MISS'}** | ${t.shortfall ?? ''} |`,
+    );
   L.push('');
   L.push('## Results');
   L.push('');
   L.push('Throughput is completed operations per second (only successful answers count); p50/p99 are latencies of');
-  L.push('single operations; peak RSS is per process during that phase, in MB; CPU is what each process used during the');
-  L.push('phase in % of one core (200 = both cores), `foreign` being work on the machine that is not part of the measurement.');
+  L.push(
+    'single operations; peak RSS is per process during that phase, in MB; CPU is what each process used during the',
+  );
+  L.push(
+    'phase in % of one core (200 = both cores), `foreign` being work on the machine that is not part of the measurement.',
+  );
   L.push('');
   L.push('| id | what | in flight | ops/s | p50 ms | p99 ms | errors | peak RSS (MB) | CPU (% of a core) |');
   L.push('|---|---|---|---|---|---|---|---|---|');
@@ -88,18 +94,38 @@ export function renderReport(r) {
         (rv.lastAcceptance_p50_ms !== null && rv.lastAcceptance_p50_ms !== undefined
           ? ` Where a replica still accepted after the answer, its last acceptance came at p50 ${fmt(rv.lastAcceptance_p50_ms, 3)} ms / p99 ${fmt(rv.lastAcceptance_p99_ms, 3)} ms / max ${fmt(rv.lastAcceptance_max_ms, 3)} ms.`
           : '') +
-        ` Refusals counted by each replica's own metrics during the phase: ${(rv.refusalsCountedPerReplica ?? []).join(' and ')} — both replicas answered the polls.`,
+        ` Refusals counted by each replica's own metrics during the phase: ${(rv.refusalsCountedPerReplica ?? []).join(' and ')} — both replicas answered the polls.` +
+        (rv.gatewayAcceptedAfterRevoke !== undefined
+          ? ` The gateway, which validates JWTs itself, was asked too (GET /api/v1/auth/validate sent the moment each DELETE answered): it accepted ${rv.gatewayAcceptedAfterRevoke} of the ${rv.revocations} revoked tokens${rv.gatewayOtherStatus ? ` and answered something other than 401 ${rv.gatewayOtherStatus} times` : ''}.`
+          : ''),
     );
   }
   L.push('');
   L.push('## Memory');
   L.push('');
-  L.push(`Idle (started, before any request): ${rss(r.memory?.idle)} MB. After the fixtures (quiet again): ${rss(r.memory?.afterFixtures)} MB. Peak under load (any Portcullis phase): ${rss(r.memory?.underLoad)} MB.`);
+  L.push(
+    `Idle (started, before any request): ${rss(r.memory?.idle)} MB. After the fixtures (quiet again): ${rss(r.memory?.afterFixtures)} MB. Peak under load (any Portcullis phase): ${rss(r.memory?.underLoad)} MB.`,
+  );
+  const heapRows = r.rows.filter((x) => x.group === 'portcullis' && x.heapAfterMb);
+  if (heapRows.length) {
+    L.push('');
+    L.push(
+      "Each app's own view right after each Portcullis phase (its /metrics, MB): V8 heap total / used, external (Buffers), RSS. RSS minus the heap is code and native memory.",
+    );
+    L.push('');
+    L.push('| phase | auth-core heap total / used | external | RSS | gateway heap total / used | external | RSS |');
+    L.push('|---|---|---|---|---|---|---|');
+    const h = (v) => (v ? [`${fmt(v.heapTotal)} / ${fmt(v.heapUsed)}`, fmt(v.external), fmt(v.rss)] : ['–', '–', '–']);
+    for (const x of heapRows)
+      L.push(`| ${x.id} | ${[...h(x.heapAfterMb['auth-core']), ...h(x.heapAfterMb.gateway)].join(' | ')} |`);
+  }
   if (r.profiles?.length) {
     L.push('');
     L.push('## CPU profiles of missed targets');
     L.push('');
-    L.push('Each missed workload re-run on a fresh stack with `node --cpu-prof` on auth-core and the gateway; self time, as a share of the sampled busy time of that process.');
+    L.push(
+      'Each missed workload re-run on a fresh stack with `node --cpu-prof` on auth-core and the gateway; self time, as a share of the sampled busy time of that process.',
+    );
     for (const p of r.profiles) {
       L.push('');
       if (p.error) {
@@ -113,7 +139,12 @@ export function renderReport(r) {
         L.push(`**${proc}** — busy ${s.busyPct} % of the samples.`);
         L.push('');
         L.push(`- by package/file: ${s.topPackages.map((x) => `${x.name} ${x.selfPct} %`).join(', ')}`);
-        L.push(`- hottest functions: ${s.topFunctions.slice(0, 8).map((x) => `\`${x.name}\` ${x.selfPct} %`).join(', ')}`);
+        L.push(
+          `- hottest functions: ${s.topFunctions
+            .slice(0, 8)
+            .map((x) => `\`${x.name}\` ${x.selfPct} %`)
+            .join(', ')}`,
+        );
       }
     }
   }

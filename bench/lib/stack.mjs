@@ -74,7 +74,8 @@ export async function createDatabase(tag = 'bench') {
 }
 
 /** The runtime flags of the image (Dockerfile `ENV NODE_OPTIONS`): the bench measures what ships. */
-export const APP_NODE_OPTIONS = (readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^ENV NODE_OPTIONS="(.*)"$/m) ?? [])[1] ?? '';
+export const APP_NODE_OPTIONS =
+  (readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^ENV NODE_OPTIONS="(.*)"$/m) ?? [])[1] ?? '';
 
 export class Stack {
   constructor({ env = {}, appEnv = {}, coreNodeArgs = [], gatewayNodeArgs = [], logLevel = 'info' } = {}) {
@@ -175,6 +176,34 @@ export class Stack {
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   }
 
+  /**
+   * V8 heap (total/used), external memory and RSS of the gateway and of replica 0 as each reports
+   * it on /metrics, in MB: tells heap growth from native memory when an RSS figure needs explaining.
+   */
+  async heap() {
+    const read = async (url) => {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(2000) })).text();
+      const get = (name) => {
+        // Default metrics carry each app's prefix (portcullis_gateway_…, portcullis_auth_core_…).
+        const line = text.split('\n').find((l) => /^[a-z_]+ /.test(l) && l.split(' ')[0].endsWith(name));
+        return line ? Math.round((Number(line.split(' ').pop()) / 1048576) * 10) / 10 : null;
+      };
+      return {
+        heapTotal: get('nodejs_heap_size_total_bytes'),
+        heapUsed: get('nodejs_heap_size_used_bytes'),
+        external: get('nodejs_external_memory_bytes'),
+        rss: get('process_resident_memory_bytes'),
+      };
+    };
+    const out = {};
+    for (const [name, url] of [
+      ['auth-core', `http://127.0.0.1:${this.replicaPorts[0]}/metrics`],
+      ['gateway', `${this.url}/metrics`],
+    ])
+      out[name] = await read(url).catch(() => null);
+    return out;
+  }
+
   async query(sql, params = []) {
     const c = new pg.Client({ connectionString: this.db.url });
     await c.connect();
@@ -239,6 +268,7 @@ export function http(base, token) {
 }
 
 export function must(res, status, what) {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -8,7 +8,8 @@ export const ANCHORS = [
 ];
 
 const pct = (v) => `${Math.round(v * 1000) / 10} %`;
-const fmt = (v) => (v === null || v === undefined ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const fmt = (v) =>
+  v === null || v === undefined ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 /**
  * The targets of issue #9, judged on the rows of one run. `profile` names the workload the
@@ -30,7 +31,10 @@ export function evaluateTargets(rows) {
       pass,
       measuredText: ratio === null ? 'n/a' : `${fmt(a)}/s ÷ ${fmt(b)}/s = ${pct(ratio)}`,
       targetText: `≥ ${pct(min)} of ${denName}`,
-      shortfall: pass || ratio === null ? null : `${pct(min - ratio)} points short; needs ${fmt(b * min)}/s, ${pct(b * min / a - 1)} more`,
+      shortfall:
+        pass || ratio === null
+          ? null
+          : `${pct(min - ratio)} points short; needs ${fmt(b * min)}/s, ${pct((b * min) / a - 1)} more`,
       profile,
     };
   };
@@ -77,7 +81,15 @@ export function evaluateTargets(rows) {
       pass,
       measuredText: ratio === null ? 'n/a' : `${fmt(a)}/s ÷ ${fmt(b)}/s = ${pct(ratio)}`,
       targetText: '≥ 100 % of oidc-provider and ≥ 1,000/s',
-      shortfall: pass || ratio === null ? null : [ratio < 1 ? `${pct(1 - ratio)} below the peer` : null, a < 1000 ? `${fmt(1000 - a)}/s below 1,000/s` : null].filter(Boolean).join('; '),
+      shortfall:
+        pass || ratio === null
+          ? null
+          : [
+              ratio < 1 ? `${pct(1 - ratio)} below the peer` : null,
+              a < 1000 ? `${fmt(1000 - a)}/s below 1,000/s` : null,
+            ]
+              .filter(Boolean)
+              .join('; '),
       profile: 'client-credentials',
     });
   }
@@ -133,13 +145,77 @@ export function evaluateTargets(rows) {
     const c = tp(ceilingId);
     if (!t || t.pass || needed === null || c === null || !t.shortfall) return;
     const reach = c / needed;
-    t.shortfall += reach < 1
-      ? `; bound: ${shape} alone (Fastify + a no-op NATS responder, no Portcullis code) does ${fmt(c)}/s in this run, ${pct(reach)} of the ${fmt(needed)}/s needed — out of reach for any gateway→NATS→auth-core design`
-      : `; ${shape} alone (Fastify + a no-op NATS responder) does ${fmt(c)}/s in this run, so the target is within the architecture's reach`;
+    t.shortfall +=
+      reach < 1
+        ? `; bound: ${shape} alone (Fastify + a no-op NATS responder, no Portcullis code) does ${fmt(c)}/s in this run, ${pct(reach)} of the ${fmt(needed)}/s needed — out of reach for any gateway→NATS→auth-core design`
+        : `; ${shape} alone (Fastify + a no-op NATS responder) does ${fmt(c)}/s in this run`;
   };
   const peerIntro = tp('peer.introspection');
   bound('http-validate', peerIntro === null ? null : 2 * peerIntro, 'ceiling.http_nats.get', 'the gateway’s shape');
   const peerCc = tp('peer.client_credentials');
-  bound('client-credentials', peerCc === null ? null : Math.max(peerCc, 1000), 'ceiling.http_nats.form', 'the gateway’s shape with a form POST');
+  bound(
+    'client-credentials',
+    peerCc === null ? null : Math.max(peerCc, 1000),
+    'ceiling.http_nats.form',
+    'the gateway’s shape with a form POST',
+  );
+
+  // HTTP validate: the gateway app answering a constant bounds every design served by it.
+  {
+    const t = out.find((x) => x.id === 'http-validate');
+    const live = tp('ceiling.gateway.live');
+    const needed = peerIntro === null ? null : 2 * peerIntro;
+    if (t && !t.pass && t.shortfall && live !== null && needed)
+      t.shortfall += `; the gateway app itself answering a constant (GET /health/live: Nest on Fastify, no NATS, no validation) does ${fmt(live)}/s, ${pct(live / needed)} of the ${fmt(needed)}/s needed${live < needed ? ' — so not even validating tokens inside the gateway could reach it' : ''}`;
+  }
+  // Distinct tokens: what a responder doing nothing but parse + verify + reply reaches in this run.
+  {
+    const t = out.find((x) => x.id === 'nats-validate-distinct');
+    const es = tp('ceiling.es256.crypto');
+    const least = [
+      ['inline', tp('ceiling.nats_verify.c64')],
+      ['on 1 worker thread', tp('ceiling.nats_verify.workers1.c64')],
+      ['on 2 worker threads', tp('ceiling.nats_verify.workers2.c64')],
+    ].filter(([, v]) => v !== null);
+    if (t && !t.pass && t.shortfall && es && least.length)
+      t.shortfall += `; bound: a raw nats.js responder that only parses, verifies (node:crypto) and replies does ${least
+        .map(([how, v]) => `${fmt(v)}/s = ${pct(v / es)} ${how}`)
+        .join(', ')} in this run — the target asks Portcullis for about what verification alone allows`;
+  }
+  // client_credentials: machine CPU per request of the parts no design can drop — the HTTP→NATS
+  // hop (the form shape's whole-machine CPU per request) and PostgreSQL's CPU per recorded token
+  // (token + audit rows, as measured in the Portcullis phase) — against the CPU the rate needs.
+  {
+    const t = out.find((x) => x.id === 'client-credentials');
+    const shape = row('ceiling.http_nats.form');
+    const cc = row('pcl.http.client_credentials');
+    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
+    const perReq = (r, pctValue) => (r?.throughput ? (pctValue / 100 / r.throughput) * 1e6 : null);
+    const hop = perReq(shape, shape?.cpuPct?.machine ?? 0);
+    const pgCost = perReq(cc, cc?.cpuPct?.postgres ?? 0);
+    if (t && !t.pass && t.shortfall && needed && hop !== null && pgCost !== null) {
+      const budget = (2 / needed) * 1e6;
+      const share = (hop + pgCost) / budget;
+      t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL's share per token in this run's Portcullis phase (token and audit rows, client read) ${fmt(pgCost)} µs = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s${share >= 1 ? ' — over budget before any client is authenticated or any token signed' : ` — ${fmt(budget - hop - pgCost)} µs left for authenticating the client, signing, and both apps' own code`}`;
+    }
+  }
+  // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
+  // the login used per login (the Portcullis phase, auth-core itself not counted) against 2 cores.
+  {
+    const t = out.find((x) => x.id === 'password-login');
+    const ceiling = row('ceiling.argon2.2cores');
+    const login = row('pcl.http.login');
+    const needed = ceiling?.throughput ? ceiling.throughput * 0.85 : null;
+    if (t && !t.pass && t.shortfall && needed && login?.throughput && ceiling.cpuPct?.machine) {
+      const hashMs = (ceiling.cpuPct.machine / 100 / ceiling.throughput) * 1000;
+      const others = ['gateway', 'nats-server', 'postgres', 'bench'].reduce(
+        (sum, k) => sum + (login.cpuPct?.[k] ?? 0),
+        0,
+      );
+      const othersMs = (Math.max(0, others) / 100 / login.throughput) * 1000;
+      const share = ((hashMs + othersMs) * needed) / 1000 / 2;
+      t.shortfall += `; CPU per login: argon2id ${fmt(hashMs)} ms (the 2-core ceiling's CPU per hash) + ${fmt(othersMs)} ms in the gateway, NATS, PostgreSQL and the load generator (this run's login phase) — at ${fmt(needed)}/s that is ${pct(share)} of the 2 cores${share >= 1 ? ' before auth-core does anything but hash' : `, leaving ${fmt(((2 - ((hashMs + othersMs) * needed) / 1000) / needed) * 1000)} ms per login for auth-core's own work`}`;
+    }
+  }
   return out;
 }

@@ -9,13 +9,21 @@ import Fastify from 'fastify';
 import { connect } from '@nats-io/transport-node';
 
 const [port, subject] = process.argv.slice(2);
-const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-forward', noAsyncTraces: true });
+const nc = await connect({
+  servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  name: 'bench-forward',
+  noAsyncTraces: true,
+});
 const app = Fastify({ logger: false });
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
   done(null, Object.fromEntries(new URLSearchParams(body))),
 );
 const forward = async (req, reply) => {
-  const m = await nc.request(subject, JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }), { timeout: 5000 });
+  const m = await nc.request(
+    subject,
+    JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }),
+    { timeout: 5000 },
+  );
   reply.type('application/json').send(m.data);
 };
 app.get('/noop', async () => ({ valid: true }));

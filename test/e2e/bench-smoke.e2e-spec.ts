@@ -18,9 +18,13 @@ const ROWS = [
   'ceiling.http.fastify',
   'ceiling.http_nats.get',
   'ceiling.http_nats.form',
+  'ceiling.nats_verify.c64',
+  'ceiling.nats_verify.workers1.c64',
+  'ceiling.nats_verify.workers2.c64',
   'ceiling.argon2.1core',
   'ceiling.argon2.2cores',
   'ceiling.pg.insert',
+  'ceiling.gateway.live',
   'pcl.nats.validate.same.c1',
   'pcl.nats.validate.same.c64',
   'pcl.nats.validate.distinct.c1',
@@ -57,6 +61,7 @@ interface Row {
   lastError?: string;
   rssMb?: Record<string, number>;
   peakRssMb?: Record<string, number>;
+  heapAfterMb?: Record<string, { heapTotal: number | null; rss: number | null } | null>;
 }
 
 describe('benchmark smoke mode (issue #9)', () => {
@@ -100,6 +105,13 @@ describe('benchmark smoke mode (issue #9)', () => {
       });
       expect(row.p50_ms).toEqual(expect.any(Number));
       expect(row.p99_ms).toEqual(expect.any(Number));
+      // Each app's own heap figures, read from its /metrics after the phase.
+      for (const app of ['auth-core', 'gateway'])
+        expect({ id: row.id, app, heap: row.heapAfterMb?.[app]?.heapTotal }).toEqual({
+          id: row.id,
+          app,
+          heap: expect.any(Number),
+        });
     }
     const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
     for (const id of ROWS) expect(report).toContain(id);

@@ -313,8 +313,8 @@ describe('Dockerfile', () => {
 
   it('sets the runtime V8 flags once, and the local stack, the e2e stack and the bench read them from here', () => {
     const env = instr(final, 'ENV').find((l) => l.startsWith('ENV NODE_OPTIONS='));
-    expect(env).toBe('ENV NODE_OPTIONS="--max-semi-space-size=4"');
-    expect(APP_NODE_OPTIONS).toBe('--max-semi-space-size=4');
+    expect(env).toBe('ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128"');
+    expect(APP_NODE_OPTIONS).toBe('--max-semi-space-size=4 --max-old-space-size=128');
     expect(read('bench/lib/stack.mjs')).toMatch(/NODE_OPTIONS: APP_NODE_OPTIONS/);
     const sed = /^NODE_OPTIONS="\$\((sed .*)\)"$/m.exec(read('scripts/up.sh'))?.[1];
     expect(sed).toBeDefined();

@@ -13,15 +13,31 @@ export const GATEWAY_MAIN = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
   });
+
+/**
+ * A port for an app a test starts. Each jest worker draws from its own slice of 10000–29999
+ * (below Linux's ephemeral range): with port 0 the kernel could hand the same just-released port
+ * to a suite running in another worker before the first app had bound it, and that suite would
+ * then talk to the wrong app.
+ */
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  const slice = (Number(process.env.JEST_WORKER_ID ?? 1) - 1) % 8;
+  for (;;) {
+    const port = 10_000 + slice * 2_500 + Math.floor(Math.random() * 2_500);
+    // Never the same port twice in one worker: two drawn before either app binds would clash.
+    if (handedOut.has(port) && handedOut.size < 2_000) continue;
+    if (!(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export async function createDatabase(

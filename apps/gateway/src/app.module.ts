@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditController } from './audit/audit.controller';
 import { AuthController } from './auth/auth.controller';
+import { TokenValidatorService } from './auth/token-validator.service';
 import { FailedLoginThrottleService } from './auth/failed-login-throttle.service';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { GATEWAY_CONFIG, GatewayConfig } from './config/gateway-config';
@@ -60,6 +61,7 @@ export class AppModule {
         TokenExchangeGrant,
         GatewayShutdownState,
         FailedLoginThrottleService,
+        TokenValidatorService,
       ],
     };
   }

@@ -21,7 +21,7 @@ export interface AuthClientOptions {
   timeoutMs?: number;
   /** Local mode refuses every token once auth-core has been silent this long, ms (default 30000). */
   stalenessBoundMs?: number;
-  /** Clock skew tolerated on exp/nbf/iat in local mode, seconds (default 30, like auth-core). */
+  /** Clock skew tolerated on exp/nbf/iat in local mode, seconds (default: what auth-core announces). */
   clockSkew?: number;
 }
 
@@ -30,5 +30,4 @@ export const DEFAULTS = {
   cacheTtlMs: 5_000,
   timeoutMs: 2_000,
   stalenessBoundMs: 30_000,
-  clockSkew: 30,
 } as const;

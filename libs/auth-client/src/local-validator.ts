@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   EVENTS,
   EVENTS_STREAM,
@@ -18,9 +18,11 @@ import {
   publicKeyFromJwk,
   Requirements,
   REVOKED_MESSAGE,
+  RevocationState,
   SigningAlgorithm,
   TokenVerifier,
   VERIFY_FAILURE_MESSAGES,
+  VerifiedTokenCache,
 } from '@portcullis/jwt';
 import { EventFeed } from '@portcullis/event-feed';
 import { unavailable } from './remote-validator';
@@ -39,17 +41,19 @@ const fail = (code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string): ValidateT
  */
 export class LocalValidator {
   private readonly verifier = new TokenVerifier();
-  private readonly revoked = new Map<string, number>();
-  private disabled = new Set<string>();
+  private readonly verified = new VerifiedTokenCache();
+  private readonly state = new RevocationState();
   private readonly subs: Subscription[] = [];
   private feed?: EventFeed;
   private issuer = '';
   private audience = '';
+  private clockSkew = 30;
   private lastHeartbeat = 0;
   private synced = false;
   private jwksRefresh?: Promise<void>;
   private lastJwksFetch = 0;
   private closed = false;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -58,7 +62,8 @@ export class LocalValidator {
       audience?: string;
       timeoutMs: number;
       stalenessBoundMs: number;
-      clockSkew: number;
+      /** Defaults to what auth-core announces (`auth.v1.meta`). */
+      clockSkew?: number;
     },
   ) {}
 
@@ -69,9 +74,28 @@ export class LocalValidator {
           this.lastHeartbeat = Date.now();
         },
       }),
+      // The same events straight off this connection, besides the JetStream feed: auth-core
+      // publishes them before it answers the request that caused them, so they arrive here ahead
+      // of that answer. Whoever sees a revocation or a disable answered over this connection
+      // never gets the token accepted by it afterwards; the feed still covers reconnects.
+      this.nc.subscribe(EVENTS.TOKEN_REVOKED, {
+        callback: (_e, m) => this.onLive<TokenRevokedEvent>(m, (e) => this.state.applyRevoked(e)),
+      }),
+      this.nc.subscribe(EVENTS.PRINCIPAL_DISABLED, {
+        callback: (_e, m) => this.onLive<PrincipalDisabledEvent>(m, (e) => this.state.applyDisabled(e)),
+      }),
     );
     await this.sync();
     void this.watchConnection();
+    this.sweeper = setInterval(() => this.state.sweep(), 60_000).unref();
+  }
+
+  private onLive<T>(msg: Msg, apply: (event: T) => void): void {
+    try {
+      apply(msg.json<T>());
+    } catch {
+      // A malformed event changes nothing; the JetStream feed delivers the stored copy as well.
+    }
   }
 
   /** Snapshot first, then events from a little before it, so nothing falls in between. */
@@ -79,10 +103,11 @@ export class LocalValidator {
     const meta = await this.ask<MetaReply>(SUBJECTS.META);
     this.issuer = this.opts.issuer ?? meta.issuer;
     this.audience = this.opts.audience ?? meta.audience;
+    this.clockSkew = this.opts.clockSkew ?? (Number.isFinite(meta.clockSkew) ? meta.clockSkew : 30);
     await this.loadKeys();
     const snap = await this.ask<RevocationSnapshot>(SUBJECTS.REVOCATIONS_SNAPSHOT);
-    for (const r of snap.revoked) this.revoked.set(r.tid, r.exp);
-    this.disabled = new Set(snap.disabled.map((d) => `${d.kind}:${d.id}`));
+    this.state.applyRevoked({ tokens: snap.revoked });
+    this.state.loadDisabled(snap.disabled, Date.parse(snap.at));
     if (!this.feed) await this.follow(new Date(Date.parse(snap.at) - 5000));
     this.lastHeartbeat = Date.now();
     this.synced = true;
@@ -90,13 +115,10 @@ export class LocalValidator {
 
   private async follow(since: Date): Promise<void> {
     this.feed = new EventFeed(this.nc, EVENTS_STREAM);
-    await this.feed.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => {
-      for (const t of e.tokens) this.revoked.set(t.tid, t.exp);
-    });
-    await this.feed.follow<PrincipalDisabledEvent>(EVENTS.PRINCIPAL_DISABLED, since, (d) => {
-      if (d.disabled) this.disabled.add(`${d.kind}:${d.id}`);
-      else this.disabled.delete(`${d.kind}:${d.id}`);
-    });
+    await this.feed.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => this.state.applyRevoked(e));
+    await this.feed.follow<PrincipalDisabledEvent>(EVENTS.PRINCIPAL_DISABLED, since, (d) =>
+      this.state.applyDisabled(d),
+    );
     await this.feed.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, (e) => void this.loadKeysUntil(e.kid));
   }
 
@@ -109,10 +131,15 @@ export class LocalValidator {
     }
   }
 
-  /** After a reconnect the state may lag: refuse until a fresh snapshot is in. */
+  /**
+   * While disconnected no event can arrive, and after a reconnect the state may lag: refuse from
+   * the moment the link drops until a fresh snapshot is in.
+   */
   private async watchConnection(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type !== 'reconnect' || this.closed) continue;
+      if (this.closed) continue;
+      if (s.type === 'disconnect') this.synced = false;
+      if (s.type !== 'reconnect') continue;
       this.synced = false;
       while (!this.synced && !this.closed) {
         await this.sync().catch(() => new Promise((r) => setTimeout(r, 1000)));
@@ -136,14 +163,14 @@ export class LocalValidator {
     if (!this.synced) return unavailable('Local validation is not synchronised with auth-core yet');
     if (Date.now() - this.lastHeartbeat > this.opts.stalenessBoundMs)
       return unavailable('Local validation state is stale: auth-core has been silent too long');
-    const verifyOpts = { issuer: this.issuer, audience: this.audience, clockSkew: this.opts.clockSkew };
-    let result = this.verifier.verify(token, verifyOpts);
+    const verifyOpts = { issuer: this.issuer, audience: this.audience, clockSkew: this.clockSkew };
+    let result = this.verified.verify(this.verifier, token, verifyOpts);
     if (!result.ok && result.reason === 'UNKNOWN_KID' && (await this.refreshKeysOnce()))
-      result = this.verifier.verify(token, verifyOpts);
+      result = this.verified.verify(this.verifier, token, verifyOpts);
     if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
     const claims = result.claims;
-    if (this.revoked.has(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
-    if (ownerDisabled(claims, (kind, id) => this.disabled.has(`${kind}:${id}`)))
+    if (this.state.isRevoked(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
+    if (ownerDisabled(claims, (kind, id) => this.state.isDisabled(kind, id)))
       return fail('UNAUTHENTICATED', DISABLED_MESSAGE);
     const missing = missingRequirement(claims, req);
     if (missing) return fail('FORBIDDEN', missing);
@@ -166,6 +193,7 @@ export class LocalValidator {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const s of this.subs) s.unsubscribe();
     await this.feed?.close();
   }

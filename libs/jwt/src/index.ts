@@ -1,3 +1,5 @@
 export * from './jwt-codec';
 export * from './token-verifier';
 export * from './claims-policy';
+export * from './verified-token-cache';
+export * from './revocation-state';

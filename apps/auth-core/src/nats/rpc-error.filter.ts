@@ -23,16 +23,33 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 
 const UNAVAILABLE_PATTERNS = [
   /ECONNREFUSED/,
+  /ECONNRESET/,
+  /EPIPE/,
   /Connection terminated/,
   /timeout exceeded when trying to connect/,
   /ENOTFOUND/,
   /terminating connection/,
   /Client has encountered a connection error/,
+  /Client was closed and is not queryable/,
+  /Connection is closed/,
   /Query read timeout/,
   /canceling statement due to statement timeout/,
+  // While PostgreSQL restarts after a crash it refuses new sessions until recovery is done.
+  /the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)/,
 ];
 
+/**
+ * SQLSTATE classes that mean "the database is not there right now", not "the request is wrong":
+ * 08 connection exception, 57P operator intervention (shutdown, crash, cannot connect now),
+ * 53300 too many connections. TypeORM keeps the driver's error as `driverError`.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|57P)|^53300$/;
+
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const message = err instanceof Error ? `${err.message} ${(err as { code?: string }).code ?? ''}` : String(err);
-  return UNAVAILABLE_PATTERNS.some((p) => p.test(message)) || (err as { code?: string })?.code === '57P01';
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code =
+    typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
+  if (UNAVAILABLE_SQLSTATE.test(code)) return true;
+  const message = err instanceof Error ? `${err.message} ${code}` : String(err);
+  return UNAVAILABLE_PATTERNS.some((p) => p.test(message));
 }

@@ -34,7 +34,12 @@ export class StatusHandler {
 
   @MessagePattern(SUBJECTS.META)
   meta(): MetaReply {
-    return { issuer: this.config.ISSUER, audience: this.config.AUDIENCE, signingAlgorithms: [...ALLOWED_ALGORITHMS] };
+    return {
+      issuer: this.config.ISSUER,
+      audience: this.config.AUDIENCE,
+      signingAlgorithms: [...ALLOWED_ALGORITHMS],
+      clockSkew: this.config.CLOCK_SKEW,
+    };
   }
 
   @MessagePattern(SUBJECTS.STATUS)

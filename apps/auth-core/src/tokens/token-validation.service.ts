@@ -8,6 +8,7 @@ import {
   Requirements,
   REVOKED_MESSAGE,
   VERIFY_FAILURE_MESSAGES,
+  VerifiedTokenCache,
 } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { childrenBy, validationOutcomes } from '../metrics/metrics';
@@ -21,30 +22,10 @@ const fail = (code: WireError['code'], message: string): ValidateTokenReply => (
   error: { code, message, details: null },
 });
 
-/**
- * Tokens whose signature and static claims (alg, kid, iss, aud, shape) were verified, so a token
- * presented again (the usual case: a service validating its caller's token on every request)
- * skips the ES256 verification, which is most of the cost of a validation. Small on purpose: it
- * holds the hot tokens; a working set larger than this is verified each time.
- */
-const VERIFIED_CACHE_SIZE = 2048;
-
-interface VerifiedToken {
-  claims: AccessTokenClaims;
-  kid: string;
-}
-
-/** The verifier's time rules (libs/jwt TokenVerifier), applied again to a remembered token. */
-function timeFailure(c: AccessTokenClaims, now: number, skew: number): 'EXPIRED' | 'NOT_YET_VALID' | null {
-  if (c.exp + skew <= now) return 'EXPIRED';
-  if ((c.nbf !== undefined && c.nbf - skew > now) || c.iat - skew > now) return 'NOT_YET_VALID';
-  return null;
-}
-
 /** SPEC §3 validation, entirely in memory: signature and claims, revocation, principal state, requirements. */
 @Injectable()
 export class TokenValidationService {
-  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
@@ -97,31 +78,14 @@ export class TokenValidationService {
   }
 
   private decide(token: string, req: Requirements): ValidateTokenReply {
-    const skew = this.config.CLOCK_SKEW;
-    const now = Math.floor(Date.now() / 1000);
-    const hit = this.verified.get(token);
-    if (hit) {
-      // Only the signature check is skipped: time, revocation, owner state and requirements are
-      // judged again, and an entry whose key left the key ring or whose exp passed is dropped.
-      const late = timeFailure(hit.claims, now, skew);
-      if (late === 'EXPIRED' || !this.keys.verifier.hasKid(hit.kid)) this.verified.delete(token);
-      else return late ? fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[late]) : this.judge(hit.claims, req);
-    }
-    const result = this.keys.verifier.verify(token, {
+    const result = this.verified.verify(this.keys.verifier, token, {
       issuer: this.config.ISSUER,
       audience: this.config.AUDIENCE,
-      clockSkew: skew,
-      now,
+      clockSkew: this.config.CLOCK_SKEW,
+      now: Math.floor(Date.now() / 1000),
     });
     if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
-    this.remember(token, result.claims, result.kid);
     return this.judge(result.claims, req);
-  }
-
-  /** Keeps a verified token (bounded, oldest out first); its kid is what the key ring is asked about later. */
-  private remember(token: string, claims: AccessTokenClaims, kid: string): void {
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { claims, kid });
   }
 
   /** What every kind of token must pass once its claims are known. */

@@ -14,6 +14,7 @@ import {
 } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { FailedLoginThrottleService } from './failed-login-throttle.service';
+import { TokenValidatorService } from './token-validator.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import type { AuthenticatedPrincipal } from './bearer.strategy';
 import { CurrentPrincipal, RequestId } from './current-principal.decorator';
@@ -27,6 +28,7 @@ export class AuthController {
   constructor(
     private readonly core: CoreClientService,
     private readonly throttle: FailedLoginThrottleService,
+    private readonly validator: TokenValidatorService,
   ) {}
 
   @Post('login')
@@ -104,7 +106,7 @@ export class AuthController {
 
   /** A negative answer is an HTTP error (401/403) so plain HTTP clients need not read the body. */
   private async validate(req: ValidateTokenRequestDto, rid: string): Promise<ValidateTokenReply> {
-    const reply = await this.core.request<ValidateTokenReply>(SUBJECTS.TOKEN_VALIDATE, req, rid);
+    const reply = await this.validator.validate(req, rid);
     if (!reply.valid) throw new PortcullisError(reply.error.code, reply.error.message, reply.error.details ?? null);
     return reply;
   }

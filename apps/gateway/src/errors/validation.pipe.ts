@@ -21,6 +21,13 @@ export class StrictValidationPipe implements PipeTransform {
     exceptionFactory: (errors) => badRequest(describeValidationErrors(errors)),
   });
 
+  /**
+   * DTO classes for which an empty input is valid and becomes a bare instance. The decorators are
+   * static, so the verdict on `{}` never changes: the hot routes called without a query string
+   * (GET /auth/validate) skip class-transformer and class-validator after the first time.
+   */
+  private readonly emptyIsBare = new Set<unknown>();
+
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const cls = metadata.metatype;
     const checkable =
@@ -30,6 +37,7 @@ export class StrictValidationPipe implements PipeTransform {
       typeof value === 'object' &&
       !Array.isArray(value) &&
       metadata.type !== 'custom';
+    if (checkable && this.emptyIsBare.has(cls) && isEmpty(value)) return new (cls as new () => object)();
     const unknown = checkable ? unknownFields(cls as new () => object, value as object) : [];
     let result: unknown;
     try {
@@ -40,6 +48,23 @@ export class StrictValidationPipe implements PipeTransform {
       throw badRequest([...unknown, ...err.details.filter((d) => !unknown.some((u) => u.field === d.field))]);
     }
     if (unknown.length) throw badRequest(unknown);
+    if (checkable && isEmpty(value) && isBareInstance(result, cls)) this.emptyIsBare.add(cls);
     return result;
   }
+}
+
+function isEmpty(value: unknown): boolean {
+  for (const key in value as object) if (Object.prototype.hasOwnProperty.call(value, key)) return false;
+  return true;
+}
+
+const allUndefined = (o: object) => Object.values(o).every((v) => v === undefined);
+
+/** What `new cls()` gives: the class's instance, every field unset (no defaults the transform filled in). */
+function isBareInstance(result: unknown, cls: unknown): boolean {
+  return (
+    result instanceof (cls as new () => object) &&
+    allUndefined(result as object) &&
+    allUndefined(new (cls as new () => object)())
+  );
 }

@@ -6,6 +6,8 @@ export interface MetaReply {
   issuer: string;
   audience: string;
   signingAlgorithms: string[];
+  /** Seconds of clock skew auth-core tolerates on exp/nbf/iat: local validators apply the same. */
+  clockSkew: number;
 }
 
 export interface StatusReply {

@@ -1,0 +1,28 @@
+import { isDatabaseUnavailable } from './rpc-error.filter';
+
+const pgError = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['a reset connection', pgError('read ECONNRESET', 'ECONNRESET')],
+    ['a connection lost mid-query', pgError('Connection terminated unexpectedly')],
+    ['an administrator shutdown (57P01)', pgError('terminating connection due to administrator command', '57P01')],
+    [
+      'a crash of another backend (57P02)',
+      pgError('terminating connection because of crash of another server process', '57P02'),
+    ],
+    ['crash recovery after a restart (57P03)', pgError('the database system is in recovery mode', '57P03')],
+    ['start-up (57P03, message only)', pgError('the database system is starting up')],
+    ['a connection exception (08006)', pgError('connection failure', '08006')],
+    ['too many connections (53300)', pgError('sorry, too many clients already', '53300')],
+    ['a TypeORM QueryFailedError wrapping one', Object.assign(new Error('x'), { driverError: { code: '57P03' } })],
+    ['a pool connect timeout', pgError('timeout exceeded when trying to connect')],
+  ])('%s is UNAVAILABLE', (_what, err) => expect(isDatabaseUnavailable(err)).toBe(true));
+
+  it.each([
+    ['a unique violation', pgError('duplicate key value violates unique constraint "x"', '23505')],
+    ['a syntax error', pgError('syntax error at or near "x"', '42601')],
+    ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+  ])('%s is not', (_what, err) => expect(isDatabaseUnavailable(err)).toBe(false));
+});

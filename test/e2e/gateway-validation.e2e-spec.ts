@@ -1,0 +1,139 @@
+import { api } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * REST validation verifies JWTs in the gateway (SDK local mode) instead of asking auth-core each
+ * time. What must not change: a revocation or a disable answered through the gateway is refused by
+ * it at once, PATs are still judged by auth-core, and the gateway fails closed when auth-core falls
+ * silent.
+ */
+describe('REST validation in the gateway', () => {
+  const stack = new Stack();
+  let admin: ReturnType<typeof api>;
+
+  const gatewayMetric = async (path: string) => {
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`portcullis_gateway_token_validations_total{path="${path}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const validate = (token: string, query = '') =>
+    fetch(`${stack.url}/api/v1/auth/validate${query}`, { headers: { authorization: `Bearer ${token}` } });
+  /** The gateway goes local once it has synced with auth-core, a moment after it is ready. */
+  const localIsLive = async () => {
+    const token = (await login(stack)).access_token;
+    for (let i = 0; i < 100; i++) {
+      const before = await gatewayMetric('local');
+      await validate(token);
+      if ((await gatewayMetric('local')) > before) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the gateway never validated locally\n${stack.logs()}`);
+  };
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    await localIsLive();
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('answers JWTs without auth-core, with the same reply and requirement checks', async () => {
+    const t = await login(stack);
+    const validations = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${stack.replicaPorts[0]}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('portcullis_auth_core_nats_requests_total{') && l.includes('token.validate"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    };
+    const [localBefore, coreBefore] = [await gatewayMetric('local'), await validations()];
+    const res = await validate(t.access_token);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ valid: true, claims: { jti: t.tid, sub: t.userId, roles: ['admin'] } });
+    expect((await validate(t.access_token, '?roles=admin')).status).toBe(200);
+    const forbidden = await validate(t.access_token, '?roles=nobody');
+    expect(forbidden.status).toBe(403);
+    expect((await forbidden.json()).status).toBe('FORBIDDEN');
+    const bad = await validate(`${t.access_token.slice(0, -4)}AAAA`);
+    expect(bad.status).toBe(401);
+    expect(await gatewayMetric('local')).toBe(localBefore + 4);
+    expect(await validations()).toBe(coreBefore);
+  });
+
+  it('refuses a token as soon as its revocation has been answered, every time', async () => {
+    for (let i = 0; i < 20; i++) {
+      const t = await admin.post('/api/v1/tokens', {});
+      expect(t.status).toBe(201);
+      expect((await validate(t.body.access_token)).status).toBe(200);
+      expect((await admin.del(`/api/v1/tokens/${t.body.tid}`)).status).toBe(204);
+      const after = await validate(t.body.access_token);
+      expect({ i, status: after.status }).toEqual({ i, status: 401 });
+    }
+  });
+
+  it('refuses the tokens of a client as soon as its disable has been answered, and its new tokens after enable', async () => {
+    const created = await admin.post('/api/v1/clients', { clientId: 'gw-local', roles: ['service'] });
+    expect(created.status).toBe(201);
+    const token = async () => {
+      const res = await fetch(`${stack.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`gw-local:${created.body.client_secret}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+      });
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    for (let i = 0; i < 5; i++) {
+      const t = await token();
+      expect((await validate(t)).status).toBe(200);
+      expect((await admin.post('/api/v1/clients/gw-local/disable')).status).toBe(200);
+      expect({ i, status: (await validate(t)).status }).toEqual({ i, status: 401 });
+      expect((await admin.post('/api/v1/clients/gw-local/enable')).status).toBe(200);
+      expect({ i, status: (await validate(await token())).status }).toEqual({ i, status: 200 });
+    }
+  });
+
+  it('accepts a token signed by a key rotated in a moment ago, even while its own JWKS refetch is held back', async () => {
+    const t = await login(stack);
+    // A token naming an unknown kid makes the gateway refetch the JWKS, then hold further refetches back.
+    const [, payload, sig] = t.access_token.split('.');
+    const forgedHeader = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'no-such-key', typ: 'JWT' })).toString(
+      'base64url',
+    );
+    expect((await validate(`${forgedHeader}.${payload}.${sig}`)).status).toBe(401);
+    expect((await admin.post('/api/v1/keys/rotate')).status).toBeLessThan(300);
+    const fresh = await login(stack);
+    expect(JSON.parse(Buffer.from(fresh.access_token.split('.')[0], 'base64url').toString()).kid).not.toBe(
+      JSON.parse(Buffer.from(t.access_token.split('.')[0], 'base64url').toString()).kid,
+    );
+    expect((await validate(fresh.access_token)).status).toBe(200);
+    expect((await validate(t.access_token)).status).toBe(200);
+  });
+
+  it('leaves PATs to auth-core', async () => {
+    const pat = await admin.post('/api/v1/users/me/tokens', {
+      name: 'gw-local',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      permissions: [],
+      tenants: [],
+    });
+    expect(pat.status).toBe(201);
+    const before = await gatewayMetric('auth-core');
+    expect((await validate(pat.body.token)).status).toBe(200);
+    expect(await gatewayMetric('auth-core')).toBe(before + 1);
+  });
+
+  it('fails closed once auth-core has been silent for three heartbeats', async () => {
+    const t = await login(stack);
+    expect((await validate(t.access_token)).status).toBe(200);
+    await stack.replicas[0].stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 4000));
+    const res = await validate(t.access_token);
+    expect(res.status).toBe(503);
+    expect((await res.json()).status).toBe('UNAVAILABLE');
+  }, 30000);
+});
