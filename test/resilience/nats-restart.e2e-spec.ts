@@ -74,9 +74,21 @@ describe('NATS restarted under load', () => {
     gapStart = Date.now();
     await nats.stop();
     report.case('gap: REST validate → 503 within the timeout');
+    // The gateway verifies JWTs itself and learns of the drop from its own socket: a request
+    // racing that close event (a few ms) is still judged on the state it had, which was current.
+    // From then on every answer is 503; none hangs, none is a 500.
     const t0 = Date.now();
-    const during = await validateRest(tokens.keep.access_token);
-    expect({ status: during, inTime: Date.now() - t0 <= BOUND_MS }).toEqual({ status: 503, inTime: true });
+    const during: number[] = [];
+    while (during.at(-1) !== 503 && Date.now() - t0 <= BOUND_MS) {
+      const t = Date.now();
+      during.push(await validateRest(tokens.keep.access_token));
+      expect(Date.now() - t).toBeLessThanOrEqual(BOUND_MS);
+    }
+    report.figure('REST validations answered 200 before the gateway saw the link drop', during.length - 1);
+    expect({ last: during.at(-1), others: during.slice(0, -1).filter((s) => s !== 200) }).toEqual({
+      last: 503,
+      others: [],
+    });
     report.case('gap: gateway /health/ready → 503');
     await within(BOUND_MS, async () => (await fetch(`${stack.url}/health/ready`)).status === 503);
     report.case('gap: a revocation attempted during the gap is refused (503), not acknowledged');
