@@ -19,12 +19,25 @@ async function key(kid: string) {
 }
 
 /** A fake IdP: answers discovery and JWKS from `state`, counts requests, can be "down". */
-function idp(state: { keys: JWK[]; down?: boolean; hang?: boolean; issuer?: string }) {
+function idp(state: {
+  keys: JWK[];
+  down?: boolean;
+  hang?: boolean;
+  /** Hangs, and on the deadline fails the way undici sometimes does: a bare "fetch failed". */
+  hangBare?: boolean;
+  downWith?: unknown;
+  issuer?: string;
+}) {
   const calls: string[] = [];
   const fetchImpl = (async (url: string, init: { signal: AbortSignal }) => {
     calls.push(String(url));
     if (state.hang)
       return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)));
+    if (state.hangBare)
+      return new Promise((_, reject) =>
+        init.signal.addEventListener('abort', () => reject(new TypeError('fetch failed'))),
+      );
+    if (state.downWith !== undefined) throw Object.assign(new TypeError('fetch failed'), { cause: state.downWith });
     if (state.down) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     const body = String(url).endsWith('/openid-configuration')
       ? { issuer: state.issuer ?? ISSUER, jwks_uri: `${ISSUER}/jwks` }
@@ -100,6 +113,20 @@ describe('ProviderKeySet', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('names the cause of a network failure even when it carries no code', async () => {
+    const k1 = await key('k1');
+    for (const [cause, shown] of [
+      ['Request was cancelled.', 'Request was cancelled.'],
+      [new Error('other side closed'), 'other side closed'],
+      [undefined, 'fetch failed'],
+    ] as const) {
+      const set = new ProviderKeySet(provider, policy(), quiet, idp({ keys: [], downWith: cause ?? null }).fetchImpl);
+      await expect(jwtVerify(await k1.sign(), set.getKey)).rejects.toThrow(
+        `Identity provider acme is unavailable: cannot be reached (${shown})`,
+      );
+    }
+  });
+
   it('bounds a hanging IdP by the timeout and refuses a discovery document of another issuer', async () => {
     const k1 = await key('k1');
     const hanging = new ProviderKeySet(
@@ -111,6 +138,13 @@ describe('ProviderKeySet', () => {
     const started = Date.now();
     await expect(jwtVerify(await k1.sign(), hanging.getKey)).rejects.toThrow('no answer within 50 ms');
     expect(Date.now() - started).toBeLessThan(1000);
+    const bare = new ProviderKeySet(
+      provider,
+      policy({ timeoutMs: 50 }),
+      quiet,
+      idp({ keys: [], hangBare: true }).fetchImpl,
+    );
+    await expect(jwtVerify(await k1.sign(), bare.getKey)).rejects.toThrow('no answer within 50 ms');
 
     const foreign = new ProviderKeySet(
       provider,

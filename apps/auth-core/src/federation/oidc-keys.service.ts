@@ -96,7 +96,7 @@ export class ProviderKeySet {
     } catch (err) {
       // The JWKS may have moved: discover again next time.
       this.jwksUri = undefined;
-      const failure = err instanceof IdpUnavailableError ? err : this.describe(err);
+      const failure = err instanceof IdpUnavailableError ? err : this.describe(err, signal.aborted);
       this.lastFailure = failure;
       throw failure;
     }
@@ -129,12 +129,19 @@ export class ProviderKeySet {
     return new IdpUnavailableError(this.provider.name, detail);
   }
 
-  private describe(err: unknown): IdpUnavailableError {
-    const e = err as Error & { cause?: { code?: string } };
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+  /**
+   * `timedOut`: our own deadline passed. undici does not always report that as a TimeoutError
+   * (an abort racing its connection handling comes out as a bare "fetch failed"), so the signal,
+   * not the error's shape, decides.
+   */
+  private describe(err: unknown, timedOut: boolean): IdpUnavailableError {
+    const e = err as Error & { cause?: unknown };
+    if (timedOut || e?.name === 'TimeoutError' || e?.name === 'AbortError')
       return this.unavailable(`no answer within ${this.policy.timeoutMs} ms`);
     if (e instanceof errors.JOSEError) return this.unavailable(`its JWKS is unusable (${e.message})`);
-    return this.unavailable(`cannot be reached (${e?.cause?.code ?? e?.message ?? 'network error'})`);
+    const cause = e?.cause as { code?: unknown; message?: unknown } | string | undefined;
+    const why = typeof cause === 'string' ? cause : (cause?.code ?? cause?.message);
+    return this.unavailable(`cannot be reached (${String(why ?? e?.message ?? 'network error')})`);
   }
 }
 
