@@ -137,3 +137,39 @@ describe('REST validation in the gateway', () => {
     expect((await res.json()).status).toBe('UNAVAILABLE');
   }, 30000);
 });
+
+describe('REST validation with LOCAL_JWT_VALIDATION=false', () => {
+  const stack = new Stack({ gatewayEnv: { LOCAL_JWT_VALIDATION: 'false' } });
+  afterAll(() => stack.stop(), 60000);
+
+  it('asks auth-core for every token, with the same answers', async () => {
+    await stack.start();
+    const t = await login(stack);
+    const validate = (token: string, query = '') =>
+      fetch(`${stack.url}/api/v1/auth/validate${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const metrics = async () => {
+      const text = await (await fetch(`${stack.url}/metrics`)).text();
+      const count = (path: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`portcullis_gateway_token_validations_total{path="${path}"}`))
+            ?.split(' ')
+            .pop() ?? 0,
+        );
+      return { local: count('local'), core: count('auth-core') };
+    };
+    const before = await metrics();
+    // Long enough for local mode to have gone live, had it been on.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await validate(t.access_token)).status).toBe(200);
+    expect((await validate(t.access_token, '?roles=nobody')).status).toBe(403);
+    expect((await validate(`${t.access_token.slice(0, -4)}AAAA`)).status).toBe(401);
+    const admin = api(stack, t.access_token);
+    const other = await admin.post('/api/v1/tokens', {});
+    expect((await admin.del(`/api/v1/tokens/${other.body.tid}`)).status).toBe(204);
+    expect((await validate(other.body.access_token)).status).toBe(401);
+    expect(await metrics()).toEqual({ local: 0, core: before.core + 4 });
+    expect(stack.logs()).toContain('local JWT validation is off');
+  }, 90000);
+});

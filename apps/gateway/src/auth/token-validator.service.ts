@@ -42,6 +42,8 @@ export class TokenValidatorService implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.LOCAL_JWT_VALIDATION)
+      return void this.logger.log('local JWT validation is off: auth-core answers');
     // auth-core may come up after the gateway: until the local state is in, auth-core answers.
     this.starting = this.startLocal();
   }

@@ -1,7 +1,7 @@
 import { WithProcessEnv } from '@portcullis/observability';
-import { loadEnv } from '@portcullis/contracts';
+import { loadEnv, toBoolean } from '@portcullis/contracts';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { NatsEnvDto } from '@portcullis/nats-options';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -68,6 +68,15 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
   @IsOptional()
   @IsString()
   PUBLIC_URL?: string;
+
+  /**
+   * `true`: the REST validate routes verify JWTs here, against the keys and revocation state
+   * auth-core streams (auth-core still judges PATs and anything the gateway cannot vouch for).
+   * `false`: every validation is a NATS request to auth-core, as in SPEC §1's plain mapping.
+   */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'LOCAL_JWT_VALIDATION must be true or false' })
+  LOCAL_JWT_VALIDATION: boolean = true;
 }
 
 export type GatewayConfig = Readonly<GatewayEnvDto>;
