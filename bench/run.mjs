@@ -459,6 +459,30 @@ async function main() {
           { concurrency: c },
           () => closedLoop({ concurrency: c, ...loop, op: natsRequester(nc, validateSubject, payloads, valid) }),
         );
+    // The same distinct-token load on a replica that checks signatures on worker threads
+    // (VERIFY_WORKERS=2, for a replica with 2+ CPUs; the shipped default is inline): its own
+    // subject prefix, same database and keys, started for this row only.
+    {
+      const side = await stack.startSidecar('auth-core-w2', { VERIFY_WORKERS: '2' });
+      mem.track('auth-core-w2', side.child.pid);
+      try {
+        await phase(
+          'pcl.nats.validate.distinct.workers2.c64',
+          'portcullis',
+          `auth.v1.token.validate over NATS, ${distinctPayloads.length} distinct tokens, 64 in flight, on a replica with VERIFY_WORKERS=2 (signatures checked on 2 worker threads)`,
+          { concurrency: 64 },
+          () =>
+            closedLoop({
+              concurrency: 64,
+              ...loop,
+              op: natsRequester(nc, side.subject('auth.v1.token.validate'), distinctPayloads, valid),
+            }),
+        );
+      } finally {
+        mem.untrack('auth-core-w2');
+        await side.stop();
+      }
+    }
     const ac = { connections: HTTP_CONNECTIONS, warmupMs: WARMUP_MS, durationMs: MEASURE_MS };
     // The gateway app itself (Nest on Fastify, its hooks: request id, metrics, logging context)
     // answering a constant, with the validate request's headers: the most any HTTP validate

@@ -159,6 +159,23 @@ export class Stack {
     return child;
   }
 
+  /**
+   * An extra auth-core on the same database and keys but under a subject prefix of its own, with
+   * extra environment: a what-if configuration measured beside the shipped one in the same run.
+   * Nothing else sends it requests.
+   */
+  async startSidecar(name, env) {
+    const port = await freePort();
+    const prefix = `${this.prefix}${name}.`;
+    const child = new Child(name, [AUTH_CORE_MAIN()], {
+      cwd: ROOT,
+      env: { ...this.coreEnv(port), NATS_SUBJECT_PREFIX: prefix, MIGRATE_ON_START: 'false', ...env },
+      nodeArgs: this.coreNodeArgs,
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, child);
+    return { child, subject: (s) => `${prefix}${s}`, stop: () => child.stop() };
+  }
+
   /** Stops one replica (SIGTERM: Nest drains and exits, which also writes a --cpu-prof profile). */
   async stopReplica(i) {
     await this.replicas[i].stop();

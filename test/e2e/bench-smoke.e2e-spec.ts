@@ -29,6 +29,7 @@ const ROWS = [
   'pcl.nats.validate.same.c64',
   'pcl.nats.validate.distinct.c1',
   'pcl.nats.validate.distinct.c64',
+  'pcl.nats.validate.distinct.workers2.c64',
   'pcl.http.validate',
   'pcl.http.pat_validate',
   'pcl.http.client_credentials',

@@ -14,7 +14,11 @@ for (const o of objects) {
   try {
     Model = (await import(module))[o.kind];
   } catch (err) {
-    problems.push({ kind: o.kind, name: o.metadata?.name, error: `unknown apiVersion ${o.apiVersion}: ${err.message}` });
+    problems.push({
+      kind: o.kind,
+      name: o.metadata?.name,
+      error: `unknown apiVersion ${o.apiVersion}: ${err.message}`,
+    });
     continue;
   }
   if (!Model) {

@@ -3,3 +3,4 @@ export * from './token-verifier';
 export * from './claims-policy';
 export * from './verified-token-cache';
 export * from './revocation-state';
+export * from './signature-pool';

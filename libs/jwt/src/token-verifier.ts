@@ -1,6 +1,6 @@
 import { KeyObject } from 'node:crypto';
 import { AccessTokenClaims, TOKEN_TYPES } from '@portcullis/contracts';
-import { decodeCompact, isAllowedAlgorithm, SigningAlgorithm, verifySignature } from './jwt-codec';
+import { DecodedJws, decodeCompact, isAllowedAlgorithm, SigningAlgorithm, verifySignature } from './jwt-codec';
 
 export interface VerificationKey {
   kid: string;
@@ -60,22 +60,46 @@ function claimsShapeOk(p: Record<string, unknown>): boolean {
  * then `iss`/`aud`/`exp`/`nbf`/`iat` with bounded skew. Revocation and principal state are the
  * caller's business (they differ between auth-core and an SDK in local mode).
  */
+/** A token whose header passed and whose key is known: what is left is its signature and claims. */
+export interface PreparedToken {
+  jws: DecodedJws;
+  key: VerificationKey;
+}
+
+export type PrepareResult = ({ ok: true } & PreparedToken) | { ok: false; reason: VerifyFailure };
+
 export class TokenVerifier {
   private readonly keys = new Map<string, VerificationKey>();
+  /** Bumped on every key change, so copies of the key ring (a SignaturePool's workers) can follow. */
+  keysVersion = 0;
 
   setKeys(keys: VerificationKey[]): void {
     this.keys.clear();
     for (const k of keys) this.keys.set(k.kid, k);
+    this.keysVersion++;
   }
 
   hasKid(kid: string): boolean {
     return this.keys.has(kid);
   }
 
+  listKeys(): VerificationKey[] {
+    return [...this.keys.values()];
+  }
+
   verify(token: string, opts: VerifyOptions): VerifyResult {
+    const p = this.prepare(token);
+    if (!p.ok) return p;
+    if (!verifySignature(p.key.alg, p.key.key, p.jws.signingInput, p.jws.signature))
+      return { ok: false, reason: 'BAD_SIGNATURE' };
+    return this.conclude(p, opts);
+  }
+
+  /** Everything before the signature: shape, header, allow-listed algorithm bound to a known key. */
+  prepare(token: string): PrepareResult {
     const jws = decodeCompact(token);
     if (!jws) return { ok: false, reason: 'MALFORMED' };
-    const { header, payload } = jws;
+    const { header } = jws;
     if (!isAllowedAlgorithm(header.alg)) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
     if (FORBIDDEN_HEADERS.some((h) => h in header)) return { ok: false, reason: 'FORBIDDEN_HEADER' };
     if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) return { ok: false, reason: 'UNKNOWN_KID' };
@@ -83,8 +107,12 @@ export class TokenVerifier {
     if (!key) return { ok: false, reason: 'UNKNOWN_KID' };
     // The key decides the algorithm, never the token: an ES256 key only verifies ES256.
     if (key.alg !== header.alg) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
-    if (!verifySignature(key.alg, key.key, jws.signingInput, jws.signature))
-      return { ok: false, reason: 'BAD_SIGNATURE' };
+    return { ok: true, jws, key };
+  }
+
+  /** Everything after a good signature: claim shape, issuer, audience, time with bounded skew. */
+  conclude({ jws, key }: PreparedToken, opts: VerifyOptions): VerifyResult {
+    const { payload } = jws;
     if (!claimsShapeOk(payload)) return { ok: false, reason: 'BAD_CLAIMS' };
     if (payload.iss !== opts.issuer) return { ok: false, reason: 'WRONG_ISSUER' };
     const aud = payload.aud;
@@ -95,7 +123,7 @@ export class TokenVerifier {
     if (payload.nbf !== undefined && (payload.nbf as number) - opts.clockSkew > now)
       return { ok: false, reason: 'NOT_YET_VALID' };
     if ((payload.iat as number) - opts.clockSkew > now) return { ok: false, reason: 'NOT_YET_VALID' };
-    return { ok: true, claims: payload as unknown as AccessTokenClaims, kid: header.kid };
+    return { ok: true, claims: payload as unknown as AccessTokenClaims, kid: key.kid };
   }
 }
 

@@ -116,6 +116,16 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(300)
   CLOCK_SKEW: number = 30;
 
+  /**
+   * Worker threads that verify token signatures beside the main thread (0: verify inline). Worth
+   * it only where this replica has 2+ CPUs to itself; a 1-CPU pod should keep 0.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  VERIFY_WORKERS: number = 0;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'CLIENT_REGISTRATION_TOKEN must be at least 16 characters' })

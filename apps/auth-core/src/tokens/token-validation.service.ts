@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AccessTokenClaims, PAT_PREFIX, ValidateTokenReply, WireError } from '@portcullis/contracts';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import {
@@ -7,8 +7,10 @@ import {
   ownerDisabled,
   Requirements,
   REVOKED_MESSAGE,
+  SignaturePool,
   VERIFY_FAILURE_MESSAGES,
   VerifiedTokenCache,
+  VerifyResult,
 } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { childrenBy, validationOutcomes } from '../metrics/metrics';
@@ -24,19 +26,28 @@ const fail = (code: WireError['code'], message: string): ValidateTokenReply => (
 
 /** SPEC §3 validation, entirely in memory: signature and claims, revocation, principal state, requirements. */
 @Injectable()
-export class TokenValidationService {
+export class TokenValidationService implements OnApplicationShutdown {
   private readonly verified = new VerifiedTokenCache();
+  /** Signatures checked on worker threads (VERIFY_WORKERS); absent: inline. */
+  private readonly pool?: SignaturePool;
 
   constructor(
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly keys: KeyRingService,
     private readonly revocations: RevocationCacheService,
     private readonly pats: PatResolverService,
-  ) {}
+  ) {
+    if (config.VERIFY_WORKERS > 0) {
+      this.pool = new SignaturePool(keys.verifier, config.VERIFY_WORKERS);
+      new Logger('TokenValidation').log(`token signatures are checked on ${config.VERIFY_WORKERS} worker thread(s)`);
+    }
+  }
 
   /** JWTs are judged from memory alone; a PAT needs its record (cached briefly). */
   async validate(token: string, req: Requirements = {}, clientIp?: string): Promise<ValidateTokenReply> {
-    const reply = token.startsWith(PAT_PREFIX) ? await this.decidePat(token, req, clientIp) : this.decide(token, req);
+    const reply = token.startsWith(PAT_PREFIX)
+      ? await this.decidePat(token, req, clientIp)
+      : await this.decide(token, req);
     this.countOutcome(reply);
     return reply;
   }
@@ -52,14 +63,19 @@ export class TokenValidationService {
   ): ValidateTokenReply | Promise<ValidateTokenReply> {
     if (token.startsWith(PAT_PREFIX)) return this.validate(token, req, clientIp);
     const reply = this.decide(token, req);
-    this.countOutcome(reply);
-    return reply;
+    if (!(reply instanceof Promise)) return this.counted(reply);
+    return reply.then((r) => this.counted(r));
   }
 
   private readonly outcomeCounter = childrenBy((outcome) => validationOutcomes.labels({ outcome }));
 
   private countOutcome(reply: ValidateTokenReply): void {
     this.outcomeCounter(reply.valid ? 'valid' : this.outcomeOf(reply.error.message)).inc();
+  }
+
+  private counted(reply: ValidateTokenReply): ValidateTokenReply {
+    this.countOutcome(reply);
+    return reply;
   }
 
   private outcomeOf(message: string): string {
@@ -77,13 +93,16 @@ export class TokenValidationService {
     return this.judge(result.claims, req);
   }
 
-  private decide(token: string, req: Requirements): ValidateTokenReply {
-    const result = this.verified.verify(this.keys.verifier, token, {
-      issuer: this.config.ISSUER,
-      audience: this.config.AUDIENCE,
-      clockSkew: this.config.CLOCK_SKEW,
-      now: Math.floor(Date.now() / 1000),
-    });
+  /** At once when the signature is checked inline (or not needed); after the worker's answer otherwise. */
+  private decide(token: string, req: Requirements): ValidateTokenReply | Promise<ValidateTokenReply> {
+    const opts = { issuer: this.config.ISSUER, audience: this.config.AUDIENCE, clockSkew: this.config.CLOCK_SKEW };
+    if (!this.pool) return this.conclude(this.verified.verify(this.keys.verifier, token, opts), req);
+    const result = this.verified.verifyOn(this.pool, this.keys.verifier, token, opts);
+    return result instanceof Promise ? result.then((r) => this.conclude(r, req)) : this.conclude(result, req);
+  }
+
+  /** Revocation and owner state are read when the verdict is given, after any wait for a worker. */
+  private conclude(result: VerifyResult, req: Requirements): ValidateTokenReply {
     if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
     return this.judge(result.claims, req);
   }
@@ -96,5 +115,9 @@ export class TokenValidationService {
     const missing = missingRequirement(claims, req);
     if (missing) return fail('FORBIDDEN', missing);
     return { valid: true, claims };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
   }
 }

@@ -2,6 +2,7 @@ import { Controller, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { Msg, Subscription } from '@nats-io/transport-node';
 import {
   AUTH_CORE_QUEUE,
+  PAT_PREFIX,
   PortcullisError,
   REQUEST_ID_HEADER,
   SUBJECTS,
@@ -52,7 +53,8 @@ const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as Promis
  * The hottest subject is served by its own NATS subscription (same subject, same `auth-core`
  * queue group, same plain-JSON wire format and metrics) instead of Nest's microservice dispatch,
  * which cost more per request than validating a remembered token. A JWT is judged synchronously,
- * in the subscription callback; only a PAT (its record may need a database read) goes async.
+ * in the subscription callback, unless its signature goes to a verify worker (VERIFY_WORKERS); a
+ * PAT (its record may need a database read) goes async.
  * Like every other subscription it starts once the replica's state is loaded and drains at
  * shutdown, answering whatever NATS routed here before it stops.
  */
@@ -137,14 +139,22 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
   private onMessage(msg: Msg, started: bigint): void {
     let reply: ValidateTokenReply | Promise<ValidateTokenReply>;
     try {
-      reply = this.handle(this.deserializer.deserialize(msg).data);
+      const data = this.deserializer.deserialize(msg).data as { token?: unknown };
+      // A PAT's lookup may log (database trouble): it runs in the request's log context. A JWT
+      // logs nothing, and AsyncLocalStorage is not free on the hottest path.
+      reply =
+        typeof data?.token === 'string' && data.token.startsWith(PAT_PREFIX)
+          ? runWithRequestContext(
+              { requestId: msg.headers?.get(REQUEST_ID_HEADER) || undefined, subject: SUBJECTS.TOKEN_VALIDATE },
+              () => this.handle(data),
+            )
+          : this.handle(data);
     } catch (err) {
       return this.fail(msg, started, err);
     }
     if (!isPromise(reply)) return this.respond(msg, started, reply);
     this.pending++;
-    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
-    runWithRequestContext({ requestId, subject: SUBJECTS.TOKEN_VALIDATE }, () => reply)
+    reply
       .then(
         (r) => this.respond(msg, started, r),
         (err: unknown) => this.fail(msg, started, err),
