@@ -62,7 +62,7 @@ describe('SignaturePool (real worker threads)', () => {
       tokens.map((t) => {
         const p = verifier.prepare(t);
         if (!p.ok) return p.reason;
-        return pool.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signature);
+        return pool.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signatureSegment);
       }),
     );
     const inline = tokens.map((t) => {
@@ -76,8 +76,8 @@ describe('SignaturePool (real worker threads)', () => {
   it('refuses a signature checked against a key of another algorithm or a kid it does not hold', async () => {
     const p = verifier.prepare(es.sign());
     if (!p.ok) throw new Error(p.reason);
-    expect(await pool.verify('k-ed', 'EdDSA', p.jws.signingInput, p.jws.signature)).toBe(false);
-    expect(await pool.verify('k-gone', 'ES256', p.jws.signingInput, p.jws.signature)).toBe(false);
+    expect(await pool.verify('k-ed', 'EdDSA', p.jws.signingInput, p.jws.signatureSegment)).toBe(false);
+    expect(await pool.verify('k-gone', 'ES256', p.jws.signingInput, p.jws.signatureSegment)).toBe(false);
   });
 
   it('follows key rotation: a new key verifies at once, a removed one no longer does', async () => {
@@ -124,15 +124,15 @@ describe('SignaturePool (real worker threads)', () => {
     try {
       const p = verifier.prepare(es.sign());
       if (!p.ok) throw new Error(p.reason);
-      expect(await own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signature)).toBe(true);
+      expect(await own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signatureSegment)).toBe(true);
       const lane = (own as unknown as { lanes: Array<{ worker: { terminate(): Promise<number> } }> }).lanes[0];
       // The job reaches a worker that is going away: it is never answered by it.
       const dying = lane.worker.terminate();
-      const inFlight = own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signature);
+      const inFlight = own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signatureSegment);
       await dying;
       expect(await inFlight).toBe(false);
       expect(own.size).toBe(1);
-      expect(await own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signature)).toBe(true);
+      expect(await own.verify(p.key.kid, p.key.alg, p.jws.signingInput, p.jws.signatureSegment)).toBe(true);
     } finally {
       await own.close();
     }
@@ -144,7 +144,7 @@ describe('SignaturePool (real worker threads)', () => {
     const good = verifier.prepare(es.sign());
     const bad = verifier.prepare(tamper(es.sign()));
     if (!good.ok || !bad.ok) throw new Error('prepare');
-    expect(await own.verify(good.key.kid, good.key.alg, good.jws.signingInput, good.jws.signature)).toBe(true);
-    expect(await own.verify(bad.key.kid, bad.key.alg, bad.jws.signingInput, bad.jws.signature)).toBe(false);
+    expect(await own.verify(good.key.kid, good.key.alg, good.jws.signingInput, good.jws.signatureSegment)).toBe(true);
+    expect(await own.verify(bad.key.kid, bad.key.alg, bad.jws.signingInput, bad.jws.signatureSegment)).toBe(false);
   });
 });

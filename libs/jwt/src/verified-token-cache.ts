@@ -53,7 +53,7 @@ export class VerifiedTokenCache {
     const prepared = verifier.prepare(token);
     if (!prepared.ok) return prepared;
     const { key, jws } = prepared;
-    return pool.verify(key.kid, key.alg, jws.signingInput, jws.signature).then((good): VerifyResult => {
+    return pool.verify(key.kid, key.alg, jws.signingInput, jws.signatureSegment).then((good): VerifyResult => {
       // A key may have left the ring while the worker was busy: judge as if it had been checked now.
       if (!verifier.hasKid(key.kid)) return { ok: false, reason: 'UNKNOWN_KID' };
       if (!good) return { ok: false, reason: 'BAD_SIGNATURE' };
