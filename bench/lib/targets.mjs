@@ -200,6 +200,23 @@ export function evaluateTargets(rows) {
       t.shortfall += `; bound: a raw nats.js responder that only parses, verifies (node:crypto) and replies does ${least
         .map(([how, v]) => `${fmt(v)}/s = ${pct(v / es)} ${how}`)
         .join(', ')} in this run — the target asks Portcullis for about what verification alone allows`;
+    // CPU per request of the parts no validator can drop: the load generator and nats-server
+    // (from the Portcullis row judged), the ES256 verification (the ceiling's CPU per verify) and
+    // the least-work responder's own NATS I/O (its CPU per request minus the verification).
+    const judgedRow = [row('pcl.nats.validate.distinct.c64'), row('pcl.nats.validate.distinct.workers2.c64')]
+      .filter((r) => r?.throughput)
+      .reduce((a, b) => (!a || b.throughput > a.throughput ? b : a), null);
+    const leastRow = row('ceiling.nats_verify.c64');
+    const per = (r, v) => (v / 100 / r.throughput) * 1e6;
+    if (t && !t.pass && t.shortfall && es && judgedRow?.cpuPct && leastRow?.cpuPct) {
+      const needed = es * 0.7;
+      const budget = (2 / needed) * 1e6;
+      const client = per(judgedRow, (judgedRow.cpuPct.bench ?? 0) + (judgedRow.cpuPct['nats-server'] ?? 0));
+      const verify = 1e6 / es;
+      const io = Math.max(0, per(leastRow, leastRow.cpuPct['nats-verify'] ?? 0) - verify);
+      const left = budget - client - verify - io;
+      t.shortfall += `; CPU per request at the ${fmt(needed)}/s needed: the load generator and nats-server ${fmt(client)} µs + the ES256 verification ${fmt(verify)} µs + the least-work responder's NATS I/O ${fmt(io)} µs = ${fmt(client + verify + io)} µs of the ${fmt(budget)} µs the 2 cores have — ${fmt(left)} µs left for everything SPEC §3 asks beyond the signature (claims, revocation and owner state, the reply with the claims, metrics), if the machine were 100 % busy`;
+    }
   }
   // client_credentials: machine CPU per request of the parts no design can drop — the HTTP→NATS
   // hop (the form shape's whole-machine CPU per request) and PostgreSQL's CPU per recorded token
