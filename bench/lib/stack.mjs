@@ -138,7 +138,7 @@ export class Stack {
         },
       });
       await waitForHttp(`${this.url}/health/ready`, this.gateway);
-      this.nc = await connect({ servers: NATS_URL, name: 'bench' });
+      this.nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw err;

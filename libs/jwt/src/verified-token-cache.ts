@@ -79,6 +79,10 @@ export class VerifiedTokenCache {
     this.verified.set(token, { claims, kid });
   }
 
+  has(token: string): boolean {
+    return this.verified.has(token);
+  }
+
   get size(): number {
     return this.verified.size;
   }

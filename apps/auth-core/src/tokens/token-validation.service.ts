@@ -67,6 +67,11 @@ export class TokenValidationService implements OnApplicationShutdown {
     return reply.then((r) => this.counted(r));
   }
 
+  /** Whether this JWT's signature was verified a moment ago (validating it again is cheap). */
+  isRemembered(token: string): boolean {
+    return this.verified.has(token);
+  }
+
   private readonly outcomeCounter = childrenBy((outcome) => validationOutcomes.labels({ outcome }));
 
   private countOutcome(reply: ValidateTokenReply): void {
