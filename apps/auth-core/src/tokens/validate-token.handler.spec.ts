@@ -7,7 +7,8 @@ import { PatResolverService } from '../credentials/pat-resolver.service';
 import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
 import { TokenValidationService } from './token-validation.service';
-import { plainValidRequest } from './validate-token.handler';
+import { plainValidRequest, ValidateTokenHandler } from './validate-token.handler';
+import { NatsConnectionService } from '../nats/nats-connection.service';
 
 const accepts = (payload: unknown): boolean => {
   try {
@@ -115,6 +116,31 @@ describe('remembered verifications', () => {
     expect(service.validateNow(t)).toMatchObject({ valid: true });
     revoked.add('tid-r');
     expect(service.validateNow(t)).toMatchObject({ valid: false, error: { message: 'Token has been revoked' } });
+  });
+
+  it('over NATS, a remembered token is answered from the callback; its reply bytes are reused, its verdict is not', () => {
+    const handler = new ValidateTokenHandler(service, {} as RevocationCacheService, {} as NatsConnectionService);
+    const t = sign({ jti: 'tid-n' });
+    const sent: string[] = [];
+    const ask = () =>
+      (handler as unknown as { enqueue(m: unknown): void }).enqueue({
+        reply: '_INBOX.x',
+        headers: undefined,
+        data: Buffer.from(JSON.stringify({ token: t })),
+        json: () => ({ token: t }),
+        respond: (d: Uint8Array | string) => sent.push(typeof d === 'string' ? d : Buffer.from(d).toString()),
+      });
+    expect(service.validateNow(t)).toMatchObject({ valid: true });
+    ask();
+    ask();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe(sent[0]);
+    expect(JSON.parse(sent[0])).toEqual(service.validateNow(t));
+    revoked.add('tid-n');
+    ask();
+    expect(JSON.parse(sent[2])).toMatchObject({ valid: false, error: { message: 'Token has been revoked' } });
+    ask();
+    expect(JSON.parse(sent[3])).toMatchObject({ valid: false });
   });
 
   it('a remembered token is refused past exp (+ skew), never served from memory', () => {

@@ -121,7 +121,7 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     // A token verified a moment ago costs a few µs: answered right here, so its reply goes out in
     // the same write as the rest of this read's. Only signature checks wait their turn below.
     if (typeof data?.token === 'string' && this.validation.isRemembered(data.token)) {
-      this.onMessage(msg, started, data);
+      this.onMessage(msg, started, data, true);
       return this.settle();
     }
     this.queue.push({ msg, started, data });
@@ -144,7 +144,7 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     if (--this.pending === 0) this.idle?.();
   }
 
-  private onMessage(msg: Msg, started: bigint, data: { token?: unknown }): void {
+  private onMessage(msg: Msg, started: bigint, data: { token?: unknown }, remembered = false): void {
     let reply: ValidateTokenReply | Promise<ValidateTokenReply>;
     try {
       // A PAT's lookup may log (database trouble): it runs in the request's log context. A JWT
@@ -159,7 +159,7 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     } catch (err) {
       return this.fail(msg, started, err);
     }
-    if (!isPromise(reply)) return this.respond(msg, started, reply);
+    if (!isPromise(reply)) return this.respond(msg, started, reply, remembered);
     this.pending++;
     reply
       .then(
@@ -169,9 +169,30 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
       .finally(() => this.settle());
   }
 
-  private respond(msg: Msg, started: bigint, reply: ValidateTokenReply): void {
-    if (msg.reply) msg.respond(this.serializer.serialize({ response: reply }).data);
+  private respond(msg: Msg, started: bigint, reply: ValidateTokenReply, remembered = false): void {
+    if (msg.reply)
+      msg.respond(
+        remembered && reply.valid
+          ? this.encodedValid(reply.claims)
+          : this.serializer.serialize({ response: reply }).data,
+      );
     this.count(started, 'ok');
+  }
+
+  /**
+   * A remembered token's claims are one object for as long as it is remembered, and its positive
+   * reply is the same bytes each time: encoded once. Revocation, owner state and requirements are
+   * still judged on every request; only the encoding of a positive verdict is reused.
+   */
+  private readonly encoded = new WeakMap<object, Uint8Array>();
+
+  private encodedValid(claims: object): Uint8Array {
+    let bytes = this.encoded.get(claims);
+    if (!bytes) {
+      bytes = Buffer.from(this.serializer.serialize({ response: { valid: true, claims } }).data);
+      this.encoded.set(claims, bytes);
+    }
+    return bytes;
   }
 
   /** Not expected (validation answers, it does not throw), but then the caller gets INTERNAL, never silence. */
