@@ -7,19 +7,21 @@ import { login, Stack } from '../support/stack';
  * it at once, PATs are still judged by auth-core, and the gateway fails closed when auth-core falls
  * silent.
  */
+/** Validations the gateway answered by path: `local` (verified here) or `auth-core`. */
+const gatewayValidations = async (stack: Stack, path: 'local' | 'auth-core') => {
+  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`portcullis_gateway_token_validations_total{path="${path}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+};
+const validateAt = (stack: Stack, token: string, query = '') =>
+  fetch(`${stack.url}/api/v1/auth/validate${query}`, { headers: { authorization: `Bearer ${token}` } });
+
 describe('REST validation in the gateway', () => {
   const stack = new Stack();
   let admin: ReturnType<typeof api>;
 
-  const gatewayMetric = async (path: string) => {
-    const text = await (await fetch(`${stack.url}/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith(`portcullis_gateway_token_validations_total{path="${path}"}`));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
-  const validate = (token: string, query = '') =>
-    fetch(`${stack.url}/api/v1/auth/validate${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const gatewayMetric = (path: 'local' | 'auth-core') => gatewayValidations(stack, path);
+  const validate = (token: string, query = '') => validateAt(stack, token, query);
   /** The gateway goes local once it has synced with auth-core, a moment after it is ready. */
   const localIsLive = async () => {
     const token = (await login(stack)).access_token;
@@ -145,20 +147,11 @@ describe('REST validation with LOCAL_JWT_VALIDATION=false', () => {
   it('asks auth-core for every token, with the same answers', async () => {
     await stack.start();
     const t = await login(stack);
-    const validate = (token: string, query = '') =>
-      fetch(`${stack.url}/api/v1/auth/validate${query}`, { headers: { authorization: `Bearer ${token}` } });
-    const metrics = async () => {
-      const text = await (await fetch(`${stack.url}/metrics`)).text();
-      const count = (path: string) =>
-        Number(
-          text
-            .split('\n')
-            .find((l) => l.startsWith(`portcullis_gateway_token_validations_total{path="${path}"}`))
-            ?.split(' ')
-            .pop() ?? 0,
-        );
-      return { local: count('local'), core: count('auth-core') };
-    };
+    const validate = (token: string, query = '') => validateAt(stack, token, query);
+    const metrics = async () => ({
+      local: await gatewayValidations(stack, 'local'),
+      core: await gatewayValidations(stack, 'auth-core'),
+    });
     const before = await metrics();
     // Long enough for local mode to have gone live, had it been on.
     await new Promise((r) => setTimeout(r, 1500));

@@ -12,26 +12,18 @@ import {
   ValidateTokenReply,
 } from '@portcullis/contracts';
 import {
-  DISABLED_MESSAGE,
-  missingRequirement,
-  ownerDisabled,
   publicKeyFromJwk,
   Requirements,
-  REVOKED_MESSAGE,
   RevocationState,
   SigningAlgorithm,
   TokenVerifier,
-  VERIFY_FAILURE_MESSAGES,
+  verdict,
   VerifiedTokenCache,
 } from '@portcullis/jwt';
 import { EventFeed } from '@portcullis/event-feed';
 import { unavailable } from './remote-validator';
 
 const JWKS_REFRESH_COOLDOWN_MS = 5_000;
-const fail = (code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string): ValidateTokenReply => ({
-  valid: false,
-  error: { code, message, details: null },
-});
 
 /**
  * Verifies JWTs in-process with the very verifier and policy auth-core uses (libs/jwt), against
@@ -167,14 +159,7 @@ export class LocalValidator {
     let result = this.verified.verify(this.verifier, token, verifyOpts);
     if (!result.ok && result.reason === 'UNKNOWN_KID' && (await this.refreshKeysOnce()))
       result = this.verified.verify(this.verifier, token, verifyOpts);
-    if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
-    const claims = result.claims;
-    if (this.state.isRevoked(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
-    if (ownerDisabled(claims, (kind, id) => this.state.isDisabled(kind, id)))
-      return fail('UNAUTHENTICATED', DISABLED_MESSAGE);
-    const missing = missingRequirement(claims, req);
-    if (missing) return fail('FORBIDDEN', missing);
-    return { valid: true, claims };
+    return verdict(result, req, this.state);
   }
 
   /** An unknown kid may be a key rotated in a moment ago: refetch, at most every few seconds. */

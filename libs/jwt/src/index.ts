@@ -4,3 +4,4 @@ export * from './claims-policy';
 export * from './verified-token-cache';
 export * from './revocation-state';
 export * from './signature-pool';
+export * from './verdict';

@@ -1,4 +1,3 @@
-import { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { SigningAlgorithm, verifySignature } from './jwt-codec';
 import { TokenVerifier } from './token-verifier';
@@ -88,7 +87,7 @@ export class SignaturePool {
 
   verify(kid: string, alg: SigningAlgorithm, input: string, signature: string): Promise<boolean> {
     if (this.closed || this.lanes.length === 0) {
-      const key = this.keyOf(kid);
+      const key = this.verifier.keyFor(kid);
       return Promise.resolve(
         !!key && key.alg === alg && verifySignature(alg, key.key, input, Buffer.from(signature, 'base64url')),
       );
@@ -100,10 +99,6 @@ export class SignaturePool {
         queueMicrotask(() => this.flush());
       }
     });
-  }
-
-  private keyOf(kid: string): { alg: SigningAlgorithm; key: KeyObject } | undefined {
-    return this.verifier.listKeys().find((k) => k.kid === kid);
   }
 
   /** Everything queued in this tick goes out in chunks, each to the least busy worker. */

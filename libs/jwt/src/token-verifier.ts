@@ -83,6 +83,10 @@ export class TokenVerifier {
     return this.keys.has(kid);
   }
 
+  keyFor(kid: string): VerificationKey | undefined {
+    return this.keys.get(kid);
+  }
+
   listKeys(): VerificationKey[] {
     return [...this.keys.values()];
   }

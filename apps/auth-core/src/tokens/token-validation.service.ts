@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AccessTokenClaims, PAT_PREFIX, ValidateTokenReply, WireError } from '@portcullis/contracts';
+import { PAT_PREFIX, ValidateTokenReply } from '@portcullis/contracts';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import {
   DISABLED_MESSAGE,
-  missingRequirement,
-  ownerDisabled,
+  judgeClaims,
+  refusal,
   Requirements,
   REVOKED_MESSAGE,
   SignaturePool,
   VERIFY_FAILURE_MESSAGES,
+  verdict,
   VerifiedTokenCache,
-  VerifyResult,
 } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { childrenBy, validationOutcomes } from '../metrics/metrics';
@@ -18,11 +18,6 @@ import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
 
 export type { Requirements };
-
-const fail = (code: WireError['code'], message: string): ValidateTokenReply => ({
-  valid: false,
-  error: { code, message, details: null },
-});
 
 /** SPEC §3 validation, entirely in memory: signature and claims, revocation, principal state, requirements. */
 @Injectable()
@@ -94,32 +89,19 @@ export class TokenValidationService implements OnApplicationShutdown {
 
   private async decidePat(token: string, req: Requirements, clientIp?: string): Promise<ValidateTokenReply> {
     const result = await this.pats.resolve(token, clientIp);
-    if (!result.ok) return fail(result.code, result.message);
-    return this.judge(result.claims, req);
+    if (!result.ok) return refusal(result.code, result.message);
+    return judgeClaims(result.claims, req, this.revocations);
   }
 
   /** At once when the signature is checked inline (or not needed); after the worker's answer otherwise. */
   private decide(token: string, req: Requirements): ValidateTokenReply | Promise<ValidateTokenReply> {
     const opts = { issuer: this.config.ISSUER, audience: this.config.AUDIENCE, clockSkew: this.config.CLOCK_SKEW };
-    if (!this.pool) return this.conclude(this.verified.verify(this.keys.verifier, token, opts), req);
+    // Revocation and owner state are read when the verdict is given, after any wait for a worker.
+    if (!this.pool) return verdict(this.verified.verify(this.keys.verifier, token, opts), req, this.revocations);
     const result = this.verified.verifyOn(this.pool, this.keys.verifier, token, opts);
-    return result instanceof Promise ? result.then((r) => this.conclude(r, req)) : this.conclude(result, req);
-  }
-
-  /** Revocation and owner state are read when the verdict is given, after any wait for a worker. */
-  private conclude(result: VerifyResult, req: Requirements): ValidateTokenReply {
-    if (!result.ok) return fail('UNAUTHENTICATED', VERIFY_FAILURE_MESSAGES[result.reason]);
-    return this.judge(result.claims, req);
-  }
-
-  /** What every kind of token must pass once its claims are known. */
-  private judge(claims: AccessTokenClaims, req: Requirements): ValidateTokenReply {
-    if (this.revocations.isRevoked(claims.jti)) return fail('UNAUTHENTICATED', REVOKED_MESSAGE);
-    if (ownerDisabled(claims, (kind, id) => this.revocations.isDisabled(kind, id)))
-      return fail('UNAUTHENTICATED', DISABLED_MESSAGE);
-    const missing = missingRequirement(claims, req);
-    if (missing) return fail('FORBIDDEN', missing);
-    return { valid: true, claims };
+    return result instanceof Promise
+      ? result.then((r) => verdict(r, req, this.revocations))
+      : verdict(result, req, this.revocations);
   }
 
   async onApplicationShutdown(): Promise<void> {
