@@ -23,7 +23,7 @@ import { cannon } from './lib/load.mjs';
 import { Child, findPid, freePort, MemoryWatch } from './lib/procs.mjs';
 import { newestProfile, summariseProfile } from './lib/profile.mjs';
 import { http, must, NATS_URL, ROOT, snapshotDist, Stack } from './lib/stack.mjs';
-import { closedLoop, now, Recorder, round, syncLoop } from './lib/stats.mjs';
+import { closedLoop, inTurns, now, Recorder, round, syncLoop } from './lib/stats.mjs';
 import { renderReport } from './lib/report.mjs';
 import { ANCHORS, evaluateTargets } from './lib/targets.mjs';
 
@@ -41,6 +41,8 @@ const WARMUP_MS = SMOKE ? 100 : 1500;
 const DISTINCT = SMOKE ? 100 : 10_000;
 const REVOCATIONS = SMOKE ? 5 : 200;
 const HTTP_CONNECTIONS = 32;
+/** The ratio targets' rows taken in turns with their ceilings (stats.mjs inTurns). */
+const TURNS = SMOKE ? { rounds: 2, sliceMs: 100, warmupMs: 0 } : { rounds: 8, sliceMs: 1500, warmupMs: 250 };
 /** --only PREFIX[,…]: measure only the rows whose id starts with one of these (a partial, diagnostic run). */
 const ONLY = opt('only', null)?.split(',');
 const PROFILE = flag('profile') || (!SMOKE && !ONLY && !flag('no-profile'));
@@ -378,20 +380,17 @@ async function main() {
     const decoded = minted.map(decodeJwt);
     const jwkOf = (kid) => jwks.find((k) => k.kid === kid);
     const keyObject = createPublicKey({ key: jwkOf(decoded[0].header.kid), format: 'jwk' });
+    const es256Op = (i) => {
+      const d = decoded[i % decoded.length];
+      if (!cryptoVerify('sha256', d.input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, d.signature))
+        throw new Error('bad signature');
+    };
     await phase(
       'ceiling.es256.crypto',
       'ceiling',
       'node:crypto ES256 verify, KeyObject, sync, 1 core',
       { concurrency: 1 },
-      async () =>
-        syncLoop({
-          ...loop,
-          op: (i) => {
-            const d = decoded[i % decoded.length];
-            if (!cryptoVerify('sha256', d.input, { key: keyObject, dsaEncoding: 'ieee-p1363' }, d.signature))
-              throw new Error('bad signature');
-          },
-        }),
+      async () => syncLoop({ ...loop, op: es256Op }),
     );
     const joseKey = await importJWK(jwkOf(decoded[0].header.kid), 'ES256');
     await phase('ceiling.es256.jose', 'ceiling', 'jose jwtVerify (WebCrypto), 1 in flight', { concurrency: 1 }, () =>
@@ -459,6 +458,38 @@ async function main() {
           { concurrency: c },
           () => closedLoop({ concurrency: c, ...loop, op: natsRequester(nc, validateSubject, payloads, valid) }),
         );
+    // The ratio targets again, each side taken in turns with its ceiling in short slices (see
+    // inTurns): the phases above are a minute or more apart on a machine whose speed drifts.
+    const es256Slice = (durationMs) => syncLoop({ durationMs, warmupMs: TURNS.warmupMs, op: es256Op });
+    const natsSlice = (subject, payloads) => (durationMs) =>
+      closedLoop({
+        concurrency: 64,
+        durationMs,
+        warmupMs: TURNS.warmupMs,
+        op: natsRequester(nc, subject, payloads, valid),
+      });
+    {
+      const subject = stack.subject('bench.noop');
+      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, String(sampleReply.length)], {
+        NATS_URL,
+      });
+      await phase(
+        'turns.nats.validate.same.c64',
+        'turns',
+        `in turns with ceiling.nats.c64 (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): auth.v1.token.validate over NATS, the same token, 64 in flight`,
+        { concurrency: 64, pairedWith: 'ceiling.nats.c64' },
+        () => inTurns({ ...TURNS, a: natsSlice(subject, samePayload), b: natsSlice(validateSubject, samePayload) }),
+      );
+      await noop.stop();
+      mem.untrack('nats-noop');
+    }
+    await phase(
+      'turns.nats.validate.distinct.c64',
+      'turns',
+      `in turns with ceiling.es256.crypto (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): auth.v1.token.validate over NATS, ${distinctPayloads.length} distinct tokens, 64 in flight`,
+      { concurrency: 64, pairedWith: 'ceiling.es256.crypto' },
+      () => inTurns({ ...TURNS, a: es256Slice, b: natsSlice(validateSubject, distinctPayloads) }),
+    );
     // The same distinct-token load on a replica that checks signatures on worker threads
     // (VERIFY_WORKERS=2, for a replica with 2+ CPUs; the shipped default is inline): its own
     // subject prefix, same database and keys, started for this row only.
@@ -476,6 +507,18 @@ async function main() {
               concurrency: 64,
               ...loop,
               op: natsRequester(nc, side.subject('auth.v1.token.validate'), distinctPayloads, valid),
+            }),
+        );
+        await phase(
+          'turns.nats.validate.distinct.workers2.c64',
+          'turns',
+          `in turns with ceiling.es256.crypto (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): auth.v1.token.validate over NATS, ${distinctPayloads.length} distinct tokens, 64 in flight, VERIFY_WORKERS=2`,
+          { concurrency: 64, pairedWith: 'ceiling.es256.crypto' },
+          () =>
+            inTurns({
+              ...TURNS,
+              a: es256Slice,
+              b: natsSlice(side.subject('auth.v1.token.validate'), distinctPayloads),
             }),
         );
       } finally {

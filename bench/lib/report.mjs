@@ -64,6 +64,25 @@ export function renderReport(r) {
       `| ${row.id} | ${row.name} | ${row.concurrency ?? ''} | ${fmt(row.throughput)} | ${fmt(row.p50_ms, 3)} | ${fmt(row.p99_ms, 3)} | ${row.errors || ''} | ${rss(row.peakRssMb)} | ${cpu(row.cpuPct)} |`,
     );
   }
+  const turns = r.rows.filter((x) => x.turns);
+  if (turns.length) {
+    L.push('');
+    L.push('### Taken in turns with the ceiling');
+    L.push('');
+    L.push(
+      'Each `turns.*` row runs the Portcullis load and its ceiling alternately (A B, B A, …) in short slices, so both ' +
+        'sides of each ratio see nearly the same machine; its ops/s, p50 and p99 above are the Portcullis side ' +
+        '(p50/p99: median over the rounds), its CPU both sides together. Per round, ceiling → Portcullis:',
+    );
+    L.push('');
+    L.push('| row | ceiling | per round: ceiling ops/s → Portcullis ops/s (ratio) | median ratio |');
+    L.push('|---|---|---|---|');
+    for (const x of turns) {
+      const t = x.turns;
+      const per = t.ratios.map((q, i) => `${fmt(t.aPerRound[i], 0)} → ${fmt(t.bPerRound[i], 0)} (${fmt(q * 100)} %)`);
+      L.push(`| ${x.id} | ${x.pairedWith} | ${per.join('; ')} | ${fmt(t.medianRatio * 100)} % |`);
+    }
+  }
   L.push('');
   L.push('### Published anchors (context only, other hardware)');
   L.push('');

@@ -95,3 +95,48 @@ export function syncLoop({ durationMs, warmupMs = 0, op }) {
   }
   return rec.summary((now() - start) / 1000);
 }
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Two loads taken in turns in short slices (A B, B A, A B, …), each round giving the ratio B/A.
+ * This machine is shared and its speed drifts by tens of percent within a minute, so the ratio of
+ * two phases measured a minute apart says as much about the drift as about either side; two
+ * slices next to each other see nearly the same machine, and the median over the rounds is what
+ * to judge. `a` and `b` are `(durationMs) => summary` (closedLoop or syncLoop runs).
+ */
+export async function inTurns({ rounds, sliceMs, a, b }) {
+  const taken = [];
+  for (let r = 0; r < rounds; r++) {
+    const got = {};
+    for (const side of r % 2 ? ['b', 'a'] : ['a', 'b']) got[side] = await (side === 'a' ? a : b)(sliceMs);
+    taken.push(got);
+  }
+  const ratios = taken.map((t) => (t.a.throughput ? t.b.throughput / t.a.throughput : 0));
+  const sum = (side, k) => taken.reduce((n, t) => n + t[side][k], 0);
+  const total = (side) => ({
+    ops: sum(side, 'ops'),
+    errors: sum(side, 'errors'),
+    seconds: round(sum(side, 'seconds'), 3),
+    throughput: round(sum(side, 'ops') / sum(side, 'seconds'), 1),
+  });
+  return {
+    ...total('b'),
+    p50_ms: round(median(taken.map((t) => t.b.p50_ms)), 3),
+    p99_ms: round(median(taken.map((t) => t.b.p99_ms)), 3),
+    turns: {
+      rounds,
+      sliceMs,
+      a: total('a'),
+      aPerRound: taken.map((t) => t.a.throughput),
+      bPerRound: taken.map((t) => t.b.throughput),
+      ratios: ratios.map((x) => round(x, 4)),
+      medianRatio: round(median(ratios), 4),
+    },
+  };
+}

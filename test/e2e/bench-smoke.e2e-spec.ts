@@ -30,6 +30,9 @@ const ROWS = [
   'pcl.nats.validate.distinct.c1',
   'pcl.nats.validate.distinct.c64',
   'pcl.nats.validate.distinct.workers2.c64',
+  'turns.nats.validate.same.c64',
+  'turns.nats.validate.distinct.c64',
+  'turns.nats.validate.distinct.workers2.c64',
   'pcl.http.validate',
   'pcl.http.pat_validate',
   'pcl.http.client_credentials',
@@ -63,6 +66,7 @@ interface Row {
   rssMb?: Record<string, number>;
   peakRssMb?: Record<string, number>;
   heapAfterMb?: Record<string, { heapTotal: number | null; rss: number | null } | null>;
+  turns?: { rounds: number; a: { ops: number; errors: number }; ratios: number[]; medianRatio: number };
 }
 
 describe('benchmark smoke mode (issue #9)', () => {
@@ -104,6 +108,19 @@ describe('benchmark smoke mode (issue #9)', () => {
         errors: 0,
         lastError: undefined,
       });
+      if (row.id.startsWith('turns.'))
+        // Both sides of every round ran, the ceiling side without a failure either.
+        expect({
+          id: row.id,
+          ceilingOps: row.turns!.a.ops > 0,
+          ceilingErrors: row.turns!.a.errors,
+          rounds: row.turns!.ratios.length,
+        }).toEqual({
+          id: row.id,
+          ceilingOps: true,
+          ceilingErrors: 0,
+          rounds: row.turns!.rounds,
+        });
       expect(row.p50_ms).toEqual(expect.any(Number));
       expect(row.p99_ms).toEqual(expect.any(Number));
       // Each app's own heap figures, read from its /metrics after the phase.
