@@ -42,7 +42,7 @@ const DISTINCT = SMOKE ? 100 : 10_000;
 const REVOCATIONS = SMOKE ? 5 : 200;
 const HTTP_CONNECTIONS = 32;
 /** The ratio targets' rows taken in turns with their ceilings (stats.mjs inTurns). */
-const TURNS = SMOKE ? { rounds: 2, sliceMs: 100, warmupMs: 0 } : { rounds: 8, sliceMs: 1500, warmupMs: 250 };
+const TURNS = SMOKE ? { rounds: 2, sliceMs: 100, warmupMs: 0 } : { rounds: 12, sliceMs: 1500, warmupMs: 250 };
 /** --only PREFIX[,…]: measure only the rows whose id starts with one of these (a partial, diagnostic run). */
 const ONLY = opt('only', null)?.split(',');
 const PROFILE = flag('profile') || (!SMOKE && !ONLY && !flag('no-profile'));
@@ -291,7 +291,7 @@ async function main() {
     // ============================================================ 1. ceilings
     {
       const subject = stack.subject('bench.noop');
-      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, String(sampleReply.length)], {
+      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, Buffer.from(sampleReply).toString('base64')], {
         NATS_URL,
       });
       const op = natsRequester(nc, subject, samePayload, (b) => b.valid === true);
@@ -470,7 +470,7 @@ async function main() {
       });
     {
       const subject = stack.subject('bench.noop');
-      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, String(sampleReply.length)], {
+      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, Buffer.from(sampleReply).toString('base64')], {
         NATS_URL,
       });
       await phase(

@@ -1,13 +1,15 @@
 /**
- * The raw NATS ceiling's responder: nats.js, a queue subscription, and a reply that does no work
- * (a prepared buffer the size of a real validate reply). Started as its own process, like auth-core.
- * argv: subject, reply size in bytes.
+ * The raw NATS ceiling's responder: nats.js, a queue subscription, and a reply that does no work:
+ * the very bytes of a real validate reply, prepared once, so that the load generator decodes the
+ * same JSON from it as from auth-core (a padded `{valid}` of the same size parses faster, and
+ * that difference would land on the ceiling's side). Started as its own process, like auth-core.
+ * argv: subject, the reply (base64).
  */
 import { connect } from '@nats-io/transport-node';
 
-const [subject, size] = process.argv.slice(2);
+const [subject, replyBase64] = process.argv.slice(2);
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'bench-noop' });
-const reply = Buffer.from(JSON.stringify({ valid: true, pad: 'x'.repeat(Math.max(0, Number(size) - 26)) }));
+const reply = Buffer.from(replyBase64, 'base64');
 nc.subscribe(subject, { queue: 'bench-noop', callback: (_err, msg) => msg.respond(reply) });
 await nc.flush();
 process.stdout.write('ready\n');
