@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { importJWK, jwtVerify } from 'jose';
 import pg from 'pg';
@@ -49,6 +49,8 @@ const PROFILE = flag('profile') || (!SMOKE && !ONLY && !flag('no-profile'));
 const ARGON2_PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 /** The app's pg pool (apps/auth-core/src/database/data-source-options.ts). */
 const PG_POOL_SIZE = 10;
+/** Tokens per group-commit statement in ceiling.pg.token_batch: one per HTTP connection of the client_credentials phase, the most that can wait at once. */
+const TOKEN_BATCH = 32;
 
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -291,9 +293,15 @@ async function main() {
     // ============================================================ 1. ceilings
     {
       const subject = stack.subject('bench.noop');
-      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, Buffer.from(sampleReply).toString('base64')], {
-        NATS_URL,
-      });
+      const noop = await startServer(
+        children,
+        'nats-noop',
+        'nats-noop.mjs',
+        [subject, Buffer.from(sampleReply).toString('base64')],
+        {
+          NATS_URL,
+        },
+      );
       const op = natsRequester(nc, subject, samePayload, (b) => b.valid === true);
       for (const c of [1, 64])
         await phase(
@@ -441,6 +449,58 @@ async function main() {
         () => closedLoop({ concurrency: PG_POOL_SIZE, ...loop, op }),
       );
       await pool.query('DROP TABLE bench_ceiling');
+      // What recording a client_credentials token costs PostgreSQL at best: the app's group-commit
+      // statement (apps/auth-core/src/tokens/token-record.writer.ts: token rows and their audit
+      // rows in one statement) with a full batch of TOKEN_BATCH, as many statements in flight as
+      // the writer allows. The client_credentials bound uses its CPU per token.
+      await pool.query('CREATE TABLE bench_tokens (LIKE access_tokens INCLUDING ALL)');
+      await pool.query('CREATE TABLE bench_audit (LIKE audit_events INCLUDING ALL)');
+      const tokenCols =
+        'tid, sub, cid, rcid, typ, roles, tenants, family_id, user_id, created_at, expires_at, revoked, revoked_at';
+      const auditCols = 'id, type, actor, subject, success, data, created_at';
+      const batchSql = `WITH tokens AS (
+          INSERT INTO bench_tokens (${tokenCols}) SELECT ${tokenCols} FROM json_populate_recordset(NULL::bench_tokens, $1::json)
+        )
+        INSERT INTO bench_audit (${auditCols}) SELECT ${auditCols} FROM json_populate_recordset(NULL::bench_audit, $2::json)`;
+      const batchOp = () => {
+        const at = new Date().toISOString();
+        const tokens = [];
+        const audits = [];
+        for (let k = 0; k < TOKEN_BATCH; k++) {
+          const tid = randomUUID();
+          tokens.push({
+            tid,
+            sub: claims.sub,
+            cid: claims.cid,
+            rcid: claims.rcid,
+            typ: claims.typ,
+            roles: claims.roles ?? [],
+            tenants: claims.tenants ?? [],
+            created_at: at,
+            expires_at: at,
+            revoked: false,
+          });
+          audits.push({
+            id: randomUUID(),
+            type: 'token.issued',
+            actor: claims.sub,
+            subject: tid,
+            success: true,
+            data: { grant: 'client_credentials' },
+            created_at: at,
+          });
+        }
+        return pool.query(batchSql, [JSON.stringify(tokens), JSON.stringify(audits)]);
+      };
+      await phase(
+        'ceiling.pg.token_batch',
+        'ceiling',
+        `PostgreSQL: the app's client_credentials group commit (${TOKEN_BATCH} token rows + their audit rows in one statement), 3 statements in flight; ops/s are statements`,
+        { concurrency: 3, tokensPerOp: TOKEN_BATCH },
+        () => closedLoop({ concurrency: 3, ...loop, op: batchOp }),
+      );
+      await pool.query('DROP TABLE bench_tokens');
+      await pool.query('DROP TABLE bench_audit');
       await pool.end();
     }
 
@@ -470,9 +530,15 @@ async function main() {
       });
     {
       const subject = stack.subject('bench.noop');
-      const noop = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, Buffer.from(sampleReply).toString('base64')], {
-        NATS_URL,
-      });
+      const noop = await startServer(
+        children,
+        'nats-noop',
+        'nats-noop.mjs',
+        [subject, Buffer.from(sampleReply).toString('base64')],
+        {
+          NATS_URL,
+        },
+      );
       await phase(
         'turns.nats.validate.same.c64',
         'turns',

@@ -24,6 +24,7 @@ const ROWS = [
   'ceiling.argon2.1core',
   'ceiling.argon2.2cores',
   'ceiling.pg.insert',
+  'ceiling.pg.token_batch',
   'ceiling.gateway.live',
   'pcl.nats.validate.same.c1',
   'pcl.nats.validate.same.c64',
