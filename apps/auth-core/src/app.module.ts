@@ -61,6 +61,7 @@ import { TokenValidationService } from './tokens/token-validation.service';
 import { ValidateTokenHandler } from './tokens/validate-token.handler';
 import { AdminBootstrapService } from './users/admin-bootstrap.service';
 import { LoginHandler } from './users/login.handler';
+import { LoginRecordWriter } from './users/login-record.writer';
 import { PasswordHasherService } from './users/password-hasher.service';
 import { UsersRepository } from './users/users.repository';
 
@@ -122,6 +123,7 @@ export class AppModule {
         RevocationService,
         TokenIssuerService,
         TokenRecordWriter,
+        LoginRecordWriter,
         TokenValidationService,
         PasswordHasherService,
         UsersRepository,

@@ -99,28 +99,44 @@ export class TokenIssuerService {
     manager: EntityManager,
     familyId: string = randomUUID(),
   ): Promise<{ access: IssuedAccessToken; reply: TokenReply & { refresh_token: string } }> {
+    const { access, accessRow, refreshRow, reply } = this.prepareUserSession(user, client, familyId);
+    await manager.insert(AccessTokenEntity, accessRow);
+    await manager.insert(RefreshTokenEntity, refreshRow);
+    return { access, reply };
+  }
+
+  /** issueUserSession's tokens and the rows that must be stored before they are handed out. */
+  prepareUserSession(
+    user: { id: string; roles: string[]; tenants: string[] },
+    client: { cid: string; rcid: string },
+    familyId: string = randomUUID(),
+  ): {
+    access: IssuedAccessToken;
+    accessRow: AccessTokenEntity;
+    refreshRow: RefreshTokenEntity;
+    reply: TokenReply & { refresh_token: string };
+  } {
     const ttlSeconds = this.config.ACCESS_TOKEN_TTL;
-    const access = await this.issueAccess(
-      {
-        sub: user.id,
-        ...client,
-        typ: 'user',
-        roles: user.roles,
-        tenants: user.tenants,
-        ttlSeconds,
-        familyId,
-        userId: user.id,
-      },
-      manager,
-    );
-    const refresh = await this.issueRefresh({ familyId, userId: user.id, ...client }, manager);
+    const { row: accessRow, ...access } = this.mint({
+      sub: user.id,
+      ...client,
+      typ: 'user',
+      roles: user.roles,
+      tenants: user.tenants,
+      ttlSeconds,
+      familyId,
+      userId: user.id,
+    });
+    const refresh = this.prepareRefresh({ familyId, userId: user.id, ...client });
     return {
       access,
+      accessRow,
+      refreshRow: refresh.row,
       reply: {
         access_token: access.token,
         token_type: 'Bearer',
         expires_in: ttlSeconds,
-        refresh_token: refresh,
+        refresh_token: refresh.token,
         roles: user.roles,
         tid: access.tid,
       },
@@ -128,13 +144,14 @@ export class TokenIssuerService {
   }
 
   /** Opaque, 256 bits of randomness; only its keyed hash is stored. */
-  async issueRefresh(
-    spec: { familyId: string; userId: string; cid: string; rcid: string },
-    manager: EntityManager,
-  ): Promise<string> {
+  private prepareRefresh(spec: { familyId: string; userId: string; cid: string; rcid: string }): {
+    token: string;
+    row: RefreshTokenEntity;
+  } {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = Date.now();
-    await manager.insert(RefreshTokenEntity, {
+    const row: RefreshTokenEntity = {
+      id: randomUUID(),
       tokenHash: this.masterKey.hashSecret(token),
       familyId: spec.familyId,
       userId: spec.userId,
@@ -144,7 +161,7 @@ export class TokenIssuerService {
       expiresAt: new Date(now + this.config.REFRESH_TOKEN_TTL * 1000),
       usedAt: null,
       revoked: false,
-    });
-    return token;
+    };
+    return { token, row };
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
+import { columnList, Columns, columnsOf, columnValues } from '../database/entity-rows';
 import { AccessTokenEntity } from './access-token.entity';
 
 interface Pending {
@@ -30,16 +31,14 @@ export class TokenRecordWriter {
   private flushing = 0;
 
   /** The statement and each table's property → column pairs, from the entities' own metadata. */
-  private readonly tokenColumns: Array<[string, string]>;
-  private readonly auditColumns: Array<[string, string]>;
+  private readonly tokenColumns: Columns;
+  private readonly auditColumns: Columns;
   private readonly insertBatch: string;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    const columnsOf = (entity: new () => object): Array<[string, string]> =>
-      ds.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName]);
-    this.tokenColumns = columnsOf(AccessTokenEntity);
-    this.auditColumns = columnsOf(AuditEventEntity);
-    const list = (cols: Array<[string, string]>) => cols.map(([, db]) => db).join(', ');
+    this.tokenColumns = columnsOf(ds, AccessTokenEntity);
+    this.auditColumns = columnsOf(ds, AuditEventEntity);
+    const list = columnList;
     const tokens = ds.getMetadata(AccessTokenEntity).tableName;
     const audits = ds.getMetadata(AuditEventEntity).tableName;
     this.insertBatch = `
@@ -80,13 +79,8 @@ export class TokenRecordWriter {
    * binding 13 parameters per row).
    */
   private async write(batch: Pending[]): Promise<void> {
-    const rows = (cols: Array<[string, string]>, pick: (p: Pending) => object) =>
-      JSON.stringify(
-        batch.map((p) => {
-          const entity = pick(p) as Record<string, unknown>;
-          return Object.fromEntries(cols.map(([prop, db]) => [db, entity[prop] ?? null]));
-        }),
-      );
+    const rows = (cols: Columns, pick: (p: Pending) => object) =>
+      JSON.stringify(batch.map((p) => columnValues(cols, pick(p))));
     await this.ds.query(this.insertBatch, [
       rows(this.tokenColumns, (p) => p.token),
       rows(this.auditColumns, (p) => p.audit),

@@ -8,6 +8,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { PasswordHasherService } from './password-hasher.service';
 import { ClientsRepository } from '../clients/clients.repository';
+import { LoginRecordWriter } from './login-record.writer';
 import { UsersRepository } from './users.repository';
 
 /** One answer for every way a login can fail, so none of them can be told apart. */
@@ -23,6 +24,7 @@ export class LoginHandler {
     private readonly hasher: PasswordHasherService,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
+    private readonly records: LoginRecordWriter,
   ) {}
 
   @MessagePattern(SUBJECTS.LOGIN)
@@ -62,18 +64,21 @@ export class LoginHandler {
       }
     }
 
-    return this.ds.transaction(async (m) => {
-      const { access, reply } = await this.issuer.issueUserSession(
-        user,
-        { cid, rcid: this.config.DEFAULT_CLIENT_ID },
-        m,
-      );
-      await this.users.recordSuccessfulLogin(user.id, m);
-      await this.audit.record(
-        { type: 'login.succeeded', actor: user.id, subject: user.id, success: true, data: { tid: access.tid, cid } },
-        m,
-      );
-      return { ...reply, userId: user.id, passwordWasNeverChanged: user.passwordChangedAt === null };
+    const session = this.issuer.prepareUserSession(user, { cid, rcid: this.config.DEFAULT_CLIENT_ID });
+    const audit = this.audit.prepare({
+      type: 'login.succeeded',
+      actor: user.id,
+      subject: user.id,
+      success: true,
+      data: { tid: session.access.tid, cid },
     });
+    await this.records.record({
+      userId: user.id,
+      access: session.accessRow,
+      refresh: session.refreshRow,
+      audit: audit.row,
+    });
+    this.audit.announce(audit.event);
+    return { ...session.reply, userId: user.id, passwordWasNeverChanged: user.passwordChangedAt === null };
   }
 }

@@ -105,11 +105,4 @@ export class UsersRepository {
       [id, threshold, baseSeconds],
     );
   }
-
-  async recordSuccessfulLogin(id: string, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)`,
-      [id],
-    );
-  }
 }
