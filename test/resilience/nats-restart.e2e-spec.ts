@@ -107,10 +107,11 @@ describe('NATS restarted under load', () => {
     report.case('after the gap: every auth-core replica resubscribed (answers NATS requests)');
     const before = await Promise.all([0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_nats_requests_total')));
     // Replicas reconnect on their own schedule (jittered back-off): keep sending until both have
-    // answered, within a bound, rather than judging a single burst.
+    // answered, within a bound, rather than judging a single burst. Until the first is back NATS
+    // answers "no responders" (the gateway can be back before either replica): not yet, not wrong.
     let after = before;
     await within(10000, async () => {
-      await Promise.all(Array.from({ length: 20 }, () => natsValid(tokens.keep.access_token)));
+      await Promise.all(Array.from({ length: 20 }, () => natsValid(tokens.keep.access_token).catch(() => undefined)));
       after = await Promise.all([0, 1].map((i) => stack.metric(i, 'portcullis_auth_core_nats_requests_total')));
       return after[0] > before[0] && after[1] > before[1];
     });
