@@ -43,6 +43,9 @@ const REVOCATIONS = SMOKE ? 5 : 200;
 const HTTP_CONNECTIONS = 32;
 /** The ratio targets' rows taken in turns with their ceilings (stats.mjs inTurns). */
 const TURNS = SMOKE ? { rounds: 2, sliceMs: 100, warmupMs: 0 } : { rounds: 12, sliceMs: 1500, warmupMs: 250 };
+/** Login in turns with argon2: longer slices (a login takes ~0.5 s under this load) and a drain after each. */
+const LOGIN_TURNS = SMOKE ? { rounds: 2, sliceMs: 1500 } : { rounds: 8, sliceMs: 3000 };
+const LOGIN_DRAIN_MS = 2000;
 /** --only PREFIX[,…]: measure only the rows whose id starts with one of these (a partial, diagnostic run). */
 const ONLY = opt('only', null)?.split(',');
 const PROFILE = flag('profile') || (!SMOKE && !ONLY && !flag('no-profile'));
@@ -409,11 +412,13 @@ async function main() {
           jwtVerify(minted[i % minted.length], joseKey, { issuer: gw, audience: 'portcullis', algorithms: ['ES256'] }),
       }),
     );
+    /** One argon2id verify with the app's parameters (the ceiling's op, reused by turns.http.login). */
+    let argonOp;
     {
       const stored = await argonHash('correct horse battery staple', ARGON2_PARAMS);
-      const op = async () => {
+      const op = (argonOp = async () => {
         if (!(await argonVerify(stored, 'correct horse battery staple'))) throw new Error('argon2 mismatch');
-      };
+      });
       const argonLoop = { warmupMs: Math.min(WARMUP_MS, 500), durationMs: MEASURE_MS };
       await phase(
         'ceiling.argon2.1core',
@@ -697,6 +702,38 @@ async function main() {
           warmupMs: Math.min(WARMUP_MS, 1000),
           drainMs: 2000,
           durationMs: Math.max(MEASURE_MS, 3000),
+        }),
+    );
+    // Login against the argon2 ceiling in turns. Each login slice leaves up to 32 logins in flight
+    // when it stops; they are let finish before the next slice, so neither side runs on the other's
+    // leftovers.
+    await phase(
+      'turns.http.login',
+      'turns',
+      `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): POST /api/v1/auth/login, ${HTTP_CONNECTIONS} connections`,
+      { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
+      () =>
+        inTurns({
+          ...LOGIN_TURNS,
+          a: (durationMs) => closedLoop({ concurrency: 4, durationMs, warmupMs: 250, op: argonOp }),
+          b: async (durationMs) => {
+            const r = await cannon({
+              url: `${gw}/api/v1/auth/login`,
+              connections: HTTP_CONNECTIONS,
+              requests: [
+                {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json' },
+                  setupRequest: (req) => ({ ...req, body: loginBody() }),
+                },
+              ],
+              warmupMs: 500,
+              drainMs: LOGIN_DRAIN_MS,
+              durationMs,
+            });
+            await new Promise((res) => setTimeout(res, LOGIN_DRAIN_MS));
+            return r;
+          },
         }),
     );
 

@@ -133,6 +133,7 @@ export function evaluateTargets(rows) {
       0.85,
       'password-login',
       'argon2id on 2 cores',
+      'turns.http.login',
     ),
   );
   {

@@ -39,6 +39,7 @@ const ROWS = [
   'pcl.http.client_credentials',
   'pcl.http.refresh',
   'pcl.http.login',
+  'turns.http.login',
   'peer.introspection',
   'peer.client_credentials',
   'pcl.revocation',
