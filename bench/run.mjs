@@ -293,18 +293,23 @@ async function main() {
     memory.afterFixtures = mem.snapshot();
     log(`RSS after the fixtures: ${JSON.stringify(memory.afterFixtures)}`);
 
+    /** The raw NATS ceiling's no-op responder, answering the bytes of a real validate reply. */
+    const startNoop = async () => {
+      const subject = stack.subject('bench.noop');
+      const reply = Buffer.from(sampleReply).toString('base64');
+      const server = await startServer(children, 'nats-noop', 'nats-noop.mjs', [subject, reply], { NATS_URL });
+      return {
+        subject,
+        stop: async () => {
+          await server.stop();
+          mem.untrack('nats-noop');
+        },
+      };
+    };
+
     // ============================================================ 1. ceilings
     {
-      const subject = stack.subject('bench.noop');
-      const noop = await startServer(
-        children,
-        'nats-noop',
-        'nats-noop.mjs',
-        [subject, Buffer.from(sampleReply).toString('base64')],
-        {
-          NATS_URL,
-        },
-      );
+      const { subject, stop: stopNoop } = await startNoop();
       const op = natsRequester(nc, subject, samePayload, (b) => b.valid === true);
       for (const c of [1, 64])
         await phase(
@@ -358,8 +363,7 @@ async function main() {
       );
       await fwd.stop();
       mem.untrack('http-nats-forward');
-      await noop.stop();
-      mem.untrack('nats-noop');
+      await stopNoop();
     }
     // The least work any NATS validator must do per distinct token (parse, ES256 verify, reply),
     // inline and on 1 or 2 worker threads: the bound for the distinct-token rows on this machine.
@@ -534,16 +538,7 @@ async function main() {
         op: natsRequester(nc, subject, payloads, valid),
       });
     {
-      const subject = stack.subject('bench.noop');
-      const noop = await startServer(
-        children,
-        'nats-noop',
-        'nats-noop.mjs',
-        [subject, Buffer.from(sampleReply).toString('base64')],
-        {
-          NATS_URL,
-        },
-      );
+      const { subject, stop: stopNoop } = await startNoop();
       await phase(
         'turns.nats.validate.same.c64',
         'turns',
@@ -551,8 +546,7 @@ async function main() {
         { concurrency: 64, pairedWith: 'ceiling.nats.c64' },
         () => inTurns({ ...TURNS, a: natsSlice(subject, samePayload), b: natsSlice(validateSubject, samePayload) }),
       );
-      await noop.stop();
-      mem.untrack('nats-noop');
+      await stopNoop();
     }
     await phase(
       'turns.nats.validate.distinct.c64',

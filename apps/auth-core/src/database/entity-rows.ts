@@ -12,7 +12,22 @@ export function columnsOf(ds: DataSource, entity: new () => object): Columns {
   return ds.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName]);
 }
 
-export const columnList = (cols: Columns): string => cols.map(([, db]) => db).join(', ');
+/**
+ * `INSERT … SELECT` of all the entity's columns from a JSON parameter — one row
+ * (`json_populate_record`) or many (`json_populate_recordset`) — typed by the table itself.
+ */
+export function insertFromJson(
+  ds: DataSource,
+  entity: new () => object,
+  param: string,
+  rows: 'one' | 'many',
+): { columns: Columns; sql: string } {
+  const columns = columnsOf(ds, entity);
+  const table = ds.getMetadata(entity).tableName;
+  const list = columns.map(([, db]) => db).join(', ');
+  const from = rows === 'one' ? 'json_populate_record' : 'json_populate_recordset';
+  return { columns, sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${from}(NULL::${table}, ${param}::json)` };
+}
 
 /** The row as json_populate_record reads it: keyed by column, bytea in PostgreSQL's hex text form. */
 export function columnValues(cols: Columns, entity: object): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
-import { columnList, Columns, columnsOf, columnValues } from '../database/entity-rows';
+import { Columns, columnValues, insertFromJson } from '../database/entity-rows';
 import { AccessTokenEntity } from './access-token.entity';
 
 interface Pending {
@@ -36,18 +36,11 @@ export class TokenRecordWriter {
   private readonly insertBatch: string;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    this.tokenColumns = columnsOf(ds, AccessTokenEntity);
-    this.auditColumns = columnsOf(ds, AuditEventEntity);
-    const list = columnList;
-    const tokens = ds.getMetadata(AccessTokenEntity).tableName;
-    const audits = ds.getMetadata(AuditEventEntity).tableName;
-    this.insertBatch = `
-      WITH tokens AS (
-        INSERT INTO ${tokens} (${list(this.tokenColumns)})
-        SELECT ${list(this.tokenColumns)} FROM json_populate_recordset(NULL::${tokens}, $1::json)
-      )
-      INSERT INTO ${audits} (${list(this.auditColumns)})
-      SELECT ${list(this.auditColumns)} FROM json_populate_recordset(NULL::${audits}, $2::json)`;
+    const tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
+    const audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
+    this.tokenColumns = tokens.columns;
+    this.auditColumns = audits.columns;
+    this.insertBatch = `WITH tokens AS (${tokens.sql}) ${audits.sql}`;
   }
 
   record(token: AccessTokenEntity, audit: AuditEventEntity): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
-import { columnList, Columns, columnsOf, columnValues } from '../database/entity-rows';
+import { Columns, columnValues, insertFromJson } from '../database/entity-rows';
 import { AccessTokenEntity } from '../tokens/access-token.entity';
 import { RefreshTokenEntity } from '../tokens/refresh-token.entity';
 import { UserEntity } from './user.entity';
@@ -29,21 +29,20 @@ export class LoginRecordWriter {
   private readonly statement: string;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    this.access = columnsOf(ds, AccessTokenEntity);
-    this.refresh = columnsOf(ds, RefreshTokenEntity);
-    this.audit = columnsOf(ds, AuditEventEntity);
-    const table = (e: new () => object) => ds.getMetadata(e).tableName;
-    const insert = (e: new () => object, cols: Columns, param: string) =>
-      `INSERT INTO ${table(e)} (${columnList(cols)})
-       SELECT ${columnList(cols)} FROM json_populate_record(NULL::${table(e)}, ${param}::json)`;
+    const access = insertFromJson(ds, AccessTokenEntity, '$1', 'one');
+    const refresh = insertFromJson(ds, RefreshTokenEntity, '$2', 'one');
+    const audit = insertFromJson(ds, AuditEventEntity, '$3', 'one');
+    this.access = access.columns;
+    this.refresh = refresh.columns;
+    this.audit = audit.columns;
     this.statement = `
-      WITH access AS (${insert(AccessTokenEntity, this.access, '$1')}),
-      refresh AS (${insert(RefreshTokenEntity, this.refresh, '$2')}),
+      WITH access AS (${access.sql}),
+      refresh AS (${refresh.sql}),
       cleared AS (
-        UPDATE ${table(UserEntity)} SET failed_logins = 0, locked_until = NULL
+        UPDATE ${ds.getMetadata(UserEntity).tableName} SET failed_logins = 0, locked_until = NULL
         WHERE id = $4 AND (failed_logins > 0 OR locked_until IS NOT NULL)
       )
-      ${insert(AuditEventEntity, this.audit, '$3')}`;
+      ${audit.sql}`;
   }
 
   async record(r: LoginRecord): Promise<void> {
