@@ -1,41 +1,38 @@
 import { DataSource } from 'typeorm';
 
-/** Property → column pairs of an entity. */
-export type Columns = Array<[string, string]>;
-
 /**
- * An entity's columns from TypeORM's own metadata, for the few hand-written statements that store
- * whole rows as JSON (json_populate_record/-recordset): one statement instead of an INSERT per row,
- * without restating the column names.
+ * A hand-written `INSERT … SELECT` of all of an entity's columns from one JSON parameter, and the
+ * encoder of that parameter: one statement stores whole rows (`json_populate_record` for one row,
+ * `json_populate_recordset` for many) in the table's own types, with the column names taken from
+ * TypeORM's metadata rather than written out again.
  */
-export function columnsOf(ds: DataSource, entity: new () => object): Columns {
-  return ds.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName]);
+export interface JsonInsert<E> {
+  sql: string;
+  /** The parameter: rows keyed by column, bytea in PostgreSQL's hex text form. */
+  json(rows: E | E[]): string;
 }
 
-/**
- * `INSERT … SELECT` of all the entity's columns from a JSON parameter — one row
- * (`json_populate_record`) or many (`json_populate_recordset`) — typed by the table itself.
- */
-export function insertFromJson(
+export function insertFromJson<E extends object>(
   ds: DataSource,
-  entity: new () => object,
+  entity: new () => E,
   param: string,
   rows: 'one' | 'many',
-): { columns: Columns; sql: string } {
-  const columns = columnsOf(ds, entity);
-  const table = ds.getMetadata(entity).tableName;
+): JsonInsert<E> {
+  const meta = ds.getMetadata(entity);
+  const columns = meta.columns.map((c) => [c.propertyName, c.databaseName] as const);
   const list = columns.map(([, db]) => db).join(', ');
   const from = rows === 'one' ? 'json_populate_record' : 'json_populate_recordset';
-  return { columns, sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${from}(NULL::${table}, ${param}::json)` };
-}
-
-/** The row as json_populate_record reads it: keyed by column, bytea in PostgreSQL's hex text form. */
-export function columnValues(cols: Columns, entity: object): Record<string, unknown> {
-  const e = entity as Record<string, unknown>;
-  return Object.fromEntries(
-    cols.map(([prop, db]) => {
-      const v = e[prop] ?? null;
-      return [db, Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v];
-    }),
-  );
+  const row = (e: E) => {
+    const values = e as Record<string, unknown>;
+    return Object.fromEntries(
+      columns.map(([prop, db]) => {
+        const v = values[prop] ?? null;
+        return [db, Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v];
+      }),
+    );
+  };
+  return {
+    sql: `INSERT INTO ${meta.tableName} (${list}) SELECT ${list} FROM ${from}(NULL::${meta.tableName}, ${param}::json)`,
+    json: (r) => JSON.stringify(Array.isArray(r) ? r.map(row) : row(r)),
+  };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
-import { Columns, columnValues, insertFromJson } from '../database/entity-rows';
+import { insertFromJson, JsonInsert } from '../database/entity-rows';
 import { AccessTokenEntity } from './access-token.entity';
 
 interface Pending {
@@ -30,17 +30,14 @@ export class TokenRecordWriter {
   private readonly queue: Pending[] = [];
   private flushing = 0;
 
-  /** The statement and each table's property → column pairs, from the entities' own metadata. */
-  private readonly tokenColumns: Columns;
-  private readonly auditColumns: Columns;
+  private readonly tokens: JsonInsert<AccessTokenEntity>;
+  private readonly audits: JsonInsert<AuditEventEntity>;
   private readonly insertBatch: string;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    const tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
-    const audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
-    this.tokenColumns = tokens.columns;
-    this.auditColumns = audits.columns;
-    this.insertBatch = `WITH tokens AS (${tokens.sql}) ${audits.sql}`;
+    this.tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
+    this.audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
+    this.insertBatch = `WITH tokens AS (${this.tokens.sql}) ${this.audits.sql}`;
   }
 
   record(token: AccessTokenEntity, audit: AuditEventEntity): Promise<void> {
@@ -72,11 +69,9 @@ export class TokenRecordWriter {
    * binding 13 parameters per row).
    */
   private async write(batch: Pending[]): Promise<void> {
-    const rows = (cols: Columns, pick: (p: Pending) => object) =>
-      JSON.stringify(batch.map((p) => columnValues(cols, pick(p))));
     await this.ds.query(this.insertBatch, [
-      rows(this.tokenColumns, (p) => p.token),
-      rows(this.auditColumns, (p) => p.audit),
+      this.tokens.json(batch.map((p) => p.token)),
+      this.audits.json(batch.map((p) => p.audit)),
     ]);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
-import { Columns, columnValues, insertFromJson } from '../database/entity-rows';
+import { insertFromJson, JsonInsert } from '../database/entity-rows';
 import { AccessTokenEntity } from '../tokens/access-token.entity';
 import { RefreshTokenEntity } from '../tokens/refresh-token.entity';
 import { UserEntity } from './user.entity';
@@ -23,33 +23,30 @@ export interface LoginRecord {
  */
 @Injectable()
 export class LoginRecordWriter {
-  private readonly access: Columns;
-  private readonly refresh: Columns;
-  private readonly audit: Columns;
+  private readonly access: JsonInsert<AccessTokenEntity>;
+  private readonly refresh: JsonInsert<RefreshTokenEntity>;
+  private readonly audit: JsonInsert<AuditEventEntity>;
   private readonly statement: string;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    const access = insertFromJson(ds, AccessTokenEntity, '$1', 'one');
-    const refresh = insertFromJson(ds, RefreshTokenEntity, '$2', 'one');
-    const audit = insertFromJson(ds, AuditEventEntity, '$3', 'one');
-    this.access = access.columns;
-    this.refresh = refresh.columns;
-    this.audit = audit.columns;
+    this.access = insertFromJson(ds, AccessTokenEntity, '$1', 'one');
+    this.refresh = insertFromJson(ds, RefreshTokenEntity, '$2', 'one');
+    this.audit = insertFromJson(ds, AuditEventEntity, '$3', 'one');
     this.statement = `
-      WITH access AS (${access.sql}),
-      refresh AS (${refresh.sql}),
+      WITH access AS (${this.access.sql}),
+      refresh AS (${this.refresh.sql}),
       cleared AS (
         UPDATE ${ds.getMetadata(UserEntity).tableName} SET failed_logins = 0, locked_until = NULL
         WHERE id = $4 AND (failed_logins > 0 OR locked_until IS NOT NULL)
       )
-      ${audit.sql}`;
+      ${this.audit.sql}`;
   }
 
   async record(r: LoginRecord): Promise<void> {
     await this.ds.query(this.statement, [
-      JSON.stringify(columnValues(this.access, r.access)),
-      JSON.stringify(columnValues(this.refresh, r.refresh)),
-      JSON.stringify(columnValues(this.audit, r.audit)),
+      this.access.json(r.access),
+      this.refresh.json(r.refresh),
+      this.audit.json(r.audit),
       r.userId,
     ]);
   }
