@@ -1,2 +1,3 @@
 export * from './nats-env.dto';
 export * from './nats-options';
+export * from './turn-end';

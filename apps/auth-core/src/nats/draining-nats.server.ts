@@ -1,6 +1,7 @@
 import { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import { REQUEST_ID_HEADER } from '@portcullis/contracts';
+import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestDuration, natsRequests } from '../metrics/metrics';
 
@@ -58,13 +59,21 @@ export class DrainingNatsServer extends ServerNats {
     }
   }
 
+  /**
+   * Replies go out at the end of the event-loop turn with every other reply of that turn, in one
+   * socket write (see atTurnEnd); a batch of tokens committed together is answered together.
+   */
   override getPublisher(msg: Msg, id: string, ctx: NatsContext): (response: Packet) => unknown {
     const publish = super.getPublisher(msg, id, ctx);
-    return (response: Packet) => {
-      const out = publish(response);
-      this.finished(msg, response.err === undefined ? 'ok' : errorCode(response.err));
-      return out;
-    };
+    return (response: Packet) =>
+      atTurnEnd(() => {
+        try {
+          publish(response);
+        } catch (err) {
+          this.logger.error(`reply not sent: ${(err as Error).message}`);
+        }
+        this.finished(msg, response.err === undefined ? 'ok' : errorCode(response.err));
+      });
   }
 
   /** Requests this replica has accepted and not answered yet. */

@@ -80,4 +80,59 @@ describe('ClientAuthenticatorService: shared reads never serve a row read before
     await expect(a).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(b).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
+
+  describe('authenticateRemembered (the caller checks the row again when it writes)', () => {
+    const authenticated = async () => {
+      const p = auth.authenticate('svc', secret);
+      repo.reads.at(-1)!.settle(client());
+      await p;
+    };
+
+    it('answers from the row of the last successful read, without a read', async () => {
+      await authenticated();
+      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({
+        client: { clientId: 'svc' },
+        remembered: true,
+      });
+      expect(repo.reads).toHaveLength(1);
+    });
+
+    it('reads when nothing is remembered, and remembers what authenticated', async () => {
+      const p = auth.authenticateRemembered('svc', secret);
+      expect(repo.reads).toHaveLength(1);
+      repo.reads[0].settle(client());
+      await expect(p).resolves.toMatchObject({ remembered: false });
+      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({ remembered: true });
+    });
+
+    it('a secret the remembered row refuses is decided by a fresh read (it may have been rotated)', async () => {
+      await authenticated();
+      const p = auth.authenticateRemembered('svc', 'rotated');
+      expect(repo.reads).toHaveLength(2);
+      repo.reads[1].settle(client({ secretHash: masterKey.hashSecret('rotated') }));
+      await expect(p).resolves.toMatchObject({ remembered: false });
+      // The new row is now the remembered one: the old secret no longer passes without a read.
+      const old = auth.authenticateRemembered('svc', secret);
+      expect(repo.reads).toHaveLength(3);
+      repo.reads[2].settle(client({ secretHash: masterKey.hashSecret('rotated') }));
+      await expect(old).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    });
+
+    it('forget, and any failed authentication, drop the remembered row', async () => {
+      await authenticated();
+      auth.forget('svc');
+      const afterForget = auth.authenticateRemembered('svc', secret);
+      expect(repo.reads).toHaveLength(2);
+      repo.reads[1].settle(client());
+      await afterForget;
+
+      const disabled = auth.authenticate('svc', secret);
+      repo.reads[2].settle(client({ enabled: false }));
+      await expect(disabled).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      const next = auth.authenticateRemembered('svc', secret);
+      expect(repo.reads).toHaveLength(4);
+      repo.reads[3].settle(null);
+      await expect(next).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    });
+  });
 });

@@ -5,6 +5,8 @@ import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
 
 const ZERO_HASH = Buffer.alloc(32);
+/** Clients remembered at most; past it the longest-remembered one is forgotten. */
+const MAX_REMEMBERED = 10_000;
 
 interface Waiting {
   promise: Promise<ClientEntity | null>;
@@ -20,6 +22,8 @@ interface Waiting {
 export class ClientAuthenticatorService {
   /** Client ids with a read in flight, and the callers that arrived after that read started. */
   private readonly reading = new Map<string, Waiting | null>();
+  /** Each client as last read when it authenticated (enabled, with a secret). */
+  private readonly remembered = new Map<string, ClientEntity>();
 
   constructor(
     private readonly clients: ClientsRepository,
@@ -31,9 +35,37 @@ export class ClientAuthenticatorService {
     // Compare even when there is no client, so the answer takes the same time.
     const matches = this.masterKey.secretMatches(secret, client?.secretHash ?? ZERO_HASH);
     if (!client || !client.secretHash || !matches || !client.enabled) {
+      this.remembered.delete(clientId);
       throw new PortcullisError('UNAUTHENTICATED', 'Client authentication failed');
     }
+    this.remember(client);
     return client;
+  }
+
+  /**
+   * Authenticates against the client as last read, without a read, when that row accepts the
+   * secret; otherwise as `authenticate` does. Only for callers whose write then checks that the row
+   * is still the same (TokenRecordWriter's `expect`) and call `forget` and `authenticate` when it is
+   * not: the answer is then exactly the one a read before the write would have given. `remembered`
+   * says which path answered.
+   */
+  async authenticateRemembered(
+    clientId: string,
+    secret: string,
+  ): Promise<{ client: ClientEntity; remembered: boolean }> {
+    const known = this.remembered.get(clientId);
+    if (known && this.masterKey.secretMatches(secret, known.secretHash!)) return { client: known, remembered: true };
+    return { client: await this.authenticate(clientId, secret), remembered: false };
+  }
+
+  forget(clientId: string): void {
+    this.remembered.delete(clientId);
+  }
+
+  private remember(client: ClientEntity): void {
+    this.remembered.delete(client.clientId);
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(client.clientId, client);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { AuditService } from '../audit/audit.service';
+import { ClientEntity } from '../clients/client.entity';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenRecordWriter } from '../tokens/token-record.writer';
@@ -32,10 +33,28 @@ export class ClientCredentialsHandler {
     private readonly records: TokenRecordWriter,
   ) {}
 
+  /**
+   * The token is built from the client as last read and recorded only if the row is still that
+   * (one statement, no read before it); when it is not, the request starts over from a fresh read,
+   * so a secret rotated or a client disabled before the request is never missed.
+   */
   @MessagePattern(SUBJECTS.OAUTH_CLIENT_CREDENTIALS)
   async handle(@Payload() payload: unknown): Promise<ClientCredentialsReply> {
     const req = validatePayload(ClientCredentialsGrantRequest, payload);
-    const client = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    const { client, remembered } = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
+    const reply = await this.issue(req, client, remembered);
+    if (reply) return reply;
+    this.authenticator.forget(req.client_id);
+    const fresh = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    return (await this.issue(req, fresh, false))!;
+  }
+
+  /** The reply, or null when `conditional` and the client row changed since it was read. */
+  private async issue(
+    req: ClientCredentialsGrantRequest,
+    client: ClientEntity,
+    conditional: boolean,
+  ): Promise<ClientCredentialsReply | null> {
     const held = permissionsOf(client.roles);
     const requested = (req.scope ?? '').split(' ').filter(Boolean);
     const unknown = requested.filter((s) => !client.roles.includes(s) && !held.includes(s));
@@ -62,7 +81,7 @@ export class ClientCredentialsHandler {
       success: true,
       data: { tid: issued.tid, grant: 'client_credentials' },
     });
-    await this.records.record(issued.row, audit.row);
+    if (!(await this.records.record(issued.row, audit.row, conditional ? client : undefined))) return null;
     this.audit.announce(audit.event);
     return {
       access_token: issued.token,

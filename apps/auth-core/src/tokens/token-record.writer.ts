@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { atTurnEnd } from '@portcullis/nats-options';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
+import { ClientEntity } from '../clients/client.entity';
 import { insertFromJson, JsonInsert } from '../database/entity-rows';
 import { AccessTokenEntity } from './access-token.entity';
+
+/** The client row a token was built from, which must still be current when the token is recorded. */
+export type ClientState = Pick<ClientEntity, 'clientId' | 'secretHash' | 'roles' | 'tenants' | 'maxTokenLifetime'>;
 
 interface Pending {
   token: AccessTokenEntity;
   audit: AuditEventEntity;
-  resolve: () => void;
+  expect?: ClientState;
+  resolve: (recorded: boolean) => void;
   reject: (err: unknown) => void;
 }
 
@@ -23,12 +29,20 @@ const MAX_FLUSHES = 3;
  * INSERTs, atomic together), instead of four round trips per token. A caller's promise resolves only
  * once its rows are committed (the token is answered only when recorded, as before) and rejects
  * with the database's error when the batch fails, so an outage still reads as UNAVAILABLE.
- * When the database keeps up, a batch is a single request: nothing waits for company.
+ * When the database keeps up, a batch is the requests of one event-loop turn: nothing waits longer
+ * for company.
+ *
+ * A token may come with the client row it was built from (`expect`): it is then recorded only if
+ * that client is, in the statement's snapshot, still enabled with the same secret, roles, tenants
+ * and lifetime cap, and `record` resolves `false` otherwise (nothing of it written). That lets the
+ * caller build the token from the client as it last read it and still never issue one the current
+ * row would refuse, without a read of its own before the write.
  */
 @Injectable()
 export class TokenRecordWriter {
   private readonly queue: Pending[] = [];
   private flushing = 0;
+  private flushDue = false;
 
   private readonly tokens: JsonInsert<AccessTokenEntity>;
   private readonly audits: JsonInsert<AuditEventEntity>;
@@ -37,13 +51,38 @@ export class TokenRecordWriter {
   constructor(@InjectDataSource() private readonly ds: DataSource) {
     this.tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
     this.audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
-    this.insertBatch = `WITH tokens AS (${this.tokens.sql}) ${this.audits.sql}`;
+    const clients = ds.getMetadata(ClientEntity).tableName;
+    // `stale`: the tokens (and their audit rows) whose client no longer is what they were built from.
+    this.insertBatch = `
+      WITH stale AS (
+        SELECT x.tid, x.audit_id
+        FROM json_to_recordset($3::json) AS x(tid uuid, audit_id uuid, client_id varchar, secret_hash bytea,
+                                            roles text[], tenants text[], max_token_lifetime int)
+        WHERE NOT EXISTS (
+          SELECT 1 FROM ${clients} c
+          WHERE c.client_id = x.client_id AND c.enabled AND c.secret_hash = x.secret_hash
+            AND c.roles = x.roles AND c.tenants = x.tenants
+            AND c.max_token_lifetime IS NOT DISTINCT FROM x.max_token_lifetime)
+      ), tokens AS (
+        ${this.tokens.sql} AS t WHERE t.tid NOT IN (SELECT tid FROM stale)
+      ), audits AS (
+        ${this.audits.sql} AS a WHERE a.id NOT IN (SELECT audit_id FROM stale)
+      )
+      SELECT tid FROM stale`;
   }
 
-  record(token: AccessTokenEntity, audit: AuditEventEntity): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ token, audit, resolve, reject });
-      this.flush();
+  /** Resolves `true` once recorded, `false` when `expect` no longer matches the client (nothing written). */
+  record(token: AccessTokenEntity, audit: AuditEventEntity, expect?: ClientState): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      // The first record of an event-loop turn does not go out alone: every request handled in
+      // the same turn (a NATS read carries many) joins its statement.
+      if (this.queue.push({ token, audit, expect, resolve, reject }) === 1 && !this.flushDue) {
+        this.flushDue = true;
+        atTurnEnd(() => {
+          this.flushDue = false;
+          this.flush();
+        });
+      }
     });
   }
 
@@ -53,7 +92,7 @@ export class TokenRecordWriter {
       this.flushing++;
       this.write(batch)
         .then(
-          () => batch.forEach((p) => p.resolve()),
+          (stale) => batch.forEach((p) => p.resolve(!stale.has(p.token.tid))),
           (err: unknown) => batch.forEach((p) => p.reject(err)),
         )
         .finally(() => {
@@ -64,14 +103,31 @@ export class TokenRecordWriter {
   }
 
   /**
-   * One statement, so one round trip and its own transaction: the batch goes as two JSON arrays
-   * that PostgreSQL expands into rows of the tables' own types (cheaper on both sides than
-   * binding 13 parameters per row).
+   * One statement, so one round trip and its own transaction: the batch goes as JSON arrays that
+   * PostgreSQL expands into rows of the tables' own types (cheaper on both sides than binding 13
+   * parameters per row).
    */
-  private async write(batch: Pending[]): Promise<void> {
-    await this.ds.query(this.insertBatch, [
+  private async write(batch: Pending[]): Promise<Set<string>> {
+    const expected = batch.flatMap(({ token, audit, expect: c }) =>
+      c
+        ? [
+            {
+              tid: token.tid,
+              audit_id: audit.id,
+              client_id: c.clientId,
+              secret_hash: c.secretHash ? `\\x${c.secretHash.toString('hex')}` : null,
+              roles: c.roles,
+              tenants: c.tenants,
+              max_token_lifetime: c.maxTokenLifetime,
+            },
+          ]
+        : [],
+    );
+    const stale: Array<{ tid: string }> = await this.ds.query(this.insertBatch, [
       this.tokens.json(batch.map((p) => p.token)),
       this.audits.json(batch.map((p) => p.audit)),
+      JSON.stringify(expected),
     ]);
+    return new Set(stale.map((r) => r.tid));
   }
 }

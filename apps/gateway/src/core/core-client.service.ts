@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { connect, errors, headers as natsHeaders, NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, headers as natsHeaders, Msg, NatsConnection } from '@nats-io/transport-node';
 import { ERROR_HEADER, PortcullisError, REQUEST_ID_HEADER, Subject, toWireError } from '@portcullis/contracts';
-import { natsConnectionOptions } from '@portcullis/nats-options';
+import { atTurnEnd, natsConnectionOptions } from '@portcullis/nats-options';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 
 const unavailable = (message: string) => new PortcullisError('UNAVAILABLE', message);
@@ -59,12 +59,19 @@ export class CoreClientService implements OnApplicationShutdown {
     const nc = await this.connect();
     const h = natsHeaders();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
-    let msg;
+    const data = JSON.stringify(payload ?? {});
+    let msg: Msg;
     try {
-      msg = await nc.request(subject, JSON.stringify(payload ?? {}), {
-        timeout: this.config.REQUEST_TIMEOUT_MS,
-        headers: h,
-      });
+      // Published with the other requests of this event-loop turn: one socket write for all of them.
+      msg = await new Promise<Msg>((resolve, reject) =>
+        atTurnEnd(() => {
+          try {
+            nc.request(subject, data, { timeout: this.config.REQUEST_TIMEOUT_MS, headers: h }).then(resolve, reject);
+          } catch (err) {
+            reject(err);
+          }
+        }),
+      );
     } catch (err) {
       if (err instanceof errors.RequestError && err.isNoResponders()) throw unavailable('auth-core is not available');
       if (err instanceof errors.TimeoutError) throw unavailable('auth-core did not answer in time');
