@@ -20,7 +20,7 @@ import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/ar
 import { importJWK, jwtVerify } from 'jose';
 import pg from 'pg';
 import { cannon } from './lib/load.mjs';
-import { Child, findPid, freePort, MemoryWatch } from './lib/procs.mjs';
+import { Child, findPid, freePort, MemoryWatch, watchThreads } from './lib/procs.mjs';
 import { newestProfile, summariseProfile } from './lib/profile.mjs';
 import { http, must, NATS_URL, ROOT, snapshotDist, Stack } from './lib/stack.mjs';
 import { closedLoop, inTurns, now, Recorder, round, syncLoop } from './lib/stats.mjs';
@@ -101,7 +101,7 @@ async function waitQuiet() {
 }
 
 /** Runs one measured phase, attaching peak RSS and CPU use of every tracked process to its row. */
-async function phase(id, group, name, extra, fn, { retry = true, before } = {}) {
+async function phase(id, group, name, extra, fn, { retry = true, before, threadsOf } = {}) {
   if (ONLY && !ONLY.some((p) => id.startsWith(p))) return null;
   let best = null;
   for (let attempt = 1; attempt <= (retry && !SMOKE ? 3 : 1); attempt++) {
@@ -109,6 +109,7 @@ async function phase(id, group, name, extra, fn, { retry = true, before } = {}) 
     const busyBefore = await waitQuiet();
     log(`${id} …${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
     const end = mem.begin();
+    const threadsEnd = threadsOf ? watchThreads(threadsOf()) : null;
     let result;
     try {
       result = await fn();
@@ -117,6 +118,7 @@ async function phase(id, group, name, extra, fn, { retry = true, before } = {}) 
     }
     const { rss, cpu } = end();
     const row = { id, group, name, ...extra, ...result, peakRssMb: rss, cpuPct: cpu, machineBusyBeforePct: busyBefore };
+    if (threadsEnd) row.threads = threadsEnd();
     if (heapProbe) row.heapAfterMb = await heapProbe();
     if (attempt > 1) row.attempts = attempt;
     if (!best || cpu.foreign < best.cpuPct.foreign) best = row;
@@ -697,6 +699,8 @@ async function main() {
           drainMs: 2000,
           durationMs: Math.max(MEASURE_MS, 3000),
         }),
+      // Whether the hashes got the CPU they were ready to use: see the login bound in targets.mjs.
+      { threadsOf: () => stack.replicas[0].pid },
     );
     // Login against the argon2 ceiling in turns. Each login slice leaves up to 32 logins in flight
     // when it stops; they are let finish before the next slice, so neither side runs on the other's

@@ -229,3 +229,48 @@ export function findPid(pattern) {
   }
   return null;
 }
+
+/**
+ * Scheduler accounting of one process's threads (/proc/PID/task/TID/schedstat: time on a CPU, and
+ * time runnable but waiting for one), from now until the returned function is called: the main
+ * thread's share of the elapsed time, and the sum over all its other threads (% of one core).
+ */
+export function watchThreads(pid) {
+  const read = () => {
+    const out = new Map();
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return out;
+    }
+    for (const tid of tids) {
+      try {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        out.set(Number(tid), { run, wait });
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return out;
+  };
+  const before = read();
+  const t0 = process.hrtime.bigint();
+  return () => {
+    const after = read();
+    const elapsed = Number(process.hrtime.bigint() - t0);
+    const share = (ns) => Math.round((ns / elapsed) * 1000) / 10;
+    const main = { run: 0, wait: 0 };
+    const rest = { run: 0, wait: 0 };
+    for (const [tid, now] of after) {
+      const was = before.get(tid) ?? { run: 0, wait: 0 };
+      const into = tid === pid ? main : rest;
+      into.run += now.run - was.run;
+      into.wait += now.wait - was.wait;
+    }
+    return {
+      main: { runPct: share(main.run), waitPct: share(main.wait) },
+      others: { runPct: share(rest.run), waitPct: share(rest.wait), threads: after.size - 1 },
+    };
+  };
+}

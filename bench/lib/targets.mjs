@@ -234,7 +234,7 @@ export function evaluateTargets(rows) {
   // client_credentials: machine CPU per request of the parts no design can drop — the HTTP→NATS
   // hop (the form shape's whole-machine CPU per request) and PostgreSQL's CPU per recorded token
   // at best (token + audit rows in full group-commit batches, ceiling.pg.token_batch; the
-  // Portcullis phase's own share, with its smaller batches and the client reads, shown beside
+  // Portcullis phase's own share, with its smaller batches and the client check, shown beside
   // it) — against the CPU the rate needs, and what both apps spent per token in this run.
   {
     const t = out.find((x) => x.id === 'client-credentials');
@@ -257,7 +257,7 @@ export function evaluateTargets(rows) {
         perReq(shape, shape.cpuPct?.machine ?? 0) -
         perReq(shape, shape.cpuPct?.bench ?? 0) -
         perReq(shape, shape.cpuPct?.['nats-server'] ?? 0);
-      t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL recording it at best ${fmt(pgCost)} µs (${batchPg === null ? 'this run’s Portcullis phase' : `full batches of ${batch.tokensPerOp}; ${fmt(phasePg)} µs per token in this run’s Portcullis phase, smaller batches and the client reads`}) = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s${
+      t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL recording it at best ${fmt(pgCost)} µs (${batchPg === null ? 'this run’s Portcullis phase' : `full batches of ${batch.tokensPerOp}; ${fmt(phasePg)} µs per token in this run’s Portcullis phase, smaller batches and the check that the client row is unchanged`}) = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s${
         share >= 1
           ? ' — over budget before any client is authenticated or any token signed'
           : ` — ${fmt(budget - hop - pgCost)} µs per token left for everything the two apps do beyond the shape (Nest, input checks, authenticating the client, signing, the answer); the gateway and auth-core spent ${fmt(apps)} µs per token in this run, the shape’s two processes ${fmt(appsShape)} µs. Not shown unreachable, and far from reached`
@@ -280,6 +280,11 @@ export function evaluateTargets(rows) {
       const othersMs = (Math.max(0, others) / 100 / login.throughput) * 1000;
       const share = ((hashMs + othersMs) * needed) / 1000 / 2;
       t.shortfall += `; CPU per login: argon2id ${fmt(hashMs)} ms (the 2-core ceiling's CPU per hash) + ${fmt(othersMs)} ms in the gateway, NATS, PostgreSQL and the load generator (this run's login phase) — at ${fmt(needed)}/s that is ${pct(share)} of the 2 cores${share >= 1 ? ' before auth-core does anything but hash' : `, leaving ${fmt(((2 - ((hashMs + othersMs) * needed) / 1000) / needed) * 1000)} ms per login for auth-core's own work`}`;
+      // The kernel's own account of auth-core's threads in that phase: whether the hashes got the
+      // CPU they were ready to use while the machine still had some.
+      const th = login.threads;
+      if (th && login.cpuPct.machine < 190)
+        t.shortfall += `; and the 2 cores were not full: the machine was ${fmt(login.cpuPct.machine)} % busy of 200 % in that phase, while auth-core's threads other than its main one (where the hashes run) were on a CPU ${fmt(th.others.runPct)} % and runnable but waiting for one ${fmt(th.others.waitPct)} % (summed over its ${th.others.threads} threads; main thread ${fmt(th.main.runPct)} % and ${fmt(th.main.waitPct)} %; /proc schedstat), where the argon2 ceiling's two threads keep the machine ${fmt(ceiling.cpuPct.machine)} % busy`;
     }
   }
   return out;
