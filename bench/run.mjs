@@ -762,6 +762,26 @@ async function main() {
             ...ac,
           }),
       );
+      // HTTP validate against the peer's introspection in turns, as the other ratio targets are:
+      // the two phases above run a minute apart on a machine whose speed drifts.
+      const httpSlice = (url, opts) => (durationMs) =>
+        cannon({ url, connections: HTTP_CONNECTIONS, durationMs, warmupMs: TURNS.warmupMs, drainMs: 0, ...opts });
+      await phase(
+        'turns.http.validate',
+        'turns',
+        `in turns with peer.introspection (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): GET /api/v1/auth/validate (JWT), autocannon ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.introspection' },
+        () =>
+          inTurns({
+            ...TURNS,
+            a: httpSlice(`${peerUrl}/token/introspection`, {
+              method: 'POST',
+              headers: auth,
+              body: `token=${issued.access_token}`,
+            }),
+            b: httpSlice(`${gw}/api/v1/auth/validate`, { headers: { authorization: `Bearer ${sameToken}` } }),
+          }),
+      );
       const check = await (
         await fetch(`${peerUrl}/token/introspection`, {
           method: 'POST',
@@ -769,8 +789,9 @@ async function main() {
           body: `token=${issued.access_token}`,
         })
       ).json();
-      if (check.active !== true && rows.at(-1)?.id === 'peer.introspection')
-        rows.at(-1).note = 'the introspected token was no longer active at the end of the phase';
+      const introspected = rows.find((r) => r.id === 'peer.introspection');
+      if (check.active !== true && introspected)
+        introspected.note = 'the introspected token was no longer active at the end of the phase';
       await phase(
         'peer.client_credentials',
         'peer',

@@ -67,15 +67,15 @@ export function renderReport(r) {
   const turns = r.rows.filter((x) => x.turns);
   if (turns.length) {
     L.push('');
-    L.push('### Taken in turns with the ceiling');
+    L.push('### Taken in turns with the ceiling (or the peer)');
     L.push('');
     L.push(
-      'Each `turns.*` row runs the Portcullis load and its ceiling alternately (A B, B A, …) in short slices, so both ' +
+      'Each `turns.*` row runs the Portcullis load and its ceiling (for HTTP validate: the peer) alternately (A B, B A, …) in short slices, so both ' +
         'sides of each ratio see nearly the same machine; its ops/s, p50 and p99 above are the Portcullis side ' +
         '(p50/p99: median over the rounds), its CPU both sides together. Per round, ceiling → Portcullis:',
     );
     L.push('');
-    L.push('| row | ceiling | per round: ceiling ops/s → Portcullis ops/s (ratio) | median ratio |');
+    L.push('| row | paired with | per round: its ops/s → Portcullis ops/s (ratio) | median ratio |');
     L.push('|---|---|---|---|');
     for (const x of turns) {
       const t = x.turns;

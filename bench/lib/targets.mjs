@@ -36,7 +36,7 @@ export function evaluateTargets(rows) {
       threshold: min,
       pass,
       measuredText: turns
-        ? `${pct(turns.medianRatio)}: median of ${turns.rounds} rounds in turns with the ceiling (${pct(Math.min(...turns.ratios))}–${pct(Math.max(...turns.ratios))}); separate phases ${separateText}`
+        ? `${pct(turns.medianRatio)}: median of ${turns.rounds} rounds in turns with ${denName} (${pct(Math.min(...turns.ratios))}–${pct(Math.max(...turns.ratios))}); separate phases ${separateText}`
         : separateText,
       targetText: `≥ ${pct(min)} of ${denName}`,
       shortfall:
@@ -96,6 +96,7 @@ export function evaluateTargets(rows) {
       2,
       'http-validate',
       'oidc-provider introspection',
+      'turns.http.validate',
     ),
   ];
   {
