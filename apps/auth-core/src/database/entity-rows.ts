@@ -8,8 +8,6 @@ import { DataSource } from 'typeorm';
  */
 export interface JsonInsert<E> {
   sql: string;
-  /** The table's columns as the statement lists them, for statements that add their own WHERE. */
-  columns: string;
   /** The parameter: rows keyed by column, bytea in PostgreSQL's hex text form. */
   json(rows: E | E[]): string;
 }
@@ -35,7 +33,6 @@ export function insertFromJson<E extends object>(
   };
   return {
     sql: `INSERT INTO ${meta.tableName} (${list}) SELECT ${list} FROM ${from}(NULL::${meta.tableName}, ${param}::json)`,
-    columns: list,
     json: (r) => JSON.stringify(Array.isArray(r) ? r.map(row) : row(r)),
   };
 }
