@@ -41,6 +41,7 @@ const ROWS = [
   'pcl.http.login',
   'turns.http.login',
   'peer.introspection',
+  'turns.http.validate',
   'peer.client_credentials',
   'pcl.revocation',
   'pcl.memory.idle',
@@ -69,6 +70,7 @@ interface Row {
   peakRssMb?: Record<string, number>;
   heapAfterMb?: Record<string, { heapTotal: number | null; rss: number | null } | null>;
   turns?: { rounds: number; a: { ops: number; errors: number }; ratios: number[]; medianRatio: number };
+  threads?: { main: { runPct: number; waitPct: number }; others: { runPct: number; waitPct: number; threads: number } };
 }
 
 describe('benchmark smoke mode (issue #9)', () => {
@@ -133,6 +135,13 @@ describe('benchmark smoke mode (issue #9)', () => {
           heap: expect.any(Number),
         });
     }
+    // The kernel's account of auth-core's threads in the login phase (quoted in the login bound).
+    const login = results.rows.find((r) => r.id === 'pcl.http.login')!;
+    expect(login.threads).toEqual({
+      main: { runPct: expect.any(Number), waitPct: expect.any(Number) },
+      others: { runPct: expect.any(Number), waitPct: expect.any(Number), threads: expect.any(Number) },
+    });
+    expect(login.threads!.main.runPct).toBeGreaterThan(0);
     const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
     for (const id of ROWS) expect(report).toContain(id);
     expect(report).toMatch(/\| \*\*(PASS|MISS)\*\* \|/);
