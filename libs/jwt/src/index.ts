@@ -5,3 +5,4 @@ export * from './verified-token-cache';
 export * from './revocation-state';
 export * from './signature-pool';
 export * from './verdict';
+export * from './encoded-once';

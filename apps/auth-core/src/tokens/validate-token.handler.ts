@@ -11,6 +11,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { runWithRequestContext } from '@portcullis/observability';
+import { encodedOncePerClaims } from '@portcullis/jwt';
 import { childrenBy, natsRequestDuration, natsRequests } from '../metrics/metrics';
 import { NatsConnectionService } from '../nats/nats-connection.service';
 import { PlainJsonDeserializer, PlainJsonSerializer } from '../nats/plain-json.codec';
@@ -179,21 +180,10 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     this.count(started, 'ok');
   }
 
-  /**
-   * A remembered token's claims are one object for as long as it is remembered, and its positive
-   * reply is the same bytes each time: encoded once. Revocation, owner state and requirements are
-   * still judged on every request; only the encoding of a positive verdict is reused.
-   */
-  private readonly encoded = new WeakMap<object, Uint8Array>();
-
-  private encodedValid(claims: object): Uint8Array {
-    let bytes = this.encoded.get(claims);
-    if (!bytes) {
-      bytes = Buffer.from(this.serializer.serialize({ response: { valid: true, claims } }).data);
-      this.encoded.set(claims, bytes);
-    }
-    return bytes;
-  }
+  /** A remembered token's positive reply, the same bytes each time (see encodedOncePerClaims). */
+  private readonly encodedValid = encodedOncePerClaims((claims) =>
+    Buffer.from(this.serializer.serialize({ response: { valid: true, claims } }).data),
+  );
 
   /** Not expected (validation answers, it does not throw), but then the caller gets INTERNAL, never silence. */
   private fail(msg: Msg, started: bigint, err: unknown): void {
