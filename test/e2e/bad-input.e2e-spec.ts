@@ -292,3 +292,33 @@ describe('nothing was written', () => {
     },
   );
 });
+
+describe('routes that take no body', () => {
+  const authed = (path: string, body: string) =>
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+  const keyCount = async () =>
+    Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM signing_keys`))[0].n);
+
+  it('refuse one, naming its fields, and do nothing (no key rotated, no token issued)', async () => {
+    const keys = await keyCount();
+    for (const [path, body, fields] of [
+      ['/api/v1/keys/rotate', { alg: 'HS256' }, ['alg']],
+      ['/api/v1/auth/system-token', { foo: 1 }, ['foo']],
+    ] as Array<[string, object, string[]]>) {
+      const res = await authed(path, JSON.stringify(body));
+      const text = await res.text();
+      expectBadRequest(path, { status: res.status, json: JSON.parse(text), text }, fields);
+    }
+    const notAnObject = await authed('/api/v1/keys/rotate', '[1]');
+    expect(notAnObject.status).toBe(400);
+    expect(await keyCount()).toBe(keys);
+  });
+
+  it('an empty object is no body: the route still works', async () => {
+    expect((await authed('/api/v1/auth/system-token', '{}')).status).toBe(200);
+  });
+});

@@ -266,13 +266,86 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(
       (await admin.get('/api/v1/clients?roles=reader')).body.items.map((i: { clientId: string }) => i.clientId),
     ).toContain('roles-demo');
-    expect((await admin.del('/api/v1/clients/roles-demo/roles/reader')).body.roles).toEqual(['service']);
+    const removed = await admin.del('/api/v1/clients/roles-demo/roles/reader');
+    expect(removed.status).toBe(204);
+    expect((await admin.get('/api/v1/clients/roles-demo')).body.roles).toEqual(['service']);
     expect(await natsValid(t)).toBe(true);
     const cleared = await api(stack, (await login(stack)).access_token).del(
       '/api/v1/clients/roles-demo/roles?revoke_tokens=true',
     );
+    expect(cleared.status).toBe(200);
     expect(cleared.body).toMatchObject({ roles: [], revokedTokens: 1 });
+    expect((await admin.put('/api/v1/clients/roles-demo/roles/reader')).status).toBe(200);
+    const clearedQuietly = await admin.del('/api/v1/clients/roles-demo/roles');
+    expect(clearedQuietly.status).toBe(204);
+    expect((await admin.get('/api/v1/clients/roles-demo')).body.roles).toEqual([]);
     await everywhere(t, false);
+  });
+
+  it('password and refresh_token grants: a client that authenticates must do so correctly, and owns what it refreshes', async () => {
+    const c = await createClient('portal', ['service']);
+    const owner = { grant_type: 'password', username: 'admin', password: stack.adminPassword };
+    // No client named: the default client, as before.
+    expect((await form('/oauth/token', owner)).status).toBe(200);
+    // Basic with the right secret: the token belongs to that client.
+    const viaBasic = await form('/oauth/token', owner, basic('portal', c.client_secret));
+    expect(viaBasic.status).toBe(200);
+    const session = await viaBasic.json();
+    const claims = (
+      await stack.natsRequest<{ claims: { cid: string } }>(SUBJECTS.TOKEN_VALIDATE, {
+        token: session.access_token,
+      })
+    ).claims;
+    expect(claims.cid).toBe('portal');
+    const viaPost = await form('/oauth/token', { ...owner, client_id: 'portal', client_secret: c.client_secret });
+    expect(viaPost.status).toBe(200);
+    // A wrong or missing secret, or an unknown client, is invalid_client — never a token.
+    for (const [params, headers] of [
+      [owner, basic('portal', 'pcl_cs_wrong')],
+      [owner, basic('nosuch', 'whatever')],
+      [{ ...owner, client_id: 'portal', client_secret: 'wrong' }, {}],
+      [{ ...owner, client_id: 'portal' }, {}],
+    ] as Array<[Record<string, string>, Record<string, string>]>) {
+      const r = await form('/oauth/token', params, headers);
+      expect(r.status).toBe(401);
+      expect((await r.json()).error).toBe('invalid_client');
+    }
+    // Refresh: the owning client may; another client, or a wrong secret, may not — and the token survives.
+    const other = await createClient('other-portal', ['service']);
+    const refresh = { grant_type: 'refresh_token', refresh_token: session.refresh_token };
+    const stolen = await form('/oauth/token', refresh, basic('other-portal', other.client_secret));
+    expect(stolen.status).toBe(400);
+    expect((await stolen.json()).error).toBe('invalid_grant');
+    expect((await form('/oauth/token', refresh, basic('portal', 'pcl_cs_wrong'))).status).toBe(401);
+    const rotated = await form('/oauth/token', refresh, basic('portal', c.client_secret));
+    expect(rotated.status).toBe(200);
+    // A value far too short to be a refresh token is an invalid grant, not a malformed request.
+    const garbage = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'garbage' });
+    expect(garbage.status).toBe(400);
+    expect((await garbage.json()).error).toBe('invalid_grant');
+  });
+
+  it('OAuth endpoints ignore parameters they do not know (RFC 6749 §3.1), and still check the ones they do', async () => {
+    const c = await createClient('extensions', ['service']);
+    const ok = await cc('extensions', c.client_secret, { resource: 'https://api.example', nonce: 'n-1' });
+    expect(ok.status).toBe(200);
+    const { access_token } = await ok.json();
+    const introspected = await form(
+      '/oauth/introspect',
+      { token: access_token, foo: 'bar' },
+      basic('extensions', c.client_secret),
+    );
+    expect(introspected.status).toBe(200);
+    expect((await introspected.json()).active).toBe(true);
+    const revoked = await form(
+      '/oauth/revoke',
+      { token: access_token, foo: 'bar' },
+      basic('extensions', c.client_secret),
+    );
+    expect(revoked.status).toBe(200);
+    const tooLong = await cc('extensions', c.client_secret, { scope: 'x'.repeat(2000), foo: 'bar' });
+    expect(tooLong.status).toBe(400);
+    expect((await tooLong.json()).error).toBe('invalid_request');
   });
 
   it('discovery lists what the server does', async () => {

@@ -194,6 +194,20 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       'by-admin',
     ]);
     expect((await erin.get(`/api/v1/users/${(await admin.get('/api/v1/users/me')).body.id}/tokens`)).status).toBe(403);
+    expect((await admin.get('/api/v1/users/00000000-0000-4000-8000-000000000000/tokens')).status).toBe(404);
+
+    // Only a name is required: 30 days, the owner's permissions and tenants.
+    const plain = await erin.post('/api/v1/users/me/tokens', { name: 'pcl_pat_plain' });
+    expect(plain.status).toBe(201);
+    const days = (Date.parse(plain.body.expiresAt) - Date.now()) / 86400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
+    expect(plain.body.tenants).toEqual(['acme', 'globex']);
+    expect(plain.body.permissions).toEqual(expect.arrayContaining(['tokens:read']));
+    expect((await validate(plain.body.token)).valid).toBe(true);
+    // A name that starts like a token is still deletable by name.
+    expect((await erin.del('/api/v1/users/me/tokens/pcl_pat_plain')).status).toBe(204);
+    await everywhereInvalid(plain.body.token);
     expect(
       (await validate(forErin.body.token.slice(0, -1) + (forErin.body.token.endsWith('A') ? 'B' : 'A'))).valid,
     ).toBe(false);
@@ -215,6 +229,10 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       status: 'OK',
       message: 'Success',
       data: { token: expect.any(String) },
+      access_token: okBody.data.token,
+      token_type: 'Bearer',
+      expires_in: expect.any(Number),
+      roles: expect.any(Array),
     });
     expect((await validate(okBody.data.token)).claims).toMatchObject({
       typ: 'apikey',
@@ -234,10 +252,21 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
         data: null,
       },
     });
-    const unknown = await exchange(
+    // A key of the right kind that was never issued (altered, or made up) is unknown, not malformed.
+    for (const never of [
       key.body.apiKey.replace(/^pcl_key_.{4}/, 'pcl_key_ZZZZ').replace(/_[^_]{6}$/, '_000000'),
-    );
-    expect(unknown.status).toBe(400);
+      key.body.apiKey.replace(/^pcl_key_.{4}/, 'pcl_key_ZZZZ'),
+      'pcl_key_doesnotexist',
+    ]) {
+      const unknown = await exchange(never);
+      expect(unknown.status).toBe(401);
+      expect(await unknown.json()).toEqual({
+        statusCode: 401,
+        status: 'UNAUTHENTICATED',
+        message: 'Unauthenticated',
+        error: { errorKey: 'UNAUTHENTICATED', message: 'Unauthenticated', data: null },
+      });
+    }
     const expiredKey = await admin.post('/api/v1/clients/robot/api-keys', {
       name: 'soon',
       expiresAt: new Date(Date.now() + 1500).toISOString(),
@@ -272,6 +301,18 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       token_type: 'Bearer',
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     });
+    // RFC 8693 §2.2.2: a subject token that is not acceptable is invalid_request.
+    const teExpired = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: expiredKey.body.apiKey,
+        subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+      }),
+    });
+    expect(teExpired.status).toBe(400);
+    expect(await teExpired.json()).toEqual({ error: 'invalid_request', error_description: 'Api Key has expired' });
 
     expect((await admin.del('/api/v1/clients/robot')).status).toBe(204);
     expect((await exchange(key.body.apiKey)).status).toBe(401);

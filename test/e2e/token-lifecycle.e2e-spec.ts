@@ -35,6 +35,8 @@ describe('token lifecycle (2 auth-core replicas)', () => {
       username: 'admin',
       sub: first.userId,
       revoked: false,
+      user: { id: first.userId, username: 'admin', roles: ['admin'], enabled: true, source: 'local' },
+      expiry: me.ets,
     });
     expect(new Date(me.ets).getTime() - new Date(me.cts).getTime()).toBe(900_000);
 

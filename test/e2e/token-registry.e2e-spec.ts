@@ -157,10 +157,14 @@ describe('token registry (issue #3, 2 replicas)', () => {
   it('system and extended tokens', async () => {
     const sys = await admin.post('/api/v1/auth/system-token');
     expect(sys.status).toBe(200);
+    expect(sys.body.roles).toEqual(['system']);
     expect(
-      (await stack.natsRequest<{ claims: { typ: string } }>(SUBJECTS.TOKEN_VALIDATE, { token: sys.body.access_token }))
-        .claims.typ,
-    ).toBe('system');
+      (
+        await stack.natsRequest<{ claims: { typ: string; roles: string[] } }>(SUBJECTS.TOKEN_VALIDATE, {
+          token: sys.body.access_token,
+        })
+      ).claims,
+    ).toMatchObject({ typ: 'system', roles: ['system'] });
     const carol = await seedUser(stack, 'carol', 'carol-password-1');
     expect((await api(stack, (await carol.login()).access_token).post('/api/v1/auth/system-token')).status).toBe(403);
 
@@ -175,9 +179,16 @@ describe('token registry (issue #3, 2 replicas)', () => {
     ).claims;
     expect(claims).toMatchObject({ typ: 'extended', sub: 'billing' });
     expect(claims.exp - claims.iat).toBe(7200);
-    const over = await admin.post('/api/v1/auth/extended-token', { clientId: 'billing', expiry: 7201 });
-    expect(over.status).toBe(400);
-    expect(over.body.message).toContain('7200');
+    // Over EXTENDED_TOKEN_MAX_TTL: capped, and the reply and the token say so.
+    const over = await admin.post('/api/v1/auth/extended-token', { clientId: 'billing', expiry: 999999 });
+    expect(over.status).toBe(200);
+    expect(over.body.expires_in).toBe(7200);
+    const capped = (
+      await stack.natsRequest<{ claims: { exp: number; iat: number } }>(SUBJECTS.TOKEN_VALIDATE, {
+        token: over.body.access_token,
+      })
+    ).claims;
+    expect(capped.exp - capped.iat).toBe(7200);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'billing', expiry: 0 })).status).toBe(400);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'nope', expiry: 60 })).status).toBe(404);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'frozen', expiry: 60 })).status).toBe(403);

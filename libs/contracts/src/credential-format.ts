@@ -25,3 +25,14 @@ export function isWellFormedCredential(value: string, prefix: string): boolean {
   const m = /^([A-Za-z0-9_-]{43})_([A-Za-z0-9_-]{6})$/.exec(rest);
   return !!m && checksum(prefix, m[1]) === m[2];
 }
+
+/**
+ * Whether `value` could be meant as a credential of this kind at all: the prefix and nothing but
+ * token characters after it. Such a value that is not well formed (a mistyped or made-up one)
+ * cannot have been issued, so it reads as unknown rather than as the caller's misconfiguration.
+ */
+export function looksLikeCredential(value: string, prefix: string): boolean {
+  return (
+    typeof value === 'string' && value.startsWith(prefix) && /^[A-Za-z0-9_-]{1,200}$/.test(value.slice(prefix.length))
+  );
+}

@@ -7,6 +7,7 @@ import {
   ApiKeyExchangeReply,
   ApiKeyExchangeRequest,
   isWellFormedCredential,
+  looksLikeCredential,
   permissionsOf,
   PortcullisError,
   SUBJECTS,
@@ -38,8 +39,11 @@ export class ApiKeyExchangeHandler {
   @MessagePattern(SUBJECTS.API_KEYS_EXCHANGE)
   async handle(@Payload() payload: unknown): Promise<ApiKeyExchangeReply> {
     const req = validatePayload(ApiKeyExchangeRequest, payload);
-    if (!isWellFormedCredential(req.apiKey, API_KEY_PREFIX))
+    if (!looksLikeCredential(req.apiKey, API_KEY_PREFIX))
       throw new PortcullisError('UNHANDLED_REQUEST_ERROR', API_KEY_ERRORS.MALFORMED);
+    // A key with the wrong checksum was never issued: unknown, without a look-up.
+    if (!isWellFormedCredential(req.apiKey, API_KEY_PREFIX))
+      throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
     const key = await this.ds
       .getRepository(ApiKeyEntity)
       .findOne({ where: { keyHash: this.masterKey.hashSecret(req.apiKey) } });
@@ -85,7 +89,7 @@ export class ApiKeyExchangeHandler {
           m,
         );
       }
-      return { token: issued.token, expires_in: ttl, tid: issued.tid };
+      return { token: issued.token, expires_in: ttl, tid: issued.tid, roles: client.roles };
     });
   }
 }

@@ -34,7 +34,11 @@ const toView = (p: PersonalAccessTokenEntity): PatView => ({
   tenants: p.tenants,
 });
 
+/** A PAT's lifetime when the caller names none (GitHub's default). */
+const DEFAULT_PAT_TTL_MS = 30 * 86400_000;
+
 /** Personal access tokens: create (value shown once), list (never the value), delete by value or name. */
+
 @Controller()
 export class PatsHandler {
   constructor(
@@ -55,16 +59,20 @@ export class PatsHandler {
     const owner = await this.users.findById(userId);
     if (!owner) throw new PortcullisError('NOT_FOUND', 'User not found');
 
-    const expiresAt = new Date(req.expiresAt);
     const maxMs = this.config.PAT_MAX_TTL_DAYS * 86400_000;
+    const expiresAt = req.expiresAt
+      ? new Date(req.expiresAt)
+      : new Date(Date.now() + Math.min(maxMs, DEFAULT_PAT_TTL_MS));
     if (expiresAt.getTime() <= Date.now()) throw this.badExpiry('expiresAt must be in the future');
     if (expiresAt.getTime() > Date.now() + maxMs)
       throw this.badExpiry(`expiresAt must be within ${this.config.PAT_MAX_TTL_DAYS} days`);
     const held = permissionsOf(owner.roles);
-    const tooWide = req.permissions.filter((p) => !held.includes(p));
+    const permissions = req.permissions ?? held;
+    const tenants = req.tenants ?? owner.tenants;
+    const tooWide = permissions.filter((p) => !held.includes(p));
     if (tooWide.length)
       throw new PortcullisError('FORBIDDEN', `Permissions not held by the owner: ${tooWide.join(', ')}`);
-    const foreign = owner.tenants.includes('*') ? [] : req.tenants.filter((t) => !owner.tenants.includes(t));
+    const foreign = owner.tenants.includes('*') ? [] : tenants.filter((t) => !owner.tenants.includes(t));
     if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the owner: ${foreign.join(', ')}`);
 
     const token = generateCredential(PAT_PREFIX);
@@ -77,8 +85,8 @@ export class PatsHandler {
           userId,
           name: req.name,
           tokenHash: this.masterKey.hashSecret(token),
-          permissions: [...new Set(req.permissions)],
-          tenants: [...new Set(req.tenants)],
+          permissions: [...new Set(permissions)],
+          tenants: [...new Set(tenants)],
           expiresAt,
           createdAt: new Date(),
           lastUsedAt: null,
@@ -103,6 +111,7 @@ export class PatsHandler {
     const req = validatePayload(UserTargetRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
+    if (!(await this.users.findById(userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
     const rows = await this.ds
       .getRepository(PersonalAccessTokenEntity)
       .find({ where: { userId }, order: { createdAt: 'DESC' } });
@@ -118,9 +127,11 @@ export class PatsHandler {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const repo = this.ds.getRepository(PersonalAccessTokenEntity);
+    const byName = () => repo.findOne({ where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName } });
+    // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
-      ? await repo.findOne({ where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) } })
-      : await repo.findOne({ where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName } });
+      ? ((await repo.findOne({ where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) } })) ?? (await byName()))
+      : await byName();
     if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
     await this.ds.transaction(async (m) => {
       await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);

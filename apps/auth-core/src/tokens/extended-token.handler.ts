@@ -10,7 +10,7 @@ import { ActorService } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 
 /**
- * An extended token: a registered, enabled client's token with a chosen lifetime, up to
+ * An extended token: a registered, enabled client's token with a chosen lifetime, capped at
  * EXTENDED_TOKEN_MAX_TTL. Issued by administrators and cluster components (`system`).
  */
 @Controller()
@@ -32,14 +32,8 @@ export class ExtendedTokenHandler {
     if (!actor.permissions.includes('tokens:admin') && !c.roles.includes('system')) {
       throw new PortcullisError('FORBIDDEN', 'An extended token needs tokens:admin or the system role');
     }
-    const cap = this.config.EXTENDED_TOKEN_MAX_TTL;
-    if (req.expiry > cap) {
-      throw new PortcullisError(
-        'BAD_REQUEST',
-        `expiry exceeds the maximum of ${cap} seconds (EXTENDED_TOKEN_MAX_TTL)`,
-        [{ field: 'expiry', errors: [`expiry must not be greater than ${cap}`] }],
-      );
-    }
+    // SPEC §4: the chosen expiry is capped, not refused; expires_in tells the caller what it got.
+    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL);
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
@@ -52,7 +46,7 @@ export class ExtendedTokenHandler {
           typ: 'extended',
           roles: client.roles,
           tenants: client.tenants,
-          ttlSeconds: req.expiry,
+          ttlSeconds: ttl,
           userId: null,
         },
         m,
@@ -63,14 +57,14 @@ export class ExtendedTokenHandler {
           actor: c.sub,
           subject: client.clientId,
           success: true,
-          data: { tid: issued.tid, typ: 'extended', ttl: req.expiry },
+          data: { tid: issued.tid, typ: 'extended', ttl },
         },
         m,
       );
       return {
         access_token: issued.token,
         token_type: 'Bearer' as const,
-        expires_in: req.expiry,
+        expires_in: ttl,
         roles: client.roles,
         tid: issued.tid,
       };

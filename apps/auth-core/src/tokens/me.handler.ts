@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { LogoutRequestDto, MeReply, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { toUserView } from '../users/user-view';
 import { UsersRepository } from '../users/users.repository';
 import { TokenValidationService } from './token-validation.service';
 
@@ -35,6 +36,8 @@ export class MeHandler {
       username: user?.username ?? null,
       tenants: c.tenants,
       expiresIn: Math.max(0, c.exp - Math.floor(Date.now() / 1000)),
+      user: user ? toUserView(user) : null,
+      expiry: new Date(c.exp * 1000).toISOString(),
     };
   }
 }

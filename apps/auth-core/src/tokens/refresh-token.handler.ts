@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PortcullisError, RefreshRequestDto, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
@@ -38,11 +39,17 @@ export class RefreshTokenHandler {
     private readonly issuer: TokenIssuerService,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly clientAuth: ClientAuthenticatorService,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKEN_REFRESH)
   async handle(@Payload() payload: unknown): Promise<TokenReply> {
     const req = validatePayload(RefreshRequestDto, payload);
+    // RFC 6749 §6: a client that authenticates must do so correctly, and may only refresh its own tokens.
+    const client =
+      req.client_id !== undefined || req.client_secret !== undefined
+        ? await this.clientAuth.authenticate(req.client_id ?? '', req.client_secret ?? '')
+        : undefined;
     const hash = this.masterKey.hashSecret(req.refresh_token);
     try {
       return await this.ds.transaction(async (m) => {
@@ -53,6 +60,8 @@ export class RefreshTokenHandler {
             RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid`,
           [hash],
         );
+        // Thrown inside the transaction: the token stays unused, for the client it was issued to.
+        if (row && client && row.cid !== client.clientId) throw INVALID_GRANT();
         if (!row) {
           const known = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hash } });
           if (known && (known.usedAt || known.revoked)) throw new RefreshReuseDetected(known.familyId, known.userId);

@@ -8,6 +8,12 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ActorService } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 
+/**
+ * The roles of every system token (SPEC §4: the `system` role), whatever else the caller holds:
+ * an administrator asking for one does not hand admin power to a component.
+ */
+const SYSTEM_ROLES = ['system'];
+
 /** A short-lived `typ: system` token for a cluster component's own client. */
 @Controller()
 export class SystemTokenHandler {
@@ -35,7 +41,7 @@ export class SystemTokenHandler {
           cid: c.cid,
           rcid: c.cid,
           typ: 'system',
-          roles: c.roles,
+          roles: SYSTEM_ROLES,
           tenants: c.tenants,
           ttlSeconds: ttl,
           userId: null,
@@ -50,7 +56,7 @@ export class SystemTokenHandler {
         access_token: issued.token,
         token_type: 'Bearer' as const,
         expires_in: ttl,
-        roles: c.roles,
+        roles: SYSTEM_ROLES,
         tid: issued.tid,
       };
     });

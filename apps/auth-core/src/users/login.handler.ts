@@ -8,6 +8,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { PasswordHasherService } from './password-hasher.service';
 import { ClientsRepository } from '../clients/clients.repository';
+import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { LoginRecordWriter } from './login-record.writer';
 import { UsersRepository } from './users.repository';
 
@@ -25,11 +26,20 @@ export class LoginHandler {
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
     private readonly records: LoginRecordWriter,
+    private readonly clientAuth: ClientAuthenticatorService,
   ) {}
 
   @MessagePattern(SUBJECTS.LOGIN)
   async handle(@Payload() payload: unknown): Promise<LoginReply> {
     const req = validatePayload(LoginRequestDto, payload);
+    if (req.clientSecret !== undefined) {
+      if (!req.clientId)
+        throw new PortcullisError('BAD_REQUEST', 'clientSecret needs clientId', [
+          { field: 'clientId', errors: ['clientId is required with clientSecret'] },
+        ]);
+      // A client that authenticates must do so correctly (RFC 6749 §4.3.2): UNAUTHENTICATED otherwise.
+      await this.clientAuth.authenticate(req.clientId, req.clientSecret);
+    }
     const user = await this.users.findByUsername(req.username);
     // argon2 runs whatever the state of the account: the time taken reveals nothing.
     const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, req.password);

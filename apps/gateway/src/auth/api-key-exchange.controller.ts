@@ -22,11 +22,14 @@ export class ApiKeyExchangeController {
       { apiKey: body.apiKey, ip },
       rid,
     );
+    // The token also under the names of every other token reply (SPEC §4), beside the envelope.
+    const token = { access_token: r.token, token_type: 'Bearer', expires_in: r.expires_in, roles: r.roles, tid: r.tid };
     return {
       statusCode: 200,
       status: 'OK',
       message: 'Success',
-      data: { token: r.token, expires_in: r.expires_in, token_type: 'Bearer' },
+      data: { token: r.token, ...token },
+      ...token,
     };
   }
 }

@@ -10,8 +10,10 @@ import {
   Post,
   Put,
   Query,
+  Res,
   UseGuards,
 } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ClientIdParamDto,
@@ -134,20 +136,23 @@ export class ClientsController {
   }
 
   @Delete(':clientId/roles')
-  @HttpCode(200)
+  @HttpCode(204)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
-  clearRoles(
+  @ApiOperation({ summary: 'Clear the roles: 204, or 200 with the count of tokens revoked when revoke_tokens=true' })
+  async clearRoles(
     @Param() params: ClientIdParamDto,
     @Query() q: RevokeTokensQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.core.request(
+    const r = await this.core.request(
       SUBJECTS.CLIENTS_ROLES,
       { clientId: params.clientId, action: 'clear', ...q, auth: p.token },
       rid,
     );
+    return withCountOrNoContent(r, q, res);
   }
 
   @Put(':clientId/roles/:role')
@@ -164,16 +169,23 @@ export class ClientsController {
   }
 
   @Delete(':clientId/roles/:role')
-  @HttpCode(200)
+  @HttpCode(204)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
-  removeRole(
+  @ApiOperation({ summary: 'Remove a role: 204, or 200 with the count of tokens revoked when revoke_tokens=true' })
+  async removeRole(
     @Param() params: ClientRoleParamDto,
     @Query() q: RevokeTokensQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.core.request(SUBJECTS.CLIENTS_ROLES, { ...params, action: 'remove', ...q, auth: p.token }, rid);
+    const r = await this.core.request(
+      SUBJECTS.CLIENTS_ROLES,
+      { ...params, action: 'remove', ...q, auth: p.token },
+      rid,
+    );
+    return withCountOrNoContent(r, q, res);
   }
 
   @Post(':clientId/enable')
@@ -208,4 +220,14 @@ export class ClientsController {
       rid,
     );
   }
+}
+
+/**
+ * SPEC §4: a delete answers 204, or 200 with a count where one is useful — here when the caller
+ * asked for the client's tokens to be revoked too.
+ */
+function withCountOrNoContent(r: unknown, q: RevokeTokensQueryDto, res: FastifyReply): unknown {
+  if (!q.revoke_tokens) return undefined;
+  res.status(200);
+  return r;
 }

@@ -9,6 +9,20 @@ import {
 
 const PRIMITIVES: unknown[] = [String, Boolean, Number, Array, Object];
 
+/** DTO classes whose unknown fields are dropped rather than refused. */
+const LENIENT = new WeakSet<object>();
+
+/**
+ * Class decorator for inputs whose standard says unknown parameters are ignored (RFC 6749 §3.1
+ * and §3.2, which RFC 7009 and RFC 7662 follow): OAuth clients send extensions freely (`resource`,
+ * `nonce`, …). Known fields are still checked as strictly as anywhere else.
+ */
+export function IgnoresUnknownFields(): ClassDecorator {
+  return (cls) => {
+    LENIENT.add(cls);
+  };
+}
+
 /**
  * HTTP input gets the same rules as NATS payloads: unknown fields are refused (including names
  * like `constructor` that class-transformer would silently drop), bad ones are named.
@@ -38,7 +52,12 @@ export class StrictValidationPipe implements PipeTransform {
       !Array.isArray(value) &&
       metadata.type !== 'custom';
     if (checkable && this.emptyIsBare.has(cls) && isEmpty(value)) return new (cls as new () => object)();
-    const unknown = checkable ? unknownFields(cls as new () => object, value as object) : [];
+    let unknown = checkable ? unknownFields(cls as new () => object, value as object) : [];
+    if (unknown.length && LENIENT.has(cls as object)) {
+      const drop = new Set(unknown.map((u) => u.field));
+      value = Object.fromEntries(Object.entries(value as object).filter(([k]) => !drop.has(k)));
+      unknown = [];
+    }
     let result: unknown;
     try {
       result = await this.inner.transform(value, metadata);

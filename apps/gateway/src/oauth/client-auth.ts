@@ -36,3 +36,17 @@ export function readClientAuth(
     return { client_id: body.client_id, client_secret: body.client_secret, method: 'client_secret_post' };
   throw new InvalidClient('Client authentication is required');
 }
+
+/**
+ * For grants where client authentication is optional (password, refresh_token): none when the
+ * request names no client at all; otherwise it must be complete (RFC 6749 §3.2.1), so a client_id
+ * without its secret, or a wrong secret, is invalid_client rather than silently ignored.
+ */
+export function readOptionalClientAuth(
+  authorization: string | undefined,
+  body: { client_id?: string; client_secret?: string },
+): ClientAuth | undefined {
+  const named =
+    /^Basic /i.test(authorization ?? '') || body.client_id !== undefined || body.client_secret !== undefined;
+  return named ? readClientAuth(authorization, body) : undefined;
+}

@@ -1,6 +1,8 @@
+import { IgnoresUnknownFields } from '../errors/validation.pipe';
 import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
 
 /** RFC 7662 / RFC 7009 request body (client credentials may also come as Basic). */
+@IgnoresUnknownFields()
 export class TokenOperationDto {
   @IsString() @Length(1, 8192) token!: string;
   @IsOptional() @IsString() @MaxLength(64) token_type_hint?: string;

@@ -62,7 +62,8 @@ export class OAuthController {
       expires_in: r.expires_in,
       ...(r.refresh_token ? { refresh_token: r.refresh_token } : {}),
       ...(r.scope ? { scope: r.scope } : {}),
-      ...(r.issued_token_type ? { issued_token_type: r.issued_token_type } : { roles: r.roles }),
+      roles: r.roles,
+      ...(r.issued_token_type ? { issued_token_type: r.issued_token_type } : {}),
     };
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LoginReply, SUBJECTS } from '@portcullis/contracts';
 import { FailedLoginThrottleService } from '../auth/failed-login-throttle.service';
 import { CoreClientService } from '../core/core-client.service';
+import { readOptionalClientAuth } from './client-auth';
 import { InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
@@ -15,12 +16,17 @@ export class PasswordGrant {
     private readonly throttle: FailedLoginThrottleService,
   ) {}
 
-  async execute(req: TokenRequestDto, rid: string, _authorization?: string, ip = 'unknown') {
+  async execute(req: TokenRequestDto, rid: string, authorization?: string, ip = 'unknown') {
     if (!req.username || !req.password) throw new InvalidRequest('username and password are required');
+    const client = readOptionalClientAuth(authorization, req);
     const reply = await this.throttle.guard(ip, () =>
       this.core.request<LoginReply>(
         SUBJECTS.LOGIN,
-        { username: req.username, password: req.password, ...(req.client_id ? { clientId: req.client_id } : {}) },
+        {
+          username: req.username,
+          password: req.password,
+          ...(client ? { clientId: client.client_id, clientSecret: client.client_secret } : {}),
+        },
         rid,
       ),
     );

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { SUBJECTS, TokenReply } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
-import { InvalidRequest } from './oauth-error';
+import { readOptionalClientAuth } from './client-auth';
+import { InvalidGrant, InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
 /** RFC 6749 §6: rotate a refresh token. */
@@ -11,8 +12,18 @@ export class RefreshTokenGrant {
 
   constructor(private readonly core: CoreClientService) {}
 
-  execute(req: TokenRequestDto, rid: string): Promise<TokenReply> {
+  async execute(req: TokenRequestDto, rid: string, authorization?: string): Promise<TokenReply> {
     if (!req.refresh_token) throw new InvalidRequest('refresh_token is required');
-    return this.core.request<TokenReply>(SUBJECTS.TOKEN_REFRESH, { refresh_token: req.refresh_token }, rid);
+    const client = readOptionalClientAuth(authorization, req);
+    // Far shorter than any refresh token Portcullis issues: not a malformed request, just not a grant.
+    if (req.refresh_token.length < 16) throw new InvalidGrant('Refresh token is invalid');
+    return this.core.request<TokenReply>(
+      SUBJECTS.TOKEN_REFRESH,
+      {
+        refresh_token: req.refresh_token,
+        ...(client ? { client_id: client.client_id, client_secret: client.client_secret } : {}),
+      },
+      rid,
+    );
   }
 }

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyExchangeReply, ID_TOKEN_TYPE, LoginReply, SUBJECTS, TokenReply } from '@portcullis/contracts';
+import {
+  ApiKeyExchangeReply,
+  ID_TOKEN_TYPE,
+  LoginReply,
+  PortcullisError,
+  SUBJECTS,
+  TokenReply,
+} from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
@@ -27,16 +34,19 @@ export class TokenExchangeGrant {
     if (req.subject_token_type === ID_TOKEN_TYPE) return this.exchangeIdToken(req.subject_token, rid, ip);
     if (req.subject_token_type !== API_KEY_TOKEN_TYPE)
       throw new InvalidRequest(`subject_token_type ${req.subject_token_type} is not supported`);
-    const r = await this.core.request<ApiKeyExchangeReply>(
-      SUBJECTS.API_KEYS_EXCHANGE,
-      { apiKey: req.subject_token },
-      rid,
-    );
+    const r = await this.core
+      .request<ApiKeyExchangeReply>(SUBJECTS.API_KEYS_EXCHANGE, { apiKey: req.subject_token }, rid)
+      .catch((err: unknown) => {
+        // RFC 8693 §2.2.2: a subject token that is malformed, unknown or expired is invalid_request.
+        if (err instanceof PortcullisError && ['UNAUTHENTICATED', 'UNHANDLED_REQUEST_ERROR'].includes(err.code))
+          throw new InvalidRequest(err.message);
+        throw err;
+      });
     return {
       access_token: r.token,
       token_type: 'Bearer',
       expires_in: r.expires_in,
-      roles: [],
+      roles: r.roles,
       tid: r.tid,
       issued_token_type: ACCESS_TOKEN_TYPE,
     };

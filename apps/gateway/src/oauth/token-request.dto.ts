@@ -1,3 +1,4 @@
+import { IgnoresUnknownFields } from '../errors/validation.pipe';
 import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { MAX_PASSWORD_LENGTH } from '@portcullis/contracts';
 
@@ -5,6 +6,7 @@ import { MAX_PASSWORD_LENGTH } from '@portcullis/contracts';
  * Every parameter any supported grant takes; which ones a grant needs is checked by the grant.
  * Standard OAuth clients send parameters like `scope` and `client_id` freely, so they are known.
  */
+@IgnoresUnknownFields()
 export class TokenRequestDto {
   @IsString() @Length(1, 128) grant_type!: string;
   @IsOptional() @IsString() @Length(1, 128) username?: string;

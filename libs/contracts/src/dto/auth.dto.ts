@@ -1,4 +1,5 @@
 import { IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import type { UserView } from './users.dto';
 
 /** Bounded lengths keep a 1 MB password from ever reaching argon2. */
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -17,12 +18,32 @@ export class LoginRequestDto {
   @IsString()
   @Length(1, 128)
   clientId?: string;
+
+  /**
+   * The client's secret, when the client authenticates (the OAuth password grant with
+   * client_secret_basic/post): a wrong one fails the login as UNAUTHENTICATED, before the password.
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  clientSecret?: string;
 }
 
 export class RefreshRequestDto {
   @IsString()
   @Length(16, 512)
   refresh_token!: string;
+
+  /** RFC 6749 §6: a client that authenticates may only refresh tokens issued to it. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  client_id?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  client_secret?: string;
 }
 
 export class LogoutRequestDto {
@@ -67,4 +88,8 @@ export interface MeReply extends TokenData {
   username: string | null;
   tenants: string[];
   expiresIn: number;
+  /** The user the token speaks for (SPEC §4 "user"); null for a client's token. */
+  user: UserView | null;
+  /** When the token expires (SPEC §4 "expiry"): the same instant as `ets`. */
+  expiry: string;
 }

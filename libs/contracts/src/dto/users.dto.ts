@@ -79,14 +79,20 @@ export class CreatePatDto {
   @Matches(NAME_PATTERN, { message: 'name must be 1-128 characters of [A-Za-z0-9 ._:-]' })
   name!: string;
 
+  /** Absent: 30 days from now (within PAT_MAX_TTL_DAYS), as GitHub's token settings offer. */
+  @IsOptional()
   @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
-  expiresAt!: string;
+  expiresAt?: string;
 
+  /** Absent: every permission the owner holds now (a subset may be named instead). */
+  @IsOptional()
   @NameList()
-  permissions!: string[];
+  permissions?: string[];
 
+  /** Absent: the owner's tenants. */
+  @IsOptional()
   @TenantList()
-  tenants!: string[];
+  tenants?: string[];
 }
 
 export class TokenOrNameParamDto {
@@ -196,6 +202,8 @@ export interface ApiKeyExchangeReply {
   token: string;
   expires_in: number;
   tid: string;
+  /** The client's roles, which the token carries. */
+  roles: string[];
 }
 
 /** The exact errors of API-key exchange (SPEC §4). */
