@@ -359,6 +359,9 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(d).toMatchObject({
       introspection_endpoint: `${stack.issuer}/oauth/introspect`,
       revocation_endpoint: `${stack.issuer}/oauth/revoke`,
+      token_exchange_subject_token_types_supported: expect.arrayContaining([
+        'urn:portcullis:params:oauth:token-type:api-key',
+      ]),
     });
   });
 

@@ -60,6 +60,7 @@ describe('failed-login throttling and account lockout', () => {
     while (failures < 10) await fail(`nobody-${failures}`);
     const blocked = await login('kim', 'kim-password-12345');
     expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await blocked.json()).toMatchObject({ statusCode: 429, status: 'TOO_MANY_REQUESTS' });
     const oauth = await fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
@@ -67,6 +68,7 @@ describe('failed-login throttling and account lockout', () => {
       body: new URLSearchParams({ grant_type: 'password', username: 'kim', password: 'kim-password-12345' }),
     });
     expect(oauth.status).toBe(429);
+    expect(Number(oauth.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await oauth.json()).error).toBe('slow_down');
     await new Promise((r) => setTimeout(r, 2200));
     expect((await login('kim', 'kim-password-12345')).status).toBe(200);

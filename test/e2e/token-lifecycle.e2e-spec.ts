@@ -101,6 +101,27 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(again.status).toBe(401);
   });
 
+  it('logout with a refresh token sent along: its own session ends too; a foreign one is refused and nothing changes', async () => {
+    const a = await login(stack);
+    const b = await login(stack);
+    const c = await login(stack);
+    const logout = (token: string, body: object) =>
+      fetch(`${stack.url}/api/v1/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const bogus = await logout(a.access_token, { refresh_token: 'pcl_rt_' + 'x'.repeat(43) });
+    expect(bogus.status).toBe(400);
+    expect(await natsValid(a.access_token)).toBe(true);
+    expect((await logout(a.access_token, { refresh_token: a.refresh_token, extra: 1 })).status).toBe(400);
+    // Another session of the same user, sent along: both end.
+    expect((await logout(a.access_token, { refresh_token: b.refresh_token })).status).toBe(204);
+    await within(1000, async () => !(await natsValid(a.access_token)) && !(await natsValid(b.access_token)));
+    expect((await post('/api/v1/auth/refresh', { refresh_token: b.refresh_token })).status).toBe(401);
+    expect(await natsValid(c.access_token)).toBe(true);
+  });
+
   it('20 concurrent refreshes with one token: exactly one wins', async () => {
     const s = await login(stack);
     const results = await Promise.all(

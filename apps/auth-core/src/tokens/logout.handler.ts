@@ -1,26 +1,39 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { LogoutRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { LogoutSessionRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationService } from './revocation.service';
 import { TokenValidationService } from './token-validation.service';
 
-/** Revokes the presented access token and, for a login session, its whole refresh family. */
+/**
+ * Revokes the presented access token and, for a login session, its whole refresh family. A refresh
+ * token sent along (as clients of Keycloak's logout do) ends its session too, if it is the same
+ * user's; someone else's is refused, and nothing is revoked.
+ */
 @Controller()
 export class LogoutHandler {
   constructor(
     private readonly validation: TokenValidationService,
     private readonly revocation: RevocationService,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.LOGOUT)
   async handle(@Payload() payload: unknown): Promise<{ revoked: number }> {
-    const req = validatePayload(LogoutRequestDto, payload);
+    const req = validatePayload(LogoutSessionRequestDto, payload);
     const result = await this.validation.validate(req.token);
     if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
     const { claims } = result;
-    const revoked = claims.fam
+    const other = req.refresh_token ? await this.refreshTokens.findActive(req.refresh_token) : null;
+    if (req.refresh_token && other?.userId !== claims.sub)
+      throw new PortcullisError('BAD_REQUEST', 'refresh_token is not an active session of this user', [
+        { field: 'refresh_token', errors: ['not an active refresh token of this user'] },
+      ]);
+    let revoked = claims.fam
       ? await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub)
       : await this.revocation.revokeTokens([claims.jti], 'logout', claims.sub);
+    if (other && other.familyId !== claims.fam)
+      revoked += await this.revocation.revokeFamily(other.familyId, 'logout', claims.sub);
     return { revoked };
   }
 }

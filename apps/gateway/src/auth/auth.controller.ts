@@ -6,6 +6,7 @@ import {
   LoginRequestDto,
   MeReply,
   PortcullisError,
+  LogoutBodyDto,
   RefreshRequestDto,
   SUBJECTS,
   TokenReply,
@@ -52,8 +53,12 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke this token and its refresh family' })
-  async logout(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<void> {
-    await this.core.request(SUBJECTS.LOGOUT, { token: p.token }, rid);
+  async logout(
+    @Body() body: LogoutBodyDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<void> {
+    await this.core.request(SUBJECTS.LOGOUT, { ...body, token: p.token }, rid);
   }
 
   @Get('me')

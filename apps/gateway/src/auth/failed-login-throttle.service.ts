@@ -5,6 +5,19 @@ import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 
 const THROTTLER = 'failed-login';
 
+/** The seconds a refused caller should wait, for the `Retry-After` header (RFC 9110 §10.2.3). */
+export const RETRY_AFTER = Symbol('retryAfterSeconds');
+
+function retryLater(message: string, seconds: number): PortcullisError {
+  return Object.assign(new PortcullisError('TOO_MANY_REQUESTS', message), { [RETRY_AFTER]: seconds });
+}
+
+/** Sets `Retry-After` when the error says how long to wait. */
+export function setRetryAfter(err: unknown, reply: { header(name: string, value: string): unknown }): void {
+  const seconds = (err as { [RETRY_AFTER]?: unknown } | null)?.[RETRY_AFTER];
+  if (typeof seconds === 'number') reply.header('Retry-After', String(seconds));
+}
+
 /**
  * Per-IP throttle of failed logins, on top of auth-core's per-account lockout. Only failures
  * count, so busy but honest clients are never slowed; an address that keeps guessing is blocked
@@ -21,7 +34,7 @@ export class FailedLoginThrottleService {
     const record = this.storage.storage.get(this.key(ip));
     if (record?.isBlocked && record.blockExpiresAt > Date.now()) {
       const seconds = Math.ceil((record.blockExpiresAt - Date.now()) / 1000);
-      throw new PortcullisError('TOO_MANY_REQUESTS', `Too many failed logins from this address; retry in ${seconds} s`);
+      throw retryLater(`Too many failed logins from this address; retry in ${seconds} s`, seconds);
     }
   }
 

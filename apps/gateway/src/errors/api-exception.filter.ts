@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { FastifyReply } from 'fastify';
 import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
 import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
@@ -28,6 +29,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const { code, message, details } = this.describe(exception);
     const body = envelope(code, message, details);
     if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', 'Bearer');
+    setRetryAfter(exception, reply);
     void reply.status(HTTP_STATUS_OF[code]).send(body);
   }
 

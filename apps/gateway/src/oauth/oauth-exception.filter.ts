@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
+import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { ServerError, toOAuthError } from './oauth-error';
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
@@ -16,6 +17,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       String(host.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? ''),
     );
     if (err.status === 401 && usedBasic) reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
+    setRetryAfter(exception, reply);
     void reply
       .status(err.status)
       .header('Cache-Control', 'no-store')

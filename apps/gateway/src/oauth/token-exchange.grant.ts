@@ -14,12 +14,13 @@ import { TokenRequestDto } from './token-request.dto';
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const API_KEY_TOKEN_TYPE = 'urn:portcullis:params:oauth:token-type:api-key';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+export const SUBJECT_TOKEN_TYPES = [API_KEY_TOKEN_TYPE, ID_TOKEN_TYPE] as const;
 
 /** RFC 8693 token exchange. Subject tokens: a Portcullis API key or an external IdP's ID token. */
 @Injectable()
 export class TokenExchangeGrant {
   readonly type = TOKEN_EXCHANGE_GRANT;
-  readonly subjectTokenTypes = [API_KEY_TOKEN_TYPE, ID_TOKEN_TYPE];
+  readonly subjectTokenTypes = SUBJECT_TOKEN_TYPES;
 
   constructor(private readonly core: CoreClientService) {}
 

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { JwksReply, MetaReply, SUBJECTS } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { CLIENT_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../oauth/oauth.controller';
+import { SUBJECT_TOKEN_TYPES } from '../oauth/token-exchange.grant';
 
 /** RFC 8414 / OpenID discovery and the JWKS, all describing auth-core's actual configuration. */
 @ApiTags('discovery')
@@ -50,6 +51,8 @@ export class WellKnownController {
       token_endpoint_auth_signing_alg_values_supported: meta.signingAlgorithms,
       access_token_signing_alg_values_supported: meta.signingAlgorithms,
       service_documentation: `${base}/docs`,
+      // Not registered in RFC 8414 (none is for RFC 8693): how a client learns the API-key token type.
+      token_exchange_subject_token_types_supported: [...SUBJECT_TOKEN_TYPES],
     };
   }
 }

@@ -52,6 +52,21 @@ export class LogoutRequestDto {
   token!: string;
 }
 
+/** The body of `POST /auth/logout`: clients often send the session's refresh token along. */
+export class LogoutBodyDto {
+  @IsOptional()
+  @IsString()
+  @Length(16, 512)
+  refresh_token?: string;
+}
+
+export class LogoutSessionRequestDto extends LogoutRequestDto {
+  @IsOptional()
+  @IsString()
+  @Length(16, 512)
+  refresh_token?: string;
+}
+
 export class TokenIdDto {
   @IsUUID()
   tid!: string;
