@@ -196,7 +196,7 @@ describe('every secret-handling flow, at debug log level', () => {
     const ex = await json('/api/v1/auth', { apiKey: k.body.apiKey });
     expect(ex.status).toBe(200);
     secrets['a mistyped API key'] = `${k.body.apiKey.slice(0, -3)}zzz`;
-    expect((await json('/api/v1/auth', { apiKey: secrets['a mistyped API key'] })).status).toBe(400);
+    expect((await json('/api/v1/auth', { apiKey: secrets['a mistyped API key'] })).status).toBe(401);
     expect((await admin.get('/api/v1/clients/billing/api-keys')).status).toBe(200);
     expect((await admin.del(`/api/v1/clients/billing/api-keys/${k.body.id}`)).status).toBe(204);
     expect((await json('/api/v1/auth', { apiKey: k.body.apiKey })).status).toBe(401);
