@@ -100,9 +100,12 @@ async function waitQuiet() {
   return Math.round(busy);
 }
 
+/** Whether --only lets row `id` run (also used to skip starting processes no row will use). */
+const wanted = (id) => !ONLY || ONLY.some((p) => id.startsWith(p));
+
 /** Runs one measured phase, attaching peak RSS and CPU use of every tracked process to its row. */
 async function phase(id, group, name, extra, fn, { retry = true, before, threadsOf } = {}) {
-  if (ONLY && !ONLY.some((p) => id.startsWith(p))) return null;
+  if (!wanted(id)) return null;
   let best = null;
   for (let attempt = 1; attempt <= (retry && !SMOKE ? 3 : 1); attempt++) {
     await before?.();
@@ -575,6 +578,7 @@ async function main() {
               ...loop,
               op: natsRequester(nc, side.subject('auth.v1.token.validate'), distinctPayloads, valid),
             }),
+          { threadsOf: () => side.child.pid },
         );
         await phase(
           'turns.nats.validate.distinct.workers2.c64',
@@ -618,23 +622,90 @@ async function main() {
       { concurrency: HTTP_CONNECTIONS },
       () => cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${pat}` }, ...ac }),
     );
+    /** The bench client's /oauth/token request, the same for every client_credentials row. */
+    const ccForm = {
+      method: 'POST',
+      headers: {
+        authorization: basic(client.clientId, client.client_secret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      ...ac,
+    };
     await phase(
       'pcl.http.client_credentials',
       'portcullis',
       `POST /oauth/token client_credentials (Basic), token recorded in PostgreSQL, ${HTTP_CONNECTIONS} connections`,
       { concurrency: HTTP_CONNECTIONS },
-      () =>
-        cannon({
-          url: `${gw}/oauth/token`,
-          method: 'POST',
-          headers: {
-            authorization: basic(client.clientId, client.client_secret),
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          body: 'grant_type=client_credentials',
-          ...ac,
-        }),
+      () => cannon({ url: `${gw}/oauth/token`, ...ccForm }),
     );
+    // Where the row above loses against the peer: the chosen stack's least work for the same
+    // request (servers/nest-shape.mjs, no Portcullis code), then each real app with that
+    // least-work stand-in on the other side. Both sides speak the apps' wire format, so the shape
+    // core answers a second real gateway on its own subject prefix, and the shape gateway asks
+    // the stack's auth-core.
+    const ccSplit = [
+      'ceiling.nest_shape.form',
+      'pcl.http.client_credentials.gateway_alone',
+      'pcl.http.client_credentials.core_alone',
+    ];
+    if (ccSplit.some(wanted)) {
+      const running = new Map();
+      const start = async (name, args) =>
+        running.set(name, await startServer(children, name, 'nest-shape.mjs', args, { NATS_URL }));
+      const stop = async (name) => {
+        const child = running.get(name);
+        if (!child) return;
+        running.delete(name);
+        await child.stop();
+        mem.untrack(name);
+      };
+      try {
+        const prefix2 = `${stack.prefix}gw2.`;
+        // One constant-answer core serves the shape gateway and the second real gateway alike.
+        const shapeCoreSubject = `${prefix2}auth.v1.oauth.client-credentials`;
+        if (wanted(ccSplit[0]) || wanted(ccSplit[1])) await start('nest-shape-core', ['core', shapeCoreSubject]);
+        if (wanted(ccSplit[0])) {
+          const port = await freePort();
+          await start('nest-shape-gateway', ['gateway', String(port), shapeCoreSubject]);
+          await phase(
+            ccSplit[0],
+            'ceiling',
+            `the chosen stack's least work for /oauth/token: Nest on Fastify with ValidationPipe on a form POST, one NATS request to a Nest NATS microservice that validates its payload with class-validator and answers a constant token (no lookup, signing or database), ${HTTP_CONNECTIONS} connections`,
+            { concurrency: HTTP_CONNECTIONS },
+            () => cannon({ url: `http://127.0.0.1:${port}/oauth/token`, ...ccForm }),
+          );
+          await stop('nest-shape-gateway');
+        }
+        if (wanted(ccSplit[1])) {
+          const gw2 = await stack.startGateway('gateway#2', prefix2);
+          running.set('gateway#2', gw2.child);
+          mem.track('gateway#2', gw2.child.pid);
+          await phase(
+            ccSplit[1],
+            'portcullis',
+            `the gateway alone: POST /oauth/token client_credentials on a second gateway (same build) in front of the constant-answer core of ceiling.nest_shape.form (no database), ${HTTP_CONNECTIONS} connections`,
+            { concurrency: HTTP_CONNECTIONS },
+            () => cannon({ url: `${gw2.url}/oauth/token`, ...ccForm }),
+          );
+          await stop('gateway#2');
+        }
+        await stop('nest-shape-core');
+        if (wanted(ccSplit[2])) {
+          const port = await freePort();
+          await start('nest-shape-gateway', ['gateway', String(port), ccSubject]);
+          await phase(
+            ccSplit[2],
+            'portcullis',
+            `auth-core alone: client_credentials on the stack's auth-core (token recorded in PostgreSQL) behind the least-work gateway of ceiling.nest_shape.form, POST /oauth/token, ${HTTP_CONNECTIONS} connections`,
+            { concurrency: HTTP_CONNECTIONS },
+            () => cannon({ url: `http://127.0.0.1:${port}/oauth/token`, ...ccForm }),
+          );
+        }
+      } finally {
+        for (const name of [...running.keys()]) await stop(name);
+      }
+    }
     {
       // Each refresh token is good for one use (rotation with reuse detection), so the
       // connections draw from a shared pool and put back the token each answer brings.
@@ -925,7 +996,7 @@ async function main() {
         for (const n of names) if (r.peakRssMb?.[n]) out[n] = Math.max(out[n] ?? 0, r.peakRssMb[n]);
       return out;
     };
-    memory.underLoad = appRss(['auth-core', 'auth-core#2', 'gateway']);
+    memory.underLoad = appRss(['auth-core', 'auth-core#2', 'gateway', 'gateway#2']);
     rows.push({
       id: 'pcl.memory.idle',
       group: 'portcullis',

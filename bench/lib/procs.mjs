@@ -174,9 +174,13 @@ export class MemoryWatch {
       mine.add(p.pid);
       out[name] = pctOf(Math.max(0, delta(p.pid)));
     }
+    // A pg pool drops connections idle for 10 s (pg-pool's default, the app's too), so a phase
+    // after a quiet spell forks new backends: all their CPU falls within the phase, and counting it
+    // as 0 would pass PostgreSQL's work off as foreign.
     let postgres = 0;
     for (const [pid, info] of b.procs)
-      if (info.comm === 'postgres' && !mine.has(pid)) postgres += Math.max(0, delta(pid));
+      if (info.comm === 'postgres' && !mine.has(pid))
+        postgres += Math.max(0, info.ticks - (a.procs.get(pid)?.ticks ?? 0));
     out.postgres = pctOf(postgres);
     const busy = b.busy - a.busy;
     const accounted = Object.values(out).reduce((x, y) => x + y, 0);

@@ -116,6 +116,19 @@ export class Stack {
     };
   }
 
+  gatewayEnv(port, prefix = this.prefix) {
+    return {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      LOG_LEVEL: this.logLevel,
+      REQUEST_TIMEOUT_MS: '5000',
+      NODE_OPTIONS: APP_NODE_OPTIONS,
+      ...this.appEnv,
+    };
+  }
+
   async start(replicas = 1) {
     for (const main of [AUTH_CORE_MAIN(), GATEWAY_MAIN()])
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
@@ -126,16 +139,7 @@ export class Stack {
       this.gateway = new Child('gateway', [GATEWAY_MAIN()], {
         cwd: ROOT,
         nodeArgs: this.gatewayNodeArgs,
-        env: {
-          NODE_ENV: 'production',
-          PORT: String(this.gatewayPort),
-          NATS_URL,
-          NATS_SUBJECT_PREFIX: this.prefix,
-          LOG_LEVEL: this.logLevel,
-          REQUEST_TIMEOUT_MS: '5000',
-          NODE_OPTIONS: APP_NODE_OPTIONS,
-          ...this.appEnv,
-        },
+        env: this.gatewayEnv(this.gatewayPort),
       });
       await waitForHttp(`${this.url}/health/ready`, this.gateway);
       this.nc = await connect({ servers: NATS_URL, name: 'bench', noAsyncTraces: true });
@@ -174,6 +178,28 @@ export class Stack {
     });
     await waitForHttp(`http://127.0.0.1:${port}/health/ready`, child);
     return { child, subject: (s) => `${prefix}${s}`, stop: () => child.stop() };
+  }
+
+  /**
+   * A second gateway from the same build and environment under a subject prefix of its own, so
+   * that whatever answers `${prefix}auth.v1.…` stands behind it instead of the stack's auth-core.
+   * Its /health/ready asks auth-core, so only liveness is waited on.
+   */
+  async startGateway(name, prefix) {
+    const port = await freePort();
+    const child = new Child(name, [GATEWAY_MAIN()], {
+      cwd: ROOT,
+      nodeArgs: this.gatewayNodeArgs,
+      env: this.gatewayEnv(port, prefix),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHttp(`${url}/health/live`, child);
+    } catch (err) {
+      await child.stop();
+      throw err;
+    }
+    return { child, url, stop: () => child.stop() };
   }
 
   /** Stops one replica (SIGTERM: Nest drains and exits, which also writes a --cpu-prof profile). */

@@ -265,6 +265,36 @@ export function evaluateTargets(rows) {
       }`;
     }
   }
+  // client_credentials split between the two apps: the chosen stack's least work for the same
+  // request (Nest gateway + Nest NATS microservice answering a constant), and each real app with
+  // that least-work stand-in on the other side. The lower of the two is what bounds the row.
+  {
+    const t = out.find((x) => x.id === 'client-credentials');
+    const least = tp('ceiling.nest_shape.form');
+    const gwAlone = tp('pcl.http.client_credentials.gateway_alone');
+    const coreAlone = tp('pcl.http.client_credentials.core_alone');
+    const both = tp('pcl.http.client_credentials');
+    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
+    const parts = [];
+    if (least)
+      parts.push(
+        `the chosen stack's least work for this request (ceiling.nest_shape.form: Nest on Fastify with ValidationPipe, one NATS request to a Nest NATS microservice answering a constant) does ${fmt(least)}/s${peerCc ? ` = ${pct(least / peerCc)} of the peer` : ''}${needed && least < needed ? `, short of the ${fmt(needed)}/s needed with no Portcullis code at all` : ''}`,
+      );
+    if (gwAlone && coreAlone) {
+      const gatewayBounds = gwAlone < coreAlone;
+      const close = Math.min(gwAlone, coreAlone) / Math.max(gwAlone, coreAlone) >= 0.9;
+      parts.push(
+        `the real gateway in front of a constant-answer core does ${fmt(gwAlone)}/s, a least-work gateway in front of the real auth-core ${fmt(coreAlone)}/s${both ? ` (both real apps together ${fmt(both)}/s)` : ''}: ${
+          close
+            ? 'the two apps bound the row about equally'
+            : gatewayBounds
+              ? `what bounds the row is the gateway's handling (${pct(gwAlone / coreAlone)} of what auth-core alone allows), not auth-core`
+              : `what bounds the row is auth-core's handling and recording (${pct(coreAlone / gwAlone)} of what the gateway alone allows), not the gateway`
+        }`,
+      );
+    }
+    if (t && !t.pass && t.shortfall && parts.length) t.shortfall += `; split: ${parts.join('; ')}`;
+  }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
   // the login used per login (the Portcullis phase, auth-core itself not counted) against 2 cores.
   {
