@@ -92,8 +92,11 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     ];
     expect(revokedAfter[0]).toBeGreaterThan(revokedBefore[0]);
     expect(revokedAfter[1]).toBeGreaterThan(revokedBefore[1]);
-    // The refresh family went with it, and logging out twice is refused, not an error.
-    expect((await post('/api/v1/auth/refresh', { refresh_token: s.refresh_token })).status).toBe(401);
+    // The refresh family went with it (refused as revoked, not as reuse), and logging out twice is
+    // refused, not an error.
+    const afterLogout = await post('/api/v1/auth/refresh', { refresh_token: s.refresh_token });
+    expect(afterLogout.status).toBe(401);
+    expect((await afterLogout.json()).message).toBe('Refresh token has been revoked');
     const again = await fetch(`${stack.url}/api/v1/auth/logout`, {
       method: 'POST',
       headers: { authorization: `Bearer ${s.access_token}` },

@@ -64,7 +64,10 @@ export class RefreshTokenHandler {
         if (row && client && row.cid !== client.clientId) throw INVALID_GRANT();
         if (!row) {
           const known = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hash } });
-          if (known && (known.usedAt || known.revoked)) throw new RefreshReuseDetected(known.familyId, known.userId);
+          // Presenting a rotated token again is reuse; a revoked one (logout, an earlier reuse, an
+          // admin) is simply refused, under its own name: its family is already dead.
+          if (known?.usedAt) throw new RefreshReuseDetected(known.familyId, known.userId);
+          if (known?.revoked) throw INVALID_GRANT('Refresh token has been revoked');
           throw INVALID_GRANT(known ? 'Refresh token has expired' : undefined);
         }
         const user = await this.users.findById(row.userId, m);
