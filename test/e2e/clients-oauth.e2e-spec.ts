@@ -299,12 +299,17 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(claims.cid).toBe('portal');
     const viaPost = await form('/oauth/token', { ...owner, client_id: 'portal', client_secret: c.client_secret });
     expect(viaPost.status).toBe(200);
-    // A wrong or missing secret, or an unknown client, is invalid_client — never a token.
+    // A bare client_id is a public client (`none`): the token is attributed to it, as the native
+    // login's clientId is; an unknown one is refused.
+    const publicClient = await form('/oauth/token', { ...owner, client_id: 'portal' });
+    expect(publicClient.status).toBe(200);
+    expect((await form('/oauth/token', { ...owner, client_id: 'nosuch' })).status).toBe(400);
+    // A wrong secret, or an unknown client with a secret, is invalid_client — never a token.
     for (const [params, headers] of [
       [owner, basic('portal', 'pcl_cs_wrong')],
       [owner, basic('nosuch', 'whatever')],
       [{ ...owner, client_id: 'portal', client_secret: 'wrong' }, {}],
-      [{ ...owner, client_id: 'portal' }, {}],
+      [{ ...owner, client_secret: 'orphan-secret' }, {}],
     ] as Array<[Record<string, string>, Record<string, string>]>) {
       const r = await form('/oauth/token', params, headers);
       expect(r.status).toBe(401);
@@ -317,6 +322,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(stolen.status).toBe(400);
     expect((await stolen.json()).error).toBe('invalid_grant');
     expect((await form('/oauth/token', refresh, basic('portal', 'pcl_cs_wrong'))).status).toBe(401);
+    expect((await form('/oauth/token', { ...refresh, client_id: 'other-portal' })).status).toBe(400);
     const rotated = await form('/oauth/token', refresh, basic('portal', c.client_secret));
     expect(rotated.status).toBe(200);
     // A value far too short to be a refresh token is an invalid grant, not a malformed request.

@@ -38,7 +38,6 @@ const toView = (p: PersonalAccessTokenEntity): PatView => ({
 const DEFAULT_PAT_TTL_MS = 30 * 86400_000;
 
 /** Personal access tokens: create (value shown once), list (never the value), delete by value or name. */
-
 @Controller()
 export class PatsHandler {
   constructor(

@@ -45,11 +45,13 @@ export class RefreshTokenHandler {
   @MessagePattern(SUBJECTS.TOKEN_REFRESH)
   async handle(@Payload() payload: unknown): Promise<TokenReply> {
     const req = validatePayload(RefreshRequestDto, payload);
-    // RFC 6749 §6: a client that authenticates must do so correctly, and may only refresh its own tokens.
+    // RFC 6749 §6: a client that authenticates must do so correctly; a client that names itself
+    // (authenticated, or a public client's bare client_id) may only refresh tokens issued to it.
     const client =
-      req.client_id !== undefined || req.client_secret !== undefined
-        ? await this.clientAuth.authenticate(req.client_id ?? '', req.client_secret ?? '')
+      req.client_secret !== undefined
+        ? await this.clientAuth.authenticate(req.client_id ?? '', req.client_secret)
         : undefined;
+    const expectedCid = client?.clientId ?? req.client_id;
     const hash = this.masterKey.hashSecret(req.refresh_token);
     try {
       return await this.ds.transaction(async (m) => {
@@ -61,7 +63,7 @@ export class RefreshTokenHandler {
           [hash],
         );
         // Thrown inside the transaction: the token stays unused, for the client it was issued to.
-        if (row && client && row.cid !== client.clientId) throw INVALID_GRANT();
+        if (row && expectedCid !== undefined && row.cid !== expectedCid) throw INVALID_GRANT();
         if (!row) {
           const known = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hash } });
           // Presenting a rotated token again is reuse; a revoked one (logout, an earlier reuse, an

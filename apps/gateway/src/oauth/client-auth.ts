@@ -38,15 +38,17 @@ export function readClientAuth(
 }
 
 /**
- * For grants where client authentication is optional (password, refresh_token): none when the
- * request names no client at all; otherwise it must be complete (RFC 6749 §3.2.1), so a client_id
- * without its secret, or a wrong secret, is invalid_client rather than silently ignored.
+ * For grants where client authentication is optional (password, refresh_token). A client that
+ * presents a secret (Basic, or client_secret in the body) must present the right one
+ * (RFC 6749 §3.2.1): it is authenticated. A bare client_id is the `none` method of a public
+ * client, as discovery advertises: the token is attributed to that client, as the native login's
+ * `clientId` is, and a refresh token is only accepted back for the client it was issued to.
  */
 export function readOptionalClientAuth(
   authorization: string | undefined,
   body: { client_id?: string; client_secret?: string },
-): ClientAuth | undefined {
-  const named =
-    /^Basic /i.test(authorization ?? '') || body.client_id !== undefined || body.client_secret !== undefined;
-  return named ? readClientAuth(authorization, body) : undefined;
+): { client_id: string; client_secret?: string } | undefined {
+  if (/^Basic /i.test(authorization ?? '') || body.client_secret !== undefined)
+    return readClientAuth(authorization, body);
+  return body.client_id !== undefined ? { client_id: body.client_id } : undefined;
 }

@@ -25,7 +25,8 @@ export class PasswordGrant {
         {
           username: req.username,
           password: req.password,
-          ...(client ? { clientId: client.client_id, clientSecret: client.client_secret } : {}),
+          ...(client?.client_id ? { clientId: client.client_id } : {}),
+          ...(client?.client_secret ? { clientSecret: client.client_secret } : {}),
         },
         rid,
       ),

@@ -21,7 +21,8 @@ export class RefreshTokenGrant {
       SUBJECTS.TOKEN_REFRESH,
       {
         refresh_token: req.refresh_token,
-        ...(client ? { client_id: client.client_id, client_secret: client.client_secret } : {}),
+        ...(client?.client_id ? { client_id: client.client_id } : {}),
+        ...(client?.client_secret ? { client_secret: client.client_secret } : {}),
       },
       rid,
     );
