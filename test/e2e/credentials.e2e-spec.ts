@@ -219,7 +219,18 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(key.status).toBe(201);
     expect(key.body.apiKey).toMatch(/^pcl_key_/);
     expect(key.body).toMatchObject({ name: 'main', id: expect.any(String) });
+    // Permissions named, tenants not: the key follows the client's tenants, and says so.
+    expect(key.body).toMatchObject({ permissions: ['token:validate'], tenants: ['acme'], followsClient: true });
     expect(JSON.stringify((await admin.get('/api/v1/clients/robot/api-keys')).body)).not.toContain(key.body.apiKey);
+    const fixed = await admin.post('/api/v1/clients/robot/api-keys', {
+      name: 'fixed',
+      permissions: [],
+      tenants: [],
+    });
+    expect(fixed.body).toMatchObject({ permissions: [], tenants: [], followsClient: false });
+    const listed = (await admin.get('/api/v1/clients/robot/api-keys')).body.items as Array<Record<string, unknown>>;
+    expect(listed.every((k) => Array.isArray(k.permissions) && Array.isArray(k.tenants))).toBe(true);
+    expect((await admin.del(`/api/v1/clients/robot/api-keys/${fixed.body.id}`)).status).toBe(204);
 
     const ok = await exchange(key.body.apiKey);
     expect(ok.status).toBe(200);

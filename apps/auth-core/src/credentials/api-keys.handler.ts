@@ -20,17 +20,20 @@ import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
 import { Actor, ActorService, can } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
+import { ClientEntity } from '../clients/client.entity';
 import { ApiKeyEntity } from './api-key.entity';
 
-export const toApiKeyView = (k: ApiKeyEntity): ApiKeyView => ({
+/** A key without its own permissions or tenants is shown with the client's, which it follows. */
+export const toApiKeyView = (k: ApiKeyEntity, client: Pick<ClientEntity, 'roles' | 'tenants'>): ApiKeyView => ({
   id: k.id,
   name: k.name,
   clientId: k.clientId,
   expiresAt: k.expiresAt?.toISOString() ?? null,
   createdAt: k.createdAt.toISOString(),
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-  permissions: k.permissions,
-  tenants: k.tenants,
+  permissions: k.permissions ?? permissionsOf(client.roles),
+  tenants: k.tenants ?? client.tenants,
+  followsClient: k.permissions === null || k.tenants === null,
 });
 
 /** API keys of a client: issued by administrators or by the client itself, shown once. */
@@ -90,7 +93,7 @@ export class ApiKeysHandler {
         },
         m,
       );
-      return { ...toApiKeyView(key), apiKey };
+      return { ...toApiKeyView(key, client), apiKey };
     });
   }
 
@@ -98,11 +101,11 @@ export class ApiKeysHandler {
   async list(@Payload() payload: unknown): Promise<{ items: ApiKeyView[]; nextCursor: null }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
     await this.allowed(req.auth, req.clientId, 'clients:read');
-    await this.clients.get(req.clientId);
+    const client = await this.clients.get(req.clientId);
     const keys = await this.ds
       .getRepository(ApiKeyEntity)
       .find({ where: { clientId: req.clientId }, order: { createdAt: 'DESC' } });
-    return { items: keys.map(toApiKeyView), nextCursor: null };
+    return { items: keys.map((k) => toApiKeyView(k, client)), nextCursor: null };
   }
 
   /** Deleting a key also revokes every bearer it was exchanged for (they share its id as family). */

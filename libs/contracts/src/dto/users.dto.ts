@@ -190,8 +190,11 @@ export interface ApiKeyView {
   expiresAt: string | null;
   createdAt: string;
   lastUsedAt: string | null;
-  permissions: string[] | null;
-  tenants: string[] | null;
+  /** What the key's bearers may do: the key's own list, or the client's current one (followsClient). */
+  permissions: string[];
+  tenants: string[];
+  /** True when the key was created without permissions or tenants: it follows the client's. */
+  followsClient: boolean;
 }
 
 export interface CreatedApiKey extends ApiKeyView {
