@@ -297,15 +297,17 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(revoked.status).toBe(401);
     expect((await revoked.json()).message).toBe('Unauthenticated');
 
-    const te = await fetch(`${stack.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: key.body.apiKey,
-        subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
-      }),
-    });
+    const tokenExchange = (apiKey: string) =>
+      fetch(`${stack.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: apiKey,
+          subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+        }),
+      });
+    const te = await tokenExchange(key.body.apiKey);
     expect(te.status).toBe(200);
     const teBody = await te.json();
     expect(teBody).toMatchObject({
@@ -313,15 +315,7 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     });
     // RFC 8693 §2.2.2: a subject token that is not acceptable is invalid_request.
-    const teExpired = await fetch(`${stack.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: expiredKey.body.apiKey,
-        subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
-      }),
-    });
+    const teExpired = await tokenExchange(expiredKey.body.apiKey);
     expect(teExpired.status).toBe(400);
     expect(await teExpired.json()).toEqual({ error: 'invalid_request', error_description: 'Api Key has expired' });
 
