@@ -71,6 +71,15 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     await everywhere(t2.access_token, false);
     expect((await admin.get('/api/v1/clients/orders')).status).toBe(404);
     expect((await cc('orders', c.client_secret)).status).toBe(401);
+
+    // Created again under the same id: the new client's tokens are good everywhere, the old ones stay dead.
+    const again = await createClient('orders');
+    const t3 = await (await cc('orders', again.client_secret)).json();
+    await everywhere(t3.access_token, true);
+    expect(await natsValid(t2.access_token)).toBe(false);
+    // The default client of every login is reserved.
+    for (const id of ['portcullis', 'Portcullis'])
+      expect((await admin.post('/api/v1/clients', { clientId: id, roles: ['service'] })).status).toBe(409);
   });
 
   it('client_credentials with Basic and post; wrong secret, unknown and disabled clients', async () => {

@@ -126,6 +126,19 @@ describe('token registry (issue #3, 2 replicas)', () => {
       ).status,
     ).toBe(401);
 
+    // With the listing's filters, only what they select goes; a filter nobody knows is refused.
+    const shipped = await admin.post('/api/v1/tokens', { client_id: 'shipping' });
+    const billed = await admin.post('/api/v1/tokens', { client_id: 'billing' });
+    expect((await admin.del('/api/v1/tokens/all?bogus=1')).status).toBe(400);
+    expect((await admin.del('/api/v1/tokens?roles=user')).status).toBe(400);
+    expect(await natsValid(shipped.body.access_token)).toBe(true);
+    const onlyShipping = await admin.del('/api/v1/tokens/all?client_ids=shipping');
+    expect(onlyShipping.status).toBe(200);
+    expect(onlyShipping.body.count).toBeGreaterThanOrEqual(1);
+    await deadEverywhere(shipped.body.access_token);
+    expect(await natsValid(billed.body.access_token)).toBe(true);
+    expect(await natsValid(adminToken)).toBe(true);
+
     const victim = await admin.post('/api/v1/tokens', { client_id: 'shipping' });
     const everything = await admin.del('/api/v1/tokens/all');
     expect(everything.status).toBe(200);

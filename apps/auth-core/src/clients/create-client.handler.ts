@@ -11,6 +11,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { RevocationService } from '../tokens/revocation.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
@@ -28,6 +29,7 @@ export class CreateClientHandler {
     private readonly clients: ClientsRepository,
     private readonly masterKey: MasterKey,
     private readonly audit: AuditService,
+    private readonly revocation: RevocationService,
   ) {}
 
   @MessagePattern(SUBJECTS.CLIENTS_CREATE)
@@ -77,6 +79,10 @@ export class CreateClientHandler {
       registered: boolean;
     },
   ): Promise<ClientWithSecret> {
+    // The default client of every login is not a row: a client of that id would own every login's
+    // tokens (listing and revoking them), and disabling it would disable every login.
+    if (clientId.toLowerCase() === this.config.DEFAULT_CLIENT_ID.toLowerCase())
+      throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
       const client = await this.clients.insert(
@@ -93,6 +99,11 @@ export class CreateClientHandler {
         },
         m,
       );
+      // A client deleted earlier under this id is still refused in memory; its tokens were all
+      // revoked by id when it was deleted, so the new client's may be accepted. Announced inside
+      // the transaction, after the insert: an id that already exists never gets here, and when
+      // the announcement fails nothing is created (no secret shown for a client that is refused).
+      await this.revocation.setPrincipalDisabled('client', clientId, false);
       return { ...toClientView(client), client_secret: secret };
     });
   }

@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  badRequest,
   CountReply,
+  RevokeAllTokensQueryDto,
   CreatedTokenReply,
   CreateTokenDto,
   ListAllTokensQueryDto,
@@ -48,7 +50,15 @@ export class TokensController {
   @Delete()
   @HttpCode(200)
   @ApiOperation({ summary: "Revoke all the caller's tokens, refresh families included" })
-  revokeOwn(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<CountReply> {
+  revokeOwn(
+    @Query() q: Record<string, unknown>,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<CountReply> {
+    // It takes no query: a filter here would be ignored and revoke more than asked, so it is refused.
+    const named = Object.keys(q ?? {});
+    if (named.length)
+      throw badRequest(named.map((field) => ({ field, errors: [`property ${field} should not exist`] })));
     return this.core.request(SUBJECTS.TOKENS_REVOKE_OWN, { auth: p.token }, rid);
   }
 
@@ -64,9 +74,15 @@ export class TokensController {
 
   @Delete('all')
   @HttpCode(200)
-  @ApiOperation({ summary: "Revoke every token except the caller's current one (tokens:admin)" })
-  revokeAll(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<CountReply> {
-    return this.core.request(SUBJECTS.TOKENS_REVOKE_ALL, { auth: p.token }, rid);
+  @ApiOperation({
+    summary: "Revoke every token except the caller's current one, or those the listing's filters select (tokens:admin)",
+  })
+  revokeAll(
+    @Query() q: RevokeAllTokensQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<CountReply> {
+    return this.core.request(SUBJECTS.TOKENS_REVOKE_ALL, { ...q, auth: p.token }, rid);
   }
 
   @Post('cleanup')

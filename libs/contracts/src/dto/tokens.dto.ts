@@ -92,7 +92,37 @@ export class TokenIdParamDto {
   @IsUUID() tid!: string;
 }
 
+/**
+ * `DELETE /tokens/all`: the listing's filters, so "revoke all of these" revokes exactly what
+ * `GET /tokens/all` with the same query lists (paging aside); no filter: every token.
+ */
+export class RevokeAllTokensQueryDto {
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  @Length(1, 64, { each: true })
+  @Matches(NAME, { each: true })
+  roles?: string[];
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  exclude_expired?: boolean;
+
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  @Matches(NAME, { each: true })
+  client_ids?: string[];
+}
+
 export class ListTokensRequest extends WithAuth(ListAllTokensQueryDto) {}
+export class RevokeAllTokensRequest extends WithAuth(RevokeAllTokensQueryDto) {}
 export class CreateTokenRequest extends WithAuth(CreateTokenDto) {}
 export class ExtendedTokenRequest extends WithAuth(ExtendedTokenDto) {}
 export class TokenIdRequest extends WithAuth(TokenIdParamDto) {}
