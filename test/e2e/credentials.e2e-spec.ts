@@ -60,6 +60,13 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
         })
       ).status,
     ).toBe(403);
+    // Long enough is not enough: a run of one character or a keyboard sequence is refused, by name.
+    for (const weak of ['aaaaaaaaaaaaaaaa', '123456789012', 'qwertyuiopasdf']) {
+      const r = await dora.put('/api/v1/users/me/password', { currentPassword: u.password, newPassword: weak });
+      expect(r.status).toBe(400);
+      expect(r.body.error.data.fields[0].field).toBe('newPassword');
+    }
+    expect((await admin.post('/api/v1/users', { username: 'weakling', password: 'password1234' })).status).toBe(400);
     expect(
       (await dora.put('/api/v1/users/me/password', { currentPassword: u.password, newPassword: 'dora-new-password-1' }))
         .status,
@@ -85,6 +92,13 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await login(stack, 'dora', 'dora-new-password-1')).access_token).toBeTruthy();
     expect((await admin.del(`/api/v1/users/${u.id}`)).status).toBe(204);
     expect((await admin.get(`/api/v1/users/${u.id}`)).status).toBe(404);
+
+    // An administrator cannot lock themselves out: no self-disable, no dropping their own admin role.
+    const me = (await admin.get('/api/v1/users/me')).body;
+    expect((await admin.patch(`/api/v1/users/${me.id}`, { enabled: false })).status).toBe(409);
+    expect((await admin.patch(`/api/v1/users/${me.id}`, { roles: ['user'] })).status).toBe(409);
+    expect((await admin.del(`/api/v1/users/${me.id}`)).status).toBe(409);
+    expect((await admin.get('/api/v1/users/me')).body).toMatchObject({ enabled: true, roles: me.roles });
   });
 
   it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {

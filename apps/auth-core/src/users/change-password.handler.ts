@@ -5,6 +5,7 @@ import { ChangePasswordRequest, PortcullisError, SUBJECTS, validatePayload } fro
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ActorService } from '../tokens/actor.service';
+import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
 import { UserSessionsService } from './user-sessions.service';
 import { UsersRepository } from './users.repository';
@@ -38,6 +39,7 @@ export class ChangePasswordHandler {
         { field: 'newPassword', errors: ['must differ from currentPassword'] },
       ]);
     }
+    assertStrongPassword(req.newPassword, 'newPassword');
     const passwordHash = await this.hasher.hash(req.newPassword);
     return this.ds.transaction(async (m) => {
       await this.users.update(

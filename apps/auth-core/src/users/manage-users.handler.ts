@@ -16,6 +16,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ActorService, can } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
+import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
 import { UserEntity } from './user.entity';
 import { toUserView } from './user-view';
@@ -39,6 +40,7 @@ export class ManageUsersHandler {
   async create(@Payload() payload: unknown): Promise<UserView> {
     const req = validatePayload(CreateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
+    if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
       if (await this.users.findByUsername(req.username, m))
@@ -92,10 +94,18 @@ export class ManageUsersHandler {
   async update(@Payload() payload: unknown): Promise<UserView> {
     const req = validatePayload(UpdateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
+    if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
+      // Like deleting yourself: an administrator who disabled or demoted themselves could leave
+      // nobody able to undo it through the API.
+      if (actor.isUser && req.userId === actor.principalId) {
+        if (req.enabled === false) throw new PortcullisError('CONFLICT', 'You cannot disable yourself');
+        if (req.roles && current.roles.includes('admin') && !req.roles.includes('admin'))
+          throw new PortcullisError('CONFLICT', 'You cannot remove your own admin role');
+      }
       const changes: Partial<UserEntity> = {};
       if (req.roles) changes.roles = req.roles;
       if (req.tenants) changes.tenants = req.tenants;

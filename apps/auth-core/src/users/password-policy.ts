@@ -1,0 +1,41 @@
+import { PortcullisError } from '@portcullis/contracts';
+
+/** Runs of these, forwards or backwards, are not a password: `123456789012`, `qwertyuiopas`. */
+const SEQUENCES = ['0123456789', 'abcdefghijklmnopqrstuvwxyz', 'qwertyuiopasdfghjklzxcvbnm', 'qwertyuiop', 'asdfghjkl'];
+
+/** Long enough to pass the length rule, and among the first guesses of any attacker. */
+const COMMON = new Set([
+  'passwordpassword',
+  'password1234',
+  'password12345',
+  'password123456',
+  'passw0rd1234',
+  'iloveyou1234',
+  'changemechangeme',
+  'letmein12345',
+  'adminadmin123',
+  'welcome12345',
+]);
+
+/**
+ * Why a password is too weak to set, or null. The length bounds are the DTO's; this catches what
+ * passes them and is still guessed first: few distinct characters (`aaaaaaaaaaaa`, `abababababab`),
+ * a keyboard or alphabet run, or a well-known password.
+ */
+export function passwordWeakness(password: string): string | null {
+  const p = password.toLowerCase();
+  if (new Set(p).size < 5) return 'uses fewer than 5 different characters';
+  if (COMMON.has(p)) return 'is a well-known password';
+  const run = (s: string) => {
+    const wrap = s.repeat(Math.ceil(p.length / s.length) + 1);
+    return wrap.includes(p) || [...wrap].reverse().join('').includes(p);
+  };
+  if (SEQUENCES.some(run)) return 'is a keyboard or alphabet sequence';
+  return null;
+}
+
+/** Throws BAD_REQUEST naming `field` when the password is weak. */
+export function assertStrongPassword(password: string, field: string): void {
+  const why = passwordWeakness(password);
+  if (why) throw new PortcullisError('BAD_REQUEST', `${field} ${why}`, [{ field, errors: [`${field} ${why}`] }]);
+}
