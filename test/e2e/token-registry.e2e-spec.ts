@@ -67,6 +67,10 @@ describe('token registry (issue #3, 2 replicas)', () => {
 
   it('refuses wider roles, over-long lifetimes and disabled or unknown clients', async () => {
     expect((await admin.post('/api/v1/tokens', { client_id: 'shipping', roles: ['admin'] })).status).toBe(403);
+    // An admin's own token may be narrowed to any role: admin is everything.
+    const narrowed = await admin.post('/api/v1/tokens', { roles: ['user'] });
+    expect(narrowed.status).toBe(201);
+    expect(narrowed.body.r).toEqual(['user']);
     const tooLong = await admin.post('/api/v1/tokens', { client_id: 'shipping', token_life: 601 });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.message).toContain('600');

@@ -73,7 +73,8 @@ export class CreateTokenHandler {
     }
 
     const roles = req.roles ?? target.roles;
-    const wider = roles.filter((r) => !target.roles.includes(r));
+    // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
+    const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));
     if (wider.length)
       throw new PortcullisError('FORBIDDEN', `Roles not held by the token's owner: ${wider.join(', ')}`);
     if (req.token_life !== undefined && req.token_life > target.cap) {
