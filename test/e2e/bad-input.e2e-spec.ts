@@ -124,6 +124,16 @@ describe('login with bad input', () => {
     expectBadRequest('no body', await post(L, undefined, null), ['username', 'password']);
   });
 
+  it('a form body is refused on the native API (no cross-site login), naming the content type', async () => {
+    const r = await post(
+      L,
+      new URLSearchParams({ username: stack.adminUsername, password: stack.adminPassword }).toString(),
+      'application/x-www-form-urlencoded',
+    );
+    expectBadRequest('form login', r, ['content-type']);
+    expect(r.json?.access_token).toBeUndefined();
+  });
+
   it('an unsupported content type is refused in the envelope', async () => {
     const r = await post(L, JSON.stringify({ username: 'admin', password: 'x' }), 'application/xml');
     expect([400, 415]).toContain(r.status);

@@ -8,13 +8,25 @@ import { Observable } from 'rxjs';
  * A route that takes no body refuses one, the way the routes with a body DTO refuse unknown fields:
  * `POST /keys/rotate {"alg":"HS256"}` must not rotate an ES256 key and answer 201 as if the
  * field had been heard. Routes that declare `@Body()` are left to the validation pipe.
+ *
+ * Form bodies are for the OAuth endpoints only (RFC 6749 asks for them there). Anywhere else a
+ * browser on another site could post one without a CORS preflight — a login form aimed at
+ * `/api/v1/auth/login` would sign the victim's browser in as the attacker — so the native API
+ * takes JSON.
  */
+const FORM = /^application\/x-www-form-urlencoded\b/i;
+
 @Injectable()
 export class UnexpectedBodyInterceptor implements NestInterceptor {
   private readonly takesBody = new WeakMap<object, boolean>();
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const body = context.switchToHttp().getRequest<{ body?: unknown }>().body;
+    const req = context.switchToHttp().getRequest<{ body?: unknown; url: string; headers: Record<string, unknown> }>();
+    const body = req.body;
+    if (FORM.test(String(req.headers['content-type'] ?? '')) && !req.url.startsWith('/oauth/'))
+      throw badRequest([
+        { field: 'content-type', errors: ['form bodies are accepted on /oauth/* only; send application/json'] },
+      ]);
     if (body !== undefined && body !== null && !isEmptyObject(body) && !this.declaresBody(context))
       throw badRequest(
         typeof body === 'object' && !Array.isArray(body)
