@@ -28,8 +28,12 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/{e2e,security,resilience}/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/bench-smoke'],
       slowTestThreshold: 30,
     },
+    // The benchmark's smoke run loads both cores for a minute: `npm test` runs it after the other
+    // suites, not beside timing-sensitive ones (a replica starved of its readiness checks failed CI).
+    { ...shared, displayName: 'bench', testMatch: ['<rootDir>/test/e2e/bench-smoke.e2e-spec.ts'] },
   ],
   testTimeout: 60000,
   maxWorkers: 2,

@@ -7,7 +7,7 @@ import { toInt, toList } from './query-transforms';
  * (`@IsOptional()`), so each DTO still reads as its own contract.
  */
 /** Applies several property decorators as one (contracts stay free of any framework). */
-const applyDecorators =
+export const applyDecorators =
   (...decorators: PropertyDecorator[]): PropertyDecorator =>
   (target, key) => {
     for (const d of decorators) d(target, key);

@@ -1,19 +1,8 @@
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
 import { TokenData } from './auth.dto';
-import { toBoolean, toList } from './query-transforms';
-import { BearerField, PageCursor, PageLimit, WithAuth, NameList } from './fields';
+import { toBoolean } from './query-transforms';
+import { applyDecorators, BearerField, PageCursor, PageLimit, QueryStringList, WithAuth, NameList } from './fields';
 
 const NAME = /^[A-Za-z0-9._:@-]+$/;
 
@@ -22,21 +11,21 @@ export class AuthenticatedRequestDto {
   @BearerField() auth!: string;
 }
 
-export class ListTokensQueryDto {
-  @IsOptional()
-  @Transform(toList)
-  @IsArray()
-  @ArrayMaxSize(16)
-  @IsString({ each: true })
-  @Length(1, 64, { each: true })
-  @Matches(NAME, { each: true })
-  roles?: string[];
+/** A query-string list of names (`?roles=a,b` or repeated), at most `max` of `maxLength` each. */
+const QueryNameList = (max: number, maxLength: number): PropertyDecorator =>
+  applyDecorators(IsOptional(), QueryStringList(NAME, max), Length(1, maxLength, { each: true }));
+
+/** What selects tokens, for the listings and for `DELETE /tokens/all` alike. */
+export class TokenFilterQueryDto {
+  @QueryNameList(16, 64) roles?: string[];
 
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
   exclude_expired?: boolean;
+}
 
+export class ListTokensQueryDto extends TokenFilterQueryDto {
   @IsOptional()
   @PageLimit()
   limit?: number;
@@ -47,14 +36,7 @@ export class ListTokensQueryDto {
 }
 
 export class ListAllTokensQueryDto extends ListTokensQueryDto {
-  @IsOptional()
-  @Transform(toList)
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @Length(1, 128, { each: true })
-  @Matches(NAME, { each: true })
-  client_ids?: string[];
+  @QueryNameList(50, 128) client_ids?: string[];
 }
 
 export class CreateTokenDto {
@@ -96,29 +78,8 @@ export class TokenIdParamDto {
  * `DELETE /tokens/all`: the listing's filters, so "revoke all of these" revokes exactly what
  * `GET /tokens/all` with the same query lists (paging aside); no filter: every token.
  */
-export class RevokeAllTokensQueryDto {
-  @IsOptional()
-  @Transform(toList)
-  @IsArray()
-  @ArrayMaxSize(16)
-  @IsString({ each: true })
-  @Length(1, 64, { each: true })
-  @Matches(NAME, { each: true })
-  roles?: string[];
-
-  @IsOptional()
-  @Transform(toBoolean)
-  @IsBoolean()
-  exclude_expired?: boolean;
-
-  @IsOptional()
-  @Transform(toList)
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @Length(1, 128, { each: true })
-  @Matches(NAME, { each: true })
-  client_ids?: string[];
+export class RevokeAllTokensQueryDto extends TokenFilterQueryDto {
+  @QueryNameList(50, 128) client_ids?: string[];
 }
 
 export class ListTokensRequest extends WithAuth(ListAllTokensQueryDto) {}
