@@ -44,6 +44,19 @@ describe('audit trail and scheduled cleanup', () => {
     const bootstrap = await admin.get('/api/v1/audit?type=user.bootstrap');
     expect(bootstrap.body.items).toHaveLength(1);
     expect(JSON.stringify(bootstrap.body)).not.toContain(stack.adminPassword);
+
+    // An update is audited with the fields the request changed, by their API names.
+    const auditee = (await admin.get('/api/v1/users')).body.items.find(
+      (u: { username: string }) => u.username === 'auditee',
+    );
+    await admin.patch(`/api/v1/users/${auditee.id}`, { password: 'auditee-reset-password-2' });
+    expect((await admin.get('/api/v1/audit?type=user.updated&limit=1')).body.items[0].data).toEqual({
+      fields: ['password'],
+    });
+    await admin.post('/api/v1/clients', { clientId: 'described', roles: ['service'] });
+    await admin.patch('/api/v1/clients/described', { description: 'changed' });
+    const changed = (await admin.get('/api/v1/audit?type=client.updated&limit=1')).body.items[0];
+    expect(changed.data.fields).toEqual(['description']);
   });
 
   it('audits token issue and revocation, and the first use of a PAT from a new address', async () => {

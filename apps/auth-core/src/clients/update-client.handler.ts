@@ -64,7 +64,11 @@ export class UpdateClientHandler {
           actor,
           subject: clientId,
           success: true,
-          data: { fields: Object.keys(changes), secretRotated: rotate },
+          // Only what the request set: a DTO instance carries its unset optional fields as undefined.
+          data: {
+            fields: Object.keys(changes).filter((k) => changes[k as keyof ClientEntity] !== undefined),
+            secretRotated: rotate,
+          },
         },
         m,
       );

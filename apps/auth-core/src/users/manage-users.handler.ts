@@ -120,7 +120,13 @@ export class ManageUsersHandler {
           actor: actor.claims.sub,
           subject: req.userId,
           success: true,
-          data: { fields: Object.keys(changes).filter((k) => k !== 'passwordHash') },
+          // The fields the request changed, by their API names (a password reset also clears the lockout).
+          data: {
+            fields: [
+              ...Object.keys(changes).filter((k) => !['passwordHash', 'failedLogins', 'lockedUntil'].includes(k)),
+              ...(passwordHash ? ['password'] : []),
+            ],
+          },
         },
         m,
       );
