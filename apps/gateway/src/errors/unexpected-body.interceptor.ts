@@ -4,6 +4,8 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { badRequest } from '@portcullis/contracts';
 import { Observable } from 'rxjs';
 
+const FORM = /^application\/x-www-form-urlencoded\b/i;
+
 /**
  * A route that takes no body refuses one, the way the routes with a body DTO refuse unknown fields:
  * `POST /keys/rotate {"alg":"HS256"}` must not rotate an ES256 key and answer 201 as if the
@@ -14,8 +16,6 @@ import { Observable } from 'rxjs';
  * `/api/v1/auth/login` would sign the victim's browser in as the attacker — so the native API
  * takes JSON.
  */
-const FORM = /^application\/x-www-form-urlencoded\b/i;
-
 @Injectable()
 export class UnexpectedBodyInterceptor implements NestInterceptor {
   private readonly takesBody = new WeakMap<object, boolean>();
