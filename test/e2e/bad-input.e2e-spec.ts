@@ -220,8 +220,9 @@ describe('NATS auth.v1.token.validate with bad input', () => {
   }
 
   it.each([
-    ['non-JSON text', 'this is not json{', undefined],
-    ['a bare token string', 'eyJhbGciOiJub25lIn0.e30.', undefined],
+    ['non-JSON text', 'this is not json{', ['(body)']],
+    ['a bare token string', 'eyJhbGciOiJub25lIn0.e30.', ['(body)']],
+    ['an empty token', '{"token":""}', ['token']],
     ['a JSON array', '[{"token":"a"}]', undefined],
     ['a JSON string', '"a.b.c"', undefined],
     ['JSON null', 'null', undefined],

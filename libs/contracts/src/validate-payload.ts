@@ -99,7 +99,14 @@ export function unknownFields(cls: Ctor<object> | (abstract new () => object), p
  * Turns an untrusted payload into a validated DTO instance, or throws BAD_REQUEST naming every
  * bad field. Used by auth-core for every NATS payload and by the gateway for HTTP input.
  */
+/** What a NATS payload that is not JSON at all decodes to, so that every handler refuses it the same way. */
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
 export function validatePayload<T extends object>(cls: Ctor<T>, payload: unknown): T {
+  if (payload === NOT_JSON)
+    throw new PortcullisError('BAD_REQUEST', 'Request body is not valid JSON', [
+      { field: '(body)', errors: ['must be valid JSON'] },
+    ]);
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new PortcullisError('BAD_REQUEST', 'Request body must be a JSON object', [
       { field: '(body)', errors: ['must be a JSON object'] },

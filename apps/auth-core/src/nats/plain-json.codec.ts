@@ -1,9 +1,6 @@
 import { Msg, headers as natsHeaders } from '@nats-io/transport-node';
 import { ConsumerDeserializer, Serializer } from '@nestjs/microservices';
-import { ERROR_HEADER, WireError } from '@portcullis/contracts';
-
-/** Marker for payloads that were not valid JSON; every handler's validation rejects it. */
-export const MALFORMED_PAYLOAD = Object.freeze({ '(malformed)': true });
+import { ERROR_HEADER, NOT_JSON, WireError } from '@portcullis/contracts';
 
 let counter = 0;
 
@@ -18,7 +15,8 @@ export class PlainJsonDeserializer implements ConsumerDeserializer {
     try {
       data = msg.data.length ? msg.json() : {};
     } catch {
-      data = MALFORMED_PAYLOAD;
+      // Every handler's validatePayload refuses it as "not valid JSON".
+      data = NOT_JSON;
     }
     return { pattern: options?.channel, data, id: msg.reply ? `r${++counter}` : undefined };
   }

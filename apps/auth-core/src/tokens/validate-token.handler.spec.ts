@@ -56,6 +56,7 @@ describe('validate fast path: accepts only what ValidateTokenRequestDto accepts'
     [],
     'token',
     { '(malformed)': true },
+    { token: '' },
   ];
 
   it.each(cases.map((c) => [JSON.stringify(c)?.slice(0, 80), c]))('%s', (_label, payload) => {

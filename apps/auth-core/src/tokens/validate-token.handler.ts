@@ -35,7 +35,7 @@ export function plainValidRequest(payload: unknown): ValidateTokenRequestDto | n
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
   const p = payload as Record<string, unknown>;
   for (const k of Object.keys(p)) if (!FIELDS.has(k)) return null;
-  if (typeof p.token !== 'string' || p.token.length > 8192) return null;
+  if (typeof p.token !== 'string' || p.token.length === 0 || p.token.length > 8192) return null;
   if (p.roles !== undefined && !plainStrings(p.roles, 64)) return null;
   if (p.permissions !== undefined && !plainStrings(p.permissions, 64)) return null;
   if (p.tenant !== undefined && !plainString(p.tenant, 128)) return null;

@@ -1,11 +1,11 @@
 import { NameList } from './fields';
-import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { AccessTokenClaims } from '../claims';
 import { WireError } from '../error-codes';
 
 export class ValidateTokenRequestDto {
   @IsString()
-  @MaxLength(8192)
+  @Length(1, 8192)
   token!: string;
 
   @IsOptional()
