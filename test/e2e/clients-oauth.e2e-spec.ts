@@ -251,6 +251,14 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
         body: JSON.stringify(body),
       });
     expect((await reg('wrong-token-wrong-token', { clientId: 'self-1' })).status).toBe(401);
+    // No bearer, or one far longer than any registration token (an admin JWT): 401, not 400.
+    const bare = await fetch(`${stack.url}/api/v1/clients/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'self-1' }),
+    });
+    expect(bare.status).toBe(401);
+    expect((await reg('x'.repeat(1500), { clientId: 'self-1' })).status).toBe(401);
     expect((await reg(REGISTRATION_TOKEN, { clientId: 'self-1', roles: ['admin'] })).status).toBe(400);
     const ok = await reg(REGISTRATION_TOKEN, { clientId: 'self-1', description: 'registered itself' });
     expect(ok.status).toBe(201);

@@ -52,6 +52,7 @@ export class CreateClientHandler {
     const req = validatePayload(RegisterClientRequest, payload);
     const expected = this.config.CLIENT_REGISTRATION_TOKEN;
     if (!expected) throw new PortcullisError('FORBIDDEN', 'Client self-registration is disabled');
+    if (!req.registrationToken) throw new PortcullisError('UNAUTHENTICATED', 'A registration token is required');
     const a = this.masterKey.hashSecret(req.registrationToken);
     const b = this.masterKey.hashSecret(expected);
     if (!timingSafeEqual(a, b)) throw new PortcullisError('UNAUTHENTICATED', 'Invalid registration token');

@@ -23,7 +23,6 @@ import {
   CreateClientDto,
   ListClientsQueryDto,
   Page,
-  PortcullisError,
   RegisterClientDto,
   RevokeTokensQueryDto,
   SUBJECTS,
@@ -55,8 +54,8 @@ export class ClientsController {
     @Headers('authorization') authorization: string | undefined,
     @RequestId() rid: string,
   ): Promise<ClientWithSecret> {
-    const registrationToken = BEARER.exec(authorization ?? '')?.[1];
-    if (!registrationToken) throw new PortcullisError('UNAUTHENTICATED', 'A registration token is required');
+    // auth-core answers: 403 when self-registration is off, 401 when the token is missing or wrong.
+    const registrationToken = BEARER.exec(authorization ?? '')?.[1] ?? '';
     return this.core.request(SUBJECTS.CLIENTS_REGISTER, { ...body, registrationToken }, rid);
   }
 

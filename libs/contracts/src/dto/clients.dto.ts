@@ -108,7 +108,8 @@ export class UpdateClientRequest extends WithAuth(UpdateClientDto) {
 }
 export class UpdateOwnClientRequest extends WithAuth(UpdateOwnClientDto) {}
 export class RegisterClientRequest extends RegisterClientDto {
-  @IsString() @Length(1, 512) registrationToken!: string;
+  /** Whatever bearer came, even none (''): auth-core answers "disabled" or "invalid", never a 400. */
+  @IsString() @MaxLength(8192) registrationToken!: string;
 }
 export class ListClientsRequest extends WithAuth(ListClientsQueryDto) {}
 export class ClientIdRequest extends WithAuth(ClientIdParamDto) {}
