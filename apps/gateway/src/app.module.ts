@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditController } from './audit/audit.controller';
@@ -11,7 +11,6 @@ import { GATEWAY_CONFIG, GatewayConfig } from './config/gateway-config';
 import { CoreClientService } from './core/core-client.service';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { StrictValidationPipe } from './errors/validation.pipe';
-import { UnexpectedBodyInterceptor } from './errors/unexpected-body.interceptor';
 import { HealthController } from './health/health.controller';
 import { GatewayShutdownState } from './health/shutdown-state';
 import { ClientsController } from './clients/clients.controller';
@@ -54,7 +53,6 @@ export class AppModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: UnexpectedBodyInterceptor },
         CoreClientService,
         BearerStrategy,
         PasswordGrant,

@@ -17,6 +17,7 @@ import { documentErrorResponses } from './docs/error-responses';
 import { frameworkErrors } from './errors/framework-errors';
 import { CoreClientService } from './core/core-client.service';
 import { GatewayShutdownState } from './health/shutdown-state';
+import { installBodyRules } from './errors/body-rules.hook';
 
 async function bootstrap(): Promise<void> {
   // A safe level until LOG_LEVEL itself has been validated: a bad value must be reported, not crash pino.
@@ -57,6 +58,7 @@ async function bootstrap(): Promise<void> {
     runWithRequestContext({ requestId: req.id }, done);
   });
   instrumentHttp(fastify, 'portcullis_gateway_');
+  installBodyRules(app);
 
   const doc = new DocumentBuilder()
     .setTitle('Portcullis')

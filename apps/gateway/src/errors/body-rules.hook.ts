@@ -1,0 +1,79 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { badRequest, ErrorDetail, envelope } from '@portcullis/contracts';
+
+const FORM = /^application\/x-www-form-urlencoded\b/i;
+
+/**
+ * Two rules on request bodies, checked in a Fastify hook before Nest sees the request:
+ *
+ * - A route that takes no body refuses one, the way the routes with a body DTO refuse unknown
+ *   fields: `POST /keys/rotate {"alg":"HS256"}` must not rotate an ES256 key and answer 201 as if
+ *   the field had been heard. Routes that declare `@Body()` are left to the validation pipe.
+ * - Form bodies are for the OAuth endpoints only (RFC 6749 asks for them there). Anywhere else a
+ *   browser on another site could post one without a CORS preflight — a login form aimed at
+ *   `/api/v1/auth/login` would sign the victim's browser in as the attacker — so the native API
+ *   takes JSON.
+ *
+ * A hook, not a Nest interceptor: a global interceptor puts every request, the hot validate route
+ * included, through Nest's rxjs pipeline, which cost about a third of the gateway's throughput
+ * (bench/NOTES.md, session 7). Requests without a body pass with one comparison.
+ */
+export function installBodyRules(app: NestFastifyApplication): void {
+  const { known, takeBody } = routeTable(app);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preHandler', (req, reply, done) => {
+      const body: unknown = req.body;
+      if (body === undefined || body === null) return done();
+      const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+      if (!known.has(route)) return done();
+      let details: ErrorDetail[] | null = null;
+      if (FORM.test(String(req.headers['content-type'] ?? '')) && !req.url.startsWith('/oauth/'))
+        details = [
+          { field: 'content-type', errors: ['form bodies are accepted on /oauth/* only; send application/json'] },
+        ];
+      else if (!takeBody.has(route) && !isEmptyObject(body))
+        details =
+          typeof body === 'object' && !Array.isArray(body)
+            ? Object.keys(body).map((field) => ({ field, errors: [`property ${field} should not exist`] }))
+            : [{ field: 'body', errors: ['this route takes no body'] }];
+      if (!details) return done();
+      const err = badRequest(details);
+      void reply.status(400).send(envelope(err.code, err.message, err.details));
+    });
+}
+
+/** Every Nest route as `METHOD /path` (Fastify's notation), and those that declare `@Body()`. */
+function routeTable(app: NestFastifyApplication): { known: Set<string>; takeBody: Set<string> } {
+  const known = new Set<string>();
+  const takeBody = new Set<string>();
+  for (const mod of app.get(ModulesContainer).values())
+    for (const { metatype } of mod.controllers.values()) {
+      if (!metatype) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
+      for (const name of Object.getOwnPropertyNames(metatype.prototype)) {
+        const handler = (metatype.prototype as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        if (path === undefined || method === undefined) continue;
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, name) ?? {}) as object;
+        const declaresBody = Object.keys(args).some((k) => k.startsWith(`${RouteParamtypes.BODY}:`));
+        for (const p of [path].flat()) {
+          const route = `${RequestMethod[method]} ${`/${base}/${p}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1')}`;
+          known.add(route);
+          if (declaresBody) takeBody.add(route);
+        }
+      }
+    }
+  return { known, takeBody };
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0;
+}
