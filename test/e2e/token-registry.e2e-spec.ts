@@ -142,6 +142,17 @@ describe('token registry (issue #3, 2 replicas)', () => {
     await deadEverywhere(shipped.body.access_token);
     expect(await natsValid(billed.body.access_token)).toBe(true);
     expect(await natsValid(adminToken)).toBe(true);
+    // A filter that selects a login session takes its refresh family too; the caller's stays.
+    const dana = await (await seedUser(stack, 'dana', 'dana-password-1234')).login();
+    expect((await admin.del('/api/v1/tokens/all?roles=user')).body.count).toBeGreaterThanOrEqual(1);
+    await deadEverywhere(dana.access_token);
+    const refreshed = await fetch(`${stack.url}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: dana.refresh_token }),
+    });
+    expect(refreshed.status).toBe(401);
+    expect(await natsValid(adminToken)).toBe(true);
 
     const victim = await admin.post('/api/v1/tokens', { client_id: 'shipping' });
     const everything = await admin.del('/api/v1/tokens/all');

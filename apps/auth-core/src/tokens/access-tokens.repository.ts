@@ -72,15 +72,24 @@ export class AccessTokensRepository {
     return ownerIsClient ? `(sub = ${param} OR cid = ${param})` : `sub = ${param}`;
   }
 
-  async list(filter: TokenFilter, limit = 50, cursor?: string): Promise<Page<TokenData>> {
+  /**
+   * The SQL conditions of a filter, its values bound through `p` (which returns the placeholder):
+   * one definition for the listings and for revoking what a listing's filters select.
+   */
+  static filterConditions(filter: TokenFilter, p: (v: unknown) => string): string[] {
     const where: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown) => `$${params.push(v)}`;
     if (filter.ownerId !== undefined)
       where.push(AccessTokensRepository.ownerCondition(!!filter.ownerIsClient, p(filter.ownerId)));
     if (filter.roles?.length) where.push(`roles @> ${p(filter.roles)}::text[]`);
     if (filter.excludeExpired) where.push(`expires_at > now()`);
     if (filter.clientIds?.length) where.push(`cid = ANY(${p(filter.clientIds)}::text[])`);
+    return where;
+  }
+
+  async list(filter: TokenFilter, limit = 50, cursor?: string): Promise<Page<TokenData>> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = AccessTokensRepository.filterConditions(filter, p);
     if (cursor) {
       const [ts, tid] = decodeCursor(cursor);
       where.push(`(created_at, tid) < (${p(ts)}::timestamptz, ${p(tid)}::uuid)`);

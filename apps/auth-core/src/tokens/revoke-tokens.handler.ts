@@ -53,30 +53,25 @@ export class RevokeTokensHandler {
     const { jti, fam } = actor.claims;
     const params: unknown[] = [jti];
     const p = (v: unknown) => `$${params.push(v)}`;
-    const where = ['tid <> $1'];
-    if (req.roles?.length) where.push(`roles @> ${p(req.roles)}::text[]`);
-    if (req.client_ids?.length) where.push(`cid = ANY(${p(req.client_ids)}::text[])`);
-    if (req.exclude_expired) where.push('expires_at > now()');
-    const filtered = where.length > 1;
+    const filters = AccessTokensRepository.filterConditions(
+      { roles: req.roles, clientIds: req.client_ids, excludeExpired: req.exclude_expired },
+      p,
+    );
+    const where = ['tid <> $1', ...filters].join(' AND ');
+    // The caller's own family stays; with filters, only the families of the selected tokens go.
+    const families = filters.length
+      ? {
+          sql: `AND family_id IN (SELECT family_id FROM access_tokens WHERE family_id IS NOT NULL AND ${where})`,
+          params,
+        }
+      : { sql: '', params: [] };
     return this.ds.transaction(async (m) => {
-      if (filtered)
-        await m.query(
-          `UPDATE refresh_tokens SET revoked = true WHERE NOT revoked AND family_id IS DISTINCT FROM $${params.length + 1}::uuid
-             AND family_id IN (SELECT family_id FROM access_tokens WHERE family_id IS NOT NULL AND ${where.join(' AND ')})`,
-          [...params, fam ?? null],
-        );
-      else
-        await m.query(
-          `UPDATE refresh_tokens SET revoked = true WHERE NOT revoked AND family_id IS DISTINCT FROM $1::uuid`,
-          [fam ?? null],
-        );
-      const count = await this.revocation.revokeWhere(
-        where.join(' AND '),
-        params,
-        'revoked_all_by_admin',
-        actor.claims.sub,
-        m,
+      await m.query(
+        `UPDATE refresh_tokens SET revoked = true
+          WHERE NOT revoked AND family_id IS DISTINCT FROM $${families.params.length + 1}::uuid ${families.sql}`,
+        [...families.params, fam ?? null],
       );
+      const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
       return { count };
     });
   }

@@ -4,6 +4,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { badRequest, ErrorDetail, envelope } from '@portcullis/contracts';
+import { isEmpty } from './validation.pipe';
 
 const FORM = /^application\/x-www-form-urlencoded\b/i;
 
@@ -74,6 +75,4 @@ function routeTable(app: NestFastifyApplication): { known: Set<string>; takeBody
   return { known, takeBody };
 }
 
-function isEmptyObject(v: unknown): boolean {
-  return typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0;
-}
+const isEmptyObject = (v: unknown): boolean => typeof v === 'object' && !Array.isArray(v) && isEmpty(v);

@@ -72,7 +72,8 @@ export class StrictValidationPipe implements PipeTransform {
   }
 }
 
-function isEmpty(value: unknown): boolean {
+/** No own enumerable field (also used by the body rules hook). */
+export function isEmpty(value: unknown): boolean {
   for (const key in value as object) if (Object.prototype.hasOwnProperty.call(value, key)) return false;
   return true;
 }
