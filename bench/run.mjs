@@ -623,15 +623,15 @@ async function main() {
       () => cannon({ url: `${gw}/api/v1/auth/validate`, headers: { authorization: `Bearer ${pat}` }, ...ac }),
     );
     /** The bench client's /oauth/token request, the same for every client_credentials row. */
-    const ccForm = {
+    const ccRequest = {
       method: 'POST',
       headers: {
         authorization: basic(client.clientId, client.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',
-      ...ac,
     };
+    const ccForm = { ...ccRequest, ...ac };
     await phase(
       'pcl.http.client_credentials',
       'portcullis',
@@ -877,6 +877,68 @@ async function main() {
             ...ac,
           }),
       );
+      // The least work any design of SPEC's shape (HTTP gateway, NATS, auth-core recording the
+      // token in PostgreSQL before answering) does per client_credentials token: Fastify + one
+      // nats.js request, a raw responder that signs and group-commits like auth-core, nothing
+      // else. Taken in turns with the peer, like Portcullis itself: whether this shape reaches the
+      // peer says whether the target can be reached at all on this machine.
+      const peerCcSlice = httpSlice(`${peerUrl}/token`, {
+        method: 'POST',
+        headers: auth,
+        body: 'grant_type=client_credentials',
+      });
+      await phase(
+        'turns.http.client_credentials',
+        'turns',
+        `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): POST /oauth/token client_credentials, token recorded in PostgreSQL, ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
+        () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(`${gw}/oauth/token`, ccRequest) }),
+      );
+      if (wanted('ceiling.durable_shape') || wanted('turns.durable_shape')) {
+        const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
+        await pgPool.query('CREATE TABLE bench_rec_tokens (LIKE access_tokens INCLUDING ALL)');
+        await pgPool.query('CREATE TABLE bench_rec_audit (LIKE audit_events INCLUDING ALL)');
+        const subject = stack.subject('bench.record');
+        const rec = await startServer(
+          children,
+          'nats-record',
+          'nats-record.mjs',
+          [subject, stack.db.url, 'bench_rec_tokens', 'bench_rec_audit', '3'],
+          { NATS_URL },
+        );
+        const fwdPort = await freePort();
+        const fwd = await startServer(
+          children,
+          'http-nats-forward',
+          'http-nats-forward.mjs',
+          [String(fwdPort), subject, 'turn-end'],
+          {
+            NATS_URL,
+          },
+        );
+        const shapeUrl = `http://127.0.0.1:${fwdPort}/forward`;
+        const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that signs an ES256 JWT (node:crypto) and records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight), answering once committed; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
+        try {
+          await phase('ceiling.durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+            cannon({ url: shapeUrl, ...ccForm }),
+          );
+          await phase(
+            'turns.durable_shape.form',
+            'turns',
+            `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
+            { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
+            () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
+          );
+        } finally {
+          await fwd.stop();
+          mem.untrack('http-nats-forward');
+          await rec.stop();
+          mem.untrack('nats-record');
+          await pgPool.query('DROP TABLE bench_rec_tokens');
+          await pgPool.query('DROP TABLE bench_rec_audit');
+          await pgPool.end();
+        }
+      }
       await peer.stop();
       mem.untrack('oidc-provider');
     }

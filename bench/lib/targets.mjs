@@ -102,8 +102,13 @@ export function evaluateTargets(rows) {
   {
     const a = tp('pcl.http.client_credentials');
     const b = tp('peer.client_credentials');
-    const ratio = a !== null && b ? a / b : null;
+    const separate = a !== null && b ? a / b : null;
+    // Judged in turns with the peer where taken (as the other ratio targets), the floor on the
+    // separate phase.
+    const turns = row('turns.http.client_credentials')?.turns;
+    const ratio = turns?.medianRatio ?? separate;
     const pass = ratio !== null && ratio >= 1 && a >= 1000;
+    const separateText = separate === null ? 'n/a' : `${fmt(a)}/s ÷ ${fmt(b)}/s = ${pct(separate)}`;
     out.push({
       id: 'client-credentials',
       text: 'client_credentials (token recorded in PostgreSQL) ≥ 1× the peer’s in-memory client_credentials and ≥ 1,000/s',
@@ -111,13 +116,15 @@ export function evaluateTargets(rows) {
       threshold: 1,
       absolute: a,
       pass,
-      measuredText: ratio === null ? 'n/a' : `${fmt(a)}/s ÷ ${fmt(b)}/s = ${pct(ratio)}`,
+      measuredText: turns
+        ? `${pct(turns.medianRatio)}: median of ${turns.rounds} rounds in turns with oidc-provider (${pct(Math.min(...turns.ratios))}–${pct(Math.max(...turns.ratios))}); separate phases ${separateText}`
+        : separateText,
       targetText: '≥ 100 % of oidc-provider and ≥ 1,000/s',
       shortfall:
         pass || ratio === null
           ? null
           : [
-              ratio < 1 ? `${pct(1 - ratio)} below the peer` : null,
+              ratio < 1 ? `${pct(1 - ratio)} below the peer${turns ? ' (median in turns)' : ''}` : null,
               a < 1000 ? `${fmt(1000 - a)}/s below 1,000/s` : null,
             ]
               .filter(Boolean)
@@ -294,6 +301,23 @@ export function evaluateTargets(rows) {
       );
     }
     if (t && !t.pass && t.shortfall && parts.length) t.shortfall += `; split: ${parts.join('; ')}`;
+  }
+  // client_credentials against the least work of SPEC's shape (servers/nats-record.mjs behind
+  // servers/http-nats-forward.mjs: sign, record token + audit row group-committed, answer), taken
+  // in turns with the peer like the row itself. Every conforming design does at least that work,
+  // so where the shape stays below the peer, the target is out of reach on this machine.
+  {
+    const t = out.find((x) => x.id === 'client-credentials');
+    const shape = row('turns.durable_shape.form')?.turns;
+    const pclTurns = row('turns.http.client_credentials')?.turns;
+    if (t && !t.pass && t.shortfall && shape) {
+      const reach = shape.medianRatio;
+      t.shortfall += `; bound: the least work of SPEC's shape for this request (ceiling.durable_shape.form: Fastify, one nats.js request, a raw responder that signs the JWT and records the token and its audit row in PostgreSQL, group-committed, before answering; no Nest, input checks or client lookup) does ${pct(reach)} of the peer (median of ${shape.rounds} rounds in turns with it, ${pct(Math.min(...shape.ratios))}–${pct(Math.max(...shape.ratios))})${
+        reach < 1
+          ? ' — out of reach on this machine for any design that records the token before answering it through an HTTP gateway and auth-core over NATS'
+          : ' — reachable in principle; Portcullis does the rest of its work at a cost the shape does not pay'
+      }${pclTurns ? `; Portcullis does ${pct(pclTurns.medianRatio / reach)} of that shape` : ''}`;
+    }
   }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
   // the login used per login (the Portcullis phase, auth-core itself not counted) against 2 cores.

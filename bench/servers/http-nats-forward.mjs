@@ -3,12 +3,23 @@
  * server) answering each request by one nats.js request to the no-op responder, the way the
  * gateway asks auth-core. `GET /noop` answers without NATS (Fastify alone); `GET /forward` and
  * `POST /forward` (a form body, like /oauth/token) go through NATS.
- * argv: port, subject. Env: NATS_URL.
+ * argv: port, subject, and `turn-end` to publish the requests of one event-loop turn together, as
+ * the gateway does (libs/nats-options atTurnEnd: one socket write for all of them). Env: NATS_URL.
  */
 import Fastify from 'fastify';
 import { connect } from '@nats-io/transport-node';
 
-const [port, subject] = process.argv.slice(2);
+const [port, subject, mode] = process.argv.slice(2);
+/** libs/nats-options' atTurnEnd (that file is TypeScript; this one is not). */
+let queued = [];
+const atTurnEnd = (fn) => {
+  if (queued.push(fn) > 1) return;
+  setImmediate(() => {
+    const due = queued;
+    queued = [];
+    for (const f of due) f();
+  });
+};
 const nc = await connect({
   servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
   name: 'bench-forward',
@@ -19,11 +30,11 @@ app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string
   done(null, Object.fromEntries(new URLSearchParams(body))),
 );
 const forward = async (req, reply) => {
-  const m = await nc.request(
-    subject,
-    JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }),
-    { timeout: 5000 },
-  );
+  const send = () =>
+    nc.request(subject, JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }), {
+      timeout: 5000,
+    });
+  const m = await (mode === 'turn-end' ? new Promise((resolve) => atTurnEnd(resolve)).then(send) : send());
   reply.type('application/json').send(m.data);
 };
 app.get('/noop', async () => ({ valid: true }));
