@@ -806,6 +806,84 @@ async function main() {
         }),
     );
 
+    // The least work any design of SPEC's shape does per password login (servers/nats-login.mjs
+    // behind the forwarder: read the user, argon2id, sign, record the session in one statement),
+    // in turns with the argon2 ceiling like the login row: whether 85 % is reachable at all here.
+    if (wanted('ceiling.login_shape') || wanted('turns.login_shape')) {
+      const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
+      const tables = ['bench_login_tokens', 'bench_login_refresh', 'bench_login_audit'];
+      for (const [t, like] of [
+        [tables[0], 'access_tokens'],
+        [tables[1], 'refresh_tokens'],
+        [tables[2], 'audit_events'],
+      ])
+        await pgPool.query(`CREATE TABLE ${t} (LIKE ${like} INCLUDING ALL)`);
+      const subject = stack.subject('bench.login');
+      const shape = await startServer(children, 'nats-login', 'nats-login.mjs', [subject, stack.db.url, ...tables], {
+        NATS_URL,
+        SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '',
+      });
+      const fwdPort = await freePort();
+      const fwd = await startServer(
+        children,
+        'http-nats-forward',
+        'http-nats-forward.mjs',
+        [String(fwdPort), subject, 'turn-end'],
+        { NATS_URL },
+      );
+      const shapeLogins = (opts) =>
+        cannon({
+          url: `http://127.0.0.1:${fwdPort}/forward`,
+          requests: [
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              setupRequest: (req) => ({ ...req, body: loginBody() }),
+            },
+          ],
+          ...opts,
+        });
+      const what = `the least work of SPEC's shape per password login: Fastify + one nats.js request per JSON POST to a raw nats.js responder that reads the user (one prepared statement), verifies argon2id (one hash per CPU at a time, as auth-core), signs an ES256 access token and records it, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling, ${HTTP_CONNECTIONS} connections`;
+      try {
+        await phase('ceiling.login_shape', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+          shapeLogins({
+            connections: HTTP_CONNECTIONS,
+            warmupMs: Math.min(WARMUP_MS, 1000),
+            drainMs: LOGIN_DRAIN_MS,
+            durationMs: Math.max(MEASURE_MS, 3000),
+          }),
+        );
+        await phase(
+          'turns.login_shape',
+          'turns',
+          `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): ${what}`,
+          { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
+          () =>
+            inTurns({
+              ...LOGIN_TURNS,
+              a: (durationMs) => closedLoop({ concurrency: 4, durationMs, warmupMs: 250, op: argonOp }),
+              b: async (durationMs) => {
+                const r = await shapeLogins({
+                  connections: HTTP_CONNECTIONS,
+                  warmupMs: 500,
+                  drainMs: LOGIN_DRAIN_MS,
+                  durationMs,
+                });
+                await new Promise((res) => setTimeout(res, LOGIN_DRAIN_MS));
+                return r;
+              },
+            }),
+        );
+      } finally {
+        await fwd.stop();
+        mem.untrack('http-nats-forward');
+        await shape.stop();
+        mem.untrack('nats-login');
+        for (const t of tables) await pgPool.query(`DROP TABLE ${t}`);
+        await pgPool.end();
+      }
+    }
+
     // ============================================================ 3. the peer
     {
       const port = await freePort();

@@ -43,6 +43,8 @@ const ROWS = [
   'pcl.http.refresh',
   'pcl.http.login',
   'turns.http.login',
+  'ceiling.login_shape',
+  'turns.login_shape',
   'peer.introspection',
   'turns.http.validate',
   'peer.client_credentials',
