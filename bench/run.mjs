@@ -553,6 +553,33 @@ async function main() {
       );
       await stopNoop();
     }
+    // The least-work validator (servers/nats-verify.mjs, inline) in turns with the same ceiling:
+    // what the distinct-token target allows at all on this machine, measured the way it is judged.
+    for (const workers of [0, 2]) {
+      const id = workers ? `turns.nats_verify.workers${workers}.c64` : 'turns.nats_verify.c64';
+      if (!wanted(id)) continue;
+      const jwk = JSON.stringify(jwks.find((k) => k.kid === decodeJwt(sameToken).header.kid));
+      const subject = stack.subject(`bench.verify-turns${workers}`);
+      const verifier = await startServer(
+        children,
+        'nats-verify',
+        'nats-verify.mjs',
+        [subject, String(sampleReply.length), jwk, String(workers)],
+        { NATS_URL },
+      );
+      try {
+        await phase(
+          id,
+          'turns',
+          `in turns with ceiling.es256.crypto (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): the raw nats.js responder of ceiling.nats_verify${workers ? `.workers${workers}` : ''}.c64 (parse, verify ${workers ? `on ${workers} worker threads` : 'inline'}, reply; no other work), ${distinctPayloads.length} distinct tokens, 64 in flight`,
+          { concurrency: 64, pairedWith: 'ceiling.es256.crypto' },
+          () => inTurns({ ...TURNS, a: es256Slice, b: natsSlice(subject, distinctPayloads) }),
+        );
+      } finally {
+        await verifier.stop();
+        mem.untrack('nats-verify');
+      }
+    }
     await phase(
       'turns.nats.validate.distinct.c64',
       'turns',

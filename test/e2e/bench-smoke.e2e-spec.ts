@@ -32,6 +32,8 @@ const ROWS = [
   'pcl.nats.validate.distinct.c64',
   'pcl.nats.validate.distinct.workers2.c64',
   'turns.nats.validate.same.c64',
+  'turns.nats_verify.c64',
+  'turns.nats_verify.workers2.c64',
   'turns.nats.validate.distinct.c64',
   'turns.nats.validate.distinct.workers2.c64',
   'pcl.http.validate',
