@@ -10,6 +10,7 @@ import {
   ValidateTokenRequestDto,
   validatePayload,
 } from '@portcullis/contracts';
+import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { childrenBy, natsRequestDuration, natsRequests } from '../metrics/metrics';
@@ -162,12 +163,23 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
     }
     if (!isPromise(reply)) return this.respond(msg, started, reply, remembered);
     this.pending++;
-    reply
-      .then(
-        (r) => this.respond(msg, started, r),
-        (err: unknown) => this.fail(msg, started, err),
-      )
-      .finally(() => this.settle());
+    // A signature checked on a worker (VERIFY_WORKERS) or a PAT's record comes back in a callback
+    // of its own: the replies settled during one event-loop turn go out together, in one socket
+    // write, rather than one write per worker message.
+    const answer = (send: () => void) =>
+      atTurnEnd(() => {
+        try {
+          send();
+        } catch (err) {
+          this.logger.error(`reply not sent: ${(err as Error).message}`);
+        } finally {
+          this.settle();
+        }
+      });
+    reply.then(
+      (r) => answer(() => this.respond(msg, started, r)),
+      (err: unknown) => answer(() => this.fail(msg, started, err)),
+    );
   }
 
   private respond(msg: Msg, started: bigint, reply: ValidateTokenReply, remembered = false): void {
