@@ -12,6 +12,27 @@ const fmt = (v) =>
   v === null || v === undefined ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 /**
+ * What a least-work shape taken in turns (stats.mjs inTurns) says about a ratio target: its median
+ * and spread, in how many rounds it reached `min`, and a verdict. Out of reach only when the median
+ * misses and at most a quarter of the rounds reach it; a median just short with more rounds over
+ * the line is "at the edge", since the rounds of one run spread by ±10 points or more.
+ */
+export function shapeVerdict(turns, min) {
+  const reached = turns.ratios.filter((r) => r >= min).length;
+  const verdict =
+    turns.medianRatio >= min ? 'reachable' : reached <= turns.ratios.length / 4 ? 'out of reach' : 'at the edge';
+  return {
+    verdict,
+    text: `${pct(turns.medianRatio)} (median of ${turns.rounds} rounds in turns, ${pct(Math.min(...turns.ratios))}–${pct(Math.max(...turns.ratios))}; ${reached} of ${turns.ratios.length} rounds at ${pct(min)} or more)`,
+  };
+}
+const VERDICT_TEXT = {
+  reachable: 'reachable in principle: the gap is what Portcullis does beyond the shape',
+  'at the edge': 'at the edge: on this machine even the least work of the shape only about reaches the target',
+  'out of reach': 'out of reach on this machine for any design of this shape',
+};
+
+/**
  * The targets of issue #9, judged on the rows of one run. `profile` names the workload the
  * bench re-runs under --cpu-prof when the target is missed.
  */
@@ -226,15 +247,17 @@ export function evaluateTargets(rows) {
       ['on 2 worker threads', row('turns.nats_verify.workers2.c64')?.turns],
     ].filter(([, x]) => x);
     if (t && !t.pass && t.shortfall && leastTurns.length) {
-      const allBelow = leastTurns.length === 2 && leastTurns.every(([, x]) => x.medianRatio < 0.7);
-      t.shortfall += `; in turns with the ES256 ceiling, as the target is judged, that responder does ${leastTurns
-        .map(
-          ([how, x]) =>
-            `${pct(x.medianRatio)} ${how} (median of ${x.rounds} rounds, ${pct(Math.min(...x.ratios))}–${pct(Math.max(...x.ratios))})`,
-        )
+      const verdicts = leastTurns.map(([how, x]) => [how, shapeVerdict(x, 0.7)]);
+      const best = verdicts.some(([, v]) => v.verdict === 'reachable')
+        ? 'reachable'
+        : verdicts.some(([, v]) => v.verdict === 'at the edge') || verdicts.length < 2
+          ? 'at the edge'
+          : 'out of reach';
+      t.shortfall += `; in turns with the ES256 ceiling, as the target is judged, that responder does ${verdicts
+        .map(([how, v]) => `${v.text} ${how}`)
         .join(
           ', ',
-        )}${allBelow ? ' — both below the 70 % asked: out of reach on this machine for any validator answering over NATS, inline or with a verify pool' : ''}`;
+        )} — ${VERDICT_TEXT[best]} (a validator answering over NATS${verdicts.length < 2 ? '' : ', inline or with a verify pool'})`;
     }
     // CPU per request of the parts no validator can drop: the load generator and nats-server
     // (from the Portcullis row judged), the ES256 verification (the ceiling's CPU per verify) and
@@ -326,12 +349,8 @@ export function evaluateTargets(rows) {
     const shape = row('turns.durable_shape.form')?.turns;
     const pclTurns = row('turns.http.client_credentials')?.turns;
     if (t && !t.pass && t.shortfall && shape) {
-      const reach = shape.medianRatio;
-      t.shortfall += `; bound: the least work of SPEC's shape for this request (ceiling.durable_shape.form: Fastify, one nats.js request, a raw responder that signs the JWT and records the token and its audit row in PostgreSQL, group-committed, before answering; no Nest, input checks or client lookup) does ${pct(reach)} of the peer (median of ${shape.rounds} rounds in turns with it, ${pct(Math.min(...shape.ratios))}–${pct(Math.max(...shape.ratios))})${
-        reach < 1
-          ? ' — out of reach on this machine for any design that records the token before answering it through an HTTP gateway and auth-core over NATS'
-          : ' — reachable in principle; Portcullis does the rest of its work at a cost the shape does not pay'
-      }${pclTurns ? `; Portcullis does ${pct(pclTurns.medianRatio / reach)} of that shape` : ''}`;
+      const v = shapeVerdict(shape, 1);
+      t.shortfall += `; bound: the least work of SPEC's shape for this request (ceiling.durable_shape.form: Fastify, one nats.js request, a raw responder that signs the JWT and records the token and its audit row in PostgreSQL, group-committed, before answering; no Nest, input checks or client lookup) does ${v.text} of the peer — ${VERDICT_TEXT[v.verdict]} (recording the token before answering, through an HTTP gateway and auth-core over NATS)${pclTurns ? `; Portcullis does about ${pct(pclTurns.medianRatio / shape.medianRatio)} of that shape` : ''}`;
     }
   }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
@@ -365,12 +384,8 @@ export function evaluateTargets(rows) {
     const shape = row('turns.login_shape')?.turns;
     const pclTurns = row('turns.http.login')?.turns;
     if (t && !t.pass && t.shortfall && shape) {
-      const reach = shape.medianRatio;
-      t.shortfall += `; bound: the least work of SPEC's shape for a login (ceiling.login_shape: Fastify, one nats.js request, a raw responder that reads the user, verifies argon2id, signs and records the access token, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling) does ${pct(reach)} of the argon2 ceiling (median of ${shape.rounds} rounds in turns with it, ${pct(Math.min(...shape.ratios))}–${pct(Math.max(...shape.ratios))})${
-        reach < 0.85
-          ? ' — below the 85 % asked: out of reach on this machine for any design that checks the password in auth-core behind an HTTP gateway and NATS'
-          : ' — reachable in principle; Portcullis does the rest of its work at a cost the shape does not pay'
-      }${pclTurns ? `; Portcullis does ${pct(pclTurns.medianRatio / reach)} of that shape` : ''}`;
+      const v = shapeVerdict(shape, 0.85);
+      t.shortfall += `; bound: the least work of SPEC's shape for a login (ceiling.login_shape: Fastify, one nats.js request, a raw responder that reads the user, verifies argon2id, signs and records the access token, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling) does ${v.text} of the argon2 ceiling — ${VERDICT_TEXT[v.verdict]} (the password checked in auth-core behind an HTTP gateway and NATS)${pclTurns ? `; Portcullis does about ${pct(pclTurns.medianRatio / shape.medianRatio)} of that shape` : ''}`;
     }
   }
   return out;
