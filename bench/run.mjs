@@ -152,6 +152,25 @@ async function startServer(children, name, script, args, env) {
   return child;
 }
 
+/** servers/http-nats-forward.mjs in front of `subject`, publishing at turn end as the gateway does. */
+async function startForwarder(children, subject) {
+  const port = await freePort();
+  const child = await startServer(
+    children,
+    'http-nats-forward',
+    'http-nats-forward.mjs',
+    [String(port), subject, 'turn-end'],
+    { NATS_URL },
+  );
+  return {
+    url: `http://127.0.0.1:${port}/forward`,
+    stop: async () => {
+      await child.stop();
+      mem.untrack('http-nats-forward');
+    },
+  };
+}
+
 function natsRequester(nc, subject, payloads, check) {
   return async (i) => {
     const msg = await nc.request(subject, payloads[i % payloads.length], { timeout: 10000 });
@@ -775,22 +794,45 @@ async function main() {
         { before: topUp },
       );
     }
+    /** autocannon logins at `url`, each request with the next bench user's body. */
+    const loginsAt = (url) => (opts) =>
+      cannon({
+        url,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req) => ({ ...req, body: loginBody() }),
+          },
+        ],
+        ...opts,
+      });
+    // Logins at `url` in turns with the argon2 ceiling. Each login slice leaves up to 32 logins in
+    // flight when it stops; they are let finish before the next slice, so neither side runs on the
+    // other's leftovers.
+    const loginTurns = (url) => () =>
+      inTurns({
+        ...LOGIN_TURNS,
+        a: (durationMs) => closedLoop({ concurrency: 4, durationMs, warmupMs: 250, op: argonOp }),
+        b: async (durationMs) => {
+          const r = await loginsAt(url)({
+            connections: HTTP_CONNECTIONS,
+            warmupMs: 500,
+            drainMs: LOGIN_DRAIN_MS,
+            durationMs,
+          });
+          await new Promise((res) => setTimeout(res, LOGIN_DRAIN_MS));
+          return r;
+        },
+      });
     await phase(
       'pcl.http.login',
       'portcullis',
       `POST /api/v1/auth/login (argon2id), ${HTTP_CONNECTIONS} connections over ${loginUsers.length} users`,
       { concurrency: HTTP_CONNECTIONS },
       () =>
-        cannon({
-          url: `${gw}/api/v1/auth/login`,
+        loginsAt(`${gw}/api/v1/auth/login`)({
           ...ac,
-          requests: [
-            {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: loginBody() }),
-            },
-          ],
           // argon2 is slow: the smoke run needs a few seconds to complete any login at all, and the
           // 32 logins abandoned by the warm-up take a moment to drain.
           warmupMs: Math.min(WARMUP_MS, 1000),
@@ -800,37 +842,13 @@ async function main() {
       // Whether the hashes got the CPU they were ready to use: see the login bound in targets.mjs.
       { threadsOf: () => stack.replicas[0].pid },
     );
-    // Login against the argon2 ceiling in turns. Each login slice leaves up to 32 logins in flight
-    // when it stops; they are let finish before the next slice, so neither side runs on the other's
-    // leftovers.
+    // Login against the argon2 ceiling in turns (loginTurns).
     await phase(
       'turns.http.login',
       'turns',
       `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): POST /api/v1/auth/login, ${HTTP_CONNECTIONS} connections`,
       { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
-      () =>
-        inTurns({
-          ...LOGIN_TURNS,
-          a: (durationMs) => closedLoop({ concurrency: 4, durationMs, warmupMs: 250, op: argonOp }),
-          b: async (durationMs) => {
-            const r = await cannon({
-              url: `${gw}/api/v1/auth/login`,
-              connections: HTTP_CONNECTIONS,
-              requests: [
-                {
-                  method: 'POST',
-                  headers: { 'content-type': 'application/json' },
-                  setupRequest: (req) => ({ ...req, body: loginBody() }),
-                },
-              ],
-              warmupMs: 500,
-              drainMs: LOGIN_DRAIN_MS,
-              durationMs,
-            });
-            await new Promise((res) => setTimeout(res, LOGIN_DRAIN_MS));
-            return r;
-          },
-        }),
+      loginTurns(`${gw}/api/v1/auth/login`),
     );
 
     // The least work any design of SPEC's shape does per password login (servers/nats-login.mjs
@@ -850,30 +868,12 @@ async function main() {
         NATS_URL,
         SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '',
       });
-      const fwdPort = await freePort();
-      const fwd = await startServer(
-        children,
-        'http-nats-forward',
-        'http-nats-forward.mjs',
-        [String(fwdPort), subject, 'turn-end'],
-        { NATS_URL },
-      );
-      const shapeLogins = (opts) =>
-        cannon({
-          url: `http://127.0.0.1:${fwdPort}/forward`,
-          requests: [
-            {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: loginBody() }),
-            },
-          ],
-          ...opts,
-        });
+      const fwd = await startForwarder(children, subject);
+      const shapeUrl = fwd.url;
       const what = `the least work of SPEC's shape per password login: Fastify + one nats.js request per JSON POST to a raw nats.js responder that reads the user (one prepared statement), verifies argon2id (one hash per CPU at a time, as auth-core), signs an ES256 access token and records it, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling, ${HTTP_CONNECTIONS} connections`;
       try {
         await phase('ceiling.login_shape', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
-          shapeLogins({
+          loginsAt(shapeUrl)({
             connections: HTTP_CONNECTIONS,
             warmupMs: Math.min(WARMUP_MS, 1000),
             drainMs: LOGIN_DRAIN_MS,
@@ -885,25 +885,10 @@ async function main() {
           'turns',
           `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): ${what}`,
           { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
-          () =>
-            inTurns({
-              ...LOGIN_TURNS,
-              a: (durationMs) => closedLoop({ concurrency: 4, durationMs, warmupMs: 250, op: argonOp }),
-              b: async (durationMs) => {
-                const r = await shapeLogins({
-                  connections: HTTP_CONNECTIONS,
-                  warmupMs: 500,
-                  drainMs: LOGIN_DRAIN_MS,
-                  durationMs,
-                });
-                await new Promise((res) => setTimeout(res, LOGIN_DRAIN_MS));
-                return r;
-              },
-            }),
+          loginTurns(shapeUrl),
         );
       } finally {
         await fwd.stop();
-        mem.untrack('http-nats-forward');
         await shape.stop();
         mem.untrack('nats-login');
         for (const t of tables) await pgPool.query(`DROP TABLE ${t}`);
@@ -1011,17 +996,8 @@ async function main() {
           [subject, stack.db.url, 'bench_rec_tokens', 'bench_rec_audit', '3'],
           { NATS_URL },
         );
-        const fwdPort = await freePort();
-        const fwd = await startServer(
-          children,
-          'http-nats-forward',
-          'http-nats-forward.mjs',
-          [String(fwdPort), subject, 'turn-end'],
-          {
-            NATS_URL,
-          },
-        );
-        const shapeUrl = `http://127.0.0.1:${fwdPort}/forward`;
+        const fwd = await startForwarder(children, subject);
+        const shapeUrl = fwd.url;
         const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that signs an ES256 JWT (node:crypto) and records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight), answering once committed; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
         try {
           await phase('ceiling.durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
@@ -1036,7 +1012,6 @@ async function main() {
           );
         } finally {
           await fwd.stop();
-          mem.untrack('http-nats-forward');
           await rec.stop();
           mem.untrack('nats-record');
           await pgPool.query('DROP TABLE bench_rec_tokens');

@@ -7,24 +7,10 @@
  * the gateway does (libs/nats-options atTurnEnd: one socket write for all of them). Env: NATS_URL.
  */
 import Fastify from 'fastify';
-import { connect } from '@nats-io/transport-node';
+import { atTurnEnd, connectNats } from './shape-kit.mjs';
 
 const [port, subject, mode] = process.argv.slice(2);
-/** libs/nats-options' atTurnEnd (that file is TypeScript; this one is not). */
-let queued = [];
-const atTurnEnd = (fn) => {
-  if (queued.push(fn) > 1) return;
-  setImmediate(() => {
-    const due = queued;
-    queued = [];
-    for (const f of due) f();
-  });
-};
-const nc = await connect({
-  servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  name: 'bench-forward',
-  noAsyncTraces: true,
-});
+const nc = await connectNats('bench-forward');
 const app = Fastify({ logger: false });
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
   done(null, Object.fromEntries(new URLSearchParams(body))),

@@ -10,21 +10,15 @@
  * argv: subject, database URL, token table, refresh-token table, audit table. Env: NATS_URL.
  */
 import { availableParallelism } from 'node:os';
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
-import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { connectNats, es256Signer, serveUntilTerm } from './shape-kit.mjs';
 
 const [subject, dbUrl, tokenTable, refreshTable, auditTable] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
-const nc = await connect({
-  servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  name: 'bench-login',
-  noAsyncTraces: true,
-});
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const header = b64({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' });
+const nc = await connectNats('bench-login');
+const signJwt = es256Signer();
 
 const findUser = {
   name: 'bench-login-user',
@@ -68,8 +62,7 @@ async function login(body) {
   const tid = randomUUID();
   const familyId = randomUUID();
   const claims = { iss: 'bench', sub: user.id, aud: 'bench', cid: 'portcullis', typ: 'user', roles: user.roles };
-  const input = `${header}.${b64({ ...claims, tenants: user.tenants, tid, iat: now, exp: now + 900 })}`;
-  const sig = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const accessToken = signJwt({ ...claims, tenants: user.tenants, tid, iat: now, exp: now + 900 });
   const refresh = randomBytes(32).toString('base64url');
   await pool.query({
     ...record,
@@ -83,7 +76,7 @@ async function login(body) {
       randomUUID(),
     ],
   });
-  return { access_token: `${input}.${sig.toString('base64url')}`, refresh_token: refresh, expires_in: 900 };
+  return { access_token: accessToken, refresh_token: refresh, expires_in: 900 };
 }
 
 nc.subscribe(subject, {
@@ -100,10 +93,4 @@ nc.subscribe(subject, {
     );
   },
 });
-await nc.flush();
-process.stdout.write('ready\n');
-process.on('SIGTERM', async () => {
-  await nc.drain();
-  await pool.end();
-  process.exit(0);
-});
+await serveUntilTerm(nc, pool);

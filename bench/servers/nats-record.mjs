@@ -9,23 +9,16 @@
  *
  * argv: subject, database URL, token table, audit table, statements in flight. Env: NATS_URL.
  */
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { connectNats, es256Signer, serveUntilTerm } from './shape-kit.mjs';
 
 const [subject, dbUrl, tokenTable, auditTable, inFlight = '3'] = process.argv.slice(2);
 const MAX_FLUSHES = Number(inFlight);
 const MAX_BATCH = 256;
 const pool = new pg.Pool({ connectionString: dbUrl, max: MAX_FLUSHES });
-const nc = await connect({
-  servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  name: 'bench-record',
-  noAsyncTraces: true,
-});
-
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const header = b64({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' });
+const nc = await connectNats('bench-record');
+const signJwt = es256Signer();
 const tokenCols = 'tid, sub, cid, rcid, typ, roles, tenants, created_at, expires_at, revoked';
 const auditCols = 'id, type, actor, subject, success, data, created_at';
 const sql = `WITH tokens AS (
@@ -65,14 +58,13 @@ nc.subscribe(subject, {
     const now = Math.floor(Date.now() / 1000);
     const tid = randomUUID();
     const claims = { iss: 'bench', sub: 'bench', aud: 'bench', cid: 'bench', typ: 'client', roles: ['service'] };
-    const input = `${header}.${b64({ ...claims, tid, iat: now, exp: now + 900 })}`;
-    const sig = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const accessToken = signJwt({ ...claims, tid, iat: now, exp: now + 900 });
     const at = new Date(now * 1000).toISOString();
     const exp = new Date((now + 900) * 1000).toISOString();
     queue.push({
       msg,
       reply: JSON.stringify({
-        access_token: `${input}.${sig.toString('base64url')}`,
+        access_token: accessToken,
         token_type: 'Bearer',
         expires_in: 900,
       }),
@@ -108,10 +100,4 @@ nc.subscribe(subject, {
     }
   },
 });
-await nc.flush();
-process.stdout.write('ready\n');
-process.on('SIGTERM', async () => {
-  await nc.drain();
-  await pool.end();
-  process.exit(0);
-});
+await serveUntilTerm(nc, pool);

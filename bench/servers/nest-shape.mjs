@@ -21,21 +21,11 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { connect } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Length, MaxLength, validateSync } from 'class-validator';
+import { atTurnEnd } from './shape-kit.mjs';
 
 const [mode, ...args] = process.argv.slice(2);
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const STRICT = { whitelist: true, forbidNonWhitelisted: true };
-
-/** The same batching as libs/nats-options' atTurnEnd (that file is TypeScript; this one is not). */
-let queued = [];
-const atTurnEnd = (fn) => {
-  if (queued.push(fn) > 1) return;
-  setImmediate(() => {
-    const due = queued;
-    queued = [];
-    for (const f of due) f();
-  });
-};
 
 function dto(fields) {
   class Dto {}
