@@ -343,7 +343,7 @@ export function evaluateTargets(rows) {
   // client_credentials against the least work of SPEC's shape (servers/nats-record.mjs behind
   // servers/http-nats-forward.mjs: sign, record token + audit row group-committed, answer), taken
   // in turns with the peer like the row itself. Every conforming design does at least that work,
-  // so where the shape stays below the peer, the target is out of reach on this machine.
+  // so the shape's verdict (shapeVerdict) is the target's reachability on this machine.
   {
     const t = out.find((x) => x.id === 'client-credentials');
     const shape = row('turns.durable_shape.form')?.turns;

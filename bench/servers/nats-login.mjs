@@ -7,7 +7,8 @@
  * Nothing else: no Nest, input checks, lockout or throttling, no metrics or logging.
  * In front of it, servers/http-nats-forward.mjs (Fastify + one nats.js request per POST).
  *
- * argv: subject, database URL, token table, refresh-token table, audit table. Env: NATS_URL.
+ * argv: subject, database URL, token table, refresh-token table, audit table. Env: NATS_URL, and
+ * SHAPE_SLOTS to try another number of hashes at a time (the bench passes its own through).
  */
 import { availableParallelism } from 'node:os';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
