@@ -171,6 +171,28 @@ async function startForwarder(children, subject) {
   };
 }
 
+/**
+ * Runs `fn(url)` against a least-work shape: copies of the app's tables (`tables`: [copy, original]),
+ * the shape's responder on its own subject (`args(subject)`), the turn-end forwarder in front of it;
+ * all of it stopped and dropped after, whatever `fn` does.
+ */
+async function withShape(children, stack, { name, script, subjectName, tables, args, env = {} }, fn) {
+  const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
+  for (const [copy, original] of tables) await pgPool.query(`CREATE TABLE ${copy} (LIKE ${original} INCLUDING ALL)`);
+  const subject = stack.subject(subjectName);
+  const server = await startServer(children, name, script, args(subject), { NATS_URL, ...env });
+  const fwd = await startForwarder(children, subject);
+  try {
+    return await fn(fwd.url);
+  } finally {
+    await fwd.stop();
+    await server.stop();
+    mem.untrack(name);
+    for (const [copy] of tables) await pgPool.query(`DROP TABLE ${copy}`);
+    await pgPool.end();
+  }
+}
+
 function natsRequester(nc, subject, payloads, check) {
   return async (i) => {
     const msg = await nc.request(subject, payloads[i % payloads.length], { timeout: 10000 });
@@ -855,45 +877,41 @@ async function main() {
     // behind the forwarder: read the user, argon2id, sign, record the session in one statement),
     // in turns with the argon2 ceiling like the login row: whether 85 % is reachable at all here.
     if (wanted('ceiling.login_shape') || wanted('turns.login_shape')) {
-      const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
-      const tables = ['bench_login_tokens', 'bench_login_refresh', 'bench_login_audit'];
-      for (const [t, like] of [
-        [tables[0], 'access_tokens'],
-        [tables[1], 'refresh_tokens'],
-        [tables[2], 'audit_events'],
-      ])
-        await pgPool.query(`CREATE TABLE ${t} (LIKE ${like} INCLUDING ALL)`);
-      const subject = stack.subject('bench.login');
-      const shape = await startServer(children, 'nats-login', 'nats-login.mjs', [subject, stack.db.url, ...tables], {
-        NATS_URL,
-        SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '',
-      });
-      const fwd = await startForwarder(children, subject);
-      const shapeUrl = fwd.url;
       const what = `the least work of SPEC's shape per password login: Fastify + one nats.js request per JSON POST to a raw nats.js responder that reads the user (one prepared statement), verifies argon2id (one hash per CPU at a time, as auth-core), signs an ES256 access token and records it, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling, ${HTTP_CONNECTIONS} connections`;
-      try {
-        await phase('ceiling.login_shape', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
-          loginsAt(shapeUrl)({
-            connections: HTTP_CONNECTIONS,
-            warmupMs: Math.min(WARMUP_MS, 1000),
-            drainMs: LOGIN_DRAIN_MS,
-            durationMs: Math.max(MEASURE_MS, 3000),
-          }),
-        );
-        await phase(
-          'turns.login_shape',
-          'turns',
-          `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): ${what}`,
-          { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
-          loginTurns(shapeUrl),
-        );
-      } finally {
-        await fwd.stop();
-        await shape.stop();
-        mem.untrack('nats-login');
-        for (const t of tables) await pgPool.query(`DROP TABLE ${t}`);
-        await pgPool.end();
-      }
+      const tables = [
+        ['bench_login_tokens', 'access_tokens'],
+        ['bench_login_refresh', 'refresh_tokens'],
+        ['bench_login_audit', 'audit_events'],
+      ];
+      await withShape(
+        children,
+        stack,
+        {
+          name: 'nats-login',
+          script: 'nats-login.mjs',
+          subjectName: 'bench.login',
+          tables,
+          args: (subject) => [subject, stack.db.url, ...tables.map(([copy]) => copy)],
+          env: { SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '' },
+        },
+        async (shapeUrl) => {
+          await phase('ceiling.login_shape', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+            loginsAt(shapeUrl)({
+              connections: HTTP_CONNECTIONS,
+              warmupMs: Math.min(WARMUP_MS, 1000),
+              drainMs: LOGIN_DRAIN_MS,
+              durationMs: Math.max(MEASURE_MS, 3000),
+            }),
+          );
+          await phase(
+            'turns.login_shape',
+            'turns',
+            `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): ${what}`,
+            { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
+            loginTurns(shapeUrl),
+          );
+        },
+      );
     }
 
     // ============================================================ 3. the peer
@@ -985,39 +1003,33 @@ async function main() {
         () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(`${gw}/oauth/token`, ccRequest) }),
       );
       if (wanted('ceiling.durable_shape') || wanted('turns.durable_shape')) {
-        const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
-        await pgPool.query('CREATE TABLE bench_rec_tokens (LIKE access_tokens INCLUDING ALL)');
-        await pgPool.query('CREATE TABLE bench_rec_audit (LIKE audit_events INCLUDING ALL)');
-        const subject = stack.subject('bench.record');
-        const rec = await startServer(
-          children,
-          'nats-record',
-          'nats-record.mjs',
-          [subject, stack.db.url, 'bench_rec_tokens', 'bench_rec_audit', '3'],
-          { NATS_URL },
-        );
-        const fwd = await startForwarder(children, subject);
-        const shapeUrl = fwd.url;
         const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that signs an ES256 JWT (node:crypto) and records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight), answering once committed; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
-        try {
-          await phase('ceiling.durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
-            cannon({ url: shapeUrl, ...ccForm }),
-          );
-          await phase(
-            'turns.durable_shape.form',
-            'turns',
-            `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
-            { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
-            () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
-          );
-        } finally {
-          await fwd.stop();
-          await rec.stop();
-          mem.untrack('nats-record');
-          await pgPool.query('DROP TABLE bench_rec_tokens');
-          await pgPool.query('DROP TABLE bench_rec_audit');
-          await pgPool.end();
-        }
+        await withShape(
+          children,
+          stack,
+          {
+            name: 'nats-record',
+            script: 'nats-record.mjs',
+            subjectName: 'bench.record',
+            tables: [
+              ['bench_rec_tokens', 'access_tokens'],
+              ['bench_rec_audit', 'audit_events'],
+            ],
+            args: (subject) => [subject, stack.db.url, 'bench_rec_tokens', 'bench_rec_audit', '3'],
+          },
+          async (shapeUrl) => {
+            await phase('ceiling.durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+              cannon({ url: shapeUrl, ...ccForm }),
+            );
+            await phase(
+              'turns.durable_shape.form',
+              'turns',
+              `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
+              { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
+              () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
+            );
+          },
+        );
       }
       await peer.stop();
       mem.untrack('oidc-provider');
