@@ -153,13 +153,13 @@ async function startServer(children, name, script, args, env) {
 }
 
 /** servers/http-nats-forward.mjs in front of `subject`, publishing at turn end as the gateway does. */
-async function startForwarder(children, subject) {
+async function startForwarder(children, subject, mode = 'turn-end') {
   const port = await freePort();
   const child = await startServer(
     children,
     'http-nats-forward',
     'http-nats-forward.mjs',
-    [String(port), subject, 'turn-end'],
+    [String(port), subject, mode],
     { NATS_URL },
   );
   return {
@@ -628,8 +628,8 @@ async function main() {
       { concurrency: 64, pairedWith: 'ceiling.es256.crypto' },
       () => inTurns({ ...TURNS, a: es256Slice, b: natsSlice(validateSubject, distinctPayloads) }),
     );
-    // The same distinct-token load on a replica that checks signatures on worker threads
-    // (VERIFY_WORKERS=2, for a replica with 2+ CPUs; the shipped default is inline): its own
+    // The same distinct-token load on a replica whose validations are served by worker threads
+    // (VERIFY_WORKERS=2, for a replica with 2+ CPUs; the shipped default is the main thread): its own
     // subject prefix, same database and keys, started for this row only.
     {
       const side = await stack.startSidecar('auth-core-w2', { VERIFY_WORKERS: '2' });
@@ -638,7 +638,7 @@ async function main() {
         await phase(
           'pcl.nats.validate.distinct.workers2.c64',
           'portcullis',
-          `auth.v1.token.validate over NATS, ${distinctPayloads.length} distinct tokens, 64 in flight, on a replica with VERIFY_WORKERS=2 (signatures checked on 2 worker threads)`,
+          `auth.v1.token.validate over NATS, ${distinctPayloads.length} distinct tokens, 64 in flight, on a replica with VERIFY_WORKERS=2 (validations served by 2 worker threads, each with its own NATS connection)`,
           { concurrency: 64 },
           () =>
             closedLoop({
@@ -872,6 +872,24 @@ async function main() {
       { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
       loginTurns(`${gw}/api/v1/auth/login`),
     );
+
+    // auth-core alone under logins: the least-work forwarder (Fastify, one nats.js request with the
+    // JSON body as it came) in front of the real auth-core, in turns with the argon2 ceiling; with
+    // turns.http.login and turns.login_shape it says which app the login gap is in.
+    if (wanted('turns.http.login.core_alone')) {
+      const fwd = await startForwarder(children, stack.subject('auth.v1.login'), 'body');
+      try {
+        await phase(
+          'turns.http.login.core_alone',
+          'turns',
+          `in turns with ceiling.argon2.2cores (${LOGIN_TURNS.rounds} rounds of ${LOGIN_TURNS.sliceMs / 1000} s each side): auth-core alone — password logins through the least-work forwarder (Fastify, one nats.js request per JSON POST, the body as it came) to the real auth-core, ${HTTP_CONNECTIONS} connections`,
+          { concurrency: HTTP_CONNECTIONS, pairedWith: 'ceiling.argon2.2cores' },
+          loginTurns(fwd.url),
+        );
+      } finally {
+        await fwd.stop();
+      }
+    }
 
     // The least work any design of SPEC's shape does per password login (servers/nats-login.mjs
     // behind the forwarder: read the user, argon2id, sign, record the session in one statement),
@@ -1230,7 +1248,8 @@ async function profileMisses({ targets, loop }) {
     const dir = join(root, t.profile);
     mkdirSync(join(dir, 'auth-core'), { recursive: true });
     mkdirSync(join(dir, 'gateway'), { recursive: true });
-    const stack = new Stack({ gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(dir, 'gateway')] });
+    const appEnv = process.env.BENCH_APP_ENV ? JSON.parse(process.env.BENCH_APP_ENV) : {};
+    const stack = new Stack({ appEnv, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(dir, 'gateway')] });
     try {
       log(`profiling under ${t.profile} …`);
       await stack.start(1);

@@ -70,7 +70,8 @@ export function evaluateTargets(rows) {
     };
   };
   // Judged on the better of the two replica configurations measured: the shipped default
-  // (signatures checked inline) and VERIFY_WORKERS=2 (for a replica with 2+ CPUs); both are shown.
+  // (validations on the main thread) and VERIFY_WORKERS=2 (served by 2 worker threads, for a replica
+  // with 2+ CPUs); both are shown.
   const distinctTarget = () => {
     const judged = [
       ['inline', 'pcl.nats.validate.distinct.c64', 'turns.nats.validate.distinct.c64'],
@@ -387,6 +388,10 @@ export function evaluateTargets(rows) {
       const v = shapeVerdict(shape, 0.85);
       t.shortfall += `; bound: the least work of SPEC's shape for a login (ceiling.login_shape: Fastify, one nats.js request, a raw responder that reads the user, verifies argon2id, signs and records the access token, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling) does ${v.text} of the argon2 ceiling — ${VERDICT_TEXT[v.verdict]} (the password checked in auth-core behind an HTTP gateway and NATS)${pclTurns ? `; Portcullis does about ${pct(pclTurns.medianRatio / shape.medianRatio)} of that shape` : ''}`;
     }
+    // The split between the two apps: auth-core behind the least-work forwarder, in turns too.
+    const coreAlone = row('turns.http.login.core_alone')?.turns;
+    if (t && !t.pass && t.shortfall && coreAlone)
+      t.shortfall += `; split: auth-core alone behind the least-work forwarder (turns.http.login.core_alone) does ${pct(coreAlone.medianRatio)} (median in turns), so the gateway costs ${pct(Math.max(0, coreAlone.medianRatio - (pclTurns?.medianRatio ?? coreAlone.medianRatio)))} points${shape ? ` and auth-core ${pct(Math.max(0, shape.medianRatio - coreAlone.medianRatio))} points against the shape` : ''}`;
   }
   return out;
 }

@@ -4,7 +4,9 @@
  * gateway asks auth-core. `GET /noop` answers without NATS (Fastify alone); `GET /forward` and
  * `POST /forward` (a form body, like /oauth/token) go through NATS.
  * argv: port, subject, and `turn-end` to publish the requests of one event-loop turn together, as
- * the gateway does (libs/nats-options atTurnEnd: one socket write for all of them). Env: NATS_URL.
+ * the gateway does (libs/nats-options atTurnEnd: one socket write for all of them), or `body` to do
+ * that and send the JSON body as it came (a stand-in gateway in front of the real auth-core).
+ * Env: NATS_URL.
  */
 import Fastify from 'fastify';
 import { atTurnEnd, connectNats } from './shape-kit.mjs';
@@ -16,11 +18,14 @@ app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string
   done(null, Object.fromEntries(new URLSearchParams(body))),
 );
 const forward = async (req, reply) => {
-  const send = () =>
-    nc.request(subject, JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null }), {
-      timeout: 5000,
-    });
-  const m = await (mode === 'turn-end' ? new Promise((resolve) => atTurnEnd(resolve)).then(send) : send());
+  const payload =
+    mode === 'body'
+      ? JSON.stringify(req.body)
+      : JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null });
+  const send = () => nc.request(subject, payload, { timeout: 5000 });
+  const m = await (mode === 'turn-end' || mode === 'body'
+    ? new Promise((resolve) => atTurnEnd(resolve)).then(send)
+    : send());
   reply.type('application/json').send(m.data);
 };
 app.get('/noop', async () => ({ valid: true }));

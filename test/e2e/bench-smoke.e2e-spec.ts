@@ -45,6 +45,7 @@ const ROWS = [
   'pcl.http.refresh',
   'pcl.http.login',
   'turns.http.login',
+  'turns.http.login.core_alone',
   'ceiling.login_shape',
   'turns.login_shape',
   'peer.introspection',

@@ -14,8 +14,8 @@ import { ReplyBody as Body } from '../support/fixtures';
  * Forged and tampered tokens, judged by the real services over every validation surface:
  * REST GET (bearer), REST POST {token}, NATS auth.v1.token.validate, and a bearer-guarded route.
  * Each must be refused as UNAUTHENTICATED — never a 5xx, never valid. auth-core runs here with
- * VERIFY_WORKERS=2 (signatures checked on worker threads); test/security/jwt-attacks and every
- * other suite run it with the default, inline checks.
+ * VERIFY_WORKERS=2 (validations served by worker threads); test/security/jwt-attacks and every
+ * other suite run it with the default, on the main thread.
  */
 
 const b64 = (v: Buffer | string) => Buffer.from(v).toString('base64url');
@@ -46,7 +46,7 @@ const MY_KID = 'attacker-key-1';
 
 beforeAll(async () => {
   stack = await new Stack({ env: { VERIFY_WORKERS: '2' } }).start();
-  expect(stack.logs()).toContain('token signatures are checked on 2 worker thread(s)');
+  expect(stack.logs()).toMatch(/token\.validate is served by 2 worker thread\(s\)/);
   realToken = (await login(stack)).access_token;
   const [h, p, s] = realToken.split('.');
   realHeader = decodeSegment(h);

@@ -59,6 +59,8 @@ import { TokenIssuerService } from './tokens/token-issuer.service';
 import { TokenRecordWriter } from './tokens/token-record.writer';
 import { TokenValidationService } from './tokens/token-validation.service';
 import { ValidateTokenHandler } from './tokens/validate-token.handler';
+import { ValidateReadiness } from './tokens/validate-readiness';
+import { ValidateWorkers } from './tokens/validate-workers.service';
 import { AdminBootstrapService } from './users/admin-bootstrap.service';
 import { LoginHandler } from './users/login.handler';
 import { LoginRecordWriter } from './users/login-record.writer';
@@ -125,6 +127,8 @@ export class AppModule {
         TokenRecordWriter,
         LoginRecordWriter,
         TokenValidationService,
+        ValidateWorkers,
+        ValidateReadiness,
         PasswordHasherService,
         UsersRepository,
         AdminBootstrapService,

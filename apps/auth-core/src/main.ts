@@ -1,3 +1,4 @@
+import './runtime/threadpool';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CustomStrategy } from '@nestjs/microservices';

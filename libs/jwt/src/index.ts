@@ -3,6 +3,5 @@ export * from './token-verifier';
 export * from './claims-policy';
 export * from './verified-token-cache';
 export * from './revocation-state';
-export * from './signature-pool';
 export * from './verdict';
 export * from './encoded-once';

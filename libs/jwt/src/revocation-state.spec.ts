@@ -64,3 +64,22 @@ describe('RevocationState', () => {
     expect(s.isRevoked('long-expired')).toBe(false);
   });
 });
+
+describe('RevocationState copies', () => {
+  it('a copy judges as the original and refuses the same late events', () => {
+    const s = new RevocationState();
+    s.applyRevoked({ tokens: [{ tid: 't1', exp: 2_000_000_000 }] });
+    s.applyDisabled({ kind: 'client', id: 'c1', disabled: true, at: at(0) });
+    s.applyDisabled({ kind: 'client', id: 'c1', disabled: false, at: at(10) });
+    s.applyDisabled({ kind: 'user', id: 'u1', disabled: true, at: at(5) });
+    const c = RevocationState.fromCopy(structuredClone(s.copy()));
+    expect(c.isRevoked('t1')).toBe(true);
+    expect(c.isRevoked('t2')).toBe(false);
+    expect(c.isDisabled('user', 'u1')).toBe(true);
+    expect(c.isDisabled('client', 'c1')).toBe(false);
+    // The disable of time 0 arrives again, late (the feed's copy): the enable of time 10 stands.
+    for (const state of [s, c]) state.applyDisabled({ kind: 'client', id: 'c1', disabled: true, at: at(0) });
+    expect(c.isDisabled('client', 'c1')).toBe(false);
+    expect(c.copy()).toEqual(s.copy());
+  });
+});

@@ -5,6 +5,17 @@ import { PrincipalKind } from './claims-policy';
 const FORGET_AFTER_EXPIRY_SECONDS = 600;
 
 /**
+ * Everything a RevocationState holds, as plain data: a copy built from it (another thread's) judges
+ * exactly as the original and, fed the same events after, stays the same — unlike a snapshot, it
+ * keeps each principal event's time, so a late older event is refused by the copy too.
+ */
+export interface RevocationStateCopy {
+  revoked: Array<[string, number]>;
+  disabled: string[];
+  principalEvents: Array<[string, { at: number; disabled: boolean }]>;
+}
+
+/**
  * What validation needs beyond the signature, held in memory: revoked token ids (until their
  * tokens expire anyway) and disabled principals. One implementation for auth-core and for local
  * validators (SDK, gateway): both load a snapshot and then apply events, which reach them more
@@ -53,6 +64,18 @@ export class RevocationState {
 
   sweep(nowSeconds = Math.floor(Date.now() / 1000)): void {
     for (const [tid, exp] of this.revoked) if (exp + FORGET_AFTER_EXPIRY_SECONDS < nowSeconds) this.revoked.delete(tid);
+  }
+
+  copy(): RevocationStateCopy {
+    return { revoked: [...this.revoked], disabled: [...this.disabled], principalEvents: [...this.principalEvents] };
+  }
+
+  static fromCopy(copy: RevocationStateCopy): RevocationState {
+    const state = new RevocationState();
+    for (const [tid, exp] of copy.revoked) state.revoked.set(tid, exp);
+    state.disabled = new Set(copy.disabled);
+    for (const [key, e] of copy.principalEvents) state.principalEvents.set(key, e);
+    return state;
   }
 
   snapshot(): RevocationSnapshot {

@@ -70,13 +70,17 @@ export type PrepareResult = ({ ok: true } & PreparedToken) | { ok: false; reason
 
 export class TokenVerifier {
   private readonly keys = new Map<string, VerificationKey>();
-  /** Bumped on every key change, so copies of the key ring (a SignaturePool's workers) can follow. */
-  keysVersion = 0;
+  private readonly keyListeners: Array<(keys: VerificationKey[]) => void> = [];
 
   setKeys(keys: VerificationKey[]): void {
     this.keys.clear();
     for (const k of keys) this.keys.set(k.kid, k);
-    this.keysVersion++;
+    for (const listener of this.keyListeners) listener(keys);
+  }
+
+  /** Called with the whole key ring on every change (another thread's copy follows it this way). */
+  onKeysChanged(listener: (keys: VerificationKey[]) => void): void {
+    this.keyListeners.push(listener);
   }
 
   hasKid(kid: string): boolean {

@@ -1,5 +1,4 @@
 import { AccessTokenClaims } from '@portcullis/contracts';
-import { SignaturePool } from './signature-pool';
 import { TokenVerifier, VerifyOptions, VerifyResult } from './token-verifier';
 
 interface VerifiedToken {
@@ -35,32 +34,6 @@ export class VerifiedTokenCache {
     const result = verifier.verify(token, opts.now === undefined ? { ...opts, now } : opts);
     if (result.ok) this.remember(token, result.claims, result.kid);
     return result;
-  }
-
-  /**
-   * verify() with the signature checked on a SignaturePool's worker: a remembered token or one
-   * refused before its signature is answered at once; the rest once the worker has checked it.
-   * The claims are judged after, against the clock and key ring of that moment.
-   */
-  verifyOn(
-    pool: SignaturePool,
-    verifier: TokenVerifier,
-    token: string,
-    opts: VerifyOptions,
-  ): VerifyResult | Promise<VerifyResult> {
-    const hit = this.recall(verifier, token, opts.now ?? Math.floor(Date.now() / 1000), opts.clockSkew);
-    if (hit) return hit;
-    const prepared = verifier.prepare(token);
-    if (!prepared.ok) return prepared;
-    const { key, jws } = prepared;
-    return pool.verify(key.kid, key.alg, jws.signingInput, jws.signatureSegment).then((good): VerifyResult => {
-      // A key may have left the ring while the worker was busy: judge as if it had been checked now.
-      if (!verifier.hasKid(key.kid)) return { ok: false, reason: 'UNKNOWN_KID' };
-      if (!good) return { ok: false, reason: 'BAD_SIGNATURE' };
-      const result = verifier.conclude(prepared, { ...opts, now: opts.now ?? Math.floor(Date.now() / 1000) });
-      if (result.ok) this.remember(token, result.claims, result.kid);
-      return result;
-    });
   }
 
   private recall(verifier: TokenVerifier, token: string, now: number, skew: number): VerifyResult | null {

@@ -5,6 +5,7 @@ import { KeyRingService } from '../keys/key-ring.service';
 import { NatsConnectionService } from '../nats/nats-connection.service';
 import { RevocationCacheService } from '../tokens/revocation-cache.service';
 import { ShutdownState } from './shutdown-state';
+import { ValidateReadiness } from '../tokens/validate-readiness';
 
 /** auth-core's own small HTTP port, for Kubernetes probes and Prometheus. */
 @Controller()
@@ -17,6 +18,7 @@ export class HealthController {
     private readonly keys: KeyRingService,
     private readonly revocations: RevocationCacheService,
     private readonly shutdown: ShutdownState,
+    private readonly validate: ValidateReadiness,
   ) {}
 
   @Get('health/live')
@@ -31,6 +33,7 @@ export class HealthController {
       () => this.db.pingCheck('database', { timeout: 1500 }),
       () => this.flag('nats', this.nats.isConnected()),
       () => this.flag('keys', this.keys.isReady() && this.revocations.isLoaded()),
+      () => this.flag('validate', this.validate.serving),
       () => this.flag('accepting', !this.shutdown.stopping),
     ]);
   }

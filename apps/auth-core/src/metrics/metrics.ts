@@ -1,4 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
+import { SUBJECTS } from '@portcullis/contracts';
 
 /** Validation outcomes by reason: `valid`, or the failure that decided it. */
 export const validationOutcomes = new Counter({
@@ -55,4 +56,23 @@ export function childrenBy<C>(make: (key: string) => C): (key: string) => C {
     if (child === undefined) made.set(key, (child = make(key)));
     return child;
   };
+}
+
+const validateRequestMetrics = childrenBy((outcome) => {
+  const labels = { subject: SUBJECTS.TOKEN_VALIDATE, outcome };
+  return { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
+});
+
+/** One `auth.v1.token.validate` request answered (`ok` or the error code), in `seconds` from arrival to reply. */
+export function countValidateRequest(outcome: string, seconds: number): void {
+  const m = validateRequestMetrics(outcome);
+  m.n.inc();
+  m.seconds.observe(seconds);
+}
+
+const validationOutcomeCounters = childrenBy((outcome) => validationOutcomes.labels({ outcome }));
+
+/** Validations judged, by outcome (see tokens/validation-outcome.ts). */
+export function countValidations(outcome: string, n = 1): void {
+  validationOutcomeCounters(outcome).inc(n);
 }

@@ -1,10 +1,13 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EVENTS, PrincipalDisabledEvent, RevocationSnapshot, TokenRevokedEvent } from '@portcullis/contracts';
-import { PrincipalKind, RevocationState } from '@portcullis/jwt';
+import { PrincipalKind, RevocationState, RevocationStateCopy } from '@portcullis/jwt';
 import { DataSource } from 'typeorm';
 import { EventBusService } from '../events/event-bus.service';
 import { observeRevocationLag } from '../metrics/metrics';
+
+/** One event as RevocationCacheService applied it, for a copy of its state to apply too. */
+export type RevocationChange = { revoked: TokenRevokedEvent } | { disabled: PrincipalDisabledEvent };
 
 /**
  * Revoked token ids and disabled principals for validation (libs/jwt RevocationState), loaded
@@ -14,6 +17,7 @@ import { observeRevocationLag } from '../metrics/metrics';
 @Injectable()
 export class RevocationCacheService implements OnApplicationShutdown {
   private readonly state = new RevocationState();
+  private readonly listeners: Array<(change: RevocationChange) => void> = [];
   private sweeper?: NodeJS.Timeout;
   private loaded = false;
 
@@ -64,11 +68,22 @@ export class RevocationCacheService implements OnApplicationShutdown {
 
   applyRevoked(event: TokenRevokedEvent): void {
     this.state.applyRevoked(event);
+    for (const listener of this.listeners) listener({ revoked: event });
   }
 
   /** Applied here directly and again from the feed: an older event never undoes a newer one. */
   applyDisabled(event: PrincipalDisabledEvent): void {
     this.state.applyDisabled(event);
+    for (const listener of this.listeners) listener({ disabled: event });
+  }
+
+  /** Every event applied from now on, in order: a copy() that applies them stays exactly this state. */
+  onChange(listener: (change: RevocationChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  copy(): RevocationStateCopy {
+    return this.state.copy();
   }
 
   snapshot(): RevocationSnapshot {

@@ -7,8 +7,7 @@ import { PatResolverService } from '../credentials/pat-resolver.service';
 import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
 import { TokenValidationService } from './token-validation.service';
-import { plainValidRequest, ValidateTokenHandler } from './validate-token.handler';
-import { NatsConnectionService } from '../nats/nats-connection.service';
+import { plainValidRequest, ValidateResponder } from './validate-responder';
 
 const accepts = (payload: unknown): boolean => {
   try {
@@ -120,11 +119,17 @@ describe('remembered verifications', () => {
   });
 
   it('over NATS, a remembered token is answered from the callback; its reply bytes are reused, its verdict is not', () => {
-    const handler = new ValidateTokenHandler(service, {} as RevocationCacheService, {} as NatsConnectionService);
+    const responder = new ValidateResponder(
+      { isRemembered: (token) => service.isRemembered(token), judge: (req) => service.validateNow(req.token, req) },
+      () => undefined,
+      (message) => {
+        throw new Error(message);
+      },
+    );
     const t = sign({ jti: 'tid-n' });
     const sent: string[] = [];
     const ask = () =>
-      (handler as unknown as { enqueue(m: unknown): void }).enqueue({
+      (responder as unknown as { enqueue(m: unknown): void }).enqueue({
         reply: '_INBOX.x',
         headers: undefined,
         data: Buffer.from(JSON.stringify({ token: t })),

@@ -1,16 +1,16 @@
-import { availableParallelism } from 'node:os';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { HASH_THREADS } from '../runtime/hash-threads';
 
 /** OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. */
 export const ARGON2_PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /**
- * Hashes run at once: one per CPU (at most libuv's pool of 4). More in flight finish no sooner —
- * each is CPU-bound — but each holds its 19 MiB, so a login burst would lift RSS by 19 MiB per
- * extra hash; the rest queue here, in arrival order, before taking a pool thread.
+ * Hashes handed to libuv's pool at once: two per hashing thread (runtime/hash-threads.ts), so a
+ * thread that finishes one starts the next on its own. Only the pool's threads run them, so no
+ * more than HASH_THREADS hold their 19 MiB at a time; the rest wait here, in arrival order.
  */
-const CONCURRENT_HASHES = Math.max(1, Math.min(availableParallelism(), 4));
+const CONCURRENT_HASHES = 2 * HASH_THREADS;
 
 @Injectable()
 export class PasswordHasherService implements OnModuleInit {
