@@ -1,10 +1,9 @@
 import { Client } from 'pg';
 import { EVENTS } from '@portcullis/contracts';
-import { api, seedClient, seedUser } from '../support/fixtures';
+import { api, inDays, seedClient, seedUser } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 const CLEANUP_LOCK_ID = 0x70636c03;
-const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
 
 describe('audit trail and scheduled cleanup', () => {
   const stack = new Stack({ replicas: 2, env: { CLEANUP_INTERVAL_SECONDS: '1' } });

@@ -1,8 +1,6 @@
 import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, inDays } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
-
-const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
 
 describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
   const stack = new Stack({ replicas: 2 });

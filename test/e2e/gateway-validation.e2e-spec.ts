@@ -1,4 +1,4 @@
-import { api } from '../support/fixtures';
+import { api, clientCredentialsToken } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -84,17 +84,7 @@ describe('REST validation in the gateway', () => {
   it('refuses the tokens of a client as soon as its disable has been answered, and its new tokens after enable', async () => {
     const created = await admin.post('/api/v1/clients', { clientId: 'gw-local', roles: ['service'] });
     expect(created.status).toBe(201);
-    const token = async () => {
-      const res = await fetch(`${stack.url}/oauth/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`gw-local:${created.body.client_secret}`).toString('base64')}`,
-        },
-        body: 'grant_type=client_credentials',
-      });
-      return ((await res.json()) as { access_token: string }).access_token;
-    };
+    const token = () => clientCredentialsToken(stack, 'gw-local', created.body.client_secret);
     for (let i = 0; i < 5; i++) {
       const t = await token();
       expect((await validate(t)).status).toBe(200);

@@ -1,7 +1,6 @@
-import { api } from '../support/fixtures';
+import { api, inDays } from '../support/fixtures';
 import { login, ManagedProcess, Stack, startExampleService, startPrivateNats, within } from '../support/stack';
 
-const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
 const call = async (url: string, token?: string, method = 'GET', body?: unknown) => {
   const res = await fetch(url, {
     method,

@@ -1,10 +1,9 @@
 import { SUBJECTS } from '@portcullis/contracts';
-import { api, ReplyBody as Body } from '../support/fixtures';
+import { api, clientCredentialsToken, inDays, ReplyBody as Body } from '../support/fixtures';
 import { Load, sleep } from '../support/load';
 import { login, Stack } from '../support/stack';
 
 const VALIDATIONS = 'portcullis_auth_core_validations_total';
-const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
 
 /**
  * VERIFY_WORKERS=2 on both replicas: auth.v1.token.validate is served by worker threads with NATS
@@ -54,17 +53,7 @@ describe('validate workers (VERIFY_WORKERS=2)', () => {
   it("a disabled client's tokens are refused at once; enabled again, its new tokens are accepted at once", async () => {
     const created = await admin.post('/api/v1/clients', { clientId: 'worker-svc', roles: ['service'] });
     expect(created.status).toBe(201);
-    const token = async () => {
-      const res = await fetch(`${stack.url}/oauth/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`worker-svc:${created.body.client_secret}`).toString('base64')}`,
-        },
-        body: 'grant_type=client_credentials',
-      });
-      return ((await res.json()) as { access_token: string }).access_token;
-    };
+    const token = () => clientCredentialsToken(stack, 'worker-svc', created.body.client_secret);
     for (let i = 0; i < 2; i++) {
       const t = await token();
       expect(await ask(t)).toEqual(['valid']);

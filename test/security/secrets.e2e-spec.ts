@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, inDays } from '../support/fixtures';
 import { SuiteReport } from '../support/report';
 import { dumpDatabase, dumpEvents, findSecretLeaks } from '../support/secrets';
 import { login, Stack } from '../support/stack';
@@ -27,7 +27,6 @@ const stack = new Stack({
   gatewayEnv: { LOG_LEVEL: 'debug', LOGIN_FAILURES_PER_IP: '1000' },
 });
 const secrets: Record<string, string> = {};
-const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString();
 
 beforeAll(() => stack.start(), 90000);
 afterAll(async () => {

@@ -75,3 +75,19 @@ export interface ReplyBody {
     details?: Array<{ field: string; errors: string[] }> | null;
   };
 }
+
+/** An ISO time `d` days from now (PAT and API key expiries). */
+export const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
+
+/** An access token by client_credentials at /oauth/token (client_secret_basic). */
+export async function clientCredentialsToken(stack: Stack, clientId: string, secret: string): Promise<string> {
+  const res = await fetch(`${stack.url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
