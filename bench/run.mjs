@@ -895,7 +895,7 @@ async function main() {
     // behind the forwarder: read the user, argon2id, sign, record the session in one statement),
     // in turns with the argon2 ceiling like the login row: whether 85 % is reachable at all here.
     if (wanted('ceiling.login_shape') || wanted('turns.login_shape')) {
-      const what = `the least work of SPEC's shape per password login: Fastify + one nats.js request per JSON POST to a raw nats.js responder that reads the user (one prepared statement), verifies argon2id (one hash per CPU at a time, as auth-core), signs an ES256 access token and records it, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling, ${HTTP_CONNECTIONS} connections`;
+      const what = `the least work of SPEC's shape per password login: Fastify + one nats.js request per JSON POST to a raw nats.js responder that reads the user (one prepared statement), verifies argon2id (scheduled as auth-core: a pool thread per CPU, two hashes per thread in flight), signs an ES256 access token and records it, the refresh token's hash and the audit row in one statement; no Nest, input checks, lockout or throttling, ${HTTP_CONNECTIONS} connections`;
       const tables = [
         ['bench_login_tokens', 'access_tokens'],
         ['bench_login_refresh', 'refresh_tokens'],
@@ -910,7 +910,10 @@ async function main() {
           subjectName: 'bench.login',
           tables,
           args: (subject) => [subject, stack.db.url, ...tables.map(([copy]) => copy)],
-          env: { SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '' },
+          env: {
+            SHAPE_SLOTS: process.env.SHAPE_SLOTS ?? '',
+            UV_THREADPOOL_SIZE: String(Math.min(availableParallelism(), 4)),
+          },
         },
         async (shapeUrl) => {
           await phase('ceiling.login_shape', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>

@@ -1,7 +1,9 @@
 /**
  * The least work any gateway→NATS→auth-core design must do per password login (SPEC §3): a raw
  * nats.js responder that reads the user's row (one prepared statement), verifies the password
- * with argon2id (@node-rs/argon2, the stored hash's parameters, one hash per CPU at a time as
+ * with argon2id (@node-rs/argon2, the stored hash's parameters, scheduled as auth-core does: libuv's
+ * pool sized to the CPUs by the bench (UV_THREADPOOL_SIZE), two hashes per pool thread in flight so a
+ * thread starts the next without this process's main thread; the rest wait in arrival order as
  * auth-core runs them), signs an ES256 access token with node:crypto, records the access token,
  * the refresh token (its SHA-256 only) and the audit row in one statement, and answers.
  * Nothing else: no Nest, input checks, lockout or throttling, no metrics or logging.
@@ -38,8 +40,8 @@ const record = {
     VALUES ($7, 'login.succeeded', $2::text, $2::text, true, '{}', now())`,
 };
 
-// One hash per CPU at a time, the rest waiting in arrival order (as auth-core's PasswordHasher).
-const slots = Number(process.env.SHAPE_SLOTS || availableParallelism());
+// Two hashes per pool thread in flight, the rest waiting in arrival order (as auth-core's PasswordHasher).
+const slots = Number(process.env.SHAPE_SLOTS || 2 * availableParallelism());
 let running = 0;
 const waiting = [];
 async function hashTurn(fn) {

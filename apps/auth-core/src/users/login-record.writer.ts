@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { insertFromJson, JsonInsert } from '../database/entity-rows';
+import { preparedStatement } from '../database/prepared-statement';
 import { AccessTokenEntity } from '../tokens/access-token.entity';
 import { RefreshTokenEntity } from '../tokens/refresh-token.entity';
 import { UserEntity } from './user.entity';
@@ -26,24 +27,28 @@ export class LoginRecordWriter {
   private readonly access: JsonInsert<AccessTokenEntity>;
   private readonly refresh: JsonInsert<RefreshTokenEntity>;
   private readonly audit: JsonInsert<AuditEventEntity>;
-  private readonly statement: string;
+  private readonly statement: (values: unknown[]) => Promise<object[]>;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
     this.access = insertFromJson(ds, AccessTokenEntity, '$1', 'one');
     this.refresh = insertFromJson(ds, RefreshTokenEntity, '$2', 'one');
     this.audit = insertFromJson(ds, AuditEventEntity, '$3', 'one');
-    this.statement = `
+    this.statement = preparedStatement(
+      ds,
+      'login-record',
+      `
       WITH access AS (${this.access.sql}),
       refresh AS (${this.refresh.sql}),
       cleared AS (
         UPDATE ${ds.getMetadata(UserEntity).tableName} SET failed_logins = 0, locked_until = NULL
         WHERE id = $4 AND (failed_logins > 0 OR locked_until IS NOT NULL)
       )
-      ${this.audit.sql}`;
+      ${this.audit.sql}`,
+    );
   }
 
   async record(r: LoginRecord): Promise<void> {
-    await this.ds.query(this.statement, [
+    await this.statement([
       this.access.json(r.access),
       this.refresh.json(r.refresh),
       this.audit.json(r.audit),

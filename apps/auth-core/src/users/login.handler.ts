@@ -40,7 +40,7 @@ export class LoginHandler {
       // A client that authenticates must do so correctly (RFC 6749 §4.3.2): UNAUTHENTICATED otherwise.
       await this.clientAuth.authenticate(req.clientId, req.clientSecret);
     }
-    const user = await this.users.findByUsername(req.username);
+    const user = await this.users.findForLogin(req.username);
     // argon2 runs whatever the state of the account: the time taken reveals nothing.
     const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, req.password);
     const locked = !!user?.lockedUntil && user.lockedUntil.getTime() > Date.now();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
+import { entityFromRow, preparedStatement } from '../database/prepared-statement';
 import { UserEntity } from './user.entity';
 
 export const normalizeUsername = (username: string) => username.normalize('NFC').toLowerCase();
@@ -9,10 +10,27 @@ export const normalizeUsername = (username: string) => username.normalize('NFC')
 /** Persistence of users ; entities stay inside auth-core. */
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  private readonly byUsername: (values: unknown[]) => Promise<object[]>;
+  private readonly asUser: (row: object) => UserEntity;
+
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    const table = ds.getMetadata(UserEntity).tableName;
+    this.byUsername = preparedStatement(
+      ds,
+      'users-by-username',
+      `SELECT * FROM ${table} WHERE username_normalized = $1`,
+    );
+    this.asUser = entityFromRow(ds, UserEntity);
+  }
 
   findByUsername(username: string, manager: EntityManager = this.ds.manager): Promise<UserEntity | null> {
     return manager.getRepository(UserEntity).findOne({ where: { usernameNormalized: normalizeUsername(username) } });
+  }
+
+  /** findByUsername for a password login, outside any transaction: a prepared statement (see preparedStatement). */
+  async findForLogin(username: string): Promise<UserEntity | null> {
+    const [row] = await this.byUsername([normalizeUsername(username)]);
+    return row ? this.asUser(row) : null;
   }
 
   async update(id: string, values: Partial<UserEntity>, manager: EntityManager = this.ds.manager): Promise<UserEntity> {
