@@ -18,8 +18,6 @@ import { ValidateReadiness } from './validate-readiness';
 import { ValidateResponder } from './validate-responder';
 import { ValidateWorkers } from './validate-workers.service';
 
-export { plainValidRequest } from './validate-responder';
-
 /**
  * `auth.v1.token.validate`: never throws; a malformed request is answered, not raised.
  *
