@@ -58,7 +58,8 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     // Created first, so the subject prefix is known when the permissions are written.
     stack = new Stack({
       natsUrl: url,
-      env: { NATS_USER: 'auth-core', NATS_PASSWORD: passwords['auth-core'] },
+      // Validate workers (VERIFY_WORKERS) open connections of their own: they must authenticate too.
+      env: { NATS_USER: 'auth-core', NATS_PASSWORD: passwords['auth-core'], VERIFY_WORKERS: '2' },
       gatewayEnv: { NATS_USER: 'gateway', NATS_PASSWORD: passwords.gateway },
     });
     // nats-server reads JSON as configuration.
@@ -99,6 +100,7 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     expect(logout.status).toBe(204);
     await within(1000, async () => (await validate()).status === 401);
     expect(stack.logs()).toContain('auth=user/password, no TLS');
+    expect(stack.logs()).toMatch(/token\.validate is served by 2 worker thread\(s\)/);
     for (const p of Object.values(passwords)) expect(stack.logs()).not.toContain(p);
   });
 
@@ -131,11 +133,14 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
       (e) => revoked.push(...e.tokens.map((t) => t.tid)),
     );
     const { access_token, tid } = await login(stack);
+    // Answered by auth-core's validate workers, on connections authenticated as auth-core.
+    expect(await ask('auth.v1.token.validate', { token: access_token })).toMatchObject({ valid: true });
     await fetch(`${stack.url}/api/v1/auth/logout`, {
       method: 'POST',
       headers: { authorization: `Bearer ${access_token}` },
     });
     await within(3000, async () => revoked.includes(tid) && beats > 0);
+    expect(await ask('auth.v1.token.validate', { token: access_token })).toMatchObject({ valid: false });
     await feed.close();
     expect(errors).toEqual([]);
   });
