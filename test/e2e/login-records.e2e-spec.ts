@@ -85,4 +85,18 @@ describe('what a password login writes', () => {
     // And with the obstacle gone the same login goes through.
     expect((await post('/auth/login', { username: 'milo', password: 'milo-password-1234' })).status).toBe(200);
   });
+
+  it('keeps working when a migration adds columns while the replica runs (its statements are prepared)', async () => {
+    await seedUser(stack, 'nora', 'nora-password-1234');
+    const login = () => post('/auth/login', { username: 'nora', password: 'nora-password-1234' });
+    expect((await login()).status).toBe(200); // the statements are prepared on this connection now
+    await stack.query(`ALTER TABLE users ADD COLUMN later_feature int`);
+    await stack.query(`ALTER TABLE access_tokens ADD COLUMN later_feature int`);
+    try {
+      for (let i = 0; i < 3; i++) expect((await login()).status).toBe(200);
+    } finally {
+      await stack.query(`ALTER TABLE users DROP COLUMN later_feature`);
+      await stack.query(`ALTER TABLE access_tokens DROP COLUMN later_feature`);
+    }
+  });
 });

@@ -18,7 +18,7 @@ export function preparedStatement<R extends object>(
   };
 }
 
-/** Rows of `SELECT *` from an entity's table as entities (column names → property names). */
+/** Rows holding all of an entity's columns as entities (column names → property names). */
 export function entityFromRow<E extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<E>): (row: object) => E {
   const columns = ds.getMetadata(entity).columns.map((c) => [c.propertyName, c.databaseName] as const);
   return (row) => {

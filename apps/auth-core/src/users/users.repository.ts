@@ -14,11 +14,14 @@ export class UsersRepository {
   private readonly asUser: (row: object) => UserEntity;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {
-    const table = ds.getMetadata(UserEntity).tableName;
+    const meta = ds.getMetadata(UserEntity);
+    // The columns by name, not `*`: a prepared statement whose result type changes (a column added
+    // by a migration while this replica runs) fails instead of being planned again.
+    const columns = meta.columns.map((c) => c.databaseName).join(', ');
     this.byUsername = preparedStatement(
       ds,
       'users-by-username',
-      `SELECT * FROM ${table} WHERE username_normalized = $1`,
+      `SELECT ${columns} FROM ${meta.tableName} WHERE username_normalized = $1`,
     );
     this.asUser = entityFromRow(ds, UserEntity);
   }
