@@ -34,6 +34,8 @@ export async function freePort(): Promise<number> {
     const port = 10_000 + slice * 2_500 + Math.floor(Math.random() * 2_500);
     // Never the same port twice in one worker: two drawn before either app binds would clash.
     if (handedOut.has(port) && handedOut.size < 2_000) continue;
+    // fetch() refuses the Fetch standard's "bad ports"; 10080 is the one in this range.
+    if (port === 10_080) continue;
     if (!(await bindable(port))) continue;
     handedOut.add(port);
     return port;
