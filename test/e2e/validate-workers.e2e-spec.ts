@@ -32,6 +32,12 @@ describe('validate workers (VERIFY_WORKERS=2)', () => {
 
   it('serves validate on the workers of every replica, which count what they answer', async () => {
     expect(stack.logs().match(/is served by 2 worker thread\(s\)/g)).toHaveLength(2);
+    for (const port of stack.replicaPorts) {
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+        details: Record<string, { status: string }>;
+      };
+      expect(ready.details.validate).toEqual({ status: 'up' });
+    }
     const token = (await login(stack)).access_token;
     const before = [await stack.metric(0, VALIDATIONS), await stack.metric(1, VALIDATIONS)];
     expect(await ask(token)).toEqual(['valid']);

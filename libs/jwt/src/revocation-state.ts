@@ -70,12 +70,13 @@ export class RevocationState {
     return { revoked: [...this.revoked], disabled: [...this.disabled], principalEvents: [...this.principalEvents] };
   }
 
-  static fromCopy(copy: RevocationStateCopy): RevocationState {
-    const state = new RevocationState();
-    for (const [tid, exp] of copy.revoked) state.revoked.set(tid, exp);
-    state.disabled = new Set(copy.disabled);
-    for (const [key, e] of copy.principalEvents) state.principalEvents.set(key, e);
-    return state;
+  /** Becomes exactly the state `copy()` returned, whatever it held before. */
+  load(copy: RevocationStateCopy): void {
+    this.revoked.clear();
+    for (const [tid, exp] of copy.revoked) this.revoked.set(tid, exp);
+    this.disabled = new Set(copy.disabled);
+    this.principalEvents.clear();
+    for (const [key, e] of copy.principalEvents) this.principalEvents.set(key, e);
   }
 
   snapshot(): RevocationSnapshot {

@@ -5,7 +5,7 @@ import { nkeys } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { NatsEnvDto } from './nats-env.dto';
-import { describeNatsAuth, natsConnectionOptions } from './nats-options';
+import { describeNatsAuth, natsConnectionOptions, natsSettings } from './nats-options';
 
 const dir = mkdtempSync(join(tmpdir(), 'nats-options-'));
 const file = (name: string, content = 'x') => {
@@ -132,5 +132,15 @@ describe('NatsEnvDto', () => {
     expect(
       problems({ NATS_TLS_CERT: file('c.pem'), NATS_TLS_KEY: file('k.pem'), NATS_TLS_CA: file('ca.pem') }),
     ).toEqual({});
+  });
+});
+
+describe('natsSettings', () => {
+  it('keeps exactly the NATS settings of a config (plain data a worker thread can take)', () => {
+    const config = { NATS_URL: 'nats://a:4222', NATS_USER: 'u', NATS_PASSWORD: 'p', MASTER_KEY: 'secret', PORT: 3000 };
+    const picked = natsSettings(config);
+    expect(picked).toMatchObject({ NATS_URL: 'nats://a:4222', NATS_USER: 'u', NATS_PASSWORD: 'p' });
+    expect(picked).not.toHaveProperty('MASTER_KEY');
+    expect(natsConnectionOptions(structuredClone(picked), 'x')).toMatchObject({ user: 'u', pass: 'p' });
   });
 });

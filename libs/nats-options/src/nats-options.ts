@@ -15,6 +15,22 @@ export interface NatsSettings {
 
 export type NatsConnectionSettings = NodeConnectionOptions & { servers: string[] };
 
+const SETTINGS: ReadonlyArray<keyof NatsSettings> = [
+  'NATS_URL',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_TOKEN',
+  'NATS_CREDS',
+  'NATS_TLS_CA',
+  'NATS_TLS_CERT',
+  'NATS_TLS_KEY',
+];
+
+/** Just the NATS settings of an app's config, as plain data (to hand to a worker thread). */
+export function natsSettings(config: NatsSettings): NatsSettings {
+  return Object.fromEntries(SETTINGS.map((k) => [k, config[k]])) as unknown as NatsSettings;
+}
+
 /**
  * Connection options for every NATS connection of an app, so the Nest transport and the apps'
  * own connections can never disagree on servers, identity or TLS. Connection-behaviour options

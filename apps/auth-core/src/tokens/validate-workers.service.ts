@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUTH_CORE_QUEUE, SUBJECTS } from '@portcullis/contracts';
+import { natsSettings } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { KeyRingService } from '../keys/key-ring.service';
@@ -36,7 +37,6 @@ export class ValidateWorkers {
   private readonly logger = new Logger('ValidateWorkers');
   private readonly lanes: Lane[] = [];
   private readonly mirror = new StateBroadcaster<StateMessage>();
-  private following = false;
   private closing = false;
 
   constructor(
@@ -46,31 +46,26 @@ export class ValidateWorkers {
     private readonly validation: TokenValidationService,
   ) {}
 
+  /** Called once, when the replica's state is loaded; resolves when every worker serves (or READY_TIMEOUT_MS). */
   async start(count: number): Promise<void> {
-    if (!this.following) {
-      this.following = true;
-      this.keys.verifier.onKeysChanged((keys) => this.mirror.broadcast({ keys }));
-      this.revocations.onChange((change) => this.mirror.broadcast({ change }));
-    }
+    this.keys.verifier.onKeysChanged((keys) => this.mirror.broadcast({ keys }));
+    this.revocations.onChange((change) => this.mirror.broadcast({ change }));
     for (let i = 0; i < count; i++) this.lanes.push(this.spawn(i));
-    await Promise.all(this.lanes.map((l) => l.ready));
-    if (!this.closing) this.logger.log(`${SUBJECTS.TOKEN_VALIDATE} is served by ${count} worker thread(s)`);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READY_TIMEOUT_MS)));
+    const outcome = await Promise.race([Promise.all(this.lanes.map((l) => l.ready)), late]);
+    clearTimeout(timer);
+    if (this.closing) return;
+    if (outcome === 'late')
+      this.logger.error(`validate workers not all ready after ${READY_TIMEOUT_MS} ms; the others serve meanwhile`);
+    else this.logger.log(`${SUBJECTS.TOKEN_VALIDATE} is served by ${count} worker thread(s)`);
   }
 
   private spawn(index: number): Lane {
     const { port1, port2 } = new MessageChannel();
     const workerData: ValidateWorkerData = {
       index,
-      nats: {
-        NATS_URL: this.config.NATS_URL,
-        NATS_USER: this.config.NATS_USER,
-        NATS_PASSWORD: this.config.NATS_PASSWORD,
-        NATS_TOKEN: this.config.NATS_TOKEN,
-        NATS_CREDS: this.config.NATS_CREDS,
-        NATS_TLS_CA: this.config.NATS_TLS_CA,
-        NATS_TLS_CERT: this.config.NATS_TLS_CERT,
-        NATS_TLS_KEY: this.config.NATS_TLS_KEY,
-      },
+      nats: natsSettings(this.config),
       subject: SUBJECTS.TOKEN_VALIDATE,
       queue: AUTH_CORE_QUEUE,
       verify: { issuer: this.config.ISSUER, audience: this.config.AUDIENCE, clockSkew: this.config.CLOCK_SKEW },
@@ -82,18 +77,7 @@ export class ValidateWorkers {
     // The whole state first, on the port the worker reads before judging anything; changes follow.
     this.mirror.add(port1, [{ keys: this.keys.verifier.listKeys() }, { state: this.revocations.copy() }]);
     let ready!: () => void;
-    const lane: Lane = {
-      index,
-      worker,
-      state: port1,
-      ready: new Promise<void>((resolve) => {
-        ready = resolve;
-        setTimeout(() => {
-          if (!this.closing) this.logger.error(`validate worker ${index} not ready after ${READY_TIMEOUT_MS} ms`);
-          resolve();
-        }, READY_TIMEOUT_MS).unref();
-      }),
-    };
+    const lane: Lane = { index, worker, state: port1, ready: new Promise<void>((resolve) => (ready = resolve)) };
     worker.on('message', (m: ToMain) => this.onMessage(lane, m, ready));
     worker.on('error', (err) => this.logger.error(`validate worker ${index}: ${err.stack ?? err.message}`));
     worker.on('exit', (code) => {

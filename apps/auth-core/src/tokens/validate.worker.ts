@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, Msg } from '@nats-io/transport-node';
 import { PAT_PREFIX, REQUEST_ID_HEADER, ValidateTokenReply, ValidateTokenRequestDto } from '@portcullis/contracts';
-import { RevocationState, TokenVerifier, verdict, VerifiedTokenCache } from '@portcullis/jwt';
+import { RevocationState, TokenVerifier } from '@portcullis/jwt';
 import { natsConnectionOptions } from '@portcullis/nats-options';
+import { JwtJudge } from './jwt-judge';
 import { StateFollower } from './state-mirror';
 import { ValidateResponder } from './validate-responder';
 import { StateMessage, ToMain, ToWorker, ValidateWorkerData, WorkerCounts } from './validate-worker.protocol';
@@ -21,12 +22,12 @@ const port = parentPort!;
 const post = (m: ToMain) => port.postMessage(m);
 
 const verifier = new TokenVerifier();
-const cache = new VerifiedTokenCache();
-let state = new RevocationState();
+const state = new RevocationState();
+const jwt = new JwtJudge(verifier, state, data.verify);
 // Read before every judgement: see StateFollower.
 const mirror = new StateFollower<StateMessage>(data.statePort, data.generation, (msg) => {
   if ('keys' in msg) verifier.setKeys(msg.keys);
-  else if ('state' in msg) state = RevocationState.fromCopy(msg.state);
+  else if ('state' in msg) state.load(msg.state);
   else if ('revoked' in msg.change) state.applyRevoked(msg.change.revoked);
   else state.applyDisabled(msg.change.disabled);
 });
@@ -51,14 +52,13 @@ function askMain(req: ValidateTokenRequestDto, msg?: Msg): Promise<ValidateToken
   });
 }
 
-const opts = data.verify;
 const responder = new ValidateResponder(
   {
-    isRemembered: (token) => cache.has(token),
+    isRemembered: (token) => jwt.isRemembered(token),
     judge: (req, msg) => {
       mirror.sync();
       if (req.token.startsWith(PAT_PREFIX)) return askMain(req, msg);
-      const reply = verdict(cache.verify(verifier, req.token, opts), req, state);
+      const reply = jwt.judge(req.token, req);
       const outcome = outcomeOf(reply);
       counts.validations.set(outcome, (counts.validations.get(outcome) ?? 0) + 1);
       return reply;
