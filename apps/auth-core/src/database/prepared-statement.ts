@@ -3,9 +3,10 @@ import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
  * A named prepared statement, run on the pg pool under TypeORM: PostgreSQL parses and plans it
- * once per connection instead of on every call. Only for the statements of a password login,
- * which shares the CPUs with argon2 (every ms PostgreSQL spends planning is a ms the hashes lose);
- * everything else goes through TypeORM. Errors are pg's own, which the RPC filter maps as before.
+ * once per connection instead of on every call. Only for the hot statements: a password login's
+ * (which shares the CPUs with argon2: every ms PostgreSQL spends planning is a ms the hashes lose)
+ * and the client_credentials group commit; everything else goes through TypeORM. Errors are pg's
+ * own, which the RPC filter maps as before.
  */
 export function preparedStatement<R extends object>(
   ds: DataSource,

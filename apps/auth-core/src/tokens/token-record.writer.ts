@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { ClientEntity } from '../clients/client.entity';
 import { insertFromJson, JsonInsert } from '../database/entity-rows';
+import { preparedStatement } from '../database/prepared-statement';
 import { AccessTokenEntity } from './access-token.entity';
 
 /** The client row a token was built from, which must still be current when the token is recorded. */
@@ -46,14 +47,18 @@ export class TokenRecordWriter {
 
   private readonly tokens: JsonInsert<AccessTokenEntity>;
   private readonly audits: JsonInsert<AuditEventEntity>;
-  private readonly insertBatch: string;
+  private readonly insertBatch: (values: unknown[]) => Promise<Array<{ tid: string }>>;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {
+  constructor(@InjectDataSource() ds: DataSource) {
     this.tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
     this.audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
     const clients = ds.getMetadata(ClientEntity).tableName;
     // `stale`: the tokens (and their audit rows) whose client no longer is what they were built from.
-    this.insertBatch = `
+    // Prepared: PostgreSQL would otherwise parse and plan this statement (three CTEs) for every batch.
+    this.insertBatch = preparedStatement(
+      ds,
+      'token-record-batch',
+      `
       WITH stale AS (
         SELECT x.tid, x.audit_id
         FROM json_to_recordset($3::json) AS x(tid uuid, audit_id uuid, client_id varchar, secret_hash bytea,
@@ -68,7 +73,8 @@ export class TokenRecordWriter {
       ), audits AS (
         ${this.audits.sql} AS a WHERE a.id NOT IN (SELECT audit_id FROM stale)
       )
-      SELECT tid FROM stale`;
+      SELECT tid FROM stale`,
+    );
   }
 
   /** Resolves `true` once recorded, `false` when `expect` no longer matches the client (nothing written). */
@@ -123,7 +129,7 @@ export class TokenRecordWriter {
           ]
         : [],
     );
-    const stale: Array<{ tid: string }> = await this.ds.query(this.insertBatch, [
+    const stale = await this.insertBatch([
       this.tokens.json(batch.map((p) => p.token)),
       this.audits.json(batch.map((p) => p.audit)),
       JSON.stringify(expected),

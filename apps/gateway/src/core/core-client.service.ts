@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { connect, errors, headers as natsHeaders, Msg, NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, Msg, NatsConnection } from '@nats-io/transport-node';
 import { ERROR_HEADER, PortcullisError, REQUEST_ID_HEADER, Subject, toWireError } from '@portcullis/contracts';
 import { atTurnEnd, natsConnectionOptions } from '@portcullis/nats-options';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { MuxError, RequestMux } from './request-mux';
 
 const unavailable = (message: string) => new PortcullisError('UNAVAILABLE', message);
 
@@ -14,6 +15,7 @@ const unavailable = (message: string) => new PortcullisError('UNAVAILABLE', mess
 export class CoreClientService implements OnApplicationShutdown {
   private readonly logger = new Logger('CoreClient');
   private nc?: NatsConnection;
+  private mux?: RequestMux;
   private connecting?: Promise<NatsConnection>;
   private linkUp = false;
 
@@ -27,6 +29,7 @@ export class CoreClientService implements OnApplicationShutdown {
       reconnectTimeWait: 250,
     }).then((nc) => {
       this.nc = nc;
+      this.mux = new RequestMux(nc, this.config.REQUEST_TIMEOUT_MS);
       this.linkUp = true;
       void this.watch(nc);
       this.logger.log(`connected to ${nc.getServer()}`);
@@ -56,7 +59,8 @@ export class CoreClientService implements OnApplicationShutdown {
   }
 
   async request<T>(subject: Subject, payload: unknown, requestId?: string): Promise<T> {
-    const nc = await this.connect();
+    await this.connect();
+    const mux = this.mux!;
     const h = natsHeaders();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
     const data = JSON.stringify(payload ?? {});
@@ -64,17 +68,11 @@ export class CoreClientService implements OnApplicationShutdown {
     try {
       // Published with the other requests of this event-loop turn: one socket write for all of them.
       msg = await new Promise<Msg>((resolve, reject) =>
-        atTurnEnd(() => {
-          try {
-            nc.request(subject, data, { timeout: this.config.REQUEST_TIMEOUT_MS, headers: h }).then(resolve, reject);
-          } catch (err) {
-            reject(err);
-          }
-        }),
+        atTurnEnd(() => mux.request(subject, data, h).then(resolve, reject)),
       );
     } catch (err) {
-      if (err instanceof errors.RequestError && err.isNoResponders()) throw unavailable('auth-core is not available');
-      if (err instanceof errors.TimeoutError) throw unavailable('auth-core did not answer in time');
+      if (err instanceof MuxError && err.reason === 'no-responders') throw unavailable('auth-core is not available');
+      if (err instanceof MuxError && err.reason === 'timeout') throw unavailable('auth-core did not answer in time');
       throw unavailable(`auth-core request failed: ${(err as Error).message}`);
     }
     if (msg.headers?.get(ERROR_HEADER)) {
