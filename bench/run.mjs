@@ -176,12 +176,17 @@ async function startForwarder(children, subject, mode = 'turn-end') {
  * the shape's responder on its own subject (`args(subject)`), the turn-end forwarder in front of it;
  * all of it stopped and dropped after, whatever `fn` does.
  */
-async function withShape(children, stack, { name, script, subjectName, tables, args, env = {} }, fn) {
+async function withShape(
+  children,
+  stack,
+  { name, script, subjectName, tables, args, env = {}, front = startForwarder },
+  fn,
+) {
   const pgPool = new pg.Pool({ connectionString: stack.db.url, max: 1 });
   for (const [copy, original] of tables) await pgPool.query(`CREATE TABLE ${copy} (LIKE ${original} INCLUDING ALL)`);
   const subject = stack.subject(subjectName);
   const server = await startServer(children, name, script, args(subject), { NATS_URL, ...env });
-  const fwd = await startForwarder(children, subject);
+  const fwd = await front(children, subject);
   try {
     return await fn(fwd.url);
   } finally {
@@ -1044,6 +1049,57 @@ async function main() {
             );
             await phase(
               'turns.durable_shape.form',
+              'turns',
+              `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
+              { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
+              () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
+            );
+          },
+        );
+      }
+      // The same, in the chosen stack: the Nest gateway and Nest NATS microservice of
+      // ceiling.nest_shape.form, the core signing and recording each token as nats-record.mjs does.
+      // No design in the stack the issues fix (Nest on both sides, class-validator on each input)
+      // does less per token.
+      if (wanted('ceiling.nest_durable_shape') || wanted('turns.nest_durable_shape')) {
+        const what = `the chosen stack's least work of SPEC's shape per recorded token: the Nest gateway of ceiling.nest_shape.form (Fastify adapter, ValidationPipe on the form) and its Nest NATS microservice (class-validator on the payload), which signs an ES256 JWT and records the token row and its audit row in PostgreSQL group-committed like auth-core before answering; no client lookup, metrics or logging, ${HTTP_CONNECTIONS} connections`;
+        const nestGateway = async (children_, subject) => {
+          const port = await freePort();
+          const child = await startServer(
+            children_,
+            'nest-shape-gateway',
+            'nest-shape.mjs',
+            ['gateway', String(port), subject],
+            { NATS_URL },
+          );
+          return {
+            url: `http://127.0.0.1:${port}/oauth/token`,
+            stop: async () => {
+              await child.stop();
+              mem.untrack('nest-shape-gateway');
+            },
+          };
+        };
+        await withShape(
+          children,
+          stack,
+          {
+            name: 'nest-shape-core',
+            script: 'nest-shape.mjs',
+            subjectName: 'bench.nest-record',
+            tables: [
+              ['bench_nest_tokens', 'access_tokens'],
+              ['bench_nest_audit', 'audit_events'],
+            ],
+            args: (subject) => ['core', subject, stack.db.url, 'bench_nest_tokens', 'bench_nest_audit'],
+            front: nestGateway,
+          },
+          async (shapeUrl) => {
+            await phase('ceiling.nest_durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+              cannon({ url: shapeUrl, ...ccForm }),
+            );
+            await phase(
+              'turns.nest_durable_shape.form',
               'turns',
               `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
               { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },

@@ -6,13 +6,15 @@
  * argv: port, subject, and `turn-end` to publish the requests of one event-loop turn together, as
  * the gateway does (libs/nats-options atTurnEnd: one socket write for all of them), or `body` to do
  * that and send the JSON body as it came (a stand-in gateway in front of the real auth-core).
+ * Requests go through shape-kit's requestMux, as the gateway's go through its RequestMux.
  * Env: NATS_URL.
  */
 import Fastify from 'fastify';
-import { atTurnEnd, connectNats } from './shape-kit.mjs';
+import { atTurnEnd, connectNats, requestMux } from './shape-kit.mjs';
 
 const [port, subject, mode] = process.argv.slice(2);
 const nc = await connectNats('bench-forward');
+const request = requestMux(nc);
 const app = Fastify({ logger: false });
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
   done(null, Object.fromEntries(new URLSearchParams(body))),
@@ -22,7 +24,7 @@ const forward = async (req, reply) => {
     mode === 'body'
       ? JSON.stringify(req.body)
       : JSON.stringify({ token: req.headers.authorization ?? '', body: req.body ?? null });
-  const send = () => nc.request(subject, payload, { timeout: 5000 });
+  const send = () => request(subject, payload);
   const m = await (mode === 'turn-end' || mode === 'body'
     ? new Promise((resolve) => atTurnEnd(resolve)).then(send)
     : send());

@@ -5,10 +5,11 @@
  * auth-core's (a Nest NATS microservice whose handler checks its payload with class-validator),
  * joined by one nats.js request per HTTP request. Both sides publish at the end of the event-loop
  * turn, as the apps do (libs/nats-options atTurnEnd), so the shape gets the same write batching.
- * Nothing else: no client lookup or secret check, no signing, no database, no metrics or logging;
- * the answer is a constant token reply.
+ * Nothing else: no client lookup or secret check, no metrics or logging. The core answers a
+ * constant token reply, or, given a database, signs each token and records it group-committed like
+ * servers/nats-record.mjs before answering (the chosen stack's least work of SPEC's shape).
  *
- * argv: mode (`gateway` PORT SUBJECT | `core` SUBJECT). Env: NATS_URL. Each side speaks the apps'
+ * argv: mode (`gateway` PORT SUBJECT | `core` SUBJECT [DATABASE_URL TOKEN_TABLE AUDIT_TABLE]). Env: NATS_URL. Each side speaks the apps'
  * wire format (`{client_id, client_secret}` in, a token reply out), so either can stand in for the
  * real app on the other side: the bench uses that to split the real phase's cost between the two.
  * Decorators are applied by hand: this file runs as plain ESM, without a TypeScript build.
@@ -21,7 +22,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { connect } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Length, MaxLength, validateSync } from 'class-validator';
-import { atTurnEnd } from './shape-kit.mjs';
+import { atTurnEnd, benchToken, es256Signer, groupCommitRecorder, requestMux } from './shape-kit.mjs';
 
 const [mode, ...args] = process.argv.slice(2);
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -48,6 +49,7 @@ function decorate(cls, method, methodDecorators, paramDecorators, paramTypes) {
 if (mode === 'gateway') {
   const [port, subject] = args;
   const nc = await connect({ servers, name: 'bench-nest-shape-gateway', noAsyncTraces: true });
+  const request = requestMux(nc);
   const TokenForm = dto([
     ['grant_type', true, 128],
     ['client_id', false, 128],
@@ -63,9 +65,7 @@ if (mode === 'gateway') {
         client_id: decodeURIComponent(basic.slice(0, colon)),
         client_secret: decodeURIComponent(basic.slice(colon + 1)),
       });
-      const msg = await new Promise((resolve, reject) =>
-        atTurnEnd(() => nc.request(subject, data, { timeout: 5000 }).then(resolve, reject)),
-      );
+      const msg = await new Promise((resolve, reject) => atTurnEnd(() => request(subject, data).then(resolve, reject)));
       return msg.json();
     }
   }
@@ -89,7 +89,11 @@ if (mode === 'gateway') {
     process.exit(0);
   });
 } else if (mode === 'core') {
-  const [subject] = args;
+  // With a database: sign and record each token as servers/nats-record.mjs does, answering once
+  // committed (the chosen stack's least work of SPEC's shape); without: a constant answer.
+  const [subject, dbUrl, tokenTable, auditTable] = args;
+  const recorder = dbUrl ? groupCommitRecorder(dbUrl, tokenTable, auditTable, 3) : null;
+  const signJwt = recorder ? es256Signer() : null;
   const Request = dto([
     ['client_id', true, 128],
     ['client_secret', true, 512],
@@ -105,7 +109,9 @@ if (mode === 'gateway') {
     handle(payload) {
       const errors = validateSync(plainToInstance(Request, payload), STRICT);
       if (errors.length) throw new Error('bad request');
-      return REPLY;
+      if (!recorder) return REPLY;
+      const { reply, token, audit } = benchToken(signJwt);
+      return recorder.record(token, audit).then(() => ({ ...reply, roles: ['service'] }));
     }
   }
   Controller()(CoreController);
@@ -141,6 +147,7 @@ if (mode === 'gateway') {
   await app.listen();
   process.on('SIGTERM', async () => {
     await app.close();
+    await recorder?.pool.end();
     process.exit(0);
   });
 } else {

@@ -54,6 +54,8 @@ const ROWS = [
   'turns.http.client_credentials',
   'ceiling.durable_shape.form',
   'turns.durable_shape.form',
+  'ceiling.nest_durable_shape.form',
+  'turns.nest_durable_shape.form',
   'pcl.revocation',
   'pcl.memory.idle',
   'pcl.memory.fixtures',

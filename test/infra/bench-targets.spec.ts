@@ -45,6 +45,22 @@ describe('client_credentials target', () => {
     expect(judged(rows(900, 1000, [1.1, 1.2, 1.05])).measured).toBeCloseTo(1.1);
   });
 
+  it("says what the chosen stack's least work of the shape allows, and how much of it Portcullis does", () => {
+    const shortfall = (nest: number[]) =>
+      (
+        evaluateTargets([
+          ...rows(400, 1000, [0.4, 0.45, 0.5]),
+          { id: 'turns.nest_durable_shape.form', turns: turns(nest) },
+        ]) as Array<{ id: string; shortfall: string }>
+      ).find((t) => t.id === 'client-credentials')!.shortfall;
+    expect(shortfall([0.7, 0.75, 0.8, 1.01])).toContain(
+      'out of reach on this machine for anything built in the chosen stack',
+    );
+    expect(shortfall([0.9, 1.1, 1.2, 1.3])).toMatch(
+      /reachable in the chosen stack[^;]*; Portcullis does about 39.1 % of it/,
+    );
+  });
+
   it('still needs 1,000/s in the separate phase', () => {
     expect(judged(rows(900, 800, [1.1, 1.2, 1.05])).pass).toBe(false);
     expect(judged(rows(1100, 800, [1.1, 1.2, 1.05])).pass).toBe(true);
