@@ -10,10 +10,18 @@ import { freePort, GATEWAY_MAIN, login, NATS_URL, spawnApp, Stack, waitForReady 
 describe('graceful shutdown', () => {
   const stack = new Stack({ replicas: 2 });
   let token: string;
+  let machine: { client_id: string; client_secret: string };
 
   beforeAll(async () => {
     await stack.start();
     token = (await login(stack)).access_token;
+    const res = await fetch(`${stack.url}/api/v1/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ clientId: 'drain-svc', roles: ['service'] }),
+    });
+    const created = (await res.json()) as { clientId: string; client_secret: string };
+    machine = { client_id: created.clientId, client_secret: created.client_secret };
   }, 90000);
   afterAll(() => stack.stop(), 60000);
 
@@ -33,6 +41,11 @@ describe('graceful shutdown', () => {
     const viaNats = new Load(async () => {
       const r = await stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token }, 3000);
       return r.valid ? 'ok' : 'invalid';
+    }, 8);
+    // client_credentials has a subscription of its own (DirectResponder): it must drain as well.
+    const viaGrant = new Load(async () => {
+      const r = await stack.natsRequest<{ access_token?: string }>(SUBJECTS.OAUTH_CLIENT_CREDENTIALS, machine, 3000);
+      return r.access_token ? 'ok' : JSON.stringify(r);
     }, 8);
     await sleep(1500);
     // The queue group spreads the load: the victim is really answering when it is stopped.
@@ -58,7 +71,7 @@ describe('graceful shutdown', () => {
     const exitedAt = Date.now();
     const burstResults = await Promise.all(burst);
     await sleep(500);
-    await Promise.all([viaGateway.stop(), viaNats.stop()]);
+    await Promise.all([viaGateway.stop(), viaNats.stop(), viaGrant.stop()]);
 
     const logs = victim.logs();
     expect(code).toBe(0);
@@ -72,6 +85,8 @@ describe('graceful shutdown', () => {
     expect(burstResults.filter((r) => r !== 'ok')).toEqual([]);
     expect(viaGateway.failures()).toEqual([]);
     expect(viaNats.failures()).toEqual([]);
+    expect(viaGrant.failures()).toEqual([]);
+    expect(logs).toMatch(/draining \S*auth\.v1\.oauth\.client-credentials: \d+ request/);
     expect(viaGateway.outcomes.filter((o) => o.started > exitedAt).length).toBeGreaterThan(0);
   }, 60000);
 

@@ -63,6 +63,19 @@ const validateRequestMetrics = childrenBy((outcome) => {
   return { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
 });
 
+/** Counts the requests of one subject served on a subscription of its own (DirectResponder), as Nest's dispatch is counted. */
+export function natsRequestMeter(subject: string): (outcome: string, seconds: number) => void {
+  const children = childrenBy((outcome) => {
+    const labels = { subject, outcome };
+    return { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
+  });
+  return (outcome, seconds) => {
+    const m = children(outcome);
+    m.n.inc();
+    m.seconds.observe(seconds);
+  };
+}
+
 /** One `auth.v1.token.validate` request answered (`ok` or the error code), in `seconds` from arrival to reply. */
 export function countValidateRequest(outcome: string, seconds: number): void {
   const m = validateRequestMetrics(outcome);

@@ -12,13 +12,17 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger('RpcErrorFilter');
 
   catch(exception: unknown, _host: ArgumentsHost): Observable<WireError> {
-    if (exception instanceof PortcullisError) return throwError(() => exception.toWire());
-    if (isDatabaseUnavailable(exception)) {
-      return throwError(() => ({ code: 'UNAVAILABLE', message: 'Database unavailable', details: null }) as WireError);
-    }
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    return throwError(() => ({ code: 'INTERNAL', message: 'Internal error', details: null }) as WireError);
+    const wire = wireErrorOf(exception, this.logger);
+    return throwError(() => wire);
   }
+}
+
+/** The {code, message} an error leaves auth-core as (see RpcErrorFilter); unexpected ones are logged. */
+export function wireErrorOf(exception: unknown, logger: Pick<Logger, 'error'>): WireError {
+  if (exception instanceof PortcullisError) return exception.toWire();
+  if (isDatabaseUnavailable(exception)) return { code: 'UNAVAILABLE', message: 'Database unavailable', details: null };
+  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  return { code: 'INTERNAL', message: 'Internal error', details: null };
 }
 
 const UNAVAILABLE_PATTERNS = [

@@ -1,6 +1,6 @@
-import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Controller, Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
+  AUTH_CORE_QUEUE,
   ClientCredentialsGrantRequest,
   permissionsOf,
   PortcullisError,
@@ -11,6 +11,9 @@ import {
 import { AuditService } from '../audit/audit.service';
 import { ClientEntity } from '../clients/client.entity';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { DirectResponder } from '../nats/direct-responder';
+import { NatsConnectionService } from '../nats/nats-connection.service';
+import { RevocationCacheService } from '../tokens/revocation-cache.service';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenRecordWriter } from '../tokens/token-record.writer';
 import { ClientAuthenticatorService } from './client-authenticator.service';
@@ -22,24 +25,55 @@ export interface ClientCredentialsReply extends TokenReply {
 /**
  * RFC 6749 §4.4. `scope` narrows the token: each item is a role or a permission the client
  * holds; roles named replace the client's roles, permissions named become `perms`.
+ *
+ * Served on a subscription of its own (DirectResponder), not through Nest's dispatch: machines
+ * fetch tokens at a high rate and the grant's own work per request is small. Like validate, it
+ * subscribes once the replica's keys and revocations are loaded and drains at shutdown.
  */
 @Controller()
-export class ClientCredentialsHandler {
+export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('ClientCredentials');
+  private readonly responder = new DirectResponder(
+    SUBJECTS.OAUTH_CLIENT_CREDENTIALS,
+    (payload) => this.handle(payload),
+    this.logger,
+  );
+  private closed = false;
+
   constructor(
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly authenticator: ClientAuthenticatorService,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
     private readonly records: TokenRecordWriter,
+    private readonly nats: NatsConnectionService,
+    private readonly revocations: RevocationCacheService,
   ) {}
+
+  /** StartupService loads the signing keys, then revocations: no token is issued before both. */
+  async onApplicationBootstrap(): Promise<void> {
+    while (!this.revocations.isLoaded()) {
+      if (this.closed) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const nc = await this.nats.connection();
+    if (this.closed) return;
+    this.responder.subscribe(nc, AUTH_CORE_QUEUE);
+    await nc.flush();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    this.logger.log(`draining ${SUBJECTS.OAUTH_CLIENT_CREDENTIALS}: ${this.responder.inFlight} request(s) in flight`);
+    await this.responder.drain();
+  }
 
   /**
    * The token is built from the client as last read and recorded only if the row is still that
    * (one statement, no read before it); when it is not, the request starts over from a fresh read,
    * so a secret rotated or a client disabled before the request is never missed.
    */
-  @MessagePattern(SUBJECTS.OAUTH_CLIENT_CREDENTIALS)
-  async handle(@Payload() payload: unknown): Promise<ClientCredentialsReply> {
+  async handle(payload: unknown): Promise<ClientCredentialsReply> {
     const req = validatePayload(ClientCredentialsGrantRequest, payload);
     const { client, remembered } = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
     const reply = await this.issue(req, client, remembered);
