@@ -39,7 +39,8 @@ export class RequestMux {
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
   ) {
-    nc.subscribe(`${this.inbox}*`, { callback: (_err, msg) => this.settle(msg) });
+    // An error here (the inbox subscription refused) carries no message: the requests then time out.
+    nc.subscribe(`${this.inbox}*`, { callback: (err, msg) => err || this.settle(msg) });
     this.sweeper = setInterval(() => this.expire(performance.now()), SWEEP_MS).unref();
     void nc.closed().then(() => this.close());
   }
