@@ -40,7 +40,11 @@ export class RequestMux {
     private readonly timeoutMs: number,
   ) {
     // An error here (the inbox subscription refused) carries no message: the requests then time out.
-    nc.subscribe(`${this.inbox}*`, { callback: (err, msg) => err || this.settle(msg) });
+    nc.subscribe(`${this.inbox}*`, {
+      callback: (err, msg) => {
+        if (!err) this.settle(msg);
+      },
+    });
     this.sweeper = setInterval(() => this.expire(performance.now()), SWEEP_MS).unref();
     void nc.closed().then(() => this.close());
   }
