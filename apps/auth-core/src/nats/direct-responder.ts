@@ -6,6 +6,7 @@ import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestMeter } from '../metrics/metrics';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './plain-json.codec';
 import { wireErrorOf } from './rpc-error.filter';
+import { drainResponder } from './drain';
 
 /**
  * One request/reply subject served on a NATS subscription of its own instead of through Nest's
@@ -49,12 +50,13 @@ export class DirectResponder {
   }
 
   /** NATS stops routing here; what it already routed is answered (at most `timeoutMs` each wait). */
-  async drain(timeoutMs = 10000): Promise<void> {
-    const sub = this.sub;
-    if (!sub) return;
-    await Promise.race([sub.drain().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs))]);
-    if (this.pending > 0)
-      await Promise.race([new Promise<void>((r) => (this.idle = r)), new Promise((r) => setTimeout(r, timeoutMs))]);
+  drain(timeoutMs = 10000): Promise<void> {
+    return drainResponder(
+      this.sub,
+      () => this.pending,
+      (idle) => (this.idle = idle),
+      timeoutMs,
+    );
   }
 
   private onMessage(msg: Msg): void {

@@ -4,6 +4,7 @@ import { REQUEST_ID_HEADER } from '@portcullis/contracts';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestDuration, natsRequests } from '../metrics/metrics';
+import { bounded } from './drain';
 
 type Options = Required<NatsOptions>['options'] & { gracePeriod?: number; queue?: string };
 type Packet = { err?: unknown; isDisposed?: boolean };
@@ -133,10 +134,4 @@ export class DrainingNatsServer extends ServerNats {
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'INTERNAL';
-}
-
-function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -52,10 +52,7 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
 
   /** StartupService loads the signing keys, then revocations: no token is issued before both. */
   async onApplicationBootstrap(): Promise<void> {
-    while (!this.revocations.isLoaded()) {
-      if (this.closed) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    if (!(await this.revocations.whenLoaded(() => this.closed))) return;
     const nc = await this.nats.connection();
     if (this.closed) return;
     this.responder.subscribe(nc, AUTH_CORE_QUEUE);

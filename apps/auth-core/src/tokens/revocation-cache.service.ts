@@ -58,6 +58,18 @@ export class RevocationCacheService implements OnApplicationShutdown {
     return this.loaded;
   }
 
+  /**
+   * Resolves true once keys and revocations are loaded (StartupService loads them in that order),
+   * or false if `stopped()` turns true first: what a subscription that judges or issues tokens waits for.
+   */
+  async whenLoaded(stopped: () => boolean): Promise<boolean> {
+    while (!this.loaded) {
+      if (stopped()) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
   isRevoked(tid: string): boolean {
     return this.state.isRevoked(tid);
   }

@@ -3,6 +3,7 @@ import { PortcullisError, ValidateTokenReply, ValidateTokenRequestDto, validateP
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { PlainJsonDeserializer, PlainJsonSerializer } from '../nats/plain-json.codec';
+import { drainResponder } from '../nats/drain';
 
 const FIELDS = new Set(['token', 'roles', 'permissions', 'tenant', 'clientIp']);
 const PLAIN = /^[\x21-\x7e]+$/;
@@ -94,12 +95,13 @@ export class ValidateResponder {
   }
 
   /** NATS stops routing here; what it already routed is answered (at most `timeoutMs` each wait). */
-  async drain(timeoutMs = 5000): Promise<void> {
-    const sub = this.sub;
-    if (!sub) return;
-    await Promise.race([sub.drain().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs))]);
-    if (this.pending > 0)
-      await Promise.race([new Promise<void>((r) => (this.idle = r)), new Promise((r) => setTimeout(r, timeoutMs))]);
+  drain(timeoutMs = 5000): Promise<void> {
+    return drainResponder(
+      this.sub,
+      () => this.pending,
+      (idle) => (this.idle = idle),
+      timeoutMs,
+    );
   }
 
   get inFlight(): number {

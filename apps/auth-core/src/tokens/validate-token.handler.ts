@@ -75,10 +75,7 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
   }
 
   private async subscribeWhenLoaded(): Promise<void> {
-    while (!this.revocations.isLoaded()) {
-      if (this.closed) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    if (!(await this.revocations.whenLoaded(() => this.closed))) return;
     if (this.config.VERIFY_WORKERS > 0) {
       await this.workers.start(this.config.VERIFY_WORKERS);
     } else {
