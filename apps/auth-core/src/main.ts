@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CustomStrategy } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AUTH_CORE_QUEUE } from '@portcullis/contracts';
+import { AUTH_CORE_QUEUE, cacheValidationMetadata } from '@portcullis/contracts';
 import { describeNatsAuth, natsConnectionOptions } from '@portcullis/nats-options';
 import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
 import { collectDefaultMetrics } from 'prom-client';
@@ -16,6 +16,8 @@ import { PlainJsonDeserializer, PlainJsonSerializer } from './nats/plain-json.co
 import { RpcErrorFilter } from './nats/rpc-error.filter';
 
 async function bootstrap(): Promise<void> {
+  // Every payload and body is checked with class-validator; its per-call metadata scan is cached.
+  cacheValidationMetadata();
   // A safe level until LOG_LEVEL itself has been validated: a bad value must be reported, not crash pino.
   let pinoLogger = createPinoLogger('auth-core', 'info');
   let config;

@@ -10,6 +10,7 @@ import {
   runWithRequestContext,
 } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
+import { cacheValidationMetadata } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import { loadGatewayConfig } from './config/gateway-config';
@@ -20,6 +21,8 @@ import { GatewayShutdownState } from './health/shutdown-state';
 import { installBodyRules } from './errors/body-rules.hook';
 
 async function bootstrap(): Promise<void> {
+  // Every payload and body is checked with class-validator; its per-call metadata scan is cached.
+  cacheValidationMetadata();
   // A safe level until LOG_LEVEL itself has been validated: a bad value must be reported, not crash pino.
   let pinoLogger = createPinoLogger('gateway', 'info');
   let config;

@@ -17,3 +17,4 @@ export * from './error-envelope';
 export * from './dto/fields';
 export * from './dto/audit.dto';
 export * from './load-env';
+export * from './validation-metadata-cache';

@@ -95,7 +95,7 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
     const scopePerms = requested.filter((s) => !client.roles.includes(s));
     const roles = scopeRoles.length ? scopeRoles : client.roles;
     const ttl = Math.min(this.config.ACCESS_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
-    const issued = this.issuer.mint({
+    const issued = this.issuer.prepare({
       sub: client.clientId,
       cid: client.clientId,
       rcid: client.clientId,
@@ -112,10 +112,15 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
       success: true,
       data: { tid: issued.tid, grant: 'client_credentials' },
     });
-    if (!(await this.records.record(issued.row, audit.row, conditional ? client : undefined))) return null;
+    // The row does not hold the token: it is signed while PostgreSQL commits the row, and handed
+    // out only once both are done.
+    // `record` first: the sign is queued after the statement that holds this row.
+    const recording = this.records.record(issued.row, audit.row, conditional ? client : undefined);
+    const [token, recorded] = await Promise.all([this.records.whileCommitting(issued.sign), recording]);
+    if (!recorded) return null;
     this.audit.announce(audit.event);
     return {
-      access_token: issued.token,
+      access_token: token,
       token_type: 'Bearer' as const,
       expires_in: ttl,
       roles,

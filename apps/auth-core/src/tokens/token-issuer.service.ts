@@ -51,6 +51,16 @@ export class TokenIssuerService {
    * (issueAccess stores it; client_credentials hands it to the group-commit writer).
    */
   mint(spec: AccessTokenSpec): IssuedAccessToken & { row: AccessTokenEntity } {
+    const { sign, ...unsigned } = this.prepare(spec);
+    return { ...unsigned, token: sign() };
+  }
+
+  /**
+   * mint without the signature yet: the claims and the registry row, and `sign` to make the token
+   * (with the key active now). The row does not hold the token, so a caller may store it first and
+   * sign while the database commits it.
+   */
+  prepare(spec: AccessTokenSpec): Omit<IssuedAccessToken, 'token'> & { row: AccessTokenEntity; sign: () => string } {
     const tid = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
@@ -69,7 +79,8 @@ export class TokenIssuerService {
       ...(spec.familyId ? { fam: spec.familyId } : {}),
     };
     const key = this.keys.activeKey();
-    const token = signCompact({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, { ...claims }, key.privateKey, key.alg);
+    const sign = () =>
+      signCompact({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, { ...claims }, key.privateKey, key.alg);
     const row: AccessTokenEntity = {
       tid,
       sub: spec.sub,
@@ -86,7 +97,7 @@ export class TokenIssuerService {
       revokedAt: null,
     };
     tokensIssued.inc({ typ: spec.typ });
-    return { token, tid, claims, row };
+    return { tid, claims, row, sign };
   }
 
   /**

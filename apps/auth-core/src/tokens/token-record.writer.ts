@@ -92,6 +92,24 @@ export class TokenRecordWriter {
     });
   }
 
+  /**
+   * Runs `work` once the statement holding the records of this turn is on its way to PostgreSQL,
+   * so that work overlaps the commit instead of delaying the statement. The batch is sent from a
+   * turn-end callback (setImmediate) and the pool's callbacks right after it; a setImmediate queued
+   * after `record` runs once those are done. Correctness does not depend on it: only the overlap.
+   */
+  whileCommitting<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(work());
+        } catch (err) {
+          reject(err);
+        }
+      }),
+    );
+  }
+
   private flush(): void {
     while (this.flushing < MAX_FLUSHES && this.queue.length) {
       const batch = this.queue.splice(0, MAX_BATCH);
