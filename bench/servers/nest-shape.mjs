@@ -22,7 +22,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { connect } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Length, MaxLength, validateSync } from 'class-validator';
-import { atTurnEnd, benchToken, es256Signer, groupCommitRecorder, requestMux } from './shape-kit.mjs';
+import { atTurnEnd, es256Signer, groupCommitRecorder, issueRecorded, requestMux } from './shape-kit.mjs';
 
 const [mode, ...args] = process.argv.slice(2);
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -110,8 +110,7 @@ if (mode === 'gateway') {
       const errors = validateSync(plainToInstance(Request, payload), STRICT);
       if (errors.length) throw new Error('bad request');
       if (!recorder) return REPLY;
-      const { reply, token, audit } = benchToken(signJwt);
-      return recorder.record(token, audit).then(() => ({ ...reply, roles: ['service'] }));
+      return issueRecorded(recorder.record, signJwt).then((reply) => ({ ...reply, roles: ['service'] }));
     }
   }
   Controller()(CoreController);

@@ -133,19 +133,18 @@ export function groupCommitRecorder(dbUrl, tokenTable, auditTable, maxFlushes = 
   return { record, pool };
 }
 
-/** A client_credentials token as the shapes issue it: the JWT, its registry row and its audit row. */
-export function benchToken(signJwt) {
+/**
+ * A client_credentials token as the shapes issue it, answered once its rows are committed: the
+ * rows go to `record` first and the JWT is signed while they commit (setImmediate: after the
+ * turn-end statement has gone out), as auth-core does (TokenRecordWriter.whileCommitting).
+ */
+export function issueRecorded(record, signJwt) {
   const now = Math.floor(Date.now() / 1000);
   const tid = randomUUID();
   const claims = { iss: 'bench', sub: 'bench', aud: 'bench', cid: 'bench', typ: 'client', roles: ['service'] };
   const at = new Date(now * 1000).toISOString();
-  return {
-    reply: {
-      access_token: signJwt({ ...claims, tid, iat: now, exp: now + 900 }),
-      token_type: 'Bearer',
-      expires_in: 900,
-    },
-    token: {
+  const recorded = record(
+    {
       tid,
       sub: 'bench',
       cid: 'bench',
@@ -157,7 +156,7 @@ export function benchToken(signJwt) {
       expires_at: new Date((now + 900) * 1000).toISOString(),
       revoked: false,
     },
-    audit: {
+    {
       id: randomUUID(),
       type: 'token.issued',
       actor: 'bench',
@@ -166,5 +165,13 @@ export function benchToken(signJwt) {
       data: { grant: 'client_credentials' },
       created_at: at,
     },
-  };
+  );
+  const signed = new Promise((resolve) =>
+    setImmediate(() => resolve(signJwt({ ...claims, tid, iat: now, exp: now + 900 }))),
+  );
+  return Promise.all([signed, recorded]).then(([access_token]) => ({
+    access_token,
+    token_type: 'Bearer',
+    expires_in: 900,
+  }));
 }
