@@ -1029,7 +1029,7 @@ async function main() {
         () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(`${gw}/oauth/token`, ccRequest) }),
       );
       if (wanted('ceiling.durable_shape') || wanted('turns.durable_shape')) {
-        const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that signs an ES256 JWT (node:crypto) and records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight), answering once committed; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
+        const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight) and signs an ES256 JWT (node:crypto) while they commit, answering once both are done; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
         await withShape(
           children,
           stack,
@@ -1062,7 +1062,7 @@ async function main() {
       // No design in the stack the issues fix (Nest on both sides, class-validator on each input)
       // does less per token.
       if (wanted('ceiling.nest_durable_shape') || wanted('turns.nest_durable_shape')) {
-        const what = `the chosen stack's least work of SPEC's shape per recorded token: the Nest gateway of ceiling.nest_shape.form (Fastify adapter, ValidationPipe on the form) and its Nest NATS microservice (class-validator on the payload), which signs an ES256 JWT and records the token row and its audit row in PostgreSQL group-committed like auth-core before answering; no client lookup, metrics or logging, ${HTTP_CONNECTIONS} connections`;
+        const what = `the chosen stack's least work of SPEC's shape per recorded token: the Nest gateway of ceiling.nest_shape.form (Fastify adapter, ValidationPipe on the form) and its Nest NATS microservice (class-validator on the payload), which records the token row and its audit row in PostgreSQL group-committed like auth-core and signs an ES256 JWT while they commit, answering once both are done; no client lookup, metrics or logging, ${HTTP_CONNECTIONS} connections`;
         const nestGateway = async (children_, subject) => {
           const port = await freePort();
           const child = await startServer(
