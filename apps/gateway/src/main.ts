@@ -2,13 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import {
-  createPinoLogger,
-  installGracefulShutdown,
-  instrumentHttp,
-  PinoNestLogger,
-  runWithRequestContext,
-} from '@portcullis/observability';
+import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
 import { cacheValidationMetadata } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
@@ -54,11 +48,11 @@ async function bootstrap(): Promise<void> {
   });
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: config.BODY_LIMIT_BYTES });
   const fastify = app.getHttpAdapter().getInstance();
-  // Set before the reply is sent (an onResponse hook is too late for headers); every log line written
-  // while handling the request carries its id through the request context.
+  // Set before the reply is sent (an onResponse hook is too late for headers). No request context
+  // here: the error filters, the only code that logs during a request, name the id themselves.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
-    runWithRequestContext({ requestId: req.id }, done);
+    done();
   });
   instrumentHttp(fastify, 'portcullis_gateway_');
   installBodyRules(app);

@@ -32,17 +32,18 @@ export class AuditService {
 
   /** The row to store and the event to announce once it is stored (for callers that batch rows). */
   prepare(input: AuditInput): { row: AuditEventEntity; event: AuditEvent } {
-    const event: AuditEvent = {
+    const createdAt = new Date();
+    const row: AuditEventEntity = {
       id: randomUUID(),
       type: input.type,
       actor: input.actor ?? null,
       subject: input.subject ?? null,
       success: input.success,
       data: input.data ?? {},
-      at: new Date().toISOString(),
+      createdAt,
     };
-    const { at, ...row } = event;
-    return { row: { ...row, createdAt: new Date(at) }, event };
+    const { createdAt: _, ...fields } = row;
+    return { row, event: { ...fields, at: createdAt.toISOString() } };
   }
 
   announce(event: AuditEvent): void {

@@ -3,6 +3,7 @@ import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { FastifyReply } from 'fastify';
 import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
 import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
+import { logUnexpected } from './unexpected-error';
 
 interface FastifyLikeError {
   statusCode?: number;
@@ -26,14 +27,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const url = host.switchToHttp().getRequest<{ url?: string }>().url ?? '';
     if (url.startsWith('/oauth/')) return this.oauth.catch(exception, host);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { code, message, details } = this.describe(exception);
+    const { code, message, details } = this.describe(exception, host);
     const body = envelope(code, message, details);
     if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', 'Bearer');
     setRetryAfter(exception, reply);
     void reply.status(HTTP_STATUS_OF[code]).send(body);
   }
 
-  private describe(exception: unknown): { code: ErrorCode; message: string; details: PortcullisError['details'] } {
+  private describe(
+    exception: unknown,
+    host: ArgumentsHost,
+  ): { code: ErrorCode; message: string; details: PortcullisError['details'] } {
     if (exception instanceof PortcullisError)
       return { code: exception.code, message: exception.message, details: exception.details };
     if (exception instanceof HttpException) {
@@ -51,7 +55,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return { code: codeForHttpStatus(fe.statusCode), message: fe.message ?? 'Bad request', details: null };
     }
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    logUnexpected(this.logger, exception, host);
     return { code: 'INTERNAL', message: 'Internal error', details: null };
   }
 }

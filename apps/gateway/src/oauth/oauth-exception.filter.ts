@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
+import { logUnexpected } from '../errors/unexpected-error';
 import { ServerError, toOAuthError } from './oauth-error';
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
@@ -11,7 +12,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const err = toOAuthError(exception);
-    if (err instanceof ServerError) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
     // RFC 6749 §5.2: a client that tried Basic is told to use Basic again.
     const usedBasic = /^Basic /i.test(
       String(host.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? ''),
