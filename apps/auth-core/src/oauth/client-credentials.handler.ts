@@ -112,9 +112,8 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
       success: true,
       data: { tid: issued.tid, grant: 'client_credentials' },
     });
-    // The row does not hold the token: it is signed while PostgreSQL commits the row, and handed
-    // out only once both are done.
-    // `record` first: the sign is queued after the statement that holds this row.
+    // The rows do not hold the token, so it is signed while PostgreSQL commits them (`record` first:
+    // the statement goes out before the signing starts) and handed out only once both are done.
     const recording = this.records.record(issued.row, audit.row, conditional ? client : undefined);
     const [token, recorded] = await Promise.all([this.records.whileCommitting(issued.sign), recording]);
     if (!recorded) return null;

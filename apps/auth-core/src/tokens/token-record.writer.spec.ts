@@ -91,14 +91,14 @@ describe('TokenRecordWriter', () => {
 
   it('records nothing of a token whose client is no longer what it was built from', async () => {
     const { token, audit } = rows('writer-gone');
-    const expect_ = {
+    const builtFrom = {
       clientId: 'writer-gone',
       secretHash: Buffer.from('00', 'hex'),
       roles: ['service'],
       tenants: [],
       maxTokenLifetime: null,
     };
-    expect(await writer.record(token, audit, expect_)).toBe(false);
+    expect(await writer.record(token, audit, builtFrom)).toBe(false);
     expect(await count(`SELECT count(*)::int AS n FROM access_tokens WHERE tid = $1`, [token.tid])).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM audit_events WHERE id = $1`, [audit.id])).toBe(0);
   });
