@@ -58,12 +58,7 @@ export function childrenBy<C>(make: (key: string) => C): (key: string) => C {
   };
 }
 
-const validateRequestMetrics = childrenBy((outcome) => {
-  const labels = { subject: SUBJECTS.TOKEN_VALIDATE, outcome };
-  return { n: natsRequests.labels(labels), seconds: natsRequestDuration.labels(labels) };
-});
-
-/** Counts the requests of one subject served on a subscription of its own (DirectResponder), as Nest's dispatch is counted. */
+/** Counts the requests of one subject served on a subscription of its own (DirectResponder, validate), as Nest's dispatch is counted. */
 export function natsRequestMeter(subject: string): (outcome: string, seconds: number) => void {
   const children = childrenBy((outcome) => {
     const labels = { subject, outcome };
@@ -77,11 +72,7 @@ export function natsRequestMeter(subject: string): (outcome: string, seconds: nu
 }
 
 /** One `auth.v1.token.validate` request answered (`ok` or the error code), in `seconds` from arrival to reply. */
-export function countValidateRequest(outcome: string, seconds: number): void {
-  const m = validateRequestMetrics(outcome);
-  m.n.inc();
-  m.seconds.observe(seconds);
-}
+export const countValidateRequest = natsRequestMeter(SUBJECTS.TOKEN_VALIDATE);
 
 const validationOutcomeCounters = childrenBy((outcome) => validationOutcomes.labels({ outcome }));
 

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Msg, NatsConnection } from '@nats-io/transport-node';
 import { REQUEST_ID_HEADER } from '@portcullis/contracts';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestMeter } from '../metrics/metrics';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './plain-json.codec';
 import { wireErrorOf } from './rpc-error.filter';
-import { drainResponder } from './drain';
+import { ResponderSubscription } from './drain';
 
 /**
  * One request/reply subject served on a NATS subscription of its own instead of through Nest's
@@ -25,9 +25,7 @@ export class DirectResponder {
   private readonly deserializer = new PlainJsonDeserializer();
   private readonly serializer = new PlainJsonSerializer();
   private readonly meter: (outcome: string, seconds: number) => void;
-  private sub?: Subscription;
-  private pending = 0;
-  private idle?: () => void;
+  private readonly requests = new ResponderSubscription();
 
   constructor(
     private readonly subject: string,
@@ -38,30 +36,27 @@ export class DirectResponder {
   }
 
   subscribe(nc: NatsConnection, queue: string): void {
-    this.sub = nc.subscribe(this.subject, {
-      queue,
-      callback: (err, msg) => (err ? this.logger.error(err.message) : this.onMessage(msg)),
-    });
+    this.requests.attach(
+      nc.subscribe(this.subject, {
+        queue,
+        callback: (err, msg) => (err ? this.logger.error(err.message) : this.onMessage(msg)),
+      }),
+    );
   }
 
   /** Requests taken from NATS and not answered yet. */
   get inFlight(): number {
-    return this.pending;
+    return this.requests.inFlight;
   }
 
   /** NATS stops routing here; what it already routed is answered (at most `timeoutMs` each wait). */
   drain(timeoutMs = 10000): Promise<void> {
-    return drainResponder(
-      this.sub,
-      () => this.pending,
-      (idle) => (this.idle = idle),
-      timeoutMs,
-    );
+    return this.requests.drain(timeoutMs);
   }
 
   private onMessage(msg: Msg): void {
     const started = process.hrtime.bigint();
-    this.pending++;
+    this.requests.taken();
     const data = this.deserializer.deserialize(msg).data;
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
     let result: Promise<unknown>;
@@ -90,6 +85,6 @@ export class DirectResponder {
       this.logger.error(`reply not sent: ${(err as Error).message}`);
     }
     this.meter(outcome, Number(process.hrtime.bigint() - started) / 1e9);
-    if (--this.pending === 0) this.idle?.();
+    this.requests.answered();
   }
 }

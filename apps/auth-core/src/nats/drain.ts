@@ -8,20 +8,37 @@ export function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /**
- * Drains a responder's own subscription: NATS stops routing here, then whatever it already routed
- * is answered. `onIdle` registers the callback the responder calls when its last request is
- * answered. Each wait is bounded by `timeoutMs`.
+ * A responder's own subscription and the requests it has taken and not yet answered: what a drain
+ * at shutdown waits for. NATS first stops routing here, then whatever it already routed is
+ * answered; each of the two waits is bounded.
  */
-export async function drainResponder(
-  sub: Subscription | undefined,
-  inFlight: () => number,
-  onIdle: (idle: () => void) => void,
-  timeoutMs: number,
-): Promise<void> {
-  if (!sub) return;
-  await bounded(
-    sub.drain().catch(() => undefined),
-    timeoutMs,
-  );
-  if (inFlight() > 0) await bounded(new Promise<void>((r) => onIdle(r)), timeoutMs);
+export class ResponderSubscription {
+  private sub?: Subscription;
+  private pending = 0;
+  private idle?: () => void;
+
+  attach(sub: Subscription): void {
+    this.sub = sub;
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  taken(): void {
+    this.pending++;
+  }
+
+  answered(): void {
+    if (--this.pending === 0) this.idle?.();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    if (!this.sub) return;
+    await bounded(
+      this.sub.drain().catch(() => undefined),
+      timeoutMs,
+    );
+    if (this.pending > 0) await bounded(new Promise<void>((r) => (this.idle = r)), timeoutMs);
+  }
 }

@@ -1,9 +1,9 @@
-import { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Msg, NatsConnection } from '@nats-io/transport-node';
 import { PortcullisError, ValidateTokenReply, ValidateTokenRequestDto, validatePayload } from '@portcullis/contracts';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { PlainJsonDeserializer, PlainJsonSerializer } from '../nats/plain-json.codec';
-import { drainResponder } from '../nats/drain';
+import { ResponderSubscription } from '../nats/drain';
 
 const FIELDS = new Set(['token', 'roles', 'permissions', 'tenant', 'clientIp']);
 const PLAIN = /^[\x21-\x7e]+$/;
@@ -62,12 +62,10 @@ const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as Promis
 export class ValidateResponder {
   private readonly deserializer = new PlainJsonDeserializer();
   private readonly serializer = new PlainJsonSerializer();
-  private sub?: Subscription;
   private readonly queue: Array<{ msg: Msg; started: bigint; data: { token?: unknown } }> = [];
   private scheduled = false;
   /** Requests taken from NATS and not answered yet (queued, or awaiting a later judgement). */
-  private pending = 0;
-  private idle?: () => void;
+  private readonly requests = new ResponderSubscription();
 
   constructor(
     private readonly judge: ValidateJudge,
@@ -76,10 +74,12 @@ export class ValidateResponder {
   ) {}
 
   subscribe(nc: NatsConnection, subject: string, queue: string): void {
-    this.sub = nc.subscribe(subject, {
-      queue,
-      callback: (err, msg) => (err ? this.logError(err.message) : this.enqueue(msg)),
-    });
+    this.requests.attach(
+      nc.subscribe(subject, {
+        queue,
+        callback: (err, msg) => (err ? this.logError(err.message) : this.enqueue(msg)),
+      }),
+    );
   }
 
   /** Answers one request (also the unit under test): a reply, or a promise of one. */
@@ -96,16 +96,11 @@ export class ValidateResponder {
 
   /** NATS stops routing here; what it already routed is answered (at most `timeoutMs` each wait). */
   drain(timeoutMs = 5000): Promise<void> {
-    return drainResponder(
-      this.sub,
-      () => this.pending,
-      (idle) => (this.idle = idle),
-      timeoutMs,
-    );
+    return this.requests.drain(timeoutMs);
   }
 
   get inFlight(): number {
-    return this.pending;
+    return this.requests.inFlight;
   }
 
   /**
@@ -117,7 +112,7 @@ export class ValidateResponder {
   private enqueue(msg: Msg): void {
     const started = process.hrtime.bigint();
     const data = this.deserializer.deserialize(msg).data as { token?: unknown };
-    this.pending++;
+    this.requests.taken();
     // A token verified a moment ago costs a few µs: answered right here, so its reply goes out in
     // the same write as the rest of this read's. Only signature checks wait their turn below.
     if (typeof data?.token === 'string' && this.judge.isRemembered(data.token)) {
@@ -141,7 +136,7 @@ export class ValidateResponder {
   }
 
   private settle(): void {
-    if (--this.pending === 0) this.idle?.();
+    this.requests.answered();
   }
 
   private onMessage(msg: Msg, started: bigint, data: unknown, remembered = false): void {
@@ -152,7 +147,7 @@ export class ValidateResponder {
       return this.fail(msg, started, err);
     }
     if (!isPromise(reply)) return this.respond(msg, started, reply, remembered);
-    this.pending++;
+    this.requests.taken();
     const answer = (send: () => void) =>
       atTurnEnd(() => {
         try {
