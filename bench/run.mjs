@@ -1028,6 +1028,19 @@ async function main() {
         { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
         () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(`${gw}/oauth/token`, ccRequest) }),
       );
+      // A durable shape measured as Portcullis is: alone, then in turns with the peer.
+      const shapePhases = (stem, what) => async (shapeUrl) => {
+        await phase(`ceiling.${stem}.form`, 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
+          cannon({ url: shapeUrl, ...ccForm }),
+        );
+        await phase(
+          `turns.${stem}.form`,
+          'turns',
+          `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
+          { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
+          () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
+        );
+      };
       if (wanted('ceiling.durable_shape') || wanted('turns.durable_shape')) {
         const what = `the least work of SPEC's shape per recorded token: Fastify + one nats.js request per form POST (published at the end of the event-loop turn, as the gateway does) to a raw nats.js responder that records the token row and its audit row in PostgreSQL group-committed like auth-core (the requests of one event-loop turn in one statement, ≤ 3 statements in flight) and signs an ES256 JWT (node:crypto) while they commit, answering once both are done; no Nest, input checks or client lookup, ${HTTP_CONNECTIONS} connections`;
         await withShape(
@@ -1043,18 +1056,7 @@ async function main() {
             ],
             args: (subject) => [subject, stack.db.url, 'bench_rec_tokens', 'bench_rec_audit', '3'],
           },
-          async (shapeUrl) => {
-            await phase('ceiling.durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
-              cannon({ url: shapeUrl, ...ccForm }),
-            );
-            await phase(
-              'turns.durable_shape.form',
-              'turns',
-              `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
-              { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
-              () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
-            );
-          },
+          shapePhases('durable_shape', what),
         );
       }
       // The same, in the chosen stack: the Nest gateway and Nest NATS microservice of
@@ -1094,18 +1096,7 @@ async function main() {
             args: (subject) => ['core', subject, stack.db.url, 'bench_nest_tokens', 'bench_nest_audit'],
             front: nestGateway,
           },
-          async (shapeUrl) => {
-            await phase('ceiling.nest_durable_shape.form', 'ceiling', what, { concurrency: HTTP_CONNECTIONS }, () =>
-              cannon({ url: shapeUrl, ...ccForm }),
-            );
-            await phase(
-              'turns.nest_durable_shape.form',
-              'turns',
-              `in turns with peer.client_credentials (${TURNS.rounds} rounds of ${TURNS.sliceMs / 1000} s each side): ${what}`,
-              { concurrency: HTTP_CONNECTIONS, pairedWith: 'peer.client_credentials' },
-              () => inTurns({ ...TURNS, a: peerCcSlice, b: httpSlice(shapeUrl, ccRequest) }),
-            );
-          },
+          shapePhases('nest_durable_shape', what),
         );
       }
       await peer.stop();
