@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, Msg } from '@nats-io/transport-node';
-import { PAT_PREFIX, REQUEST_ID_HEADER, ValidateTokenReply, ValidateTokenRequestDto } from '@portcullis/contracts';
+import {
+  cacheValidationMetadata,
+  PAT_PREFIX,
+  REQUEST_ID_HEADER,
+  ValidateTokenReply,
+  ValidateTokenRequestDto,
+} from '@portcullis/contracts';
 import { RevocationState, TokenVerifier } from '@portcullis/jwt';
 import { natsConnectionOptions } from '@portcullis/nats-options';
 import { JwtJudge } from './jwt-judge';
@@ -17,6 +23,8 @@ import { outcomeOf } from './validation-outcome';
  * and verdict); PATs, whose records live in PostgreSQL, go to the main thread. The main thread's
  * NATS I/O, Nest and event handling never stand between a validation and its CPU.
  */
+// A thread has its own class-validator storage: cached here as on the main thread (see main.ts).
+cacheValidationMetadata();
 const data = workerData as ValidateWorkerData;
 const port = parentPort!;
 const post = (m: ToMain) => port.postMessage(m);
