@@ -260,6 +260,60 @@ describe('NATS auth.v1.login with bad input', () => {
   });
 });
 
+describe('unknown paths and wrong methods', () => {
+  const send = async (method: string, path: string) => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      ...(method === 'GET' || method === 'HEAD' ? {} : { body: '{}' }),
+    });
+    return { status: res.status, allow: res.headers.get('allow'), json: (await res.json()) as Body };
+  };
+
+  it.each([
+    ['PUT', '/api/v1/auth/login', 'POST'],
+    ['GET', '/api/v1/auth/login', 'POST'],
+    ['PATCH', '/api/v1/tokens/3f1b0a52-8a4c-4f57-9d1c-0d4f7a6c2b11', 'GET, HEAD, DELETE'],
+    ['POST', '/.well-known/jwks.json', 'GET, HEAD'],
+    ['DELETE', '/api/v1/users/me/password', 'PUT'],
+  ])('%s %s → 405 in the envelope, Allow: %s', async (method, path, allow) => {
+    const r = await send(method, path);
+    expect({ status: r.status, allow: r.allow, envelope: r.json.status, key: r.json.error?.errorKey }).toEqual({
+      status: 405,
+      allow,
+      envelope: 'METHOD_NOT_ALLOWED',
+      key: 'METHOD_NOT_ALLOWED',
+    });
+    expect(r.json.statusCode).toBe(405);
+    expect(r.json.message).toContain(allow);
+  });
+
+  it('a path no route has is still 404 in the envelope, without Allow', async () => {
+    const r = await send('GET', '/api/v1/no-such-thing');
+    expect({ status: r.status, allow: r.allow, envelope: r.json.status }).toEqual({
+      status: 404,
+      allow: null,
+      envelope: 'NOT_FOUND',
+    });
+  });
+
+  it('under /oauth the answer is an RFC 6749 error: 405 with Allow for a wrong method, 404 for no such endpoint', async () => {
+    const wrong = await send('GET', '/oauth/token');
+    expect({ status: wrong.status, allow: wrong.allow, error: wrong.json.error }).toEqual({
+      status: 405,
+      allow: 'POST',
+      error: 'invalid_request',
+    });
+    expect(wrong.json.error_description).toContain('POST');
+    const missing = await send('POST', '/oauth/authorize-nothing');
+    expect({ status: missing.status, allow: missing.allow, error: missing.json.error }).toEqual({
+      status: 404,
+      allow: null,
+      error: 'invalid_request',
+    });
+  });
+});
+
 describe('nothing was written', () => {
   it('users, access_tokens, refresh_tokens and audit_events are unchanged by every 400 above', async () => {
     expect(await counts()).toEqual(before);

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'INVALID_GRANT',
   'FORBIDDEN',
   'NOT_FOUND',
+  /** A path that exists, asked with a method it does not answer (the gateway's router; never from auth-core). */
+  'METHOD_NOT_ALLOWED',
   'CONFLICT',
   'TOO_MANY_REQUESTS',
   'PAYLOAD_TOO_LARGE',

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
 import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
+import { methodNotAllowed } from './method-not-allowed';
 import { logUnexpected } from './unexpected-error';
 
 interface FastifyLikeError {
@@ -24,10 +25,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     // Errors raised before a route's own filter runs (unparsable or oversized bodies, unsupported
     // content types) still answer /oauth/* clients in RFC 6749 form.
-    const url = host.switchToHttp().getRequest<{ url?: string }>().url ?? '';
-    if (url.startsWith('/oauth/')) return this.oauth.catch(exception, host);
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    if ((req.url ?? '').startsWith('/oauth/')) return this.oauth.catch(exception, host);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { code, message, details } = this.describe(exception, host);
+    const wrongMethod = methodNotAllowed(req);
+    if (wrongMethod) reply.header('Allow', wrongMethod.allow);
+    const { code, message, details } = wrongMethod
+      ? { code: 'METHOD_NOT_ALLOWED' as const, message: wrongMethod.message, details: null }
+      : this.describe(exception, host);
     const body = envelope(code, message, details);
     if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', 'Bearer');
     setRetryAfter(exception, reply);

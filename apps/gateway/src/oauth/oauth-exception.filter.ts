@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
+import { methodNotAllowed } from '../errors/method-not-allowed';
 import { logUnexpected } from '../errors/unexpected-error';
-import { ServerError, toOAuthError } from './oauth-error';
+import { OAuthError, ServerError, toOAuthError } from './oauth-error';
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
 @Catch()
@@ -11,12 +12,17 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const err = toOAuthError(exception);
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    const wrongMethod = methodNotAllowed(req);
+    if (wrongMethod) reply.header('Allow', wrongMethod.allow);
+    const err = wrongMethod
+      ? new OAuthError('invalid_request', wrongMethod.message, 405)
+      : req.is404
+        ? new OAuthError('invalid_request', `No such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`, 404)
+        : toOAuthError(exception);
     if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
     // RFC 6749 §5.2: a client that tried Basic is told to use Basic again.
-    const usedBasic = /^Basic /i.test(
-      String(host.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? ''),
-    );
+    const usedBasic = /^Basic /i.test(req.headers.authorization ?? '');
     if (err.status === 401 && usedBasic) reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
     setRetryAfter(exception, reply);
     void reply
