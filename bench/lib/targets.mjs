@@ -366,6 +366,26 @@ export function evaluateTargets(rows) {
       const v = shapeVerdict(nest, 1);
       t.shortfall += `; in the chosen stack: its least work of the shape (ceiling.nest_durable_shape.form: the Nest gateway and Nest NATS microservice of ceiling.nest_shape.form, the core signing and recording each token group-committed before answering; no client lookup, metrics or logging) does ${v.text} of the peer — ${CHOSEN_STACK_TEXT[v.verdict]}${pclTurns ? `; Portcullis does about ${pct(pclTurns.medianRatio / nest.medianRatio)} of it` : ''}`;
     }
+    // Whole-machine CPU per token of each durable shape, and of Portcullis, at the rate each
+    // reached, against what the 2 cores have per token at the peer's rate: over that budget, a
+    // design could not reach the peer even with the machine fully busy, unless its cost per token
+    // fell at a higher rate (bigger batches do lower it, so this is a sign, not a proof).
+    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
+    const cpuOf = (id) => {
+      const r = row(id);
+      return r?.throughput && r.cpuPct?.machine ? (r.cpuPct.machine / 100 / r.throughput) * 1e6 : null;
+    };
+    const costs = [
+      ['the raw shape', cpuOf('ceiling.durable_shape.form')],
+      ['the chosen-stack shape', cpuOf('ceiling.nest_durable_shape.form')],
+      ['Portcullis', cpuOf('pcl.http.client_credentials')],
+    ].filter(([, v]) => v !== null);
+    if (t && !t.pass && t.shortfall && needed && costs.length) {
+      const budget = (2 / needed) * 1e6;
+      t.shortfall += `; whole-machine CPU per token, each at the rate it reached alone: ${costs
+        .map(([name, v]) => `${name} ${fmt(v)} µs (${pct(v / budget)})`)
+        .join(', ')} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s — above 100 %, a design cannot reach the peer even with the machine fully busy unless its cost per token falls at a higher rate`;
+    }
   }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
   // the login used per login (the Portcullis phase, auth-core itself not counted) against 2 cores.
