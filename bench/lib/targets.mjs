@@ -384,7 +384,9 @@ export function evaluateTargets(rows) {
       const budget = (2 / needed) * 1e6;
       t.shortfall += `; whole-machine CPU per token, each at the rate it reached alone: ${costs
         .map(([name, v]) => `${name} ${fmt(v)} µs (${pct(v / budget)})`)
-        .join(', ')} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s — above 100 %, a design cannot reach the peer even with the machine fully busy unless its cost per token falls at a higher rate`;
+        .join(
+          ', ',
+        )} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s — above 100 %, a design cannot reach the peer even with the machine fully busy unless its cost per token falls at a higher rate`;
     }
   }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
