@@ -221,12 +221,11 @@ export function evaluateTargets(rows) {
   const peerIntro = tp('peer.introspection');
   bound('http-validate', peerIntro === null ? null : 2 * peerIntro, 'ceiling.http_nats.get', 'the gateway’s shape');
   const peerCc = tp('peer.client_credentials');
-  bound(
-    'client-credentials',
-    peerCc === null ? null : Math.max(peerCc, 1000),
-    'ceiling.http_nats.form',
-    'the gateway’s shape with a form POST',
-  );
+  /** The client_credentials rate the target asks for: the peer's, and at least 1,000/s. */
+  const ccNeeded = peerCc === null ? null : Math.max(peerCc, 1000);
+  /** µs of CPU per request that `pctValue` % of a core is at row `r`'s rate. */
+  const perReq = (r, pctValue) => (r?.throughput ? (pctValue / 100 / r.throughput) * 1e6 : null);
+  bound('client-credentials', ccNeeded, 'ceiling.http_nats.form', 'the gateway’s shape with a form POST');
 
   // HTTP validate: the gateway app answering a constant bounds every design served by it.
   {
@@ -273,13 +272,12 @@ export function evaluateTargets(rows) {
       .filter((r) => r?.throughput)
       .reduce((a, b) => (!a || b.throughput > a.throughput ? b : a), null);
     const leastRow = row('ceiling.nats_verify.c64');
-    const per = (r, v) => (v / 100 / r.throughput) * 1e6;
     if (t && !t.pass && t.shortfall && es && judgedRow?.cpuPct && leastRow?.cpuPct) {
       const needed = es * 0.7;
       const budget = (2 / needed) * 1e6;
-      const client = per(judgedRow, (judgedRow.cpuPct.bench ?? 0) + (judgedRow.cpuPct['nats-server'] ?? 0));
+      const client = perReq(judgedRow, (judgedRow.cpuPct.bench ?? 0) + (judgedRow.cpuPct['nats-server'] ?? 0));
       const verify = 1e6 / es;
-      const io = Math.max(0, per(leastRow, leastRow.cpuPct['nats-verify'] ?? 0) - verify);
+      const io = Math.max(0, perReq(leastRow, leastRow.cpuPct['nats-verify'] ?? 0) - verify);
       const left = budget - client - verify - io;
       t.shortfall += `; CPU per request at the ${fmt(needed)}/s needed: the load generator and nats-server ${fmt(client)} µs + the ES256 verification ${fmt(verify)} µs + the least-work responder's NATS I/O ${fmt(io)} µs = ${fmt(client + verify + io)} µs of the ${fmt(budget)} µs the 2 cores have — ${fmt(left)} µs left for everything SPEC §3 asks beyond the signature (claims, revocation and owner state, the reply with the claims, metrics), if the machine were 100 % busy`;
     }
@@ -293,8 +291,7 @@ export function evaluateTargets(rows) {
     const t = out.find((x) => x.id === 'client-credentials');
     const shape = row('ceiling.http_nats.form');
     const cc = row('pcl.http.client_credentials');
-    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
-    const perReq = (r, pctValue) => (r?.throughput ? (pctValue / 100 / r.throughput) * 1e6 : null);
+    const needed = ccNeeded;
     const hop = perReq(shape, shape?.cpuPct?.machine ?? 0);
     const phasePg = perReq(cc, cc?.cpuPct?.postgres ?? 0);
     const batch = row('ceiling.pg.token_batch');
@@ -326,7 +323,7 @@ export function evaluateTargets(rows) {
     const gwAlone = tp('pcl.http.client_credentials.gateway_alone');
     const coreAlone = tp('pcl.http.client_credentials.core_alone');
     const both = tp('pcl.http.client_credentials');
-    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
+    const needed = ccNeeded;
     const parts = [];
     if (least)
       parts.push(
@@ -370,11 +367,8 @@ export function evaluateTargets(rows) {
     // reached, against what the 2 cores have per token at the peer's rate: over that budget, a
     // design could not reach the peer even with the machine fully busy, unless its cost per token
     // fell at a higher rate (bigger batches do lower it, so this is a sign, not a proof).
-    const needed = peerCc === null ? null : Math.max(peerCc, 1000);
-    const cpuOf = (id) => {
-      const r = row(id);
-      return r?.throughput && r.cpuPct?.machine ? (r.cpuPct.machine / 100 / r.throughput) * 1e6 : null;
-    };
+    const needed = ccNeeded;
+    const cpuOf = (id) => (row(id)?.cpuPct?.machine ? perReq(row(id), row(id).cpuPct.machine) : null);
     const costs = [
       ['the raw shape', cpuOf('ceiling.durable_shape.form')],
       ['the chosen-stack shape', cpuOf('ceiling.nest_durable_shape.form')],
