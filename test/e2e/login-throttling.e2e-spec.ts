@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { seedUser } from '../support/fixtures';
 import { Stack } from '../support/stack';
 
@@ -93,5 +94,68 @@ describe('failed-login throttling behind a trusted proxy (TRUST_PROXY)', () => {
     for (let i = 0; i < 3; i++) expect((await login('203.0.113.7')).status).toBe(401);
     expect((await login('203.0.113.7')).status).toBe(429);
     expect((await login('203.0.113.8')).status).toBe(401);
+  });
+});
+
+describe('failed logins are counted across gateway replicas', () => {
+  const stack = new Stack({
+    gatewayEnv: { TRUST_PROXY: '127.0.0.1', LOGIN_FAILURES_PER_IP: '10', LOGIN_BLOCK_SECONDS: '30' },
+  });
+  let second: Awaited<ReturnType<Stack['startGateway']>>;
+  const login = (url: string, forwardedFor: string) =>
+    fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ username: 'nobody', password: 'wrong-password-xyz' }),
+    }).then((r) => r.status);
+  const bucketStream = () => `KV_PORTCULLIS_LOGIN_FAILURES_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
+  beforeAll(async () => {
+    await stack.start();
+    second = await stack.startGateway();
+  }, 90000);
+  afterAll(async () => {
+    await second?.proc.stop();
+    await stack.stop();
+  }, 60000);
+
+  it('failures on either replica add up, and the block holds on both', async () => {
+    const ip = '198.51.100.1';
+    for (let i = 0; i < 5; i++) expect(await login(stack.url, ip)).toBe(401);
+    for (let i = 0; i < 5; i++) expect(await login(second.url, ip)).toBe(401);
+    expect(await login(stack.url, ip)).toBe(429);
+    expect(await login(second.url, ip)).toBe(429);
+    expect(await login(second.url, '198.51.100.2')).toBe(401);
+  });
+
+  it('concurrent failures on both replicas are each counted once: the limit is exact', async () => {
+    const ip = '198.51.100.3';
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => login(i % 2 ? second.url : stack.url, ip)));
+    expect(burst).toEqual(Array(6).fill(401));
+    for (let i = 0; i < 4; i++) expect(await login(i % 2 ? second.url : stack.url, ip)).toBe(401);
+    // Ten failures: the eleventh attempt is refused, on either replica.
+    expect(await login(stack.url, ip)).toBe(429);
+    expect(await login(second.url, ip)).toBe(429);
+  });
+
+  it('when the shared count fails each replica still blocks on its own count, and sharing resumes after', async () => {
+    const jsm = await jetstreamManager(await stack.nats());
+    // A stream of the bucket's name that stores nothing the bucket writes: every shared write fails.
+    await jsm.streams.delete(bucketStream());
+    await jsm.streams.add({ name: bucketStream(), subjects: [`${stack.prefix}not-the-bucket`] });
+    const ip = '198.51.100.4';
+    for (let i = 0; i < 10; i++) expect(await login(stack.url, ip)).toBe(401);
+    expect(await login(stack.url, ip)).toBe(429);
+    // The other replica saw none of them: nothing was shared.
+    expect(await login(second.url, ip)).toBe(401);
+    expect(stack.gateway.logs()).toContain('shared failed-login count unavailable, this replica counts alone');
+
+    await jsm.streams.delete(bucketStream());
+    const next = '198.51.100.5';
+    for (let i = 0; i < 5; i++) expect(await login(stack.url, next)).toBe(401);
+    for (let i = 0; i < 5; i++) expect(await login(second.url, next)).toBe(401);
+    expect(await login(second.url, next)).toBe(429);
+    expect(await login(stack.url, next)).toBe(429);
+    expect(stack.gateway.logs()).toContain('shared failed-login count answers again');
   });
 });

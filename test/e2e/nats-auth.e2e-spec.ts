@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, Msg, NatsConnection } from '@nats-io/transport-node';
 import { parse } from 'yaml';
 import { EventFeed } from '@portcullis/event-feed';
@@ -28,10 +29,11 @@ function readmeUsers(prefix: string, passwords: Record<string, string>): User[] 
     .map((m) => m[1])
     .find((b) => b.includes('authorization'));
   const values = parse(block as string) as { config: { merge: { authorization: { users: User[] } } } };
-  const stream = `PORTCULLIS_EVENTS_${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const folded = prefix.replace(/[^A-Za-z0-9_-]/g, '_');
   const text = JSON.stringify(values.config.merge.authorization.users)
     .replace(/auth\.v1\./g, `${prefix}auth.v1.`)
-    .replace(/PORTCULLIS_EVENTS/g, stream);
+    .replace(/PORTCULLIS_EVENTS/g, `PORTCULLIS_EVENTS_${folded}`)
+    .replace(/PORTCULLIS_LOGIN_FAILURES/g, `PORTCULLIS_LOGIN_FAILURES_${folded}`);
   return (JSON.parse(text) as User[]).map((u) => ({ ...u, password: passwords[u.user] }));
 }
 
@@ -143,6 +145,23 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     expect(await ask('auth.v1.token.validate', { token: access_token })).toMatchObject({ valid: false });
     await feed.close();
     expect(errors).toEqual([]);
+  });
+
+  it('the gateway replicas share the failed-login count within the gateway permissions', async () => {
+    const fail = () =>
+      fetch(`${stack.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'nobody', password: 'wrong-password-xyz' }),
+      });
+    expect((await fail()).status).toBe(401);
+    expect((await fail()).status).toBe(401);
+    const jsm = await jetstreamManager(await as('auth-core'));
+    const bucket = `KV_PORTCULLIS_LOGIN_FAILURES_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    // One key for the address, written twice (history 1 keeps the last).
+    expect((await jsm.streams.info(bucket)).state).toMatchObject({ messages: 1, last_seq: 2 });
+    expect(stack.gateway.logs()).not.toContain('shared failed-login count unavailable');
+    expect(stack.gateway.logs()).not.toMatch(/permissions violation/i);
   });
 
   it('refuses connections without credentials', async () => {

@@ -194,14 +194,7 @@ export class Stack {
     try {
       this.gatewayPort = await freePort();
       for (let i = 0; i < (this.options.replicas ?? 1); i++) await this.startReplica();
-      this.gateway = spawnApp('gateway', GATEWAY_MAIN, {
-        PORT: String(this.gatewayPort),
-        NATS_URL: this.natsUrl,
-        NATS_SUBJECT_PREFIX: this.prefix,
-        LOG_LEVEL: 'info',
-        REQUEST_TIMEOUT_MS: '3000',
-        ...this.options.gatewayEnv,
-      });
+      this.gateway = spawnApp('gateway', GATEWAY_MAIN, this.gatewayEnv(this.gatewayPort));
       await waitForReady(`${this.url}/health/ready`, this.gateway);
     } catch (err) {
       // The caller never gets the stack to stop: do not leak running replicas or the database.
@@ -209,6 +202,31 @@ export class Stack {
       throw err;
     }
     return this;
+  }
+
+  private gatewayEnv(port: number): Record<string, string> {
+    return {
+      PORT: String(port),
+      NATS_URL: this.natsUrl,
+      NATS_SUBJECT_PREFIX: this.prefix,
+      LOG_LEVEL: 'info',
+      REQUEST_TIMEOUT_MS: '3000',
+      ...this.options.gatewayEnv,
+    };
+  }
+
+  /** Another gateway replica in front of the same auth-core replicas; the caller stops it. */
+  async startGateway(): Promise<{ url: string; proc: ManagedProcess }> {
+    const port = await freePort();
+    const proc = spawnApp(`gateway:${port}`, GATEWAY_MAIN, this.gatewayEnv(port));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForReady(`${url}/health/ready`, proc);
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return { url, proc };
   }
 
   async startReplica(): Promise<ManagedProcess> {
@@ -269,6 +287,9 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all([this.gateway, ...this.replicas].filter(Boolean).map((p) => p.stop()));
+    // The apps leave JetStream streams named after the prefix (events, the failed-login bucket)
+    // even when the test itself never used NATS.
+    if (this.db) this.nc ??= await this.natsConnection().catch(() => undefined);
     if (this.nc) {
       try {
         const jsm = await jetstreamManager(this.nc);

@@ -20,6 +20,8 @@ export class RevocationCacheService implements OnApplicationShutdown {
   private readonly listeners: Array<(change: RevocationChange) => void> = [];
   private sweeper?: NodeJS.Timeout;
   private loaded = false;
+  private markLoaded!: () => void;
+  private readonly loading = new Promise<void>((resolve) => (this.markLoaded = resolve));
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -52,6 +54,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
     });
     this.sweeper = setInterval(() => this.state.sweep(), 60_000).unref();
     this.loaded = true;
+    this.markLoaded();
   }
 
   isLoaded(): boolean {
@@ -59,15 +62,13 @@ export class RevocationCacheService implements OnApplicationShutdown {
   }
 
   /**
-   * Resolves true once keys and revocations are loaded (StartupService loads them in that order),
-   * or false if `stopped()` turns true first: what a subscription that judges or issues tokens waits for.
+   * Resolves once keys and revocations are loaded (StartupService loads them in that order): true,
+   * or false if `stopped()` turned true meanwhile. What a subscription that judges or issues tokens
+   * waits for. If loading fails the replica does not start, so nothing is left waiting.
    */
   async whenLoaded(stopped: () => boolean): Promise<boolean> {
-    while (!this.loaded) {
-      if (stopped()) return false;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return true;
+    await this.loading;
+    return !stopped();
   }
 
   isRevoked(tid: string): boolean {

@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { PortcullisError } from '@portcullis/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
+import { CoreClientService } from '../core/core-client.service';
+import { SharedLoginFailures } from './shared-login-failures';
 
 const THROTTLER = 'failed-login';
 
@@ -22,40 +24,77 @@ export function setRetryAfter(err: unknown, reply: { header(name: string, value:
  * Per-IP throttle of failed logins, on top of auth-core's per-account lockout. Only failures
  * count, so busy but honest clients are never slowed; an address that keeps guessing is blocked
  * for a while — which also stops one address from keeping an account locked forever.
+ *
+ * The count is shared by the gateway replicas (SharedLoginFailures, a JetStream KV bucket). Each
+ * replica also keeps its own count, which can only be lower: if JetStream does not answer, the
+ * throttle falls back to it instead of disappearing, and says so in the log.
  */
 @Injectable()
 export class FailedLoginThrottleService {
+  private readonly logger = new Logger('FailedLoginThrottle');
   private readonly storage = new ThrottlerStorageService();
+  private readonly shared: SharedLoginFailures;
+  private sharedDown = false;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    core: CoreClientService,
+  ) {
+    this.shared = new SharedLoginFailures(() => core.connect(), {
+      limit: config.LOGIN_FAILURES_PER_IP,
+      windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+      blockMs: config.LOGIN_BLOCK_SECONDS * 1000,
+    });
+  }
 
   /** Throws TOO_MANY_REQUESTS while the address is blocked. */
-  assertAllowed(ip: string): void {
-    const record = this.storage.storage.get(this.key(ip));
-    if (record?.isBlocked && record.blockExpiresAt > Date.now()) {
-      const seconds = Math.ceil((record.blockExpiresAt - Date.now()) / 1000);
+  async assertAllowed(ip: string): Promise<void> {
+    const local = this.storage.storage.get(this.key(ip));
+    const localUntil = local?.isBlocked ? local.blockExpiresAt : 0;
+    const until = Math.max(localUntil, await this.fromShared(() => this.shared.blockedUntil(ip), 0));
+    if (until > Date.now()) {
+      const seconds = Math.ceil((until - Date.now()) / 1000);
       throw retryLater(`Too many failed logins from this address; retry in ${seconds} s`, seconds);
     }
   }
 
   /** Runs a login; a credential failure counts against the address. */
   async guard<T>(ip: string, login: () => Promise<T>): Promise<T> {
-    this.assertAllowed(ip);
+    await this.assertAllowed(ip);
     try {
       return await login();
     } catch (err) {
       if (err instanceof PortcullisError && err.code === 'INVALID_CREDENTIALS') {
         const c = this.config;
-        await this.storage.increment(
-          this.key(ip),
-          c.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
-          // The storage blocks once hits exceed the limit; the setting means "this many, then blocked".
-          Math.max(0, c.LOGIN_FAILURES_PER_IP - 1),
-          c.LOGIN_BLOCK_SECONDS * 1000,
-          THROTTLER,
-        );
+        await Promise.all([
+          this.storage.increment(
+            this.key(ip),
+            c.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+            // The storage blocks once hits exceed the limit; the setting means "this many, then blocked".
+            Math.max(0, c.LOGIN_FAILURES_PER_IP - 1),
+            c.LOGIN_BLOCK_SECONDS * 1000,
+            THROTTLER,
+          ),
+          this.fromShared(() => this.shared.recordFailure(ip), 0),
+        ]);
       }
       throw err;
+    }
+  }
+
+  /** The shared count's answer, or `fallback` (the local count then decides) when JetStream fails. */
+  private async fromShared<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const value = await read();
+      if (this.sharedDown) this.logger.log('shared failed-login count answers again');
+      this.sharedDown = false;
+      return value;
+    } catch (err) {
+      this.shared.forget();
+      if (!this.sharedDown)
+        this.logger.warn(`shared failed-login count unavailable, this replica counts alone: ${(err as Error).message}`);
+      this.sharedDown = true;
+      return fallback;
     }
   }
 

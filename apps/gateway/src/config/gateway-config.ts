@@ -27,7 +27,7 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(60000)
   REQUEST_TIMEOUT_MS: number = 5000;
 
-  /** Failed logins one address may make per window before it is blocked (per gateway replica). */
+  /** Failed logins one address may make per window before it is blocked (counted across the gateway replicas). */
   @Transform(toInt)
   @IsInt()
   @Min(1)
