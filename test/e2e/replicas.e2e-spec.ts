@@ -1,6 +1,7 @@
 import { SUBJECTS } from '@portcullis/contracts';
 import { Load, Outcome, sleep } from '../support/load';
-import { login, Stack } from '../support/stack';
+import { api } from '../support/fixtures';
+import { login, Stack, within } from '../support/stack';
 
 const VALIDATIONS = 'portcullis_auth_core_validations_total';
 
@@ -44,6 +45,50 @@ describe('auth-core replicas', () => {
     // The queue group picks a member at random per message: each gets a real share, not a trickle.
     expect(answered[0]).toBeGreaterThan(total * 0.2);
     expect(answered[1]).toBeGreaterThan(total * 0.2);
+  }, 30000);
+
+  it('a PAT used from a new address is audited once for all replicas, and a known address never again', async () => {
+    const admin = api(stack, token);
+    const pat = await admin.post('/api/v1/users/me/tokens', {
+      name: 'replicated',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      permissions: ['tokens:read'],
+      tenants: [],
+    });
+    expect(pat.status).toBe(201);
+    const useFrom = async (clientIp: string) => {
+      // Enough requests that both replicas (the queue group picks at random) see the address.
+      const replies = await Promise.all(
+        Array.from({ length: 24 }, () =>
+          stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token: pat.body.token, clientIp }),
+        ),
+      );
+      expect(replies.every((r) => r.valid)).toBe(true);
+    };
+    const events = async () =>
+      (
+        (await admin.get('/api/v1/audit?type=pat.used_from_new_ip&limit=100')).body.items as Array<{
+          data: { id: string; ip: string; previousIp: string | null };
+        }>
+      )
+        .filter((e) => e.data.id === pat.body.id)
+        .map((e) => e.data)
+        .reverse();
+    const answered = () => Promise.all([stack.metric(0, VALIDATIONS), stack.metric(1, VALIDATIONS)]);
+    const before = await answered();
+    await useFrom('10.9.0.1');
+    const after = await answered();
+    expect(after[0]).toBeGreaterThan(before[0]);
+    expect(after[1]).toBeGreaterThan(before[1]);
+    await within(3000, async () => (await events()).length >= 1);
+    await useFrom('10.9.0.2');
+    await useFrom('10.9.0.1');
+    await within(3000, async () => (await events()).length >= 2);
+    await sleep(300); // room for a duplicate to show up, if there were one
+    expect(await events()).toEqual([
+      { id: pat.body.id, ip: '10.9.0.1', previousIp: null },
+      { id: pat.body.id, ip: '10.9.0.2', previousIp: '10.9.0.1' },
+    ]);
   }, 30000);
 
   it('a replica killed mid-load loses at most the requests it held; the survivor answers everything after', async () => {

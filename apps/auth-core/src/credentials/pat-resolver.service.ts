@@ -29,7 +29,7 @@ export class PatResolverService implements OnApplicationShutdown {
   private readonly cache = new Map<string, CachedPat>();
   private readonly pendingUse = new Map<string, number>();
   private readonly lastWritten = new Map<string, number>();
-  private readonly lastAddress = new Map<string, string>();
+  private readonly knownAddresses = new Set<string>();
   private readonly flusher = setInterval(() => void this.flush(), FLUSH_MS).unref();
 
   constructor(
@@ -95,23 +95,34 @@ export class PatResolverService implements OnApplicationShutdown {
   }
 
   /**
-   * Audits the first use of a PAT from an address this replica has not seen it used from
-   * (kept in memory: a restarted replica reports each address once more, never a write per use).
+   * Audits the first use of a PAT from an address it was never used from. PostgreSQL keeps the
+   * addresses (pat_addresses), so one new address is one event for the whole deployment; this
+   * replica remembers what it has written, so a known address costs no write.
    */
   private noteAddress(claims: AccessTokenClaims, ip: string): void {
-    const previous = this.lastAddress.get(claims.jti);
-    if (previous === ip) return;
-    this.lastAddress.set(claims.jti, ip);
-    if (this.lastAddress.size > 10_000) this.lastAddress.delete(this.lastAddress.keys().next().value as string);
-    this.audit
-      .record({
-        type: 'pat.used_from_new_ip',
-        actor: claims.sub,
-        subject: claims.sub,
-        success: true,
-        data: { id: claims.jti, ip, previousIp: previous ?? null },
-      })
-      .catch(() => undefined);
+    const key = `${claims.jti} ${ip}`;
+    if (this.knownAddresses.has(key)) return;
+    this.knownAddresses.add(key);
+    if (this.knownAddresses.size > 10_000) this.knownAddresses.delete(this.knownAddresses.values().next().value!);
+    void this.recordAddress(claims, ip).catch(() => this.knownAddresses.delete(key)); // tried again on next use
+  }
+
+  private async recordAddress(claims: AccessTokenClaims, ip: string): Promise<void> {
+    // The SELECT sees the table as it was before this INSERT: `previous` is the last address before this one.
+    const [row] = (await this.ds.query(
+      `WITH added AS (INSERT INTO pat_addresses (pat_id, ip) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING ip)
+       SELECT EXISTS (SELECT 1 FROM added) AS added,
+              (SELECT ip FROM pat_addresses WHERE pat_id = $1 ORDER BY first_seen_at DESC LIMIT 1) AS previous`,
+      [claims.jti, ip],
+    )) as Array<{ added: boolean; previous: string | null }>;
+    if (!row.added) return;
+    await this.audit.record({
+      type: 'pat.used_from_new_ip',
+      actor: claims.sub,
+      subject: claims.sub,
+      success: true,
+      data: { id: claims.jti, ip, previousIp: row.previous },
+    });
   }
 
   async flush(): Promise<void> {

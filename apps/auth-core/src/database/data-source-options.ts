@@ -1,5 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from '../credentials/api-key.entity';
+import { PatAddressEntity } from '../credentials/pat-address.entity';
 import { PersonalAccessTokenEntity } from '../credentials/personal-access-token.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { SigningKeyEntity } from '../keys/signing-key.entity';
@@ -10,6 +11,7 @@ import { UserEntity } from '../users/user.entity';
 import { Credentials1763900000000 } from './migrations/1763900000000-credentials';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OidcFederation1764000000000 } from './migrations/1764000000000-oidc-federation';
+import { PatAddresses1764100000000 } from './migrations/1764100000000-pat-addresses';
 
 export const ENTITIES = [
   UserEntity,
@@ -19,9 +21,15 @@ export const ENTITIES = [
   RefreshTokenEntity,
   AuditEventEntity,
   PersonalAccessTokenEntity,
+  PatAddressEntity,
   ApiKeyEntity,
 ];
-export const MIGRATIONS = [InitialSchema1763800000000, Credentials1763900000000, OidcFederation1764000000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  Credentials1763900000000,
+  OidcFederation1764000000000,
+  PatAddresses1764100000000,
+];
 
 /**
  * `queryTimeoutMs` bounds every query on the client side: a database that hangs (rather than
