@@ -75,14 +75,14 @@ export const EVENTS = {
 /** Wildcard covering every event subject, used for the JetStream stream. */
 export const EVENTS_WILDCARD = s('auth.v1.events.>');
 
-/** JetStream stream name; stream names allow no dots, so the prefix is folded in. */
-export const EVENTS_STREAM = `PORTCULLIS_EVENTS${prefix ? '_' + prefix.replace(/[^A-Za-z0-9_-]/g, '_') : ''}`;
+/** Stream and bucket names allow no dots, so the prefix is folded in. */
+const nameSuffix = prefix ? '_' + prefix.replace(/[^A-Za-z0-9_-]/g, '_') : '';
 
-/**
- * JetStream KV bucket of failed logins per address, shared by the gateway replicas. Bucket names
- * allow no dots either.
- */
-export const LOGIN_FAILURES_BUCKET = `PORTCULLIS_LOGIN_FAILURES${prefix ? '_' + prefix.replace(/[^A-Za-z0-9_-]/g, '_') : ''}`;
+/** JetStream stream of the events. */
+export const EVENTS_STREAM = `PORTCULLIS_EVENTS${nameSuffix}`;
+
+/** JetStream KV bucket of failed logins per address, shared by the gateway replicas. */
+export const LOGIN_FAILURES_BUCKET = `PORTCULLIS_LOGIN_FAILURES${nameSuffix}`;
 
 /** Queue group shared by every auth-core replica, so N replicas split the request load. */
 export const AUTH_CORE_QUEUE = 'auth-core';

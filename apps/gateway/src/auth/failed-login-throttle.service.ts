@@ -6,6 +6,7 @@ import { CoreClientService } from '../core/core-client.service';
 import { SharedLoginFailures } from './shared-login-failures';
 
 const THROTTLER = 'failed-login';
+const SHARED_RETRY_MS = 1000;
 
 /** The seconds a refused caller should wait, for the `Retry-After` header (RFC 9110 §10.2.3). */
 export const RETRY_AFTER = Symbol('retryAfterSeconds');
@@ -35,6 +36,7 @@ export class FailedLoginThrottleService {
   private readonly storage = new ThrottlerStorageService();
   private readonly shared: SharedLoginFailures;
   private sharedDown = false;
+  private sharedRetryAt = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -82,8 +84,13 @@ export class FailedLoginThrottleService {
     }
   }
 
-  /** The shared count's answer, or `fallback` (the local count then decides) when JetStream fails. */
+  /**
+   * The shared count's answer, or `fallback` (the local count then decides) when JetStream fails.
+   * After a failure the shared count is left alone for a second, so a JetStream that hangs delays
+   * one login per second by its timeout, not every login.
+   */
   private async fromShared<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+    if (Date.now() < this.sharedRetryAt) return fallback;
     try {
       const value = await read();
       if (this.sharedDown) this.logger.log('shared failed-login count answers again');
@@ -91,6 +98,7 @@ export class FailedLoginThrottleService {
       return value;
     } catch (err) {
       this.shared.forget();
+      this.sharedRetryAt = Date.now() + SHARED_RETRY_MS;
       if (!this.sharedDown)
         this.logger.warn(`shared failed-login count unavailable, this replica counts alone: ${(err as Error).message}`);
       this.sharedDown = true;
