@@ -115,8 +115,18 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
     // The rows do not hold the token, so it is signed while PostgreSQL commits them (`record` first:
     // the statement goes out before the signing starts) and handed out only once both are done.
     const recording = this.records.record(issued.row, audit.row, conditional ? client : undefined);
-    const [token, recorded] = await Promise.all([this.records.whileCommitting(issued.sign), recording]);
-    if (!recorded) return null;
+    const [signed, recorded] = await Promise.allSettled([this.records.whileCommitting(issued.sign), recording]);
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (signed.status === 'rejected') {
+      // Only a broken key gets here. The token never left, so its rows go too: nothing half-written.
+      if (recorded.value)
+        await this.records
+          .discard(issued.tid, audit.row.id)
+          .catch((err: Error) => this.logger.error(`token ${issued.tid} recorded but not issued: ${err.message}`));
+      throw signed.reason;
+    }
+    if (!recorded.value) return null;
+    const token = signed.value;
     this.audit.announce(audit.event);
     return {
       access_token: token,

@@ -48,11 +48,16 @@ export class TokenRecordWriter {
   private readonly tokens: JsonInsert<AccessTokenEntity>;
   private readonly audits: JsonInsert<AuditEventEntity>;
   private readonly insertBatch: (values: unknown[]) => Promise<Array<{ tid: string }>>;
+  private readonly removeRows: (values: unknown[]) => Promise<unknown>;
 
   constructor(@InjectDataSource() ds: DataSource) {
     this.tokens = insertFromJson(ds, AccessTokenEntity, '$1', 'many');
     this.audits = insertFromJson(ds, AuditEventEntity, '$2', 'many');
     const clients = ds.getMetadata(ClientEntity).tableName;
+    const tokenTable = ds.getMetadata(AccessTokenEntity).tableName;
+    const auditTable = ds.getMetadata(AuditEventEntity).tableName;
+    this.removeRows = (values) =>
+      ds.query(`WITH t AS (DELETE FROM ${tokenTable} WHERE tid = $1) DELETE FROM ${auditTable} WHERE id = $2`, values);
     // `stale`: the tokens (and their audit rows) whose client no longer is what they were built from.
     // Prepared: PostgreSQL would otherwise parse and plan this statement (three CTEs) for every batch.
     this.insertBatch = preparedStatement(
@@ -90,6 +95,14 @@ export class TokenRecordWriter {
         });
       }
     });
+  }
+
+  /**
+   * Removes a token's recorded rows again, for a token that was recorded but never handed out
+   * (its signing failed): a failed request leaves nothing behind.
+   */
+  async discard(tid: string, auditId: string): Promise<void> {
+    await this.removeRows([tid, auditId]);
   }
 
   /**
