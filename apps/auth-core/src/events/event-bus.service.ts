@@ -1,9 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
 import { EventFeed } from '@portcullis/event-feed';
 import { nanos } from '@nats-io/transport-node';
 import { EVENTS_STREAM, EVENTS_WILDCARD, PortcullisError } from '@portcullis/contracts';
 import { NatsConnectionService } from '../nats/nats-connection.service';
+
+/**
+ * How long a publish waits for JetStream's ack. An ack takes milliseconds; without the stream no
+ * ack ever comes (SDKs listening on the subject take the message and do not answer), and the
+ * default 5 s would hold the revocation past the caller's own timeout.
+ */
+const PUBLISH_TIMEOUT_MS = 1000;
 
 /** Events stay in the stream for a day: long enough to bridge any disconnect a replica survives. */
 const EVENT_RETENTION_SECONDS = 24 * 3600;
@@ -47,17 +55,25 @@ export class EventBusService implements OnApplicationShutdown {
   }
 
   /**
-   * Resolves once JetStream has stored the event. When it cannot (NATS or JetStream down, the
-   * stream refusing writes) the caller gets UNAVAILABLE — a 503 to retry, not an internal error —
-   * and the stream is looked up again next time, in case it was lost.
+   * Resolves once JetStream has stored the event. A failed publish looks the stream up again
+   * (making it anew if it was lost) and tries once more; when that fails too (NATS or JetStream
+   * down, the stream refusing writes) the caller gets UNAVAILABLE — a 503 to retry, not an
+   * internal error.
    */
   async publish(subject: string, payload: object): Promise<void> {
-    try {
-      const js = await this.ensureStream();
-      await js.publish(subject, JSON.stringify(payload));
-    } catch (err) {
-      this.streamReady = undefined;
-      throw new PortcullisError('UNAVAILABLE', `Event stream unavailable: ${(err as Error).message}`);
+    const data = JSON.stringify(payload);
+    // The same id on the retry: if the first attempt was stored after all, JetStream drops the copy.
+    const msgID = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const js = await this.ensureStream();
+        await js.publish(subject, data, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+        return;
+      } catch (err) {
+        this.streamReady = undefined;
+        if (attempt === 2)
+          throw new PortcullisError('UNAVAILABLE', `Event stream unavailable: ${(err as Error).message}`);
+      }
     }
   }
 
