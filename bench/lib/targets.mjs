@@ -223,6 +223,8 @@ export function evaluateTargets(rows) {
   const peerCc = tp('peer.client_credentials');
   /** The client_credentials rate the target asks for: the peer's, and at least 1,000/s. */
   const ccNeeded = peerCc === null ? null : Math.max(peerCc, 1000);
+  /** µs of CPU the 2 cores have per token at that rate. */
+  const ccBudget = ccNeeded ? (2 / ccNeeded) * 1e6 : null;
   /** µs of CPU per request that `pctValue` % of a core is at row `r`'s rate. */
   const perReq = (r, pctValue) => (r?.throughput ? (pctValue / 100 / r.throughput) * 1e6 : null);
   bound('client-credentials', ccNeeded, 'ceiling.http_nats.form', 'the gateway’s shape with a form POST');
@@ -291,7 +293,6 @@ export function evaluateTargets(rows) {
     const t = out.find((x) => x.id === 'client-credentials');
     const shape = row('ceiling.http_nats.form');
     const cc = row('pcl.http.client_credentials');
-    const needed = ccNeeded;
     const hop = perReq(shape, shape?.cpuPct?.machine ?? 0);
     const phasePg = perReq(cc, cc?.cpuPct?.postgres ?? 0);
     const batch = row('ceiling.pg.token_batch');
@@ -299,18 +300,17 @@ export function evaluateTargets(rows) {
       ? perReq({ throughput: batch.throughput * batch.tokensPerOp }, batch.cpuPct?.postgres ?? 0)
       : null;
     const pgCost = batchPg ?? phasePg;
-    if (t && !t.pass && t.shortfall && needed && hop !== null && pgCost !== null) {
-      const budget = (2 / needed) * 1e6;
-      const share = (hop + pgCost) / budget;
+    if (t && !t.pass && t.shortfall && ccNeeded && hop !== null && pgCost !== null) {
+      const share = (hop + pgCost) / ccBudget;
       const apps = perReq(cc, (cc.cpuPct?.['auth-core'] ?? 0) + (cc.cpuPct?.gateway ?? 0));
       const appsShape =
         perReq(shape, shape.cpuPct?.machine ?? 0) -
         perReq(shape, shape.cpuPct?.bench ?? 0) -
         perReq(shape, shape.cpuPct?.['nats-server'] ?? 0);
-      t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL recording it at best ${fmt(pgCost)} µs (${batchPg === null ? 'this run’s Portcullis phase' : `full batches of ${batch.tokensPerOp}; ${fmt(phasePg)} µs per token in this run’s Portcullis phase, smaller batches and the check that the client row is unchanged`}) = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s${
+      t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL recording it at best ${fmt(pgCost)} µs (${batchPg === null ? 'this run’s Portcullis phase' : `full batches of ${batch.tokensPerOp}; ${fmt(phasePg)} µs per token in this run’s Portcullis phase, smaller batches and the check that the client row is unchanged`}) = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(ccBudget)} µs the 2 cores have per token at ${fmt(ccNeeded)}/s${
         share >= 1
-          ? ' — over budget before any client is authenticated or any token signed'
-          : ` — ${fmt(budget - hop - pgCost)} µs per token left for everything the two apps do beyond the shape (Nest, input checks, authenticating the client, signing, the answer); the gateway and auth-core spent ${fmt(apps)} µs per token in this run, the shape’s two processes ${fmt(appsShape)} µs. Not shown unreachable, and far from reached`
+          ? ' — over ccBudget before any client is authenticated or any token signed'
+          : ` — ${fmt(ccBudget - hop - pgCost)} µs per token left for everything the two apps do beyond the shape (Nest, input checks, authenticating the client, signing, the answer); the gateway and auth-core spent ${fmt(apps)} µs per token in this run, the shape’s two processes ${fmt(appsShape)} µs. Not shown unreachable, and far from reached`
       }`;
     }
   }
@@ -323,11 +323,10 @@ export function evaluateTargets(rows) {
     const gwAlone = tp('pcl.http.client_credentials.gateway_alone');
     const coreAlone = tp('pcl.http.client_credentials.core_alone');
     const both = tp('pcl.http.client_credentials');
-    const needed = ccNeeded;
     const parts = [];
     if (least)
       parts.push(
-        `the chosen stack's least work for this request (ceiling.nest_shape.form: Nest on Fastify with ValidationPipe, one NATS request to a Nest NATS microservice answering a constant) does ${fmt(least)}/s${peerCc ? ` = ${pct(least / peerCc)} of the peer` : ''}${needed && least < needed ? `, short of the ${fmt(needed)}/s needed with no Portcullis code at all` : ''}`,
+        `the chosen stack's least work for this request (ceiling.nest_shape.form: Nest on Fastify with ValidationPipe, one NATS request to a Nest NATS microservice answering a constant) does ${fmt(least)}/s${peerCc ? ` = ${pct(least / peerCc)} of the peer` : ''}${ccNeeded && least < ccNeeded ? `, short of the ${fmt(ccNeeded)}/s ccNeeded with no Portcullis code at all` : ''}`,
       );
     if (gwAlone && coreAlone) {
       const gatewayBounds = gwAlone < coreAlone;
@@ -367,20 +366,18 @@ export function evaluateTargets(rows) {
     // reached, against what the 2 cores have per token at the peer's rate: over that budget, a
     // design could not reach the peer even with the machine fully busy, unless its cost per token
     // fell at a higher rate (bigger batches do lower it, so this is a sign, not a proof).
-    const needed = ccNeeded;
     const cpuOf = (id) => (row(id)?.cpuPct?.machine ? perReq(row(id), row(id).cpuPct.machine) : null);
     const costs = [
       ['the raw shape', cpuOf('ceiling.durable_shape.form')],
       ['the chosen-stack shape', cpuOf('ceiling.nest_durable_shape.form')],
       ['Portcullis', cpuOf('pcl.http.client_credentials')],
     ].filter(([, v]) => v !== null);
-    if (t && !t.pass && t.shortfall && needed && costs.length) {
-      const budget = (2 / needed) * 1e6;
+    if (t && !t.pass && t.shortfall && ccNeeded && costs.length) {
       t.shortfall += `; whole-machine CPU per token, each at the rate it reached alone: ${costs
-        .map(([name, v]) => `${name} ${fmt(v)} µs (${pct(v / budget)})`)
+        .map(([name, v]) => `${name} ${fmt(v)} µs (${pct(v / ccBudget)})`)
         .join(
           ', ',
-        )} of the ${fmt(budget)} µs the 2 cores have per token at ${fmt(needed)}/s — above 100 %, a design cannot reach the peer even with the machine fully busy unless its cost per token falls at a higher rate`;
+        )} of the ${fmt(ccBudget)} µs the 2 cores have per token at ${fmt(ccNeeded)}/s — above 100 %, a design cannot reach the peer even with the machine fully busy unless its cost per token falls at a higher rate`;
     }
   }
   // Password login: argon2's CPU per hash (the 2-core ceiling) plus what every other process of
