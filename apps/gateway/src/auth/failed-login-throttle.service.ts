@@ -35,7 +35,7 @@ export class FailedLoginThrottleService {
   private readonly logger = new Logger('FailedLoginThrottle');
   private readonly storage = new ThrottlerStorageService();
   private readonly shared: SharedLoginFailures;
-  private sharedDown = false;
+  /** Set when the shared count failed, cleared when it answers again: until then it is left alone. */
   private sharedRetryAt = 0;
 
   constructor(
@@ -93,15 +93,13 @@ export class FailedLoginThrottleService {
     if (Date.now() < this.sharedRetryAt) return fallback;
     try {
       const value = await read();
-      if (this.sharedDown) this.logger.log('shared failed-login count answers again');
-      this.sharedDown = false;
+      if (this.sharedRetryAt) this.logger.log('shared failed-login count answers again');
+      this.sharedRetryAt = 0;
       return value;
     } catch (err) {
-      this.shared.forget();
-      this.sharedRetryAt = Date.now() + SHARED_RETRY_MS;
-      if (!this.sharedDown)
+      if (!this.sharedRetryAt)
         this.logger.warn(`shared failed-login count unavailable, this replica counts alone: ${(err as Error).message}`);
-      this.sharedDown = true;
+      this.sharedRetryAt = Date.now() + SHARED_RETRY_MS;
       return fallback;
     }
   }

@@ -43,16 +43,20 @@ export class SharedLoginFailures {
   ) {}
 
   /** Until when (ms since the epoch) the address is blocked; 0 when it is not. */
-  async blockedUntil(ip: string, now = Date.now()): Promise<number> {
-    const entry = await (await this.kv()).get(keyOf(ip));
-    const stored = entry?.operation === 'PUT' ? entry.json<Failures>() : undefined;
-    return stored && stored.blockedUntil > now ? stored.blockedUntil : 0;
+  blockedUntil(ip: string, now = Date.now()): Promise<number> {
+    return this.withBucket(async (kv) => {
+      const entry = await kv.get(keyOf(ip));
+      const stored = entry?.operation === 'PUT' ? entry.json<Failures>() : undefined;
+      return stored && stored.blockedUntil > now ? stored.blockedUntil : 0;
+    });
   }
 
   /** Counts one failure; returns until when the address is now blocked (0: not blocked). */
-  async recordFailure(ip: string): Promise<number> {
-    const kv = await this.kv();
-    const key = keyOf(ip);
+  recordFailure(ip: string): Promise<number> {
+    return this.withBucket((kv) => this.countFailure(kv, keyOf(ip)));
+  }
+
+  private async countFailure(kv: KV, key: string): Promise<number> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const entry = await kv.get(key);
       const now = Date.now();
@@ -77,14 +81,15 @@ export class SharedLoginFailures {
     throw new Error(`failed login not counted: ${MAX_ATTEMPTS} concurrent updates of one address`);
   }
 
-  /** After a failure: the bucket is opened (or made) again on next use, e.g. after it was deleted. */
-  forget(): void {
-    this.bucket = undefined;
-  }
-
-  private kv(): Promise<KV> {
-    this.bucket ??= this.open();
-    return this.bucket;
+  /** After any failure the bucket is opened (or made) again on next use, in case it was deleted. */
+  private async withBucket<T>(work: (kv: KV) => Promise<T>): Promise<T> {
+    try {
+      this.bucket ??= this.open();
+      return await work(await this.bucket);
+    } catch (err) {
+      this.bucket = undefined;
+      throw err;
+    }
   }
 
   private async open(): Promise<KV> {
