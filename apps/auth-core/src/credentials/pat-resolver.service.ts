@@ -15,6 +15,7 @@ interface CachedPat {
 const CACHE_MS = 30_000;
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 const FLUSH_MS = 10_000;
+const ADDRESS_RETRY_MS = 30_000;
 
 export type PatResolution =
   { ok: true; claims: AccessTokenClaims } | { ok: false; code: 'UNAUTHENTICATED' | 'UNAVAILABLE'; message: string };
@@ -104,7 +105,10 @@ export class PatResolverService implements OnApplicationShutdown {
     if (this.knownAddresses.has(key)) return;
     this.knownAddresses.add(key);
     if (this.knownAddresses.size > 10_000) this.knownAddresses.delete(this.knownAddresses.values().next().value!);
-    void this.recordAddress(claims, ip).catch(() => this.knownAddresses.delete(key)); // tried again on next use
+    // Not written (database down): tried again on a use after a while, not on every use meanwhile.
+    void this.recordAddress(claims, ip).catch(() =>
+      setTimeout(() => this.knownAddresses.delete(key), ADDRESS_RETRY_MS).unref(),
+    );
   }
 
   private async recordAddress(claims: AccessTokenClaims, ip: string): Promise<void> {
