@@ -13,7 +13,7 @@ describe('the events stream lost while the replicas run', () => {
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);
 
-  const streamName = () => `PORTCULLIS_EVENTS_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const streamName = () => stack.streamName('PORTCULLIS_EVENTS');
   /** How many of 16 validations (spread over both replicas by the queue group) still accept the token. */
   const stillValid = async (token: string) =>
     (

@@ -108,7 +108,7 @@ describe('failed logins are counted across gateway replicas', () => {
       headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
       body: JSON.stringify({ username: 'nobody', password: 'wrong-password-xyz' }),
     }).then((r) => r.status);
-  const bucketStream = () => `KV_PORTCULLIS_LOGIN_FAILURES_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const bucketStream = () => `KV_${stack.streamName('PORTCULLIS_LOGIN_FAILURES')}`;
 
   beforeAll(async () => {
     await stack.start();

@@ -128,7 +128,7 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
       },
     });
     const revoked: string[] = [];
-    const feed = new EventFeed(nc, `PORTCULLIS_EVENTS_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+    const feed = new EventFeed(nc, stack.streamName('PORTCULLIS_EVENTS'));
     await feed.follow<{ tokens: Array<{ tid: string }> }>(
       `${stack.prefix}auth.v1.events.token.revoked`,
       new Date(),
@@ -157,7 +157,7 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     expect((await fail()).status).toBe(401);
     expect((await fail()).status).toBe(401);
     const jsm = await jetstreamManager(await as('auth-core'));
-    const bucket = `KV_PORTCULLIS_LOGIN_FAILURES_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const bucket = `KV_${stack.streamName('PORTCULLIS_LOGIN_FAILURES')}`;
     // One key for the address, written twice (history 1 keeps the last).
     expect((await jsm.streams.info(bucket)).state).toMatchObject({ messages: 1, last_seq: 2 });
     expect(stack.gateway.logs()).not.toContain('shared failed-login count unavailable');

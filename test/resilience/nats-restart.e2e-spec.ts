@@ -183,7 +183,7 @@ describe('JetStream refusing to store events while core NATS works', () => {
     const nc = await connect({ servers: nats.url });
     try {
       const jsm = await jetstreamManager(nc);
-      const stream = `PORTCULLIS_EVENTS_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+      const stream = stack.streamName('PORTCULLIS_EVENTS');
       const info = await jsm.streams.info(stream);
       await jsm.streams.update(stream, { max_msgs: info.state.messages, discard: DiscardPolicy.New });
       const token = tokens['revoke-js-refused'];

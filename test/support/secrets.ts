@@ -45,7 +45,7 @@ export async function dumpEvents(stack: Stack): Promise<Array<{ where: string; v
   const out: Array<{ where: string; value: string }> = [];
   try {
     const jsm = await jetstreamManager(nc);
-    const name = `PORTCULLIS_EVENTS_${stack.prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const name = stack.streamName('PORTCULLIS_EVENTS');
     const info = await jsm.streams.info(name).catch(() => null);
     if (!info) return out;
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {

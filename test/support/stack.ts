@@ -165,6 +165,15 @@ export class Stack {
     return this.options.natsUrl ?? NATS_URL;
   }
 
+  /** A JetStream stream or bucket name for this stack's prefix (names allow no dots: the prefix is folded in, as in libs/contracts). */
+  streamName(base: 'PORTCULLIS_EVENTS' | 'PORTCULLIS_LOGIN_FAILURES'): string {
+    return `${base}_${this.foldedPrefix}`;
+  }
+
+  private get foldedPrefix(): string {
+    return this.prefix.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.gatewayPort}`;
   }
@@ -294,8 +303,7 @@ export class Stack {
       try {
         const jsm = await jetstreamManager(this.nc);
         const streams = await jsm.streams.names().next();
-        for (const s of streams)
-          if (s.includes(this.prefix.replace(/[^A-Za-z0-9_-]/g, '_'))) await jsm.streams.delete(s);
+        for (const s of streams) if (s.includes(this.foldedPrefix)) await jsm.streams.delete(s);
       } catch {
         /* best effort */
       }
