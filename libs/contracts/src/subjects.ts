@@ -81,6 +81,12 @@ const nameSuffix = prefix ? '_' + prefix.replace(/[^A-Za-z0-9_-]/g, '_') : '';
 /** JetStream stream of the events. */
 export const EVENTS_STREAM = `PORTCULLIS_EVENTS${nameSuffix}`;
 
+/**
+ * JetStream's own advisories about a stream (`CREATED`, `DELETED`, ... in place of `*`): how an
+ * event feed hears at once that its stream was lost and made again, whatever made it.
+ */
+export const streamAdvisories = (stream: string) => `$JS.EVENT.ADVISORY.STREAM.*.${stream}`;
+
 /** JetStream KV bucket of failed logins per address, shared by the gateway replicas. */
 export const LOGIN_FAILURES_BUCKET = `PORTCULLIS_LOGIN_FAILURES${nameSuffix}`;
 

@@ -1,8 +1,12 @@
 import { ConsumerMessages, DeliverPolicy, jetstream, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { streamAdvisories } from '@portcullis/contracts';
 
 /** Consumer notifications that mean the stream (and so the consumer) no longer exists. */
 const STREAM_GONE = new Set(['consumer_deleted', 'stream_not_found', 'consumer_not_found']);
+
+/** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
+const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
 interface Follower {
   subject: string;
@@ -13,6 +17,8 @@ interface Follower {
   streamCreated?: string;
   messages?: ConsumerMessages;
   restarting?: boolean;
+  /** Set when the stream changed while a restart was under way: that restart may follow the old one. */
+  stale?: boolean;
 }
 
 /**
@@ -21,21 +27,40 @@ interface Follower {
  * each feed is re-created from the last stream sequence it processed — nothing missed, nothing
  * applied twice. Shared by auth-core and the SDK's local mode.
  *
- * It also survives the stream itself being lost (deleted, or JetStream's storage gone): the
- * consumer ends, the feed looks for the stream until it exists again, and reads the new stream
- * from its first event, since its sequence numbers start over and every event in it is new.
+ * It also survives the stream itself being lost (deleted, or JetStream's storage gone): the feed
+ * looks for the stream until it exists again, and reads the new stream from its first event,
+ * since its sequence numbers start over and every event in it is new. It hears of the loss from
+ * JetStream's stream advisories; the consumer's own "consumer deleted" notice is not enough, as
+ * the server sends it only to a pull request that happens to be waiting.
  */
 export class EventFeed {
   private readonly js: JetStreamClient;
   private readonly followers: Follower[] = [];
+  private readonly advisories: Subscription;
+  private readonly sleepers = new Set<() => void>();
   private jsm?: Promise<JetStreamManager>;
   private closed = false;
 
+  /** `warn` hears of what degrades the feed without stopping it (say, a permission it lacks). */
   constructor(
     private readonly nc: NatsConnection,
     private readonly stream: string,
+    warn: (message: string) => void = () => undefined,
   ) {
     this.js = jetstream(nc);
+    this.advisories = nc.subscribe(streamAdvisories(stream), {
+      callback: (err, msg) => {
+        if (err) {
+          warn(
+            `cannot hear ${streamAdvisories(stream)} (${err.message}): a lost ${stream} stream is ` +
+              'noticed only when a consumer says so, which can take 30 s',
+          );
+          return;
+        }
+        if (!STREAM_CHANGES.has(msg.subject.split('.')[4])) return;
+        for (const f of this.followers) void this.renew(f);
+      },
+    });
     void this.watch();
   }
 
@@ -70,15 +95,13 @@ export class EventFeed {
         }
       }
       // The consumer ended without close() (its stream was deleted): follow the stream again.
-      if (f.messages === messages) await this.restart(f);
+      if (f.messages === messages) await this.renew(f);
     })();
     void (async () => {
       // nats.js says at once when the stream is gone, long before the consumer itself gives up.
       for await (const status of messages.status()) {
         if (!STREAM_GONE.has(status.type) || f.messages !== messages) continue;
-        f.messages = undefined;
-        await Promise.resolve(messages.close()).catch(() => undefined);
-        await this.restart(f);
+        await this.renew(f);
         return;
       }
     })();
@@ -95,40 +118,64 @@ export class EventFeed {
   private async watch(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type !== 'reconnect' || this.closed) continue;
-      for (const f of this.followers) {
-        const old = f.messages;
-        f.messages = undefined;
-        await Promise.resolve(old?.close()).catch(() => undefined);
-        await this.restart(f);
-      }
+      for (const f of this.followers) await this.renew(f);
     }
   }
 
-  /** Starts the follower again until it runs (or the feed is closed); one restart at a time. */
-  private async restart(f: Follower): Promise<void> {
-    if (f.restarting) return;
+  private async stop(f: Follower): Promise<void> {
+    const old = f.messages;
+    f.messages = undefined;
+    await Promise.resolve(old?.close()).catch(() => undefined);
+  }
+
+  /**
+   * Drops the follower's consumer and starts it again until it runs (or the feed is closed). One
+   * restart at a time: a renewal during a restart marks it stale, and wakes it if it waits.
+   */
+  private async renew(f: Follower): Promise<void> {
+    if (f.restarting) {
+      f.stale = true;
+      for (const wake of this.sleepers) wake();
+      return;
+    }
     f.restarting = true;
     try {
-      for (let attempt = 0; !this.closed; attempt++) {
+      await this.stop(f);
+      for (let attempt = 0; !this.closed;) {
+        f.stale = false;
         try {
-          return await this.start(f);
+          await this.start(f);
         } catch {
           // Short waits: while the stream is missing, the first event of its new incarnation (a
           // revocation) must still reach every replica within a second of being published.
-          await new Promise((r) => setTimeout(r, Math.min(250, 25 * 2 ** attempt)));
+          await this.sleep(Math.min(250, 25 * 2 ** attempt++));
+          continue;
         }
+        if (!f.stale && !this.closed) return;
+        await this.stop(f);
+        attempt = 0;
       }
     } finally {
       f.restarting = false;
     }
   }
 
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    for (const f of this.followers) {
-      const old = f.messages;
-      f.messages = undefined;
-      await Promise.resolve(old?.close()).catch(() => undefined);
-    }
+    if (!this.nc.isClosed()) this.advisories.unsubscribe();
+    for (const wake of this.sleepers) wake();
+    for (const f of this.followers) await this.stop(f);
   }
 }

@@ -94,7 +94,7 @@ export class EventBusService implements OnApplicationShutdown {
    */
   async follow<T>(subject: string, since: Date, onEvent: (event: T) => void): Promise<void> {
     await this.ensureStream();
-    this.feed ??= new EventFeed(await this.nats.connection(), EVENTS_STREAM);
+    this.feed ??= new EventFeed(await this.nats.connection(), EVENTS_STREAM, (m) => this.logger.warn(m));
     await this.feed.follow<T>(subject, since, onEvent);
   }
 

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
+import { connect, NatsConnection } from '@nats-io/transport-node';
+import { EventFeed } from './event-feed';
+
+const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function within(ms: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await sleep(10);
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
+
+/** Against the real JetStream: a stream of its own per test, deleted after. */
+describe('EventFeed', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let stream: string;
+  let prefix: string;
+  const feeds: EventFeed[] = [];
+  const makeStream = () => jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
+  const publish = (subject: string, n: number) => jetstream(nc).publish(`${prefix}.${subject}`, JSON.stringify({ n }));
+  const feed = () => {
+    const f = new EventFeed(nc, stream);
+    feeds.push(f);
+    return f;
+  };
+
+  beforeAll(async () => {
+    nc = await connect({ servers: NATS_URL });
+    jsm = await jetstreamManager(nc);
+  });
+  beforeEach(async () => {
+    const id = randomBytes(5).toString('hex');
+    stream = `PCL_FEED_SPEC_${id}`;
+    prefix = `pclfeedspec${id}`;
+    await makeStream();
+  });
+  afterEach(async () => {
+    await Promise.all(feeds.splice(0).map((f) => f.close()));
+    await jsm.streams.delete(stream).catch(() => undefined);
+  });
+  afterAll(() => nc.close());
+
+  it('applies what was published from `since` on, and what follows', async () => {
+    await publish('a', 1);
+    await sleep(20);
+    const since = new Date();
+    await publish('a', 2);
+    await publish('b', 3);
+    const seen: number[] = [];
+    await feed().follow<{ n: number }>(`${prefix}.a`, since, (e) => seen.push(e.n));
+    await publish('a', 4);
+    await within(1000, () => seen.length === 2);
+    expect(seen).toEqual([2, 4]);
+  });
+
+  // The server tells a consumer of its deletion only through a pull request that happens to be
+  // waiting; with several followers most never hear of it. The stream's advisories reach them all.
+  it('with the stream deleted and made again by someone else, every follower reads the new stream from its first event within a second', async () => {
+    const subjects = 'abcdefghijkl'.split('');
+    const seen = new Map<string, number[]>(subjects.map((s) => [s, []]));
+    const f = feed();
+    for (const s of subjects)
+      await f.follow<{ n: number }>(`${prefix}.${s}`, new Date(), (e) => seen.get(s)?.push(e.n));
+    for (const s of subjects) await publish(s, 0);
+    await within(1000, () => subjects.every((s) => seen.get(s)?.length === 1));
+    for (let round = 1; round <= 5; round++) {
+      await jsm.streams.delete(stream);
+      await makeStream();
+      for (const s of subjects) await publish(s, round);
+      await within(1000, () => subjects.every((s) => seen.get(s)?.length === round + 1));
+    }
+    for (const s of subjects) expect(seen.get(s)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('waits out a stream that is missing for a while, then reads it from its first event', async () => {
+    const seen: number[] = [];
+    await feed().follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
+    await jsm.streams.delete(stream);
+    await sleep(1500);
+    await makeStream();
+    await publish('a', 1);
+    await publish('a', 2);
+    await within(1000, () => seen.length === 2);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('after close() applies nothing more, even when the stream is made again', async () => {
+    const seen: number[] = [];
+    const f = feed();
+    await f.follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
+    await publish('a', 1);
+    await within(1000, () => seen.length === 1);
+    await f.close();
+    await publish('a', 2);
+    await jsm.streams.delete(stream);
+    await makeStream();
+    await publish('a', 3);
+    await sleep(500);
+    expect(seen).toEqual([1]);
+    expect((await jsm.consumers.list(stream).next()).length).toBe(0);
+  });
+});
