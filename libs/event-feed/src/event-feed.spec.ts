@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { EventFeed } from './event-feed';
+import { EventFeed, EventFeedHooks } from './event-feed';
 
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,9 +23,16 @@ describe('EventFeed', () => {
   let prefix: string;
   const feeds: EventFeed[] = [];
   const makeStream = () => jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
+  // nats-server removes a deleted stream's files after answering: one made again under the same
+  // name at once can lose its storage to that removal (see EventBusService's REMAKE_GRACE_MS).
+  const remakeStream = async () => {
+    await jsm.streams.delete(stream);
+    await sleep(300);
+    await makeStream();
+  };
   const publish = (subject: string, n: number) => jetstream(nc).publish(`${prefix}.${subject}`, JSON.stringify({ n }));
-  const feed = () => {
-    const f = new EventFeed(nc, stream);
+  const feed = (hooks?: EventFeedHooks) => {
+    const f = new EventFeed(nc, stream, hooks);
     feeds.push(f);
     return f;
   };
@@ -70,24 +77,33 @@ describe('EventFeed', () => {
     for (const s of subjects) await publish(s, 0);
     await within(1000, () => subjects.every((s) => seen.get(s)?.length === 1));
     for (let round = 1; round <= 5; round++) {
-      await jsm.streams.delete(stream);
-      await makeStream();
+      await remakeStream();
       for (const s of subjects) await publish(s, round);
       await within(1000, () => subjects.every((s) => seen.get(s)?.length === round + 1));
     }
     for (const s of subjects) expect(seen.get(s)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('waits out a stream that is missing for a while, then reads it from its first event', async () => {
+  it('waits out a stream that is missing for a while, saying so, then reads it from its first event', async () => {
     const seen: number[] = [];
-    await feed().follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
+    let missing = 0;
+    let renewed = 0;
+    const f = feed({ streamMissing: () => missing++, newStream: () => renewed++ });
+    await f.follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
+    await f.follow<{ n: number }>(`${prefix}.b`, new Date(), () => undefined);
+    expect([missing, renewed]).toEqual([0, 0]);
     await jsm.streams.delete(stream);
     await sleep(1500);
+    // Looked for every 250 ms at most, by both followers.
+    expect(missing).toBeGreaterThanOrEqual(8);
+    expect(renewed).toBe(0);
     await makeStream();
     await publish('a', 1);
     await publish('a', 2);
     await within(1000, () => seen.length === 2);
     expect(seen).toEqual([1, 2]);
+    // Once per new stream, however many followers found it.
+    expect(renewed).toBe(1);
   });
 
   it('after close() applies nothing more, even when the stream is made again', async () => {
@@ -98,8 +114,7 @@ describe('EventFeed', () => {
     await within(1000, () => seen.length === 1);
     await f.close();
     await publish('a', 2);
-    await jsm.streams.delete(stream);
-    await makeStream();
+    await remakeStream();
     await publish('a', 3);
     await sleep(500);
     expect(seen).toEqual([1]);

@@ -8,6 +8,18 @@ const STREAM_GONE = new Set(['consumer_deleted', 'stream_not_found', 'consumer_n
 /** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
 const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
+export interface EventFeedHooks {
+  /** Hears of what degrades the feed without stopping it (say, a permission it lacks). */
+  warn?: (message: string) => void;
+  /** The stream is missing: whoever may make it can do so here (the feed waits for it either way). */
+  streamMissing?: () => void;
+  /**
+   * The feed reads a new incarnation of the stream: events published to the lost one that it had
+   * not read yet are gone with it, so whoever keeps state from the feed reloads it from its source.
+   */
+  newStream?: () => void;
+}
+
 interface Follower {
   subject: string;
   handle: (event: unknown) => void;
@@ -39,19 +51,20 @@ export class EventFeed {
   private readonly advisories: Subscription;
   private readonly sleepers = new Set<() => void>();
   private jsm?: Promise<JetStreamManager>;
+  /** When the stream the feed's followers last started on was made. */
+  private created?: string;
   private closed = false;
 
-  /** `warn` hears of what degrades the feed without stopping it (say, a permission it lacks). */
   constructor(
     private readonly nc: NatsConnection,
     private readonly stream: string,
-    warn: (message: string) => void = () => undefined,
+    private readonly hooks: EventFeedHooks = {},
   ) {
     this.js = jetstream(nc);
     this.advisories = nc.subscribe(streamAdvisories(stream), {
       callback: (err, msg) => {
         if (err) {
-          warn(
+          hooks.warn?.(
             `cannot hear ${streamAdvisories(stream)} (${err.message}): a lost ${stream} stream is ` +
               'noticed only when a consumer says so, which can take 30 s',
           );
@@ -73,6 +86,10 @@ export class EventFeed {
 
   private async start(f: Follower): Promise<void> {
     const { created } = await (await this.manager()).streams.info(this.stream);
+    if (this.created !== created) {
+      if (this.created !== undefined) this.hooks.newStream?.();
+      this.created = created;
+    }
     const replaced = f.streamCreated !== undefined && f.streamCreated !== created;
     if (replaced) f.lastSeq = 0;
     const position = replaced
@@ -145,7 +162,8 @@ export class EventFeed {
         f.stale = false;
         try {
           await this.start(f);
-        } catch {
+        } catch (err) {
+          if (err instanceof Error && err.message === 'stream not found') this.hooks.streamMissing?.();
           // Short waits: while the stream is missing, the first event of its new incarnation (a
           // revocation) must still reach every replica within a second of being published.
           await this.sleep(Math.min(250, 25 * 2 ** attempt++));

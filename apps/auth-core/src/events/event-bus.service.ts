@@ -13,6 +13,15 @@ import { NatsConnectionService } from '../nats/nats-connection.service';
  */
 const PUBLISH_TIMEOUT_MS = 1000;
 
+/**
+ * How long a lost stream stays lost before this replica makes it again. nats-server (2.9.10 here)
+ * removes a deleted stream's files after it has answered the delete: a stream made again under the
+ * same name meanwhile loses its storage to that removal, and then acks events it never delivers to
+ * any consumer. Measured here: 4 of 40 streams made again within milliseconds were broken so, none
+ * of 80 made again after 100 or 250 ms.
+ */
+const REMAKE_GRACE_MS = 500;
+
 /** Events stay in the stream for a day: long enough to bridge any disconnect a replica survives. */
 const EVENT_RETENTION_SECONDS = 24 * 3600;
 
@@ -27,6 +36,11 @@ export class EventBusService implements OnApplicationShutdown {
   private js?: JetStreamClient;
   private streamReady?: Promise<void>;
   private feed?: EventFeed;
+  private remaking?: Promise<void>;
+  private remakeFailing = false;
+  /** This replica has seen the stream: if it is missing now, it was lost. */
+  private hadStream = false;
+  private readonly newStreamListeners: Array<() => void> = [];
 
   constructor(private readonly nats: NatsConnectionService) {}
 
@@ -43,8 +57,10 @@ export class EventBusService implements OnApplicationShutdown {
         await jsm.streams.info(EVENTS_STREAM);
         await jsm.streams.update(EVENTS_STREAM, { subjects: config.subjects, max_age: config.max_age });
       } catch {
+        if (this.hadStream) await new Promise((r) => setTimeout(r, REMAKE_GRACE_MS));
         await jsm.streams.add(config);
       }
+      this.hadStream = true;
     })().catch((err: Error) => {
       this.streamReady = undefined;
       throw err;
@@ -94,8 +110,44 @@ export class EventBusService implements OnApplicationShutdown {
    */
   async follow<T>(subject: string, since: Date, onEvent: (event: T) => void): Promise<void> {
     await this.ensureStream();
-    this.feed ??= new EventFeed(await this.nats.connection(), EVENTS_STREAM, (m) => this.logger.warn(m));
+    this.feed ??= new EventFeed(await this.nats.connection(), EVENTS_STREAM, {
+      warn: (m) => this.logger.warn(m),
+      streamMissing: () => this.remakeStream(),
+      newStream: () => {
+        this.logger.warn(`${EVENTS_STREAM} is a new stream: reloading what the lost one may have held unread`);
+        for (const listener of this.newStreamListeners) listener();
+      },
+    });
     await this.feed.follow<T>(subject, since, onEvent);
+  }
+
+  /**
+   * `listener` runs whenever this replica's feed moves to a new incarnation of the stream (the old
+   * one was lost): events in the old one it had not read yet are gone, so it reloads from PostgreSQL.
+   */
+  onNewStream(listener: () => void): void {
+    this.newStreamListeners.push(listener);
+  }
+
+  /**
+   * The stream went missing under the feed: made again at once rather than on the next publish,
+   * so the feed finds a stream to read and the reload above runs now, not whenever the next event
+   * (which may be hours away) happens to make it.
+   */
+  private remakeStream(): void {
+    this.remaking ??= (async () => {
+      this.streamReady = undefined;
+      await this.ensureStream();
+    })()
+      .then(() => {
+        this.remakeFailing = false;
+      })
+      .catch((err: Error) => {
+        // Tried every 250 ms while it fails (JetStream down): said once, not each time.
+        if (!this.remakeFailing) this.logger.warn(`cannot make ${EVENTS_STREAM} again yet: ${err.message}`);
+        this.remakeFailing = true;
+      })
+      .finally(() => (this.remaking = undefined));
   }
 
   async onApplicationShutdown(): Promise<void> {

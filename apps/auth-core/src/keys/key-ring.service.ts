@@ -44,6 +44,8 @@ export class KeyRingService {
       });
       await this.load();
     }
+    // A lost events stream may have taken a rotation with it: the keys are read again then too.
+    this.bus.onNewStream(() => void this.load().catch(() => undefined));
     await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, () => void this.load().catch(() => undefined));
   }
 

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, NatsConnection } from '@nats-io/transport-node';
+import type { EventBusService as Bus } from './event-bus.service';
+import type { NatsConnectionService } from '../nats/nats-connection.service';
+
+const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function within(ms: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await sleep(10);
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
+
+/**
+ * Against the real JetStream, on a subject prefix (so a stream) of its own: the names come from
+ * libs/contracts, which reads the prefix when it is loaded, hence the late require.
+ */
+describe('EventBusService with its stream lost', () => {
+  let bus: Bus;
+  /** Other replicas' buses, each on a connection of its own. */
+  let replicas: Bus[];
+  const connections: NatsConnection[] = [];
+  let stream: string;
+  let subject: string;
+  let others: string[];
+
+  beforeAll(async () => {
+    process.env.NATS_SUBJECT_PREFIX = `ebspec${randomBytes(5).toString('hex')}.`;
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { EventBusService } = require('./event-bus.service') as typeof import('./event-bus.service');
+      const { EVENTS, EVENTS_STREAM } = require('@portcullis/contracts') as typeof import('@portcullis/contracts');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      // NatsConnectionService's part: one connection per replica, made on first use.
+      const replica = () => {
+        const connection = connect({ servers: NATS_URL }).then((c) => (connections.push(c), c));
+        return new EventBusService({ connection: () => connection } as unknown as NatsConnectionService);
+      };
+      [bus, ...replicas] = [replica(), replica(), replica()];
+      stream = EVENTS_STREAM;
+      subject = EVENTS.TOKEN_REVOKED;
+      others = [EVENTS.TOKEN_REVOKED, EVENTS.PRINCIPAL_DISABLED, EVENTS.KEYS_ROTATED];
+    });
+    delete process.env.NATS_SUBJECT_PREFIX;
+  });
+
+  afterAll(async () => {
+    for (const b of [bus, ...replicas]) await b.onApplicationShutdown();
+    await (await jetstreamManager(connections[0])).streams.delete(stream).catch(() => undefined);
+    await Promise.all(connections.map((c) => c.close()));
+  });
+
+  // nats-server removes a deleted stream's files after answering the delete; a stream made again
+  // at once can lose its storage to it and then ack events it never delivers. Three replicas, each
+  // making the stream again when it finds it gone, did so in 4 of 40 rounds outside this suite;
+  // this spec does not reproduce that race on its own (the event-stream-loss e2e did, 1 run in 5
+  // to 10), so it checks the pause and that each new stream delivers.
+  it('makes the stream again after a pause, and what is published then reaches the feed, round after round', async () => {
+    const seen: number[] = [];
+    let renewed = 0;
+    bus.onNewStream(() => renewed++);
+    await bus.follow<{ n: number }>(subject, new Date(), (e) => seen.push(e.n));
+    // The other replicas follow too, and make the stream again as well when they find it gone.
+    for (const r of replicas) for (const other of others) await r.follow(other, new Date(), () => undefined);
+    await bus.publish(subject, { n: 0 });
+    await within(1000, () => seen.includes(0));
+    const jsm = await jetstreamManager(connections[0]);
+    const incarnations = new Set([(await jsm.streams.info(stream)).created]);
+    for (let round = 1; round <= 8; round++) {
+      await jsm.streams.delete(stream);
+      const started = Date.now();
+      await bus.publish(subject, { n: round });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      await within(1500, () => seen.includes(round));
+      incarnations.add((await jsm.streams.info(stream)).created);
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(incarnations.size).toBe(9);
+    await within(1000, () => renewed === 8);
+  }, 30000);
+
+  it('makes a lost stream again by itself, with no event to publish', async () => {
+    const jsm = await jetstreamManager(connections[0]);
+    const lost = (await jsm.streams.info(stream)).created;
+    await jsm.streams.delete(stream);
+    let created: string | undefined;
+    const deadline = Date.now() + 3000;
+    while (!created && Date.now() < deadline) {
+      created = await jsm.streams.info(stream).then(
+        (i) => i.created,
+        () => undefined,
+      );
+      await sleep(50);
+    }
+    expect(created).toBeDefined();
+    expect(created).not.toBe(lost);
+  });
+});
