@@ -5,6 +5,13 @@ import { streamAdvisories } from '@portcullis/contracts';
 /** Consumer notifications that mean the stream (and so the consumer) no longer exists. */
 const STREAM_GONE = new Set(['consumer_deleted', 'stream_not_found', 'consumer_not_found']);
 
+/**
+ * How long a JetStream API request of the feed may take (nats.js waits 5 s by default). While the
+ * stream is being deleted or made again an answer can be slow in coming; the restart loop had
+ * better ask again than wait past the second in which a revocation must reach every replica.
+ */
+const API_TIMEOUT_MS = 1000;
+
 /** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
 const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
@@ -60,7 +67,7 @@ export class EventFeed {
     private readonly stream: string,
     private readonly hooks: EventFeedHooks = {},
   ) {
-    this.js = jetstream(nc);
+    this.js = jetstream(nc, { timeout: API_TIMEOUT_MS });
     this.advisories = nc.subscribe(streamAdvisories(stream), {
       callback: (err, msg) => {
         if (err) {

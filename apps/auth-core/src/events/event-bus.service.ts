@@ -22,6 +22,12 @@ const PUBLISH_TIMEOUT_MS = 1000;
  */
 const REMAKE_GRACE_MS = 500;
 
+/**
+ * How long a stream request (look up, update, make) may take, not nats.js's 5 s: while the server
+ * deletes a stream it can be slow to answer, and making a lost stream again is tried anew anyway.
+ */
+const STREAM_API_TIMEOUT_MS = 2000;
+
 /** Events stay in the stream for a day: long enough to bridge any disconnect a replica survives. */
 const EVENT_RETENTION_SECONDS = 24 * 3600;
 
@@ -47,7 +53,7 @@ export class EventBusService implements OnApplicationShutdown {
   private async ensureStream(): Promise<JetStreamClient> {
     const nc = await this.nats.connection();
     this.streamReady ??= (async () => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(nc, { timeout: STREAM_API_TIMEOUT_MS });
       const config = {
         name: EVENTS_STREAM,
         subjects: [EVENTS_WILDCARD],
