@@ -2,18 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { EventFeed, EventFeedHooks } from './event-feed';
+import { within } from '../../../test/support/stack';
 
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within(ms: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await sleep(10);
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 /** Against the real JetStream: a stream of its own per test, deleted after. */
 describe('EventFeed', () => {
@@ -62,7 +54,7 @@ describe('EventFeed', () => {
     const seen: number[] = [];
     await feed().follow<{ n: number }>(`${prefix}.a`, since, (e) => seen.push(e.n));
     await publish('a', 4);
-    await within(1000, () => seen.length === 2);
+    await within(1000, async () => seen.length === 2);
     expect(seen).toEqual([2, 4]);
   });
 
@@ -75,11 +67,11 @@ describe('EventFeed', () => {
     for (const s of subjects)
       await f.follow<{ n: number }>(`${prefix}.${s}`, new Date(), (e) => seen.get(s)?.push(e.n));
     for (const s of subjects) await publish(s, 0);
-    await within(1000, () => subjects.every((s) => seen.get(s)?.length === 1));
+    await within(1000, async () => subjects.every((s) => seen.get(s)?.length === 1));
     for (let round = 1; round <= 5; round++) {
       await remakeStream();
       for (const s of subjects) await publish(s, round);
-      await within(1000, () => subjects.every((s) => seen.get(s)?.length === round + 1));
+      await within(1000, async () => subjects.every((s) => seen.get(s)?.length === round + 1));
     }
     for (const s of subjects) expect(seen.get(s)).toEqual([0, 1, 2, 3, 4, 5]);
   });
@@ -100,7 +92,7 @@ describe('EventFeed', () => {
     await makeStream();
     await publish('a', 1);
     await publish('a', 2);
-    await within(1000, () => seen.length === 2);
+    await within(1000, async () => seen.length === 2);
     expect(seen).toEqual([1, 2]);
     // Once per new stream, however many followers found it.
     expect(renewed).toBe(1);
@@ -111,7 +103,7 @@ describe('EventFeed', () => {
     const f = feed();
     await f.follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
     await publish('a', 1);
-    await within(1000, () => seen.length === 1);
+    await within(1000, async () => seen.length === 1);
     await f.close();
     await publish('a', 2);
     await remakeStream();

@@ -3,18 +3,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import type { EventBusService as Bus } from './event-bus.service';
 import type { NatsConnectionService } from '../nats/nats-connection.service';
+import { within } from '../../../../test/support/stack';
 
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function within(ms: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await sleep(10);
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 /**
  * Against the real JetStream, on a subject prefix (so a stream) of its own: the names come from
@@ -68,7 +60,7 @@ describe('EventBusService with its stream lost', () => {
     // The other replicas follow too, and make the stream again as well when they find it gone.
     for (const r of replicas) for (const other of others) await r.follow(other, new Date(), () => undefined);
     await bus.publish(subject, { n: 0 });
-    await within(1000, () => seen.includes(0));
+    await within(1000, async () => seen.includes(0));
     const jsm = await jetstreamManager(connections[0]);
     const incarnations = new Set([(await jsm.streams.info(stream)).created]);
     for (let round = 1; round <= 8; round++) {
@@ -76,12 +68,12 @@ describe('EventBusService with its stream lost', () => {
       const started = Date.now();
       await bus.publish(subject, { n: round });
       expect(Date.now() - started).toBeGreaterThanOrEqual(450);
-      await within(1500, () => seen.includes(round));
+      await within(1500, async () => seen.includes(round));
       incarnations.add((await jsm.streams.info(stream)).created);
     }
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(incarnations.size).toBe(9);
-    await within(1000, () => renewed === 8);
+    await within(1000, async () => renewed === 8);
   }, 30000);
 
   it('makes a lost stream again by itself, with no event to publish', async () => {
