@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, clientCredentialsToken } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 /**
@@ -55,31 +55,24 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
     const admin = api(stack, (await login(stack)).access_token);
     const victim = await login(stack);
     const created = await admin.post('/api/v1/clients', { clientId: 'lost-events', roles: ['service'] });
-    const basic = `Basic ${Buffer.from(`lost-events:${created.body.client_secret}`).toString('base64')}`;
-    const client = (await (
-      await fetch(`${stack.url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials',
-      })
-    ).json()) as { access_token: string };
+    const clientToken = await clientCredentialsToken(stack, 'lost-events', created.body.client_secret);
     await stack.query(`UPDATE access_tokens SET revoked = true WHERE tid = $1`, [victim.tid]);
     await stack.query(`UPDATE clients SET enabled = false WHERE client_id = 'lost-events'`);
     // Validation reads no database: without the events both tokens still pass.
     expect(await stillValid(victim.access_token)).toBe(16);
-    expect(await stillValid(client.access_token)).toBe(16);
+    expect(await stillValid(clientToken)).toBe(16);
     const jsm = await jetstreamManager(await stack.nats());
     const lost = (await jsm.streams.info(streamName())).created;
     await jsm.streams.delete(streamName());
     // Seconds, not SPEC §7's one: these changes never went out as events. The stream is made again
     // after REMAKE_GRACE_MS (500 ms) and each replica then reads PostgreSQL.
     await within(8000, async () => (await stillValid(victim.access_token)) === 0);
-    await within(1000, async () => (await stillValid(client.access_token)) === 0);
+    await within(1000, async () => (await stillValid(clientToken)) === 0);
     expect((await jsm.streams.info(streamName())).created).not.toBe(lost);
     // The other way too: the client enabled again, its event lost as well.
     await stack.query(`UPDATE clients SET enabled = true WHERE client_id = 'lost-events'`);
     await jsm.streams.delete(streamName());
-    await within(8000, async () => (await stillValid(client.access_token)) === 16);
+    await within(8000, async () => (await stillValid(clientToken)) === 16);
     expect(await stillValid(victim.access_token)).toBe(0);
     expect(stack.logs()).toContain('is a new stream: reloading');
   }, 60000);
@@ -87,18 +80,11 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
   it('a disabled client is refused by every replica too, and the audit feed goes on', async () => {
     const admin = api(stack, (await login(stack)).access_token);
     const created = await admin.post('/api/v1/clients', { clientId: 'after-loss', roles: ['service'] });
-    const basic = `Basic ${Buffer.from(`after-loss:${created.body.client_secret}`).toString('base64')}`;
-    const token = (await (
-      await fetch(`${stack.url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials',
-      })
-    ).json()) as { access_token: string };
-    expect(await stillValid(token.access_token)).toBe(16);
+    const token = await clientCredentialsToken(stack, 'after-loss', created.body.client_secret);
+    expect(await stillValid(token)).toBe(16);
     const jsm = await jetstreamManager(await stack.nats());
     await jsm.streams.delete(streamName());
     expect((await admin.post('/api/v1/clients/after-loss/disable', {})).status).toBeLessThan(300);
-    await within(1000, async () => (await stillValid(token.access_token)) === 0);
+    await within(1000, async () => (await stillValid(token)) === 0);
   }, 60000);
 });

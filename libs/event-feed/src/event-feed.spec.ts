@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
-import { connect, NatsConnection } from '@nats-io/transport-node';
+import { connect, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { EventFeed, EventFeedHooks } from './event-feed';
 import { within } from '../../../test/support/stack';
 
@@ -74,6 +74,23 @@ describe('EventFeed', () => {
       await within(1000, async () => subjects.every((s) => seen.get(s)?.length === round + 1));
     }
     for (const s of subjects) expect(seen.get(s)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('finds a lost and re-made stream by looking it up itself when no advisory comes', async () => {
+    const subjects = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const seen = new Map<string, number[]>(subjects.map((s) => [s, []]));
+    const f = feed();
+    for (const s of subjects)
+      await f.follow<{ n: number }>(`${prefix}.${s}`, new Date(), (e) => seen.get(s)?.push(e.n));
+    // As when the server sends none (seen for a stream deleted right after it was made).
+    (f as unknown as { advisories: Subscription }).advisories.unsubscribe();
+    for (let round = 1; round <= 2; round++) {
+      await remakeStream();
+      for (const s of subjects) await publish(s, round);
+      // The look-up runs every 2 s.
+      await within(3000, async () => subjects.every((s) => seen.get(s)?.length === round));
+    }
+    for (const s of subjects) expect(seen.get(s)).toEqual([1, 2]);
   });
 
   it('waits out a stream that is missing for a while, saying so, then reads it from its first event', async () => {

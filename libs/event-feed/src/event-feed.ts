@@ -12,6 +12,9 @@ const STREAM_GONE = new Set(['consumer_deleted', 'stream_not_found', 'consumer_n
  */
 const API_TIMEOUT_MS = 1000;
 
+/** How often the feed looks its stream up itself, besides hearing of changes (see check()). */
+const STREAM_CHECK_MS = 2000;
+
 /** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
 const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
@@ -60,6 +63,8 @@ export class EventFeed {
   private jsm?: Promise<JetStreamManager>;
   /** When the stream the feed's followers last started on was made. */
   private created?: string;
+  private readonly checker: NodeJS.Timeout;
+  private checking = false;
   private closed = false;
 
   constructor(
@@ -82,6 +87,8 @@ export class EventFeed {
       },
     });
     void this.watch();
+    this.checker = setInterval(() => void this.check(), STREAM_CHECK_MS);
+    this.checker.unref();
   }
 
   /** Applies every event on `subject` published from `since` on, then keeps following. */
@@ -137,6 +144,29 @@ export class EventFeed {
       throw err;
     });
     return this.jsm;
+  }
+
+  /**
+   * Looks the stream up and renews each follower that does not read it (gone, or another one). The
+   * advisories and the consumers' notices say so at once, but neither always comes: a stream
+   * deleted 30 ms after it was made produced no DELETED advisory here, and only one of nine
+   * consumers heard "consumer deleted". This bounds what is missed then to one interval.
+   */
+  private async check(): Promise<void> {
+    if (this.checking || this.closed || this.created === undefined) return;
+    this.checking = true;
+    try {
+      const created = await (await this.manager()).streams.info(this.stream).then(
+        (i) => i.created,
+        (err: Error) => (err.message === 'stream not found' ? null : this.created),
+      );
+      // Per follower: one that heard of the change may already read the new stream, another not.
+      if (!this.closed) for (const f of this.followers) if (f.streamCreated !== created) void this.renew(f);
+    } catch {
+      // No answer (NATS down, say): the reconnect renews the followers.
+    } finally {
+      this.checking = false;
+    }
   }
 
   private async watch(): Promise<void> {
@@ -199,6 +229,7 @@ export class EventFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.checker);
     if (!this.nc.isClosed()) this.advisories.unsubscribe();
     for (const wake of this.sleepers) wake();
     for (const f of this.followers) await this.stop(f);
