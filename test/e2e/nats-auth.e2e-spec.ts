@@ -102,7 +102,7 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     expect(logout.status).toBe(204);
     await within(1000, async () => (await validate()).status === 401);
     expect(stack.logs()).toContain('auth=user/password, no TLS');
-    // The event feeds hear JetStream's advisories about their stream (a lost stream found at once).
+    // The event feeds hear JetStream's advisories about their stream (a lost stream is found at once).
     expect(stack.logs()).not.toContain('cannot hear');
     expect(stack.logs()).toMatch(/token\.validate is served by 2 worker thread\(s\)/);
     for (const p of Object.values(passwords)) expect(stack.logs()).not.toContain(p);

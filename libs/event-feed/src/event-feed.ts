@@ -52,8 +52,8 @@ interface Follower {
  * It also survives the stream itself being lost (deleted, or JetStream's storage gone): the feed
  * looks for the stream until it exists again, and reads the new stream from its first event,
  * since its sequence numbers start over and every event in it is new. It hears of the loss from
- * JetStream's stream advisories; the consumer's own "consumer deleted" notice is not enough: in a
- * run where a revocation went unseen, it had reached one follower of nine.
+ * JetStream's stream advisories and the consumers' notices, and looks the stream up itself every
+ * 2 s for when neither comes (see check()).
  */
 export class EventFeed {
   private readonly js: JetStreamClient;
@@ -78,7 +78,7 @@ export class EventFeed {
         if (err) {
           hooks.warn?.(
             `cannot hear ${streamAdvisories(stream)} (${err.message}): a lost ${stream} stream is ` +
-              'noticed only when a consumer says so, which can take 30 s',
+              `noticed only by the look-up every ${STREAM_CHECK_MS / 1000} s`,
           );
           return;
         }

@@ -136,9 +136,9 @@ export class EventBusService implements OnApplicationShutdown {
   }
 
   /**
-   * The stream went missing under the feed: made again at once rather than on the next publish,
-   * so the feed finds a stream to read and the reload above runs now, not whenever the next event
-   * (which may be hours away) happens to make it.
+   * The stream went missing under the feed: made again now (after REMAKE_GRACE_MS) rather than on
+   * the next publish, so the feed finds a stream to read and the reload above runs now, not
+   * whenever the next event (which may be hours away) happens to make it.
    */
   private remakeStream(): void {
     this.remaking ??= (async () => {
