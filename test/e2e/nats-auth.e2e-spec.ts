@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, Msg, NatsConnection } from '@nats-io/transport-node';
 import { parse } from 'yaml';
+import { jetStreamName } from '@portcullis/contracts';
 import { EventFeed } from '@portcullis/event-feed';
 import { freePort, login, Stack, within } from '../support/stack';
 
@@ -29,11 +30,9 @@ function readmeUsers(prefix: string, passwords: Record<string, string>): User[] 
     .map((m) => m[1])
     .find((b) => b.includes('authorization'));
   const values = parse(block as string) as { config: { merge: { authorization: { users: User[] } } } };
-  const folded = prefix.replace(/[^A-Za-z0-9_-]/g, '_');
   const text = JSON.stringify(values.config.merge.authorization.users)
     .replace(/auth\.v1\./g, `${prefix}auth.v1.`)
-    .replace(/PORTCULLIS_EVENTS/g, `PORTCULLIS_EVENTS_${folded}`)
-    .replace(/PORTCULLIS_LOGIN_FAILURES/g, `PORTCULLIS_LOGIN_FAILURES_${folded}`);
+    .replace(/PORTCULLIS_EVENTS|PORTCULLIS_LOGIN_FAILURES/g, (base) => jetStreamName(base, prefix));
   return (JSON.parse(text) as User[]).map((u) => ({ ...u, password: passwords[u.user] }));
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Client } from 'pg';
+import { jetStreamName } from '@portcullis/contracts';
 
 const ROOT = join(__dirname, '..', '..');
 export const AUTH_CORE_MAIN = join(ROOT, 'dist/apps/auth-core/apps/auth-core/src/main.js');
@@ -165,13 +166,9 @@ export class Stack {
     return this.options.natsUrl ?? NATS_URL;
   }
 
-  /** A JetStream stream or bucket name for this stack's prefix (names allow no dots: the prefix is folded in, as in libs/contracts). */
+  /** A JetStream stream or bucket name as the apps name it under this stack's prefix. */
   streamName(base: 'PORTCULLIS_EVENTS' | 'PORTCULLIS_LOGIN_FAILURES'): string {
-    return `${base}_${this.foldedPrefix}`;
-  }
-
-  private get foldedPrefix(): string {
-    return this.prefix.replace(/[^A-Za-z0-9_-]/g, '_');
+    return jetStreamName(base, this.prefix);
   }
 
   get url(): string {
@@ -303,7 +300,9 @@ export class Stack {
       try {
         const jsm = await jetstreamManager(this.nc);
         const streams = await jsm.streams.names().next();
-        for (const s of streams) if (s.includes(this.foldedPrefix)) await jsm.streams.delete(s);
+        // This stack's streams and buckets only: their names end in the folded prefix.
+        const mine = jetStreamName('', this.prefix);
+        for (const s of streams) if (mine && s.endsWith(mine)) await jsm.streams.delete(s);
       } catch {
         /* best effort */
       }

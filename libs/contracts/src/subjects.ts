@@ -75,11 +75,15 @@ export const EVENTS = {
 /** Wildcard covering every event subject, used for the JetStream stream. */
 export const EVENTS_WILDCARD = s('auth.v1.events.>');
 
-/** Stream and bucket names allow no dots, so the prefix is folded in. */
-const nameSuffix = prefix ? '_' + prefix.replace(/[^A-Za-z0-9_-]/g, '_') : '';
+/**
+ * A JetStream stream or bucket name under a subject prefix: names allow no dots, so the prefix is
+ * folded in (every character but letters, digits, `-` and `_` turned into `_`).
+ */
+export const jetStreamName = (base: string, subjectPrefix: string): string =>
+  subjectPrefix ? `${base}_${subjectPrefix.replace(/[^A-Za-z0-9_-]/g, '_')}` : base;
 
 /** JetStream stream of the events. */
-export const EVENTS_STREAM = `PORTCULLIS_EVENTS${nameSuffix}`;
+export const EVENTS_STREAM = jetStreamName('PORTCULLIS_EVENTS', prefix);
 
 /**
  * JetStream's own advisories about a stream (`CREATED`, `DELETED`, ... in place of `*`): how an
@@ -88,7 +92,7 @@ export const EVENTS_STREAM = `PORTCULLIS_EVENTS${nameSuffix}`;
 export const streamAdvisories = (stream: string) => `$JS.EVENT.ADVISORY.STREAM.*.${stream}`;
 
 /** JetStream KV bucket of failed logins per address, shared by the gateway replicas. */
-export const LOGIN_FAILURES_BUCKET = `PORTCULLIS_LOGIN_FAILURES${nameSuffix}`;
+export const LOGIN_FAILURES_BUCKET = jetStreamName('PORTCULLIS_LOGIN_FAILURES', prefix);
 
 /** Queue group shared by every auth-core replica, so N replicas split the request load. */
 export const AUTH_CORE_QUEUE = 'auth-core';
