@@ -172,7 +172,8 @@ export class EventFeed {
   private async watch(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type !== 'reconnect' || this.closed) continue;
-      for (const f of this.followers) await this.renew(f);
+      // Side by side, as on an advisory: one follower waiting for a missing stream holds no other up.
+      for (const f of this.followers) void this.renew(f);
     }
   }
 
