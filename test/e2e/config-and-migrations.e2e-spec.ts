@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
+import { jetStreamName } from '@portcullis/contracts';
 import {
   AUTH_CORE_MAIN,
   createDatabase,
@@ -170,6 +173,14 @@ describe('auth-core configuration', () => {
         code === 0 ? { code: 0, signal: null } : { code: null, signal: 'SIGTERM' },
       );
       await fresh.drop();
+      // The replica made its events stream under this test's prefix: it goes too.
+      const nc = await connect({ servers: NATS_URL });
+      await (
+        await jetstreamManager(nc)
+      ).streams
+        .delete(jetStreamName('PORTCULLIS_EVENTS', env.NATS_SUBJECT_PREFIX))
+        .catch(() => undefined);
+      await nc.close();
     }
   });
 });
