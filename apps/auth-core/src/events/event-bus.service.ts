@@ -44,8 +44,6 @@ export class EventBusService implements OnApplicationShutdown {
   private feed?: EventFeed;
   private remaking?: Promise<void>;
   private remakeFailing = false;
-  /** This replica has seen the stream: if it is missing now, it was lost. */
-  private hadStream = false;
   private readonly newStreamListeners: Array<() => void> = [];
 
   constructor(private readonly nats: NatsConnectionService) {}
@@ -63,10 +61,10 @@ export class EventBusService implements OnApplicationShutdown {
         await jsm.streams.info(EVENTS_STREAM);
         await jsm.streams.update(EVENTS_STREAM, { subjects: config.subjects, max_age: config.max_age });
       } catch {
-        if (this.hadStream) await new Promise((r) => setTimeout(r, REMAKE_GRACE_MS));
+        // `js` is set once the stream was first found or made: missing now, it was lost.
+        if (this.js) await new Promise((r) => setTimeout(r, REMAKE_GRACE_MS));
         await jsm.streams.add(config);
       }
-      this.hadStream = true;
     })().catch((err: Error) => {
       this.streamReady = undefined;
       throw err;
