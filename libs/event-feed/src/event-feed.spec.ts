@@ -7,7 +7,11 @@ import { within } from '../../../test/support/stack';
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Against the real JetStream: a stream of its own per test, deleted after. */
+/**
+ * Against the real JetStream: a stream of its own per test, deleted after. Deliveries get 3 s
+ * (a new consumer's first message once took over 1 s under CI load); the one-second rule of SPEC §7
+ * is checked where it applies, on followers already running when the stream is made again.
+ */
 describe('EventFeed', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
@@ -54,7 +58,7 @@ describe('EventFeed', () => {
     const seen: number[] = [];
     await feed().follow<{ n: number }>(`${prefix}.a`, since, (e) => seen.push(e.n));
     await publish('a', 4);
-    await within(1000, async () => seen.length === 2);
+    await within(3000, async () => seen.length === 2);
     expect(seen).toEqual([2, 4]);
   });
 
@@ -67,7 +71,7 @@ describe('EventFeed', () => {
     for (const s of subjects)
       await f.follow<{ n: number }>(`${prefix}.${s}`, new Date(), (e) => seen.get(s)?.push(e.n));
     for (const s of subjects) await publish(s, 0);
-    await within(1000, async () => subjects.every((s) => seen.get(s)?.length === 1));
+    await within(3000, async () => subjects.every((s) => seen.get(s)?.length === 1));
     for (let round = 1; round <= 5; round++) {
       await remakeStream();
       for (const s of subjects) await publish(s, round);
@@ -109,7 +113,7 @@ describe('EventFeed', () => {
     await makeStream();
     await publish('a', 1);
     await publish('a', 2);
-    await within(1000, async () => seen.length === 2);
+    await within(3000, async () => seen.length === 2);
     expect(seen).toEqual([1, 2]);
     // Once per new stream, however many followers found it.
     expect(renewed).toBe(1);
@@ -120,7 +124,7 @@ describe('EventFeed', () => {
     const f = feed();
     await f.follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
     await publish('a', 1);
-    await within(1000, async () => seen.length === 1);
+    await within(3000, async () => seen.length === 1);
     await f.close();
     await publish('a', 2);
     await remakeStream();
