@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { connect, NatsConnection } from '@nats-io/transport-node';
+import { connect, NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Client } from 'pg';
 import { jetStreamName } from '@portcullis/contracts';
@@ -133,6 +133,8 @@ export interface StackOptions {
   replicas?: number;
   /** A NATS server of the test's own (e.g. one it restarts); default the shared one. */
   natsUrl?: string;
+  /** Identity and TLS of the test's own connection to that server. */
+  natsOptions?: NodeConnectionOptions;
   /** Extra environment of the gateway. */
   gatewayEnv?: Record<string, string>;
   env?: Record<string, string>;
@@ -156,7 +158,7 @@ export class Stack {
 
   /** One shared connection even when many requests start at once (each would otherwise connect, and leak). */
   private natsConnection(): Promise<NatsConnection> {
-    this.connecting ??= connect({ servers: this.natsUrl });
+    this.connecting ??= connect({ ...this.options.natsOptions, servers: this.natsUrl });
     return this.connecting;
   }
 

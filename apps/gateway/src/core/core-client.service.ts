@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { connect, headers as natsHeaders, Msg, NatsConnection } from '@nats-io/transport-node';
 import { ERROR_HEADER, PortcullisError, REQUEST_ID_HEADER, Subject, toWireError } from '@portcullis/contracts';
-import { atTurnEnd, natsConnectionOptions } from '@portcullis/nats-options';
+import { atTurnEnd, describeNatsAuth, natsConnectionOptions } from '@portcullis/nats-options';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { MuxError, RequestMux } from './request-mux';
 
@@ -23,8 +23,9 @@ export class CoreClientService implements OnApplicationShutdown {
 
   async connect(): Promise<NatsConnection> {
     if (this.nc) return this.nc;
+    const options = natsConnectionOptions(this.config, 'gateway');
     this.connecting ??= connect({
-      ...natsConnectionOptions(this.config, 'gateway'),
+      ...options,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     }).then((nc) => {
@@ -32,7 +33,7 @@ export class CoreClientService implements OnApplicationShutdown {
       this.mux = new RequestMux(nc, this.config.REQUEST_TIMEOUT_MS);
       this.linkUp = true;
       void this.watch(nc);
-      this.logger.log(`connected to ${nc.getServer()}`);
+      this.logger.log(`connected to ${nc.getServer()} (${describeNatsAuth(options)})`);
       return nc;
     });
     return this.connecting.catch((err: Error) => {
