@@ -1,14 +1,13 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, Msg, NatsConnection } from '@nats-io/transport-node';
 import { parse } from 'yaml';
 import { jetStreamName } from '@portcullis/contracts';
 import { EventFeed } from '@portcullis/event-feed';
-import { freePort, login, Stack, within } from '../support/stack';
+import { ConfiguredNats, describeNats, startConfiguredNats } from '../support/private-nats';
+import { login, Stack, within } from '../support/stack';
 
 /**
  * NATS authentication and the subject permissions of deploy/README.md, for real: a private
@@ -16,11 +15,6 @@ import { freePort, login, Stack, within } from '../support/stack';
  * both apps connect as their own users (NATS_USER/NATS_PASSWORD, on every connection they open),
  * the whole flow works, and nobody but auth-core can answer auth.v1.* or publish its events.
  */
-const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
-const hasServer = spawnSync(NATS_SERVER, ['--version']).status === 0;
-if (!hasServer && process.env.CI) throw new Error('nats-server not found: .ci/run installs it');
-const describeNats = hasServer ? describe : describe.skip;
-
 type User = { user: string; password: string; permissions: Record<string, unknown> };
 
 /** The README's users, with every `auth.v1.` subject and the stream name prefixed for this run. */
@@ -42,7 +36,7 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     gateway: randomBytes(12).toString('hex'),
     'example-service': randomBytes(12).toString('hex'),
   };
-  let server: ChildProcess;
+  let server: ConfiguredNats;
   let url: string;
   let stack: Stack;
   const clients: NatsConnection[] = [];
@@ -53,40 +47,31 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    const dir = mkdtempSync(join(tmpdir(), 'pcl-nats-auth-'));
-    // Created first, so the subject prefix is known when the permissions are written.
-    stack = new Stack({
-      natsUrl: url,
-      // Validate workers (VERIFY_WORKERS) open connections of their own: they must authenticate too.
-      env: { NATS_USER: 'auth-core', NATS_PASSWORD: passwords['auth-core'], VERIFY_WORKERS: '2' },
-      gatewayEnv: { NATS_USER: 'gateway', NATS_PASSWORD: passwords.gateway },
-    });
-    // nats-server reads JSON as configuration.
-    const config = {
-      host: '127.0.0.1',
-      port,
-      jetstream: { store_dir: join(dir, 'js') },
-      authorization: { users: readmeUsers(stack.prefix, passwords) },
-    };
-    writeFileSync(join(dir, 'nats.conf'), JSON.stringify(config, null, 2));
-    server = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
-    await within(10000, async () => {
-      try {
-        (await connect({ servers: url, user: 'gateway', pass: passwords.gateway, reconnect: false })).close();
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    server = await startConfiguredNats(
+      (port, dir) => {
+        url = `nats://127.0.0.1:${port}`;
+        // Made first, so the subject prefix is known when the permissions are written.
+        stack = new Stack({
+          natsUrl: url,
+          // Validate workers (VERIFY_WORKERS) open connections of their own: they must authenticate too.
+          env: { NATS_USER: 'auth-core', NATS_PASSWORD: passwords['auth-core'], VERIFY_WORKERS: '2' },
+          gatewayEnv: { NATS_USER: 'gateway', NATS_PASSWORD: passwords.gateway },
+        });
+        return {
+          jetstream: { store_dir: join(dir, 'js') },
+          authorization: { users: readmeUsers(stack.prefix, passwords) },
+        };
+      },
+      async (port) =>
+        (await connect({ servers: `nats://127.0.0.1:${port}`, user: 'gateway', pass: passwords.gateway })).close(),
+    );
     await stack.start();
   }, 90000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await stack?.stop();
-    server?.kill('SIGTERM');
+    await server?.dispose();
   }, 60000);
 
   it('both apps connect as their own users and the whole flow works, revocation events included', async () => {
@@ -108,8 +93,8 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
   });
 
   it('a cluster service can do everything the SDK does within the example-service permissions', async () => {
-    // What libs/auth-client does, as the example-service user (the SDK itself takes only a URL, so
-    // it cannot present a NATS identity yet).
+    // What libs/auth-client does, step by step, as the example-service user: each subject the SDK
+    // uses must be allowed by the README's permissions (a violation is reported on the connection).
     const nc = await as('example-service');
     const errors: string[] = [];
     void (async () => {

@@ -28,7 +28,7 @@ export interface ConfiguredNats {
  * server takes connections the way the test means to connect (it is polled until it does).
  */
 export async function startConfiguredNats(
-  configure: (port: number, dir: string) => Record<string, unknown>,
+  configure: (port: number, dir: string) => Record<string, unknown> | Promise<Record<string, unknown>>,
   reachable: (port: number) => Promise<unknown>,
 ): Promise<ConfiguredNats> {
   const port = await freePort();
@@ -36,10 +36,12 @@ export async function startConfiguredNats(
   let proc: ChildProcess | undefined;
   const launch = async (config: Record<string, unknown>) => {
     writeFileSync(join(dir, 'nats.conf'), JSON.stringify({ host: '127.0.0.1', port, ...config }, null, 2));
-    const started = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+    const started = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc = started;
+    let said = '';
+    started.stderr!.on('data', (d: Buffer) => (said = (said + d.toString()).slice(-4000)));
     await within(10000, async () => {
-      if (started.exitCode !== null) throw new Error(`nats-server exited with ${started.exitCode}: bad configuration?`);
+      if (started.exitCode !== null) throw new Error(`nats-server exited with ${started.exitCode}:\n${said}`);
       try {
         await reachable(port);
         return true;
@@ -55,7 +57,7 @@ export async function startConfiguredNats(
       proc.kill('SIGTERM');
     });
   try {
-    await launch(configure(port, dir));
+    await launch(await configure(port, dir));
   } catch (err) {
     await stop();
     rmSync(dir, { recursive: true, force: true });
