@@ -1,4 +1,5 @@
-import { api, clientCredentialsToken } from '../support/fixtures';
+import type { ErrorEnvelope } from '@portcullis/contracts';
+import { api, clientCredentialsToken, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -63,11 +64,13 @@ describe('REST validation in the gateway', () => {
     const forbidden = await validate(t.access_token, '?roles=nobody');
     expect(forbidden.status).toBe(403);
     expect(forbidden.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect((await forbidden.json()).status).toBe('FORBIDDEN');
+    expect((await readJson<ErrorEnvelope>(forbidden)).status).toBe('FORBIDDEN');
     const bad = await validate(`${t.access_token.slice(0, -4)}AAAA`);
     expect(bad.status).toBe(401);
     expect(await gatewayMetric('local')).toBe(localBefore + 5);
     expect(await validations()).toBe(coreBefore);
+    // At the default level (info) the gateway writes no line per request (the access log is debug's).
+    expect(stack.gateway.logs()).not.toContain('"msg":"request"');
   });
 
   it('refuses a token as soon as its revocation has been answered, every time', async () => {
@@ -132,7 +135,7 @@ describe('REST validation in the gateway', () => {
     await new Promise((r) => setTimeout(r, 4000));
     const res = await validate(t.access_token);
     expect(res.status).toBe(503);
-    expect((await res.json()).status).toBe('UNAVAILABLE');
+    expect((await readJson<ErrorEnvelope>(res)).status).toBe('UNAVAILABLE');
   }, 30000);
 });
 

@@ -2,7 +2,7 @@ import { login, Stack, within } from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
 describe('observability', () => {
-  const stack = new Stack({ replicas: 2, env: { LOG_LEVEL: 'debug' } });
+  const stack = new Stack({ replicas: 2, env: { LOG_LEVEL: 'debug' }, gatewayEnv: { LOG_LEVEL: 'debug' } });
   const metrics = async (url: string) => (await fetch(`${url}/metrics`)).text();
   const coreUrl = (i: number) => `http://127.0.0.1:${stack.replicaPorts[i]}`;
 
@@ -31,6 +31,16 @@ describe('observability', () => {
     );
     const lines = stack.replicas.flatMap((r) => logLines(r.logs())).filter((l) => l.requestId === requestId);
     expect(lines.map((l) => l.subject)).toContain(`${stack.prefix}auth.v1.auth.me`);
+
+    // At debug the gateway logs the request itself: id, route pattern, status and time.
+    await within(2000, async () => logLines(stack.gateway.logs()).some((l) => l.requestId === requestId));
+    expect(logLines(stack.gateway.logs()).find((l) => l.requestId === requestId)).toMatchObject({
+      msg: 'request',
+      method: 'GET',
+      route: '/api/v1/auth/me',
+      status: 200,
+      ms: expect.any(Number),
+    });
 
     // An id that is not a plain token is replaced, never echoed into logs and headers.
     const forged = await fetch(`${stack.url}/health/live`, { headers: { 'x-request-id': 'bad id;{"x":1}' } });

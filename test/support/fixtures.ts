@@ -1,4 +1,5 @@
 import { Algorithm, hash } from '@node-rs/argon2';
+import type { ErrorDetail, ErrorEnvelope, TokenReply } from '@portcullis/contracts';
 import { login, Stack } from './stack';
 
 /**
@@ -67,6 +68,8 @@ export interface ReplyBody {
   valid?: boolean;
   claims?: Record<string, unknown>;
   access_token?: string;
+  /** An OAuth error reply's description (RFC 6749 §5.2). */
+  error_description?: string;
   error?: {
     errorKey?: string;
     code?: string;
@@ -74,6 +77,35 @@ export interface ReplyBody {
     data?: { fields: Array<{ field: string; errors: string[] }> } | null;
     details?: Array<{ field: string; errors: string[] }> | null;
   };
+}
+
+/** A fetch reply's JSON body as the shape the test reads (fetch types it `unknown`). */
+export async function readJson<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** What /oauth/token answers (RFC 6749 §5.1): client_credentials may add `scope`, token exchange `issued_token_type`. */
+export type OAuthTokenReply = TokenReply & { scope?: string; issued_token_type?: string };
+
+/** A session's tokens (login, refresh, the password and refresh_token grants): a refresh token is always among them. */
+export type SessionReply = OAuthTokenReply & { refresh_token: string };
+
+/** An OAuth error reply (RFC 6749 §5.2). */
+export interface OAuthErrorReply {
+  error: string;
+  error_description?: string;
+}
+
+/** The error envelope of a request refused for its fields: `data` names them. */
+export type FieldErrorEnvelope = ErrorEnvelope & { error: { data: { fields: ErrorDetail[] } } };
+
+/** The parts of the discovery documents (RFC 8414, OpenID Connect) these tests read. */
+export interface DiscoveryReply {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  grant_types_supported: string[];
+  token_endpoint_auth_methods_supported: string[];
 }
 
 /** An ISO time `d` days from now (PAT and API key expiries). */
