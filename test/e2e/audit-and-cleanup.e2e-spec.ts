@@ -89,7 +89,11 @@ describe('audit trail and scheduled cleanup', () => {
     const created = await admin.post('/api/v1/clients', { clientId: 'announced', roles: ['service'] });
     const nc = await stack.nats();
     const seen: Array<{ type: string; data: { tid?: string; grant?: string } }> = [];
-    const sub = nc.subscribe(`${stack.prefix}${EVENTS.AUDIT}`, { callback: (_e, m) => seen.push(m.json()) });
+    const sub = nc.subscribe(`${stack.prefix}${EVENTS.AUDIT}`, {
+      callback: (_e, m) => {
+        seen.push(m.json());
+      },
+    });
     await nc.flush();
     const basic = `Basic ${Buffer.from(`announced:${created.body.client_secret}`).toString('base64')}`;
     const replies = await Promise.all(

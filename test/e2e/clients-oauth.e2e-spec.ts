@@ -1,5 +1,13 @@
-import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { ClientWithSecret, IntrospectionReply, SUBJECTS } from '@portcullis/contracts';
+import {
+  api,
+  DiscoveryReply,
+  FieldErrorEnvelope,
+  OAuthErrorReply,
+  OAuthTokenReply,
+  readJson,
+  SessionReply,
+} from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 const REGISTRATION_TOKEN = 'registration-token-for-tests-0123';
@@ -52,7 +60,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await admin.get('/api/v1/clients/orders')).body.client_secret).toBeUndefined();
     expect((await admin.post('/api/v1/clients', { clientId: 'orders' })).status).toBe(409);
 
-    const t1 = await (await cc('orders', c.client_secret)).json();
+    const t1 = await readJson<OAuthTokenReply>(await cc('orders', c.client_secret));
     expect(t1).toMatchObject({ token_type: 'Bearer', roles: ['service'] });
     expect(await natsValid(t1.access_token)).toBe(true);
 
@@ -60,10 +68,10 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     await everywhere(t1.access_token, false);
     const refused = await cc('orders', c.client_secret);
     expect(refused.status).toBe(401);
-    expect((await refused.json()).error).toBe('invalid_client');
+    expect((await readJson<OAuthErrorReply>(refused)).error).toBe('invalid_client');
 
     expect((await admin.post('/api/v1/clients/orders/enable')).body.enabled).toBe(true);
-    const t2 = await (await cc('orders', c.client_secret)).json();
+    const t2 = await readJson<OAuthTokenReply>(await cc('orders', c.client_secret));
     await everywhere(t2.access_token, true);
     expect(await natsValid(t1.access_token)).toBe(false);
 
@@ -74,7 +82,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
 
     // Created again under the same id: the new client's tokens are good everywhere, the old ones stay dead.
     const again = await createClient('orders');
-    const t3 = await (await cc('orders', again.client_secret)).json();
+    const t3 = await readJson<OAuthTokenReply>(await cc('orders', again.client_secret));
     await everywhere(t3.access_token, true);
     expect(await natsValid(t2.access_token)).toBe(false);
     // The default client of every login is reserved.
@@ -108,14 +116,14 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
 
     const narrowed = await (await cc('inventory', c.client_secret, { scope: 'reader' })).json();
     expect(narrowed).toMatchObject({ roles: ['reader'], scope: 'reader' });
-    const byPerm = await (await cc('inventory', c.client_secret, { scope: 'token:validate' })).json();
+    const byPerm = await readJson<OAuthTokenReply>(await cc('inventory', c.client_secret, { scope: 'token:validate' }));
     const claims = (
       await stack.natsRequest<{ claims: { perms: string[] } }>(SUBJECTS.TOKEN_VALIDATE, { token: byPerm.access_token })
     ).claims;
     expect(claims.perms).toEqual(['token:validate']);
     const tooWide = await cc('inventory', c.client_secret, { scope: 'admin' });
     expect(tooWide.status).toBe(400);
-    expect((await tooWide.json()).error).toBe('invalid_scope');
+    expect((await readJson<OAuthErrorReply>(tooWide)).error).toBe('invalid_scope');
   });
 
   it('a burst of client_credentials: every token answered is recorded and audited; none after a rotation', async () => {
@@ -154,9 +162,12 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     const a = await createClient('alpha', ['reader']);
     const b = await createClient('beta', ['reader']);
     const rs = await createClient('resource-server', ['service']);
-    const ta = (await (await cc('alpha', a.client_secret)).json()).access_token;
+    const ta = (await readJson<OAuthTokenReply>(await cc('alpha', a.client_secret))).access_token;
 
-    const own = await (await form('/oauth/introspect', { token: ta }, basic('alpha', a.client_secret))).json();
+    // An active token's introspection carries exp and iat.
+    const own = await readJson<IntrospectionReply & { exp: number; iat: number }>(
+      await form('/oauth/introspect', { token: ta }, basic('alpha', a.client_secret)),
+    );
     expect(own).toMatchObject({
       active: true,
       sub: 'alpha',
@@ -171,8 +182,11 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
       active: false,
     });
     expect(
-      (await (await form('/oauth/introspect', { token: ta }, basic('resource-server', rs.client_secret))).json())
-        .active,
+      (
+        await readJson<IntrospectionReply>(
+          await form('/oauth/introspect', { token: ta }, basic('resource-server', rs.client_secret)),
+        )
+      ).active,
     ).toBe(true);
     expect(
       await (await form('/oauth/introspect', { token: 'garbage' }, basic('alpha', a.client_secret))).json(),
@@ -198,24 +212,24 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await form('/oauth/revoke', { token: ta }, basic('alpha', a.client_secret))).status).toBe(200);
 
     // A refresh token of a login on behalf of alpha: alpha may introspect and revoke it.
-    const s = await (
+    const s = await readJson<SessionReply>(
       await fetch(`${stack.url}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'admin', password: stack.adminPassword, clientId: 'alpha' }),
-      })
-    ).json();
+      }),
+    );
     const me = (await api(stack, s.access_token).get('/api/v1/auth/me')).body;
     expect(me).toMatchObject({ cid: 'alpha', rcid: 'portcullis' });
     expect(
       (
-        await (
+        await readJson<IntrospectionReply>(
           await form(
             '/oauth/introspect',
             { token: s.refresh_token, token_type_hint: 'refresh_token' },
             basic('alpha', a.client_secret),
-          )
-        ).json()
+          ),
+        )
       ).active,
     ).toBe(true);
     expect(
@@ -240,7 +254,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
       body: JSON.stringify({ username: 'admin', password: stack.adminPassword, clientId: 'ghost' }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.data.fields[0].field).toBe('clientId');
+    expect((await readJson<FieldErrorEnvelope>(res)).error.data.fields[0].field).toBe('clientId');
   });
 
   it('registration: wrong token refused, default roles only, never admin', async () => {
@@ -262,9 +276,9 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await reg(REGISTRATION_TOKEN, { clientId: 'self-1', roles: ['admin'] })).status).toBe(400);
     const ok = await reg(REGISTRATION_TOKEN, { clientId: 'self-1', description: 'registered itself' });
     expect(ok.status).toBe(201);
-    const body = await ok.json();
+    const body = await readJson<ClientWithSecret>(ok);
     expect(body).toMatchObject({ clientId: 'self-1', roles: ['service'], registered: true });
-    const t = await (await cc('self-1', body.client_secret)).json();
+    const t = await readJson<OAuthTokenReply>(await cc('self-1', body.client_secret));
     expect(t.roles).toEqual(['service']);
     const self = api(stack, t.access_token);
     expect((await self.get('/api/v1/clients/me')).body.clientId).toBe('self-1');
@@ -279,7 +293,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
   it('roles: add, remove, clear, and revoke_tokens; listing filters by role', async () => {
     const c = await createClient('roles-demo', ['service']);
     expect((await admin.put('/api/v1/clients/roles-demo/roles/reader')).body.roles).toEqual(['service', 'reader']);
-    const t = (await (await cc('roles-demo', c.client_secret)).json()).access_token;
+    const t = (await readJson<OAuthTokenReply>(await cc('roles-demo', c.client_secret))).access_token;
     expect(
       (await admin.get('/api/v1/clients?roles=reader')).body.items.map((i: { clientId: string }) => i.clientId),
     ).toContain('roles-demo');
@@ -307,7 +321,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     // Basic with the right secret: the token belongs to that client.
     const viaBasic = await form('/oauth/token', owner, basic('portal', c.client_secret));
     expect(viaBasic.status).toBe(200);
-    const session = await viaBasic.json();
+    const session = await readJson<SessionReply>(viaBasic);
     const claims = (
       await stack.natsRequest<{ claims: { cid: string } }>(SUBJECTS.TOKEN_VALIDATE, {
         token: session.access_token,
@@ -330,14 +344,14 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     ] as Array<[Record<string, string>, Record<string, string>]>) {
       const r = await form('/oauth/token', params, headers);
       expect(r.status).toBe(401);
-      expect((await r.json()).error).toBe('invalid_client');
+      expect((await readJson<OAuthErrorReply>(r)).error).toBe('invalid_client');
     }
     // Refresh: the owning client may; another client, or a wrong secret, may not — and the token survives.
     const other = await createClient('other-portal', ['service']);
     const refresh = { grant_type: 'refresh_token', refresh_token: session.refresh_token };
     const stolen = await form('/oauth/token', refresh, basic('other-portal', other.client_secret));
     expect(stolen.status).toBe(400);
-    expect((await stolen.json()).error).toBe('invalid_grant');
+    expect((await readJson<OAuthErrorReply>(stolen)).error).toBe('invalid_grant');
     expect((await form('/oauth/token', refresh, basic('portal', 'pcl_cs_wrong'))).status).toBe(401);
     expect((await form('/oauth/token', { ...refresh, client_id: 'other-portal' })).status).toBe(400);
     const rotated = await form('/oauth/token', refresh, basic('portal', c.client_secret));
@@ -345,21 +359,21 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     // A value far too short to be a refresh token is an invalid grant, not a malformed request.
     const garbage = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'garbage' });
     expect(garbage.status).toBe(400);
-    expect((await garbage.json()).error).toBe('invalid_grant');
+    expect((await readJson<OAuthErrorReply>(garbage)).error).toBe('invalid_grant');
   });
 
   it('OAuth endpoints ignore parameters they do not know (RFC 6749 §3.1), and still check the ones they do', async () => {
     const c = await createClient('extensions', ['service']);
     const ok = await cc('extensions', c.client_secret, { resource: 'https://api.example', nonce: 'n-1' });
     expect(ok.status).toBe(200);
-    const { access_token } = await ok.json();
+    const { access_token } = await readJson<OAuthTokenReply>(ok);
     const introspected = await form(
       '/oauth/introspect',
       { token: access_token, foo: 'bar' },
       basic('extensions', c.client_secret),
     );
     expect(introspected.status).toBe(200);
-    expect((await introspected.json()).active).toBe(true);
+    expect((await readJson<IntrospectionReply>(introspected)).active).toBe(true);
     const revoked = await form(
       '/oauth/revoke',
       { token: access_token, foo: 'bar' },
@@ -368,11 +382,11 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(revoked.status).toBe(200);
     const tooLong = await cc('extensions', c.client_secret, { scope: 'x'.repeat(2000), foo: 'bar' });
     expect(tooLong.status).toBe(400);
-    expect((await tooLong.json()).error).toBe('invalid_request');
+    expect((await readJson<OAuthErrorReply>(tooLong)).error).toBe('invalid_request');
   });
 
   it('discovery lists what the server does', async () => {
-    const d = await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json();
+    const d = await readJson<DiscoveryReply>(await fetch(`${stack.url}/.well-known/oauth-authorization-server`));
     expect(d.grant_types_supported).toEqual(
       expect.arrayContaining(['client_credentials', 'password', 'refresh_token']),
     );

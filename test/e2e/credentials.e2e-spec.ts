@@ -1,5 +1,5 @@
-import { SUBJECTS } from '@portcullis/contracts';
-import { api, inDays } from '../support/fixtures';
+import { ErrorEnvelope, SUBJECTS } from '@portcullis/contracts';
+import { api, inDays, OAuthTokenReply, readJson } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
@@ -246,7 +246,8 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
 
     const ok = await exchange(key.body.apiKey);
     expect(ok.status).toBe(200);
-    const okBody = await ok.json();
+    // The envelope carries the token in `data` too.
+    const okBody = await readJson<{ data: { token: string } }>(ok);
     expect(okBody).toMatchObject({
       statusCode: 200,
       status: 'OK',
@@ -307,7 +308,7 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await admin.del(`/api/v1/clients/robot/api-keys/${gone.body.id}`)).status).toBe(204);
     const revoked = await exchange(gone.body.apiKey);
     expect(revoked.status).toBe(401);
-    expect((await revoked.json()).message).toBe('Unauthenticated');
+    expect((await readJson<ErrorEnvelope>(revoked)).message).toBe('Unauthenticated');
 
     const tokenExchange = (apiKey: string) =>
       fetch(`${stack.url}/oauth/token`, {
@@ -321,7 +322,7 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       });
     const te = await tokenExchange(key.body.apiKey);
     expect(te.status).toBe(200);
-    const teBody = await te.json();
+    const teBody = await readJson<OAuthTokenReply>(te);
     expect(teBody).toMatchObject({
       token_type: 'Bearer',
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',

@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { seedUser } from '../support/fixtures';
+import { OAuthErrorReply, readJson, seedUser } from '../support/fixtures';
 import { Stack } from '../support/stack';
 
 /** SPEC §7: repeated failed logins are throttled (per IP) and lock the account for a while. */
@@ -70,7 +70,7 @@ describe('failed-login throttling and account lockout', () => {
     });
     expect(oauth.status).toBe(429);
     expect(Number(oauth.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await oauth.json()).error).toBe('slow_down');
+    expect((await readJson<OAuthErrorReply>(oauth)).error).toBe('slow_down');
     await new Promise((r) => setTimeout(r, 2200));
     expect((await login('kim', 'kim-password-12345')).status).toBe(200);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, OAuthTokenReply, readJson } from '../support/fixtures';
 import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack } from '../support/stack';
 import { SigningKey, TestIdp } from '../support/test-idp';
 
@@ -243,7 +243,7 @@ describe('OIDC federation: sign-in with an external ID token (issue #6)', () => 
   it('signs in through RFC 8693 token exchange with an ID token', async () => {
     const res = await exchange(await acme.idToken(k1, { groups: ['engineering'] }));
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await readJson<OAuthTokenReply>(res);
     expect(body).toMatchObject({
       token_type: 'Bearer',
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',

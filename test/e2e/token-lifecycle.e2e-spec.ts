@@ -1,4 +1,5 @@
-import { SUBJECTS } from '@portcullis/contracts';
+import { ErrorEnvelope, JwksReply, MeReply, SUBJECTS } from '@portcullis/contracts';
+import { DiscoveryReply, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 /** The core lifecycle of issue #2 against two real auth-core replicas, PostgreSQL and NATS. */
@@ -25,7 +26,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(first.refresh_token).toMatch(/^pcl_rt_[A-Za-z0-9_-]{43}$/);
     expect(first.expires_in).toBe(900);
 
-    const me = await (await get('/api/v1/auth/me', first.access_token)).json();
+    const me = await readJson<MeReply>(await get('/api/v1/auth/me', first.access_token));
     expect(me).toMatchObject({
       tid: first.tid,
       cid: 'portcullis',
@@ -50,7 +51,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
 
     const refreshed = await post('/api/v1/auth/refresh', { refresh_token: first.refresh_token });
     expect(refreshed.status).toBe(200);
-    const second = await refreshed.json();
+    const second = await readJson<SessionReply>(refreshed);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.access_token).not.toBe(first.access_token);
     expect(await natsValid(second.access_token)).toBe(true);
@@ -58,7 +59,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     // Replaying the rotated token is reuse: the whole family dies, including the fresh tokens.
     const replay = await post('/api/v1/auth/refresh', { refresh_token: first.refresh_token });
     expect(replay.status).toBe(401);
-    expect((await replay.json()).status).toBe('UNAUTHENTICATED');
+    expect((await readJson<ErrorEnvelope>(replay)).status).toBe('UNAUTHENTICATED');
     await within(1000, async () => !(await natsValid(second.access_token)) && !(await natsValid(first.access_token)));
     for (let i = 0; i < 10; i++) {
       expect(await restValid(first.access_token)).toBe(false);
@@ -96,7 +97,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     // refused, not an error.
     const afterLogout = await post('/api/v1/auth/refresh', { refresh_token: s.refresh_token });
     expect(afterLogout.status).toBe(401);
-    expect((await afterLogout.json()).message).toBe('Refresh token has been revoked');
+    expect((await readJson<ErrorEnvelope>(afterLogout)).message).toBe('Refresh token has been revoked');
     const again = await fetch(`${stack.url}/api/v1/auth/logout`, {
       method: 'POST',
       headers: { authorization: `Bearer ${s.access_token}` },
@@ -157,7 +158,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     });
     expect(viaForm.status).toBe(200);
     expect(viaForm.headers.get('cache-control')).toBe('no-store');
-    const t = await viaForm.json();
+    const t = await readJson<SessionReply>(viaForm);
     expect(t).toMatchObject({ token_type: 'Bearer', expires_in: 900, roles: ['admin'] });
     expect(await natsValid(t.access_token)).toBe(true);
 
@@ -168,23 +169,23 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid username or password' });
     const replay = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token });
-    expect((await replay.json()).error).toBe('invalid_grant');
+    expect((await readJson<OAuthErrorReply>(replay)).error).toBe('invalid_grant');
     const unsupported = await post('/oauth/token', { grant_type: 'implicit' });
     expect(await unsupported.json()).toMatchObject({ error: 'unsupported_grant_type' });
     const missing = await post('/oauth/token', { username: 'admin' });
     expect(missing.status).toBe(400);
-    expect((await missing.json()).error).toBe('invalid_request');
+    expect((await readJson<OAuthErrorReply>(missing)).error).toBe('invalid_request');
   });
 
   it('publishes JWKS and discovery documents that match the tokens', async () => {
-    const jwks = await (await get('/.well-known/jwks.json')).json();
+    const jwks = await readJson<JwksReply>(await get('/.well-known/jwks.json'));
     const s = await login(stack);
     const header = JSON.parse(Buffer.from(s.access_token.split('.')[0], 'base64url').toString());
     expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
-    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toContain(header.kid);
+    expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
     expect(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined)).toBe(true);
     for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-      const d = await (await get(path)).json();
+      const d = await readJson<DiscoveryReply>(await get(path));
       expect(d).toMatchObject({
         issuer: stack.issuer,
         token_endpoint: `${stack.issuer}/oauth/token`,
@@ -204,7 +205,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     });
     expect((await get('/health/live')).status).toBe(200);
     expect((await get('/health/ready')).status).toBe(200);
-    const doc = await (await get('/docs-json')).json();
+    const doc = await readJson<{ paths: Record<string, unknown> }>(await get('/docs-json'));
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/validate', '/oauth/token']),
     );

@@ -1,7 +1,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, KeyObject, sign as cryptoSign } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { ERROR_HEADER, SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, OAuthErrorReply, readJson, ReplyBody, SessionReply } from '../support/fixtures';
 import { SuiteReport } from '../support/report';
 import { findSecretLeaks } from '../support/secrets';
 import { login, ManagedProcess, Stack, startExampleService, within } from '../support/stack';
@@ -240,7 +240,7 @@ describe('token confusion: refresh token vs access token', () => {
     });
     report.requests('refresh via REST /auth/refresh');
     expect([400, 401]).toContain(rest.status);
-    expect((await rest.json()).access_token).toBeUndefined();
+    expect((await readJson<ReplyBody>(rest)).access_token).toBeUndefined();
     const oauth = await fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -248,7 +248,7 @@ describe('token confusion: refresh token vs access token', () => {
     });
     report.requests('refresh via OAuth /oauth/token');
     expect(oauth.status).toBe(400);
-    expect(['invalid_grant', 'invalid_request']).toContain((await oauth.json()).error);
+    expect(['invalid_grant', 'invalid_request']).toContain((await readJson<OAuthErrorReply>(oauth)).error);
     const nats = await stack.natsRaw(SUBJECTS.TOKEN_REFRESH, JSON.stringify({ refresh_token: session.access_token }));
     report.requests('refresh via NATS token.refresh');
     expect(['BAD_REQUEST', 'INVALID_GRANT']).toContain(nats.headers?.get(ERROR_HEADER));
@@ -281,7 +281,7 @@ describe('token confusion: refresh token vs access token', () => {
     });
     report.requests('refresh via REST /auth/refresh');
     expect(res.status).toBe(200);
-    secretsUsed['refresh token (rotated)'] = (await res.json()).refresh_token;
+    secretsUsed['refresh token (rotated)'] = (await readJson<SessionReply>(res)).refresh_token;
   });
 });
 

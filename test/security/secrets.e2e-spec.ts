@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SUBJECTS } from '@portcullis/contracts';
-import { api, inDays } from '../support/fixtures';
+import { ClientWithSecret, IntrospectionReply, SUBJECTS } from '@portcullis/contracts';
+import { api, inDays, OAuthTokenReply, readJson, SessionReply } from '../support/fixtures';
 import { SuiteReport } from '../support/report';
 import { dumpDatabase, dumpEvents, findSecretLeaks } from '../support/secrets';
 import { login, Stack } from '../support/stack';
@@ -67,9 +67,9 @@ describe('every secret-handling flow, at debug log level', () => {
     aliceId = created.body.id;
     const s1 = await login(stack, 'alice', secrets['alice password 1']);
     secrets['refresh token (REST login)'] = s1.refresh_token;
-    const oauth = await (
-      await form('/oauth/token', { grant_type: 'password', username: 'alice', password: secrets['alice password 1'] })
-    ).json();
+    const oauth = await readJson<SessionReply>(
+      await form('/oauth/token', { grant_type: 'password', username: 'alice', password: secrets['alice password 1'] }),
+    );
     secrets['refresh token (OAuth password grant)'] = oauth.refresh_token;
     const nats = await stack.natsRequest<{ refresh_token: string }>(SUBJECTS.LOGIN, {
       username: 'alice',
@@ -102,11 +102,11 @@ describe('every secret-handling flow, at debug log level', () => {
     report.case('refresh tokens: rotate REST/OAuth/NATS, replay');
     const s = await login(stack, 'alice', secrets['alice password 3']);
     secrets['refresh token r1'] = s.refresh_token;
-    const r2 = await (await json('/api/v1/auth/refresh', { refresh_token: s.refresh_token })).json();
+    const r2 = await readJson<SessionReply>(await json('/api/v1/auth/refresh', { refresh_token: s.refresh_token }));
     secrets['refresh token r2'] = r2.refresh_token;
-    const r3 = await (
-      await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: r2.refresh_token })
-    ).json();
+    const r3 = await readJson<SessionReply>(
+      await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: r2.refresh_token }),
+    );
     secrets['refresh token r3'] = r3.refresh_token;
     const r4 = await stack.natsRequest<{ refresh_token: string }>(SUBJECTS.TOKEN_REFRESH, {
       refresh_token: r3.refresh_token,
@@ -132,7 +132,7 @@ describe('every secret-handling flow, at debug log level', () => {
       basic('billing', rotated.body.client_secret),
     );
     expect(viaBasic.status).toBe(200);
-    const token = (await viaBasic.json()).access_token;
+    const token = (await readJson<OAuthTokenReply>(viaBasic)).access_token;
     const viaPost = await form('/oauth/token', {
       grant_type: 'client_credentials',
       client_id: 'billing',
@@ -153,7 +153,11 @@ describe('every secret-handling flow, at debug log level', () => {
     );
     expect(old.status).toBe(401);
     expect(
-      (await (await form('/oauth/introspect', { token }, basic('billing', rotated.body.client_secret))).json()).active,
+      (
+        await readJson<IntrospectionReply>(
+          await form('/oauth/introspect', { token }, basic('billing', rotated.body.client_secret)),
+        )
+      ).active,
     ).toBe(true);
     expect((await form('/oauth/revoke', { token }, basic('billing', rotated.body.client_secret))).status).toBe(200);
     const reg = await json(
@@ -162,7 +166,7 @@ describe('every secret-handling flow, at debug log level', () => {
       { authorization: `Bearer ${REGISTRATION_TOKEN}` },
     );
     expect(reg.status).toBe(201);
-    secrets['client secret (self-registered)'] = (await reg.json()).client_secret;
+    secrets['client secret (self-registered)'] = (await readJson<ClientWithSecret>(reg)).client_secret;
     report.requests('client secret flows', 9);
   });
 

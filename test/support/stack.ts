@@ -328,6 +328,7 @@ export async function login(stack: Stack, username = stack.adminUsername, passwo
     userId: string;
     roles: string[];
     expires_in: number;
+    passwordWasNeverChanged: boolean;
   };
 }
 

@@ -40,8 +40,9 @@ export class TestIdp {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests.push(req.url ?? '');
     if (!this.answer) return; // a hung IdP: accepts the connection, never answers
-    const json = (status: number, body: unknown) =>
+    const json = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
     if (req.url === '/.well-known/openid-configuration')
       return json(200, {
         issuer: this.issuer,
