@@ -192,7 +192,28 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await validate(second.body.token)).valid).toBe(true);
     expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(204);
     await everywhereInvalid(second.body.token);
-    expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(404);
+    // Deleting again, by name or by value, answers the same and changes nothing (revocation is
+    // idempotent); only a name or value never issued is not found.
+    const deletions = async () =>
+      (await stack.query(`SELECT 1 FROM audit_events WHERE type = 'pat.deleted' AND subject = $1`, [u.id])).length;
+    const deletedSoFar = await deletions();
+    expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(204);
+    expect((await finder.del(`/api/v1/users/me/tokens/${second.body.token}`)).status).toBe(204);
+    expect((await finder.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
+    expect(await deletions()).toBe(deletedSoFar);
+    expect((await validate(second.body.token)).valid).toBe(false);
+    expect((await erin.del('/api/v1/users/me/tokens/never-made')).status).toBe(404);
+    expect((await erin.del(`/api/v1/users/me/tokens/${second.body.token.slice(0, -6)}AAAAAA`)).status).toBe(404);
+    // A deleted token's name is free again; the new token is live, the old one stays dead.
+    const again = await erin.post('/api/v1/users/me/tokens', { name: 'deploy', expiresAt: inDays(2) });
+    expect(again.status).toBe(201);
+    expect((await validate(again.body.token)).valid).toBe(true);
+    expect((await validate(second.body.token)).valid).toBe(false);
+    expect((await erin.get('/api/v1/users/me/tokens')).body.items.map((t: { name: string }) => t.name)).toEqual([
+      'deploy',
+    ]);
+    expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(204);
+    await everywhereInvalid(again.body.token);
 
     // Admins manage PATs of others; a malformed PAT is refused without a look-up.
     const forErin = await admin.post(`/api/v1/users/${u.id}/tokens`, {
@@ -309,6 +330,20 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     const revoked = await exchange(gone.body.apiKey);
     expect(revoked.status).toBe(401);
     expect((await readJson<ErrorEnvelope>(revoked)).message).toBe('Unauthenticated');
+    // Deleting it again answers the same and changes nothing; a key id never issued is not found.
+    expect((await admin.del(`/api/v1/clients/robot/api-keys/${gone.body.id}`)).status).toBe(204);
+    const keyDeletions = await stack.query(
+      `SELECT 1 FROM audit_events WHERE type = 'apikey.deleted' AND subject = 'robot'`,
+    );
+    expect(keyDeletions).toHaveLength(2); // `fixed` and `gone`, once each
+    expect((await admin.del('/api/v1/clients/robot/api-keys/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    // Its name is free again; the new key works, the deleted one stays unknown.
+    const reborn = await admin.post('/api/v1/clients/robot/api-keys', { name: 'gone' });
+    expect(reborn.status).toBe(201);
+    expect((await exchange(reborn.body.apiKey)).status).toBe(200);
+    expect((await exchange(gone.body.apiKey)).status).toBe(401);
+    const names = (await admin.get('/api/v1/clients/robot/api-keys')).body.items.map((k: { name: string }) => k.name);
+    expect(names.filter((n: string) => n === 'gone')).toHaveLength(1);
 
     const tokenExchange = (apiKey: string) =>
       fetch(`${stack.url}/oauth/token`, {

@@ -21,10 +21,21 @@ describe('EventFeed', () => {
   const makeStream = () => jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
   // nats-server removes a deleted stream's files after answering: one made again under the same
   // name at once can lose its storage to that removal (see EventBusService's REMAKE_GRACE_MS).
+  // It can also refuse the new stream for a moment ("could not create storage directory", seen once
+  // in ten runs): it removes the account's empty stream directory as a stream is deleted, racing a
+  // create (ours, or another spec's). Asked again, it creates it.
   const remakeStream = async () => {
     await jsm.streams.delete(stream);
     await sleep(300);
-    await makeStream();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await makeStream();
+        return;
+      } catch (err) {
+        if (attempt === 5 || !/storage directory/.test(String(err))) throw err;
+        await sleep(100);
+      }
+    }
   };
   const publish = (subject: string, n: number) => jetstream(nc).publish(`${prefix}.${subject}`, JSON.stringify({ n }));
   const feed = (hooks?: EventFeedHooks) => {

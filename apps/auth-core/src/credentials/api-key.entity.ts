@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'api_keys' })
 export class ApiKeyEntity {
@@ -12,4 +12,6 @@ export class ApiKeyEntity {
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true }) lastUsedAt!: Date | null;
   @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true }) lastUsedIp!: string | null;
+  /** Set by a delete; TypeORM's finds skip such rows unless asked (`withDeleted`). */
+  @DeleteDateColumn({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
 }

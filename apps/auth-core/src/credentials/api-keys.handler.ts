@@ -14,7 +14,7 @@ import {
   SUBJECTS,
   validatePayload,
 } from '@portcullis/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
@@ -108,17 +108,24 @@ export class ApiKeysHandler {
     return { items: keys.map((k) => toApiKeyView(k, client)), nextCursor: null };
   }
 
-  /** Deleting a key also revokes every bearer it was exchanged for (they share its id as family). */
+  /**
+   * Deleting a key also revokes every bearer it was exchanged for (they share its id as family).
+   * Deleting a deleted key again answers the same and changes nothing (revocation is idempotent).
+   */
   @MessagePattern(SUBJECTS.API_KEYS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
     const actor = await this.allowed(req.auth, req.clientId);
     const key = req.keyId
-      ? await this.ds.getRepository(ApiKeyEntity).findOne({ where: { id: req.keyId, clientId: req.clientId } })
+      ? await this.ds
+          .getRepository(ApiKeyEntity)
+          .findOne({ where: { id: req.keyId, clientId: req.clientId }, withDeleted: true })
       : null;
     if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
+    if (key.deletedAt) return { deleted: true };
     await this.ds.transaction(async (m) => {
-      await m.delete(ApiKeyEntity, { id: key.id });
+      // A delete running beside this one got there first: it revoked and recorded.
+      if (!(await m.softDelete(ApiKeyEntity, { id: key.id, deletedAt: IsNull() })).affected) return;
       await this.revocation.revokeWhere('family_id = $1', [key.id], 'api_key_deleted', actor.claims.sub, m);
       await this.audit.record(
         {

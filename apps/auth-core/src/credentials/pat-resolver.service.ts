@@ -61,7 +61,8 @@ export class PatResolverService implements OnApplicationShutdown {
       try {
         rows = await this.ds.query(
           `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles
-             FROM personal_access_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1`,
+             FROM personal_access_tokens p JOIN users u ON u.id = p.user_id
+            WHERE p.token_hash = $1 AND p.deleted_at IS NULL`,
           [hash],
         );
       } catch {

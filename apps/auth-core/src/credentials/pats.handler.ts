@@ -119,21 +119,35 @@ export class PatsHandler {
 
   /**
    * By value, whoever presents it may delete it (a leaked token can be killed by its finder);
-   * by name, only within the target user's tokens.
+   * by name, only within the target user's tokens. Deleting a deleted token again answers the same
+   * and changes nothing (revocation is idempotent); only a value or name never issued is not found.
    */
   @MessagePattern(SUBJECTS.PATS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const repo = this.ds.getRepository(PersonalAccessTokenEntity);
-    const byName = () => repo.findOne({ where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName } });
+    // The live token of that name, else the one of that name deleted last.
+    const byName = async () => {
+      const where = { userId: targetUserId(actor, req.userId), name: req.tokenOrName };
+      return (
+        (await repo.findOne({ where })) ??
+        (await repo.findOne({ where, withDeleted: true, order: { deletedAt: 'DESC' } }))
+      );
+    };
     // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
-      ? ((await repo.findOne({ where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) } })) ?? (await byName()))
+      ? ((await repo.findOne({
+          where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
+          withDeleted: true,
+        })) ?? (await byName()))
       : await byName();
     if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
+    if (pat.deletedAt) return { deleted: true };
     await this.ds.transaction(async (m) => {
-      await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);
+      const n = await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);
+      // A delete running beside this one got there first: it recorded the deletion.
+      if (n === 0) return;
       await this.audit.record(
         {
           type: 'pat.deleted',

@@ -12,6 +12,7 @@ import { Credentials1763900000000 } from './migrations/1763900000000-credentials
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OidcFederation1764000000000 } from './migrations/1764000000000-oidc-federation';
 import { PatAddresses1764100000000 } from './migrations/1764100000000-pat-addresses';
+import { DeletedCredentials1764200000000 } from './migrations/1764200000000-deleted-credentials';
 
 export const ENTITIES = [
   UserEntity,
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   Credentials1763900000000,
   OidcFederation1764000000000,
   PatAddresses1764100000000,
+  DeletedCredentials1764200000000,
 ];
 
 /**

@@ -28,7 +28,10 @@ export class UserSessionsService {
     );
   }
 
-  /** Deletes PATs and tells every replica they are dead (their ids act as token ids). */
+  /**
+   * Deletes PATs (marks them deleted: see the DeletedCredentials migration) and tells every replica
+   * they are dead (their ids act as token ids). Returns how many were live.
+   */
   async deletePats(
     where: { userId: string; id?: string },
     reason: string,
@@ -36,7 +39,8 @@ export class UserSessionsService {
     m: EntityManager,
   ): Promise<number> {
     const res: [Array<{ id: string; exp: string }>, number] = await m.query(
-      `DELETE FROM personal_access_tokens WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid)
+      `UPDATE personal_access_tokens SET deleted_at = now()
+        WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) AND deleted_at IS NULL
         RETURNING id, extract(epoch from expires_at)::bigint AS exp`,
       [where.userId, where.id ?? null],
     );
