@@ -8,6 +8,7 @@ import { dataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrate';
 import { EventBusService } from '../events/event-bus.service';
 import { MasterKey } from '../keys/master-key';
+import { AccessTokensRepository } from '../tokens/access-tokens.repository';
 import { PatResolverService } from './pat-resolver.service';
 
 /**
@@ -46,12 +47,12 @@ describe('deleted PATs and API keys', () => {
     await db?.drop();
   });
 
-  const insertPat = async (name: string) => {
+  const insertPat = async (name: string, expiresIn = '1 day') => {
     const token = generateCredential(PAT_PREFIX);
     const [{ id }] = await ds.query(
       `INSERT INTO personal_access_tokens (user_id, name, token_hash, expires_at)
-       VALUES ($1, $2, $3, now() + interval '1 day') RETURNING id`,
-      [userId, name, masterKey.hashSecret(token)],
+       VALUES ($1, $2, $3, now() + $4::interval) RETURNING id`,
+      [userId, name, masterKey.hashSecret(token), expiresIn],
     );
     return { token, id: id as string };
   };
@@ -88,5 +89,35 @@ describe('deleted PATs and API keys', () => {
     await expect(insertKey()).rejects.toThrow(/api_keys_owner_name_uq/);
     await ds.query(`UPDATE api_keys SET deleted_at = now() WHERE id = $1`, [id]);
     await insertKey();
+  });
+
+  it('the cleanup purges deleted credentials once they have expired, and nothing live', async () => {
+    const live = await insertPat('live-expired', '-1 hour');
+    const deletedLater = await insertPat('deleted-valid');
+    const purged = await insertPat('deleted-expired', '-1 hour');
+    await ds.query(`UPDATE personal_access_tokens SET deleted_at = now() WHERE id = ANY($1)`, [
+      [deletedLater.id, purged.id],
+    ]);
+    const key = async (name: string, expiry: string | null, deleted: boolean) =>
+      (
+        await ds.query(
+          `INSERT INTO api_keys (client_id, name, key_hash, expires_at, deleted_at)
+           VALUES ('robot', $1, $2, now() + $3::interval, CASE WHEN $4 THEN now() END) RETURNING id`,
+          [name, randomBytes(32), expiry, deleted],
+        )
+      )[0].id as string;
+    const keys = {
+      purged: await key('k-deleted-expired', '-1 hour', true),
+      neverExpires: await key('k-deleted-forever', null, true),
+      liveExpired: await key('k-live-expired', '-1 hour', false),
+    };
+    const result = await new AccessTokensRepository(ds).deleteExpired(1);
+    expect(result.deletedCredentials).toBe(2);
+    const pats = (await ds.query(`SELECT id FROM personal_access_tokens`)).map((r: { id: string }) => r.id);
+    expect(pats).not.toContain(purged.id);
+    expect(pats).toEqual(expect.arrayContaining([live.id, deletedLater.id]));
+    const left = (await ds.query(`SELECT id FROM api_keys`)).map((r: { id: string }) => r.id);
+    expect(left).not.toContain(keys.purged);
+    expect(left).toEqual(expect.arrayContaining([keys.neverExpires, keys.liveExpired]));
   });
 });

@@ -111,36 +111,35 @@ export class AccessTokensRepository {
   /**
    * Deletes expired records in batches of `batch` rows, each its own short statement, so the
    * table is never locked for long. Revoked tokens are kept a little past expiry: a replica
-   * starting now still loads them while clock skew could let them pass.
+   * starting now still loads them while clock skew could let them pass. Deleted PATs and API keys
+   * (kept so deleting them again answers as the first delete did) go once they have expired too;
+   * a deleted API key that never expires stays.
    */
   async deleteExpired(
     batch = 1000,
     manager: EntityManager = this.ds.manager,
-  ): Promise<{ accessTokens: number; refreshTokens: number }> {
-    let accessTokens = 0;
-    let refreshTokens = 0;
-    for (;;) {
-      const res = await manager.query(
-        `DELETE FROM access_tokens WHERE tid IN (
-           SELECT tid FROM access_tokens
-            WHERE expires_at < now() AND (NOT revoked OR expires_at < now() - interval '10 minutes')
-            LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-        [batch],
-      );
-      const n = Number((res as [unknown, number])[1] ?? 0);
-      accessTokens += n;
-      if (n < batch) break;
-    }
-    for (;;) {
-      const res = await manager.query(
-        `DELETE FROM refresh_tokens WHERE id IN (
-           SELECT id FROM refresh_tokens WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-        [batch],
-      );
-      const n = Number((res as [unknown, number])[1] ?? 0);
-      refreshTokens += n;
-      if (n < batch) break;
-    }
-    return { accessTokens, refreshTokens };
+  ): Promise<{ accessTokens: number; refreshTokens: number; deletedCredentials: number }> {
+    const purge = async (table: string, key: string, where: string): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const res = await manager.query(
+          `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+          [batch],
+        );
+        const n = Number((res as [unknown, number])[1] ?? 0);
+        total += n;
+        if (n < batch) return total;
+      }
+    };
+    const accessTokens = await purge(
+      'access_tokens',
+      'tid',
+      `expires_at < now() AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
+    );
+    const refreshTokens = await purge('refresh_tokens', 'id', 'expires_at < now()');
+    const deletedCredentials =
+      (await purge('personal_access_tokens', 'id', 'deleted_at IS NOT NULL AND expires_at < now()')) +
+      (await purge('api_keys', 'id', 'deleted_at IS NOT NULL AND expires_at < now()'));
+    return { accessTokens, refreshTokens, deletedCredentials };
   }
 }

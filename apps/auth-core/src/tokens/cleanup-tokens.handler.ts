@@ -9,6 +9,8 @@ export interface CleanupReply {
   count: number;
   accessTokens: number;
   refreshTokens: number;
+  /** Deleted PATs and API keys past their expiry. */
+  deletedCredentials: number;
 }
 
 /** POST /tokens/cleanup: purge expired token records now (the scheduler does it periodically). */
@@ -26,6 +28,6 @@ export class CleanupTokensHandler {
     const actor = await this.actors.authenticate(req.auth, 'tokens:admin');
     const r = await this.tokens.deleteExpired();
     await this.audit.record({ type: 'tokens.cleanup', actor: actor.claims.sub, success: true, data: { ...r } });
-    return { count: r.accessTokens + r.refreshTokens, ...r };
+    return { count: r.accessTokens + r.refreshTokens + r.deletedCredentials, ...r };
   }
 }

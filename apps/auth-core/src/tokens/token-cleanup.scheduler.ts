@@ -27,7 +27,7 @@ export class TokenCleanupScheduler implements OnApplicationBootstrap, OnApplicat
   }
 
   /** Returns null when another replica holds the lock. */
-  async runOnce(): Promise<{ accessTokens: number; refreshTokens: number } | null> {
+  async runOnce(): Promise<{ accessTokens: number; refreshTokens: number; deletedCredentials: number } | null> {
     const runner = this.ds.createQueryRunner();
     try {
       await runner.connect();
@@ -35,8 +35,11 @@ export class TokenCleanupScheduler implements OnApplicationBootstrap, OnApplicat
       if (!locked) return null;
       try {
         const result = await this.tokens.deleteExpired(1000, runner.manager);
-        if (result.accessTokens || result.refreshTokens)
-          this.logger.log(`purged ${result.accessTokens} access and ${result.refreshTokens} refresh token records`);
+        if (result.accessTokens || result.refreshTokens || result.deletedCredentials)
+          this.logger.log(
+            `purged ${result.accessTokens} access and ${result.refreshTokens} refresh token records, ` +
+              `${result.deletedCredentials} deleted PATs and API keys`,
+          );
         return result;
       } finally {
         await runner.query('SELECT pg_advisory_unlock($1)', [CLEANUP_LOCK_ID]);
