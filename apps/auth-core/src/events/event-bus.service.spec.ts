@@ -55,7 +55,9 @@ describe('EventBusService with its stream lost', () => {
   it('makes the stream again after a pause, and what is published then reaches the feed, round after round', async () => {
     const seen: number[] = [];
     let renewed = 0;
-    bus.onNewStream(() => renewed++);
+    bus.onNewStream('counting', async () => {
+      renewed++;
+    });
     await bus.follow<{ n: number }>(subject, new Date(), (e) => seen.push(e.n));
     // The other replicas follow too, and make the stream again as well when they find it gone.
     for (const r of replicas) for (const other of others) await r.follow(other, new Date(), () => undefined);
@@ -91,5 +93,50 @@ describe('EventBusService with its stream lost', () => {
     }
     expect(created).toBeDefined();
     expect(created).not.toBe(lost);
+  });
+});
+
+describe('EventBusService.runUntilDone', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { EventBusService, RETRY_MS } = require('./event-bus.service') as typeof import('./event-bus.service');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  // No NATS: the retry is the bus's own.
+  const quietBus = () => new EventBusService({} as unknown as NatsConnectionService);
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('tries failed work again every RETRY_MS until it succeeds', async () => {
+    const bus = quietBus();
+    jest
+      .spyOn((bus as unknown as { logger: { error: () => void } }).logger, 'error')
+      .mockImplementation(() => undefined);
+    let calls = 0;
+    const done = bus.runUntilDone('test work', async () => {
+      if (++calls < 3) throw new Error('database away');
+    });
+    await jest.advanceTimersByTimeAsync(RETRY_MS - 1);
+    expect(calls).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
+    await jest.advanceTimersByTimeAsync(RETRY_MS);
+    await done;
+    expect(calls).toBe(3);
+  });
+
+  it('gives up once the replica stops', async () => {
+    const bus = quietBus();
+    jest
+      .spyOn((bus as unknown as { logger: { error: () => void } }).logger, 'error')
+      .mockImplementation(() => undefined);
+    let calls = 0;
+    const done = bus.runUntilDone('test work', async () => {
+      calls++;
+      throw new Error('database away');
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    await bus.onApplicationShutdown();
+    await jest.advanceTimersByTimeAsync(RETRY_MS * 3);
+    await done;
+    expect(calls).toBe(1);
   });
 });

@@ -28,6 +28,9 @@ const REMAKE_GRACE_MS = 500;
  */
 const STREAM_API_TIMEOUT_MS = 2000;
 
+/** How long `runUntilDone` waits before it tries failed work again. */
+export const RETRY_MS = 5000;
+
 /** Events stay in the stream for a day: long enough to bridge any disconnect a replica survives. */
 const EVENT_RETENTION_SECONDS = 24 * 3600;
 
@@ -44,7 +47,8 @@ export class EventBusService implements OnApplicationShutdown {
   private feed?: EventFeed;
   private remaking?: Promise<void>;
   private remakeFailing = false;
-  private readonly newStreamListeners: Array<() => void> = [];
+  private stopped = false;
+  private readonly newStreamListeners: Array<{ what: string; reload: () => Promise<void> }> = [];
 
   constructor(private readonly nats: NatsConnectionService) {}
 
@@ -119,18 +123,36 @@ export class EventBusService implements OnApplicationShutdown {
       streamMissing: () => this.remakeStream(),
       newStream: () => {
         this.logger.warn(`${EVENTS_STREAM} is a new stream: reloading what the lost one may have held unread`);
-        for (const listener of this.newStreamListeners) listener();
+        for (const l of this.newStreamListeners) void this.runUntilDone(l.what, l.reload);
       },
     });
     await this.feed.follow<T>(subject, since, onEvent);
   }
 
   /**
-   * `listener` runs whenever this replica's feed moves to a new incarnation of the stream (the old
-   * one was lost): events in the old one it had not read yet are gone, so it reloads from PostgreSQL.
+   * `reload` runs whenever this replica's feed moves to a new incarnation of the stream (the old
+   * one was lost): events in the old one it had not read yet are gone, so it reads again from
+   * PostgreSQL what they would have told it (`runUntilDone`: until it succeeds).
    */
-  onNewStream(listener: () => void): void {
-    this.newStreamListeners.push(listener);
+  onNewStream(what: string, reload: () => Promise<void>): void {
+    this.newStreamListeners.push({ what, reload });
+  }
+
+  /**
+   * Work an event calls for, which must not be lost to one failure (a database read while
+   * PostgreSQL is away): tried again every RETRY_MS until it succeeds or the replica stops.
+   */
+  async runUntilDone(what: string, work: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await work();
+      } catch (err) {
+        if (this.stopped) return;
+        this.logger.error(`${what} failed, trying again in ${RETRY_MS / 1000} s: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+        if (this.stopped) return;
+      }
+    }
   }
 
   /**
@@ -155,6 +177,7 @@ export class EventBusService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await this.feed?.close();
   }
 }

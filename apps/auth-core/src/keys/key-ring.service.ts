@@ -45,8 +45,10 @@ export class KeyRingService {
       await this.load();
     }
     // A lost events stream may have taken a rotation with it: the keys are read again then too.
-    this.bus.onNewStream(() => void this.load().catch(() => undefined));
-    await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, () => void this.load().catch(() => undefined));
+    this.bus.onNewStream('reloading the signing keys', () => this.load());
+    await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, () => {
+      void this.bus.runUntilDone('loading the rotated signing keys', () => this.load());
+    });
   }
 
   activeKey(): ActiveKey {

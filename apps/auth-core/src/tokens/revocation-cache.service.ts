@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EVENTS, PrincipalDisabledEvent, RevocationSnapshot, TokenRevokedEvent } from '@portcullis/contracts';
 import { PrincipalKind, RevocationState, RevocationStateCopy } from '@portcullis/jwt';
@@ -7,6 +7,11 @@ import { EventBusService } from '../events/event-bus.service';
 import { observeRevocationLag } from '../metrics/metrics';
 
 type Principal = { kind: PrincipalKind; id: string };
+
+const principals = (users: Array<{ id: string }>, clients: Array<{ id: string }>): Principal[] => [
+  ...users.map((u) => ({ kind: 'user' as const, id: u.id })),
+  ...clients.map((c) => ({ kind: 'client' as const, id: c.id })),
+];
 
 /** One event as RevocationCacheService applied it, for a copy of its state to apply too. */
 export type RevocationChange = { revoked: TokenRevokedEvent } | { disabled: PrincipalDisabledEvent };
@@ -22,8 +27,6 @@ export class RevocationCacheService implements OnApplicationShutdown {
   private readonly listeners: Array<(change: RevocationChange) => void> = [];
   private sweeper?: NodeJS.Timeout;
   private loaded = false;
-  private stopped = false;
-  private readonly logger = new Logger('RevocationCache');
   private markLoaded!: () => void;
   private readonly loading = new Promise<void>((resolve) => (this.markLoaded = resolve));
 
@@ -36,7 +39,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
     const { revoked, disabled } = await this.read();
     this.state.applyRevoked({ tokens: revoked });
     this.state.loadDisabled(disabled, since.getTime());
-    this.bus.onNewStream(() => void this.reload());
+    this.bus.onNewStream('reloading revocations', () => this.reload());
     // Lag is measured on the feed only: the replica that made the change also applies it directly
     // (RevocationService), which would report ~0 and hide how far behind the other replicas are.
     await this.bus.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => {
@@ -58,44 +61,29 @@ export class RevocationCacheService implements OnApplicationShutdown {
     );
     const users: Array<{ id: string }> = await this.ds.query(`SELECT id FROM users WHERE NOT enabled`);
     const clients: Array<{ id: string }> = await this.ds.query(`SELECT client_id AS id FROM clients WHERE NOT enabled`);
-    return {
-      revoked: revoked.map((r) => ({ tid: r.tid, exp: Number(r.exp) })),
-      disabled: [
-        ...users.map((u) => ({ kind: 'user' as const, id: u.id })),
-        ...clients.map((c) => ({ kind: 'client' as const, id: c.id })),
-      ],
-    };
+    return { revoked: revoked.map((r) => ({ tid: r.tid, exp: Number(r.exp) })), disabled: principals(users, clients) };
   }
 
   /**
    * The events stream was lost, with whatever events this replica had not read from it yet: the
    * state is read again from PostgreSQL and applied as events stamped with the read's start, so
-   * that one applied meanwhile (newer) stands. Tried again every 5 s while the database fails.
+   * that one applied meanwhile (newer) stands.
    */
   private async reload(): Promise<void> {
-    for (;;) {
-      try {
-        const at = new Date().toISOString();
-        const { revoked, disabled } = await this.read();
-        this.applyRevoked({ tokens: revoked, reason: 'reload', at });
-        for (const p of await this.enabledAgain(this.state.snapshot().disabled))
-          this.applyDisabled({ ...p, disabled: false, at });
-        for (const p of disabled) this.applyDisabled({ ...p, disabled: true, at });
-        return;
-      } catch (err) {
-        if (this.stopped) return;
-        this.logger.error(`reloading revocations failed, trying again in 5 s: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 5000).unref());
-      }
-    }
+    const at = new Date().toISOString();
+    const { revoked, disabled } = await this.read();
+    const enabledAgain = await this.enabledAgain(this.state.snapshot().disabled);
+    this.applyRevoked({ tokens: revoked, reason: 'reload', at });
+    for (const p of enabledAgain) this.applyDisabled({ ...p, disabled: false, at });
+    for (const p of disabled) this.applyDisabled({ ...p, disabled: true, at });
   }
 
   /**
-   * Those of `principals` (refused here) that PostgreSQL has enabled. Not those it lacks: a deleted
+   * Those of `refused` (refused here) that PostgreSQL has enabled. Not those it lacks: a deleted
    * principal stays refused in memory, as when it was deleted (see ClientLifecycleHandler.delete).
    */
-  private async enabledAgain(principals: Principal[]): Promise<Principal[]> {
-    const ids = (kind: PrincipalKind) => principals.filter((p) => p.kind === kind).map((p) => p.id);
+  private async enabledAgain(refused: Principal[]): Promise<Principal[]> {
+    const ids = (kind: PrincipalKind) => refused.filter((p) => p.kind === kind).map((p) => p.id);
     const users: Array<{ id: string }> = await this.ds.query(
       `SELECT id::text AS id FROM users WHERE enabled AND id::text = ANY($1::text[])`,
       [ids('user')],
@@ -104,10 +92,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
       `SELECT client_id AS id FROM clients WHERE enabled AND client_id = ANY($1::text[])`,
       [ids('client')],
     );
-    return [
-      ...users.map((u) => ({ kind: 'user' as const, id: u.id })),
-      ...clients.map((c) => ({ kind: 'client' as const, id: c.id })),
-    ];
+    return principals(users, clients);
   }
 
   isLoaded(): boolean {
@@ -157,7 +142,6 @@ export class RevocationCacheService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
   }
 }
