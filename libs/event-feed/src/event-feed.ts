@@ -15,6 +15,9 @@ const API_TIMEOUT_MS = 1000;
 /** How often the feed looks its stream up itself, besides hearing of changes (see check()). */
 const STREAM_CHECK_MS = 2000;
 
+/** What JetStream's API answers for a stream that does not exist. */
+const isStreamNotFound = (err: unknown) => err instanceof Error && err.message === 'stream not found';
+
 /** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
 const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
@@ -158,7 +161,7 @@ export class EventFeed {
     try {
       const created = await (await this.manager()).streams.info(this.stream).then(
         (i) => i.created,
-        (err: Error) => (err.message === 'stream not found' ? null : this.created),
+        (err: unknown) => (isStreamNotFound(err) ? null : this.created),
       );
       // Per follower: one that heard of the change may already read the new stream, another not.
       if (!this.closed) for (const f of this.followers) if (f.streamCreated !== created) void this.renew(f);
@@ -201,7 +204,7 @@ export class EventFeed {
         try {
           await this.start(f);
         } catch (err) {
-          if (err instanceof Error && err.message === 'stream not found') this.hooks.streamMissing?.();
+          if (isStreamNotFound(err)) this.hooks.streamMissing?.();
           // Short waits: while the stream is missing, the first event of its new incarnation (a
           // revocation) must still reach every replica within a second of being published.
           await this.sleep(Math.min(250, 25 * 2 ** attempt++));
