@@ -1,5 +1,6 @@
 import { api, inDays } from '../support/fixtures';
-import { login, ManagedProcess, Stack, startExampleService, startPrivateNats, within } from '../support/stack';
+import { login, ManagedProcess, Stack, startExampleService, within } from '../support/stack';
+import { startPrivateNats } from '../support/private-nats';
 
 const call = async (url: string, token?: string, method = 'GET', body?: unknown) => {
   const res = await fetch(url, {
@@ -143,7 +144,7 @@ describe('SDK when auth-core or NATS go away (issue #7)', () => {
   afterAll(async () => {
     await Promise.all([local?.proc.stop(), remote?.proc.stop()]);
     await stack?.stop();
-    await nats?.stop();
+    await nats?.dispose();
   }, 60000);
 
   it('NATS restarted: the client reconnects and catches up on revocations', async () => {

@@ -4,7 +4,8 @@ import { SUBJECTS } from '@portcullis/contracts';
 import { api } from '../support/fixtures';
 import { Load, sleep } from '../support/load';
 import { SuiteReport } from '../support/report';
-import { login, Stack, startPrivateNats, within } from '../support/stack';
+import { login, Stack, within } from '../support/stack';
+import { startPrivateNats } from '../support/private-nats';
 
 /**
  * The NATS server (a private one) is stopped for a few seconds under load and started again.
@@ -64,7 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await load?.stop();
   await stack?.stop();
-  await nats?.stop();
+  await nats?.dispose();
   report.write();
 }, 60000);
 

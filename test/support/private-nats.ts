@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
 import { freePort, within } from './stack';
 
 export const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
@@ -80,5 +81,28 @@ export async function startConfiguredNats(
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A plain private nats-server (JetStream on, no auth) that a test may stop and start again on the
+ * same port and store: for NATS outages, which the shared server must not suffer.
+ */
+export async function startPrivateNats(): Promise<{
+  url: string;
+  stop: () => Promise<void>;
+  restart: () => Promise<void>;
+  dispose: () => Promise<void>;
+}> {
+  const config = (dir: string) => ({ jetstream: { store_dir: join(dir, 'js') } });
+  const nats = await startConfiguredNats(
+    (_port, dir) => config(dir),
+    async (port) => (await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false })).close(),
+  );
+  return {
+    url: `nats://127.0.0.1:${nats.port}`,
+    stop: nats.stop,
+    restart: () => nats.restart(config(nats.dir)),
+    dispose: nats.dispose,
   };
 }
