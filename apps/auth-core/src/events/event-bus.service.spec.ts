@@ -103,6 +103,40 @@ describe('EventBusService with its stream lost', () => {
   });
 });
 
+describe('EventBusService.publish retries', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { EventBusService } = require('./event-bus.service') as typeof import('./event-bus.service');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  // The stream look-up is stubbed: what is under test is how often a refused publish is tried again.
+  const busRefusing = (refusals: number) => {
+    const bus = new EventBusService({} as unknown as NatsConnectionService);
+    const ids: string[] = [];
+    const js = {
+      publish: async (_subject: string, _data: string, opts: { msgID: string }) => {
+        ids.push(opts.msgID);
+        if (ids.length <= refusals) throw new Error("no responders: 'x'");
+      },
+    };
+    const lookups = jest.spyOn(bus as unknown as { ensureStream: () => Promise<unknown> }, 'ensureStream');
+    lookups.mockResolvedValue(js);
+    return { bus, ids, lookups };
+  };
+
+  it('looks the stream up again before each attempt and keeps one message id', async () => {
+    const { bus, ids, lookups } = busRefusing(2);
+    await bus.publish('s', {});
+    expect(lookups).toHaveBeenCalledTimes(3);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+  });
+
+  it('answers UNAVAILABLE after the third refusal', async () => {
+    const { bus, ids } = busRefusing(3);
+    await expect(bus.publish('s', {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(ids).toHaveLength(3);
+  });
+});
+
 describe('EventBusService.runUntilDone', () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { EventBusService, RETRY_MS } = require('./event-bus.service') as typeof import('./event-bus.service');

@@ -14,6 +14,15 @@ import { NatsConnectionService } from '../nats/nats-connection.service';
 const PUBLISH_TIMEOUT_MS = 1000;
 
 /**
+ * Attempts of one publish, each after looking the stream up again. Two were once too few: right
+ * after a loss, with three replicas making the stream again, CI saw the second attempt also find no
+ * stream to take the event ("no responders"); it happened once in many runs and was not reproduced
+ * here, even under load. A third look-up then finds (or makes) the new stream. With JetStream down
+ * the caller hears UNAVAILABLE one look-up and pause (REMAKE_GRACE_MS) later than with two.
+ */
+const PUBLISH_ATTEMPTS = 3;
+
+/**
  * How long a lost stream stays lost before this replica makes it again. nats-server (2.9.10 here)
  * removes a deleted stream's files after it has answered the delete: a stream made again under the
  * same name meanwhile loses its storage to that removal, and then acks events it never delivers to
@@ -80,13 +89,13 @@ export class EventBusService implements OnApplicationShutdown {
 
   /**
    * Resolves once JetStream has stored the event. A failed publish looks the stream up again
-   * (making it anew if it was lost) and tries once more; when that fails too (NATS or JetStream
-   * down, the stream refusing writes) the caller gets UNAVAILABLE — a 503 to retry, not an
-   * internal error.
+   * (making it anew if it was lost) and tries again, up to PUBLISH_ATTEMPTS in all; when those fail
+   * too (NATS or JetStream down, the stream refusing writes) the caller gets UNAVAILABLE — a 503 to
+   * retry, not an internal error.
    */
   async publish(subject: string, payload: object): Promise<void> {
     const data = JSON.stringify(payload);
-    // The same id on the retry: if the first attempt was stored after all, JetStream drops the copy.
+    // The same id on each retry: if an attempt was stored after all, JetStream drops the copies.
     const msgID = randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -95,7 +104,7 @@ export class EventBusService implements OnApplicationShutdown {
         return;
       } catch (err) {
         this.streamReady = undefined;
-        if (attempt === 2)
+        if (attempt === PUBLISH_ATTEMPTS)
           throw new PortcullisError('UNAVAILABLE', `Event stream unavailable: ${(err as Error).message}`);
       }
     }
