@@ -23,6 +23,13 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
       )
     ).filter((r) => r.valid).length;
 
+  /** The gateway's answer to a bearer: it validates JWTs locally, from its own feed (the SDK's). */
+  const gatewayStatus = async (token: string) => {
+    const res = await fetch(`${stack.url}/api/v1/auth/validate`, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
   it('revocations after the loss answer 204 at once and reach every replica within a second, twice over', async () => {
     const admin = api(stack, (await login(stack)).access_token);
     const jsm = await jetstreamManager(await stack.nats());
@@ -35,13 +42,7 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
         expect(r.status).toBe(204);
         await within(1000, async () => (await stillValid(v.access_token)) === 0);
         // The gateway validates locally (the SDK's feed): it hears of it too.
-        await within(1000, async () => {
-          const res = await fetch(`${stack.url}/api/v1/auth/validate`, {
-            headers: { authorization: `Bearer ${v.access_token}` },
-          });
-          await res.arrayBuffer();
-          return res.status === 401;
-        });
+        await within(1000, async () => (await gatewayStatus(v.access_token)) === 401);
       }
       expect((await jsm.streams.info(streamName())).state.messages).toBeGreaterThan(0);
     }
@@ -50,7 +51,8 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
   // Events published to the stream just before it is lost, and not yet read by a replica, are
   // lost with it. Here they are never published at all: the change is only in PostgreSQL, the
   // worst case of that window. Each replica reloads from PostgreSQL on the new stream, which it
-  // makes again itself, without waiting for the next event to need it.
+  // makes again itself, without waiting for the next event to need it; the gateway (the SDK's local
+  // mode) then takes the state again from a replica that has.
   it('changes the lost stream took unread are made good from PostgreSQL on every replica', async () => {
     const admin = api(stack, (await login(stack)).access_token);
     const victim = await login(stack);
@@ -61,6 +63,8 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
     // Validation reads no database: without the events both tokens still pass.
     expect(await stillValid(victim.access_token)).toBe(16);
     expect(await stillValid(clientToken)).toBe(16);
+    expect(await gatewayStatus(victim.access_token)).toBe(200);
+    expect(await gatewayStatus(clientToken)).toBe(200);
     const jsm = await jetstreamManager(await stack.nats());
     const lost = (await jsm.streams.info(streamName())).created;
     await jsm.streams.delete(streamName());
@@ -68,12 +72,16 @@ describe.each(['0', '2'])('the events stream lost while the replicas run (VERIFY
     // after REMAKE_GRACE_MS (500 ms) and each replica then reads PostgreSQL.
     await within(8000, async () => (await stillValid(victim.access_token)) === 0);
     await within(1000, async () => (await stillValid(clientToken)) === 0);
+    await within(5000, async () => (await gatewayStatus(victim.access_token)) === 401);
+    await within(1000, async () => (await gatewayStatus(clientToken)) === 401);
     expect((await jsm.streams.info(streamName())).created).not.toBe(lost);
     // The other way too: the client enabled again, its event lost as well.
     await stack.query(`UPDATE clients SET enabled = true WHERE client_id = 'lost-events'`);
     await jsm.streams.delete(streamName());
     await within(8000, async () => (await stillValid(clientToken)) === 16);
+    await within(5000, async () => (await gatewayStatus(clientToken)) === 200);
     expect(await stillValid(victim.access_token)).toBe(0);
+    expect(await gatewayStatus(victim.access_token)).toBe(401);
     expect(stack.logs()).toContain('is a new stream: reloading');
   }, 60000);
 

@@ -20,10 +20,13 @@ import {
   verdict,
   VerifiedTokenCache,
 } from '@portcullis/jwt';
-import { EventFeed } from '@portcullis/event-feed';
+import { EventFeed, streamMadeNoEarlier } from '@portcullis/event-feed';
 import { unavailable } from './remote-validator';
 
 const JWKS_REFRESH_COOLDOWN_MS = 5_000;
+
+/** How long to wait before asking auth-core again for a state current with a new stream: doubled each time, up to 2 s. */
+const CATCH_UP_RETRY_MS = 250;
 
 /**
  * Verifies JWTs in-process with the very verifier and policy auth-core uses (libs/jwt), against
@@ -98,15 +101,39 @@ export class LocalValidator {
     this.clockSkew = this.opts.clockSkew ?? (Number.isFinite(meta.clockSkew) ? meta.clockSkew : 30);
     await this.loadKeys();
     const snap = await this.ask<RevocationSnapshot>(SUBJECTS.REVOCATIONS_SNAPSHOT);
-    this.state.applyRevoked({ tokens: snap.revoked });
-    this.state.loadDisabled(snap.disabled, Date.parse(snap.at));
+    this.applySnapshot(snap);
     if (!this.feed) await this.follow(new Date(Date.parse(snap.at) - 5000));
     this.lastHeartbeat = Date.now();
     this.synced = true;
   }
 
+  private applySnapshot(snap: RevocationSnapshot): void {
+    this.state.applyRevoked({ tokens: snap.revoked });
+    this.state.loadDisabled(snap.disabled, Date.parse(snap.at));
+  }
+
+  /**
+   * The feed moved to a new incarnation of the stream (the old one was lost, with whatever events
+   * this validator had not read from it): the state is taken again from auth-core, once the
+   * replica answering has itself reloaded from PostgreSQL for that stream (`snap.stream`), and the
+   * keys too, in case a rotation's event was among those lost. Validation goes on meanwhile, as on
+   * auth-core's replicas during their reload; events live and from the new stream still apply.
+   */
+  private async catchUp(created: string): Promise<void> {
+    for (let wait = CATCH_UP_RETRY_MS; !this.closed; wait = Math.min(wait * 2, 2000)) {
+      const snap = await this.ask<RevocationSnapshot>(SUBJECTS.REVOCATIONS_SNAPSHOT).catch(() => undefined);
+      // Without `stream` (an auth-core from before it was added) the snapshot is all there is.
+      if (snap && (snap.stream === undefined || streamMadeNoEarlier(snap.stream, created))) {
+        this.applySnapshot(snap);
+        await this.loadKeys().catch(() => undefined);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
   private async follow(since: Date): Promise<void> {
-    this.feed = new EventFeed(this.nc, EVENTS_STREAM);
+    this.feed = new EventFeed(this.nc, EVENTS_STREAM, { newStream: (created) => void this.catchUp(created) });
     await this.feed.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => this.state.applyRevoked(e));
     await this.feed.follow<PrincipalDisabledEvent>(EVENTS.PRINCIPAL_DISABLED, since, (d) =>
       this.state.applyDisabled(d),

@@ -38,6 +38,12 @@ export interface RevocationSnapshot {
   revoked: Array<{ tid: string; exp: number }>;
   disabled: Array<{ kind: 'user' | 'client'; id: string }>;
   at: string;
+  /**
+   * When the events stream this state is current with was made (JetStream's `created`): set once
+   * the answering replica has followed that stream since its load, or reloaded from PostgreSQL after
+   * moving to it. A local validator whose feed moved to a newer stream asks again until it is.
+   */
+  stream?: string;
 }
 
 export interface SigningKeyView {

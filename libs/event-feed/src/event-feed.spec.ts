@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { EventFeed, EventFeedHooks } from './event-feed';
+import { EventFeed, EventFeedHooks, streamMadeNoEarlier } from './event-feed';
 import { within } from '../../../test/support/stack';
 
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -112,7 +112,14 @@ describe('EventFeed', () => {
     const seen: number[] = [];
     let missing = 0;
     let renewed = 0;
-    const f = feed({ streamMissing: () => missing++, newStream: () => renewed++ });
+    const told: string[] = [];
+    const f = feed({
+      streamMissing: () => missing++,
+      newStream: (created) => {
+        renewed++;
+        told.push(created);
+      },
+    });
     await f.follow<{ n: number }>(`${prefix}.a`, new Date(), (e) => seen.push(e.n));
     await f.follow<{ n: number }>(`${prefix}.b`, new Date(), () => undefined);
     expect([missing, renewed]).toEqual([0, 0]);
@@ -121,13 +128,15 @@ describe('EventFeed', () => {
     // Looked for every 250 ms at most, by both followers.
     expect(missing).toBeGreaterThanOrEqual(8);
     expect(renewed).toBe(0);
-    await makeStream();
+    const made = (await makeStream()).created;
     await publish('a', 1);
     await publish('a', 2);
     await within(3000, async () => seen.length === 2);
     expect(seen).toEqual([1, 2]);
-    // Once per new stream, however many followers found it.
+    // Once per new stream, however many followers found it, naming it.
     expect(renewed).toBe(1);
+    expect(told).toEqual([made]);
+    expect(f.streamCreated).toBe(made);
   });
 
   it('after close() applies nothing more, even when the stream is made again', async () => {
@@ -143,5 +152,15 @@ describe('EventFeed', () => {
     await sleep(500);
     expect(seen).toEqual([1]);
     expect((await jsm.consumers.list(stream).next()).length).toBe(0);
+  });
+});
+
+describe('streamMadeNoEarlier', () => {
+  it('compares stream creation times as instants, whatever the length of their fractions', () => {
+    // As text, '41.5Z' sorts after '41.55Z' ('Z' after '5').
+    expect(streamMadeNoEarlier('2026-12-06T16:39:41.55Z', '2026-12-06T16:39:41.5Z')).toBe(true);
+    expect(streamMadeNoEarlier('2026-12-06T16:39:41.5Z', '2026-12-06T16:39:41.55Z')).toBe(false);
+    expect(streamMadeNoEarlier('2026-12-06T16:39:42.391136477Z', '2026-12-06T16:39:42.391136477Z')).toBe(true);
+    expect(streamMadeNoEarlier(undefined, '2026-12-06T16:39:41.5Z')).toBe(false);
   });
 });

@@ -21,16 +21,25 @@ const isStreamNotFound = (err: unknown) => err instanceof Error && err.message =
 /** Advisories (the subject's fifth token) after which a feed must look for its stream anew. */
 const STREAM_CHANGES = new Set(['CREATED', 'DELETED']);
 
+/**
+ * Whether the stream incarnation `created` (JetStream's time, nanoseconds in the string) is the same
+ * as or newer than `than`. Compared as instants, to the millisecond: the strings' fractions differ in
+ * length, so they do not sort as text.
+ */
+export const streamMadeNoEarlier = (created: string | undefined, than: string): boolean =>
+  created !== undefined && Date.parse(created) >= Date.parse(than);
+
 export interface EventFeedHooks {
   /** Hears of what degrades the feed without stopping it (say, a permission it lacks). */
   warn?: (message: string) => void;
   /** The stream is missing: whoever may make it can do so here (the feed waits for it either way). */
   streamMissing?: () => void;
   /**
-   * The feed reads a new incarnation of the stream: events published to the lost one that it had
-   * not read yet are gone with it, so whoever keeps state from the feed reloads it from its source.
+   * The feed reads a new incarnation of the stream (made at `created`, JetStream's time): events
+   * published to the lost one that it had not read yet are gone with it, so whoever keeps state
+   * from the feed reloads it from its source.
    */
-  newStream?: () => void;
+  newStream?: (created: string) => void;
 }
 
 interface Follower {
@@ -104,8 +113,9 @@ export class EventFeed {
   private async start(f: Follower): Promise<void> {
     const { created } = await (await this.manager()).streams.info(this.stream);
     if (this.created !== created) {
-      if (this.created !== undefined) this.hooks.newStream?.();
+      const lost = this.created !== undefined;
       this.created = created;
+      if (lost) this.hooks.newStream?.(created);
     }
     const replaced = f.streamCreated !== undefined && f.streamCreated !== created;
     if (replaced) f.lastSeq = 0;
@@ -139,6 +149,11 @@ export class EventFeed {
         return;
       }
     })();
+  }
+
+  /** When the stream the feed's followers last started on was made (JetStream's `created`). */
+  get streamCreated(): string | undefined {
+    return this.created;
   }
 
   private manager(): Promise<JetStreamManager> {

@@ -57,7 +57,7 @@ export class EventBusService implements OnApplicationShutdown {
   private remaking?: Promise<void>;
   private remakeFailing = false;
   private stopped = false;
-  private readonly newStreamListeners: Array<{ what: string; reload: () => Promise<void> }> = [];
+  private readonly newStreamListeners: Array<{ what: string; reload: (stream: string) => Promise<void> }> = [];
 
   constructor(private readonly nats: NatsConnectionService) {}
 
@@ -130,9 +130,9 @@ export class EventBusService implements OnApplicationShutdown {
     this.feed ??= new EventFeed(await this.nats.connection(), EVENTS_STREAM, {
       warn: (m) => this.logger.warn(m),
       streamMissing: () => this.remakeStream(),
-      newStream: () => {
+      newStream: (created) => {
         this.logger.warn(`${EVENTS_STREAM} is a new stream: reloading what the lost one may have held unread`);
-        for (const l of this.newStreamListeners) void this.runUntilDone(l.what, l.reload);
+        for (const l of this.newStreamListeners) void this.runUntilDone(l.what, () => l.reload(created));
       },
     });
     await this.feed.follow<T>(subject, since, onEvent);
@@ -140,11 +140,17 @@ export class EventBusService implements OnApplicationShutdown {
 
   /**
    * `reload` runs whenever this replica's feed moves to a new incarnation of the stream (the old
-   * one was lost): events in the old one it had not read yet are gone, so it reads again from
-   * PostgreSQL what they would have told it (`runUntilDone`: until it succeeds).
+   * one was lost), given when the new one was made: events in the old one it had not read yet are
+   * gone, so it reads again from PostgreSQL what they would have told it (`runUntilDone`: until it
+   * succeeds).
    */
-  onNewStream(what: string, reload: () => Promise<void>): void {
+  onNewStream(what: string, reload: (stream: string) => Promise<void>): void {
     this.newStreamListeners.push({ what, reload });
+  }
+
+  /** When the stream this replica's feed reads was made (JetStream's `created`); unset before it follows. */
+  streamCreated(): string | undefined {
+    return this.feed?.streamCreated;
   }
 
   /**

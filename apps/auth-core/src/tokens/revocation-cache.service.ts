@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { EVENTS, PrincipalDisabledEvent, RevocationSnapshot, TokenRevokedEvent } from '@portcullis/contracts';
 import { PrincipalKind, RevocationState, RevocationStateCopy } from '@portcullis/jwt';
 import { DataSource } from 'typeorm';
+import { streamMadeNoEarlier } from '@portcullis/event-feed';
 import { EventBusService } from '../events/event-bus.service';
 import { observeRevocationLag } from '../metrics/metrics';
 
@@ -27,6 +28,8 @@ export class RevocationCacheService implements OnApplicationShutdown {
   private readonly listeners: Array<(change: RevocationChange) => void> = [];
   private sweeper?: NodeJS.Timeout;
   private loaded = false;
+  /** The stream incarnation this state is current with (RevocationSnapshot.stream). */
+  private currentWith?: string;
   private markLoaded!: () => void;
   private readonly loading = new Promise<void>((resolve) => (this.markLoaded = resolve));
 
@@ -39,7 +42,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
     const { revoked, disabled } = await this.read();
     this.state.applyRevoked({ tokens: revoked });
     this.state.loadDisabled(disabled, since.getTime());
-    this.bus.onNewStream('reloading revocations', () => this.reload());
+    this.bus.onNewStream('reloading revocations', (stream) => this.reload(stream));
     // Lag is measured on the feed only: the replica that made the change also applies it directly
     // (RevocationService), which would report ~0 and hide how far behind the other replicas are.
     await this.bus.follow<TokenRevokedEvent>(EVENTS.TOKEN_REVOKED, since, (e) => {
@@ -50,6 +53,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
       this.applyDisabled(e);
       observeRevocationLag('principal', e.at);
     });
+    this.currentWith = this.bus.streamCreated();
     this.sweeper = setInterval(() => this.state.sweep(), 60_000).unref();
     this.loaded = true;
     this.markLoaded();
@@ -69,13 +73,15 @@ export class RevocationCacheService implements OnApplicationShutdown {
    * state is read again from PostgreSQL and applied as events stamped with the read's start, so
    * that one applied meanwhile (newer) stands.
    */
-  private async reload(): Promise<void> {
+  private async reload(stream: string): Promise<void> {
     const at = new Date().toISOString();
     const { revoked, disabled } = await this.read();
     const enabledAgain = await this.enabledAgain(this.state.snapshot().disabled);
     this.applyRevoked({ tokens: revoked, reason: 'reload', at });
     for (const p of enabledAgain) this.applyDisabled({ ...p, disabled: false, at });
     for (const p of disabled) this.applyDisabled({ ...p, disabled: true, at });
+    // Reloads for two losses in a row may finish out of order: the newer stream stands.
+    if (!streamMadeNoEarlier(this.currentWith, stream)) this.currentWith = stream;
   }
 
   /**
@@ -138,7 +144,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
   }
 
   snapshot(): RevocationSnapshot {
-    return this.state.snapshot();
+    return { ...this.state.snapshot(), stream: this.currentWith };
   }
 
   onApplicationShutdown(): void {
