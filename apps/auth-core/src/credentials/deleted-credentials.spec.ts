@@ -8,7 +8,7 @@ import { dataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrate';
 import { EventBusService } from '../events/event-bus.service';
 import { MasterKey } from '../keys/master-key';
-import { AccessTokensRepository } from '../tokens/access-tokens.repository';
+import { AccessTokensRepository, DELETED_CREDENTIALS_KEPT } from '../tokens/access-tokens.repository';
 import { PatResolverService } from './pat-resolver.service';
 
 /**
@@ -91,33 +91,37 @@ describe('deleted PATs and API keys', () => {
     await insertKey();
   });
 
-  it('the cleanup purges deleted credentials once they have expired, and nothing live', async () => {
+  it('the cleanup purges deleted credentials once they have expired or were deleted long ago, and nothing live', async () => {
     const live = await insertPat('live-expired', '-1 hour');
     const deletedLater = await insertPat('deleted-valid');
     const purged = await insertPat('deleted-expired', '-1 hour');
     await ds.query(`UPDATE personal_access_tokens SET deleted_at = now() WHERE id = ANY($1)`, [
       [deletedLater.id, purged.id],
     ]);
-    const key = async (name: string, expiry: string | null, deleted: boolean) =>
+    const key = async (name: string, expiry: string | null, deletedAgo: string | null) =>
       (
         await ds.query(
           `INSERT INTO api_keys (client_id, name, key_hash, expires_at, deleted_at)
-           VALUES ('robot', $1, $2, now() + $3::interval, CASE WHEN $4 THEN now() END) RETURNING id`,
-          [name, randomBytes(32), expiry, deleted],
+           VALUES ('robot', $1, $2, now() + $3::interval, now() - $4::interval) RETURNING id`,
+          [name, randomBytes(32), expiry, deletedAgo],
         )
       )[0].id as string;
     const keys = {
-      purged: await key('k-deleted-expired', '-1 hour', true),
-      neverExpires: await key('k-deleted-forever', null, true),
-      liveExpired: await key('k-live-expired', '-1 hour', false),
+      purged: await key('k-deleted-expired', '-1 hour', '0 s'),
+      neverExpires: await key('k-deleted-forever', null, '0 s'),
+      liveExpired: await key('k-live-expired', '-1 hour', null),
+      liveForever: await key('k-live-forever', null, null),
+      // Never expires, deleted just past how long deleted credentials are kept.
+      longDeleted: await key('k-deleted-long-ago', null, `${DELETED_CREDENTIALS_KEPT} 1 minute`),
     };
     const result = await new AccessTokensRepository(ds).deleteExpired(1);
-    expect(result.deletedCredentials).toBe(2);
+    expect(result.deletedCredentials).toBe(3);
     const pats = (await ds.query(`SELECT id FROM personal_access_tokens`)).map((r: { id: string }) => r.id);
     expect(pats).not.toContain(purged.id);
     expect(pats).toEqual(expect.arrayContaining([live.id, deletedLater.id]));
     const left = (await ds.query(`SELECT id FROM api_keys`)).map((r: { id: string }) => r.id);
     expect(left).not.toContain(keys.purged);
-    expect(left).toEqual(expect.arrayContaining([keys.neverExpires, keys.liveExpired]));
+    expect(left).not.toContain(keys.longDeleted);
+    expect(left).toEqual(expect.arrayContaining([keys.neverExpires, keys.liveExpired, keys.liveForever]));
   });
 });

@@ -63,6 +63,9 @@ function decodeCursor(cursor: string): [string, string] {
 
 const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.created_at.toISOString(), r.tid])).toString('base64url');
 
+/** How long a deleted PAT or API key is kept at most, for deletes to be idempotent (a PostgreSQL interval). */
+export const DELETED_CREDENTIALS_KEPT = '30 days';
+
 @Injectable()
 export class AccessTokensRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -112,8 +115,9 @@ export class AccessTokensRepository {
    * Deletes expired records in batches of `batch` rows, each its own short statement, so the
    * table is never locked for long. Revoked tokens are kept a little past expiry: a replica
    * starting now still loads them while clock skew could let them pass. Deleted PATs and API keys
-   * (kept so deleting them again answers as the first delete did) go once they have expired too;
-   * a deleted API key that never expires stays.
+   * (kept so deleting them again answers as the first delete did) go once they have expired, or
+   * DELETED_CREDENTIALS_KEPT after their delete, so one that never expires does not stay for good;
+   * a delete after that answers as for a value never issued (404).
    */
   async deleteExpired(
     batch = 1000,
@@ -137,9 +141,9 @@ export class AccessTokensRepository {
       `expires_at < now() AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
     );
     const refreshTokens = await purge('refresh_tokens', 'id', 'expires_at < now()');
+    const deleted = `deleted_at IS NOT NULL AND (expires_at < now() OR deleted_at < now() - interval '${DELETED_CREDENTIALS_KEPT}')`;
     const deletedCredentials =
-      (await purge('personal_access_tokens', 'id', 'deleted_at IS NOT NULL AND expires_at < now()')) +
-      (await purge('api_keys', 'id', 'deleted_at IS NOT NULL AND expires_at < now()'));
+      (await purge('personal_access_tokens', 'id', deleted)) + (await purge('api_keys', 'id', deleted));
     return { accessTokens, refreshTokens, deletedCredentials };
   }
 }
