@@ -2,6 +2,7 @@
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier/flat';
 import { defineConfig } from 'eslint/config';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -17,6 +18,8 @@ export default defineConfig(
       ],
     },
   },
+  // The benchmark and the scripts are plain Node ES modules.
+  { files: ['**/*.mjs'], languageOptions: { globals: globals.node } },
   // Last, so formatting is prettier's call alone.
   prettier,
 );

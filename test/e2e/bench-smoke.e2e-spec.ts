@@ -100,7 +100,7 @@ describe('benchmark smoke mode (issue #9)', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     code = await new Promise((resolve) => child.on('exit', resolve));
-  }, 170000);
+  }, 240000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs to the end and writes results.json with every row and target, and REPORT.md', () => {
