@@ -1,0 +1,35 @@
+import { SUBJECTS } from '@portcullis/contracts';
+import { api } from './fixtures';
+import { Stack, within } from './stack';
+
+/**
+ * What the clients and OAuth 2 suites (test/e2e/clients-*.e2e-spec.ts) ask of their stack: validate
+ * over NATS, wait until every replica agrees, POST a form, Basic credentials, create a client
+ * through the admin API, client_credentials. `admin` is the admin's API client, set by the
+ * suite's beforeAll.
+ */
+export function clientHelpers(stack: Stack, admin: () => ReturnType<typeof api>) {
+  const natsValid = async (token: string) =>
+    (await stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token })).valid;
+  const everywhere = (token: string, expected: boolean) =>
+    within(1000, async () =>
+      (await Promise.all(Array.from({ length: 10 }, () => natsValid(token)))).every((v) => v === expected),
+    );
+  const form = (path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params),
+    });
+  const basic = (id: string, secret: string) => ({
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+  });
+  const createClient = async (clientId: string, roles = ['service']) => {
+    const r = await admin().post('/api/v1/clients', { clientId, roles, description: `${clientId} service` });
+    expect(r.status).toBe(201);
+    return r.body as { clientId: string; client_secret: string };
+  };
+  const cc = async (id: string, secret: string, extra: Record<string, string> = {}) =>
+    form('/oauth/token', { grant_type: 'client_credentials', ...extra }, basic(id, secret));
+  return { natsValid, everywhere, form, basic, createClient, cc };
+}
