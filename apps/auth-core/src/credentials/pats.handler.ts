@@ -127,14 +127,13 @@ export class PatsHandler {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const repo = this.ds.getRepository(PersonalAccessTokenEntity);
-    // The live token of that name, else the one of that name deleted last.
-    const byName = async () => {
-      const where = { userId: targetUserId(actor, req.userId), name: req.tokenOrName };
-      return (
-        (await repo.findOne({ where })) ??
-        (await repo.findOne({ where, withDeleted: true, order: { deletedAt: 'DESC' } }))
-      );
-    };
+    // The live token of that name (no deletedAt: first), else the one of that name deleted last.
+    const byName = () =>
+      repo.findOne({
+        where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName },
+        withDeleted: true,
+        order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
+      });
     // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
       ? ((await repo.findOne({
