@@ -128,7 +128,7 @@ export class LocalValidator {
         await this.loadKeys().catch(() => undefined);
         return;
       }
-      await new Promise((r) => setTimeout(r, wait));
+      await new Promise((r) => setTimeout(r, wait).unref());
     }
   }
 
