@@ -13,7 +13,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { MasterKey } from '../keys/master-key';
-import { ActorService } from '../tokens/actor.service';
+import { ActorService, requireSession } from '../tokens/actor.service';
 import { ClientEntity } from './client.entity';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
@@ -45,6 +45,16 @@ export class UpdateClientHandler {
     const req = validatePayload(UpdateOwnClientRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     if (actor.isUser) throw new PortcullisError('FORBIDDEN', 'Only a client token has a client of its own');
+    if (req.rotateSecret) {
+      // The secret is the whole client: only a token that is the whole client may replace it.
+      requireSession(actor, 'rotate its client secret');
+      const narrowed = (await this.clients.get(actor.claims.sub)).roles.some((r) => !actor.claims.roles.includes(r));
+      if (narrowed)
+        throw new PortcullisError(
+          'FORBIDDEN',
+          "A token narrowed to some of the client's roles cannot rotate its secret",
+        );
+    }
     const changes = req.description !== undefined ? { description: req.description } : {};
     return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor.claims.sub);
   }

@@ -18,7 +18,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
-import { Actor, ActorService, can } from '../tokens/actor.service';
+import { Actor, ActorService, can, requireSession } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ApiKeyEntity } from './api-key.entity';
@@ -53,6 +53,7 @@ export class ApiKeysHandler {
     const req = validatePayload(CreateApiKeyRequest, payload);
     const actor = await this.allowed(req.auth, req.clientId);
     const client = await this.clients.get(req.clientId);
+    const self = !actor.isUser && actor.principalId === client.clientId;
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new PortcullisError('BAD_REQUEST', 'expiresAt must be in the future', [
@@ -63,6 +64,13 @@ export class ApiKeysHandler {
     const tooWide = (req.permissions ?? []).filter((p) => !held.includes(p));
     if (tooWide.length)
       throw new PortcullisError('FORBIDDEN', `Permissions not held by the client: ${tooWide.join(', ')}`);
+    // A client token narrowed to some roles makes no key wider than itself; a key without a list
+    // would follow the client's roles, so it gets the narrowed list written out.
+    const ceiling = self ? held.filter((p) => actor.permissions.includes(p)) : held;
+    const beyond = (req.permissions ?? []).filter((p) => !ceiling.includes(p));
+    if (beyond.length)
+      throw new PortcullisError('FORBIDDEN', `Permissions not held by this token: ${beyond.join(', ')}`);
+    const permissions = req.permissions ?? (ceiling.length < held.length ? ceiling : null);
     const foreign = client.tenants.includes('*') ? [] : (req.tenants ?? []).filter((t) => !client.tenants.includes(t));
     if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the client: ${foreign.join(', ')}`);
 
@@ -77,7 +85,7 @@ export class ApiKeysHandler {
           clientId: client.clientId,
           name,
           keyHash: this.masterKey.hashSecret(apiKey),
-          permissions: req.permissions ?? null,
+          permissions,
           tenants: req.tenants ?? null,
           expiresAt,
           createdAt: new Date(),
@@ -146,6 +154,8 @@ export class ApiKeysHandler {
     const isSelf = !actor.isUser && actor.principalId === clientId;
     if (!isSelf && !can(actor, permission))
       throw new PortcullisError('FORBIDDEN', `Managing API keys of another client needs ${permission}`);
+    // Reading its own keys is any own token's; issuing or deleting them is the client's itself.
+    if (isSelf && permission !== 'clients:read') requireSession(actor, 'issue or delete API keys');
     return actor;
   }
 }

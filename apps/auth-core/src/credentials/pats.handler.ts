@@ -18,7 +18,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
-import { ActorService } from '../tokens/actor.service';
+import { Actor, ActorService, requireSession } from '../tokens/actor.service';
 import { targetUserId } from '../users/user-access';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { UsersRepository } from '../users/users.repository';
@@ -55,6 +55,8 @@ export class PatsHandler {
     const req = validatePayload(CreatePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
+    const self = userId === actor.principalId;
+    if (self) requireSession(actor, 'create personal access tokens');
     const owner = await this.users.findById(userId);
     if (!owner) throw new PortcullisError('NOT_FOUND', 'User not found');
 
@@ -65,7 +67,8 @@ export class PatsHandler {
     if (expiresAt.getTime() <= Date.now()) throw this.badExpiry('expiresAt must be in the future');
     if (expiresAt.getTime() > Date.now() + maxMs)
       throw this.badExpiry(`expiresAt must be within ${this.config.PAT_MAX_TTL_DAYS} days`);
-    const held = permissionsOf(owner.roles);
+    // A session narrowed to some roles (POST /tokens) makes no PAT wider than itself.
+    const held = permissionsOf(owner.roles).filter((p) => !self || actor.permissions.includes(p));
     const permissions = req.permissions ?? held;
     const tenants = req.tenants ?? owner.tenants;
     const tooWide = permissions.filter((p) => !held.includes(p));
@@ -130,7 +133,7 @@ export class PatsHandler {
     // The live token of that name (no deletedAt: first), else the one of that name deleted last.
     const byName = () =>
       repo.findOne({
-        where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName },
+        where: { userId: ownPatsOf(actor, req.userId), name: req.tokenOrName },
         withDeleted: true,
         order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
       });
@@ -164,4 +167,11 @@ export class PatsHandler {
   private badExpiry(message: string) {
     return new PortcullisError('BAD_REQUEST', message, [{ field: 'expiresAt', errors: [message] }]);
   }
+}
+
+/** The user whose PATs a request names by name; deleting one's own needs a session (requireSession). */
+function ownPatsOf(actor: Actor, userId: string | undefined): string {
+  const target = targetUserId(actor, userId);
+  if (target === actor.principalId) requireSession(actor, 'delete personal access tokens by name');
+  return target;
 }

@@ -8,6 +8,14 @@ export interface Actor {
   /** The principal the actor's own tokens belong to (user id or client id). */
   principalId: string;
   isUser: boolean;
+  /**
+   * The token stands for its principal itself: a user's login session or a client's own
+   * client_credentials token, not narrowed to permissions. Not a credential derived from one (PAT,
+   * API key bearer, extended or system token) nor a narrowed token: those may not mint, delete or
+   * rotate the principal's credentials, or a narrow, short-lived credential could make itself a
+   * wide, long-lived one.
+   */
+  session: boolean;
 }
 
 /**
@@ -27,6 +35,7 @@ export class ActorService {
       permissions: claims.perms ?? permissionsOf(claims.roles),
       principalId: claims.sub,
       isUser: claims.typ === 'user' || claims.typ === 'pat',
+      session: (claims.typ === 'user' || claims.typ === 'client') && claims.perms === undefined,
     };
     const missing = required.filter((p) => !actor.permissions.includes(p));
     if (missing.length) throw new PortcullisError('FORBIDDEN', `Missing permission: ${missing.join(', ')}`);
@@ -35,3 +44,14 @@ export class ActorService {
 }
 
 export const can = (actor: Actor, permission: string) => actor.permissions.includes(permission);
+
+/** Refuses a request that changes its principal's own credentials unless the token is a session. */
+export function requireSession(actor: Actor, what: string): void {
+  if (!actor.session)
+    throw new PortcullisError(
+      'FORBIDDEN',
+      actor.claims.perms !== undefined && (actor.claims.typ === 'user' || actor.claims.typ === 'client')
+        ? `A token narrowed to permissions cannot ${what}`
+        : `A ${actor.claims.typ} token cannot ${what}; use a login session or the client's own token`,
+    );
+}

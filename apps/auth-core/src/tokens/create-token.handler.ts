@@ -72,6 +72,9 @@ export class CreateTokenHandler {
       };
     }
 
+    // A token minted from a PAT, an API key's bearer or another derived token ends when that one
+    // does: otherwise a credential about to expire (or to be deleted) could renew itself.
+    if (!actor.session) target.cap = Math.min(target.cap, c.exp - Math.floor(Date.now() / 1000));
     const roles = req.roles ?? target.roles;
     // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
     const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));

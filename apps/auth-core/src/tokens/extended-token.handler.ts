@@ -1,7 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ExtendedTokenRequest, PortcullisError, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
+import {
+  ExtendedTokenRequest,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  TokenReply,
+  validatePayload,
+} from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
@@ -37,6 +44,16 @@ export class ExtendedTokenHandler {
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
+    // Without tokens:admin, the system role mints for clients that can do no more than its token:
+    // otherwise a cluster component could make itself a month-long admin.
+    const beyond = actor.permissions.includes('tokens:admin')
+      ? []
+      : permissionsOf(client.roles).filter((p) => !actor.permissions.includes(p));
+    if (beyond.length)
+      throw new PortcullisError(
+        'FORBIDDEN',
+        `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
+      );
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
         {

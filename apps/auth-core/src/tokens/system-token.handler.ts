@@ -1,7 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuthenticatedRequestDto, PortcullisError, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
+import {
+  AuthenticatedRequestDto,
+  permissionsOf,
+  PortcullisError,
+  SUBJECTS,
+  TokenReply,
+  validatePayload,
+} from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
@@ -43,6 +50,8 @@ export class SystemTokenHandler {
           typ: 'system',
           roles: SYSTEM_ROLES,
           tenants: c.tenants,
+          // A token narrowed to permissions makes a system token no wider than itself.
+          perms: c.perms?.filter((p) => permissionsOf(SYSTEM_ROLES).includes(p)),
           ttlSeconds: ttl,
           userId: null,
         },
