@@ -58,6 +58,44 @@ describe('audit trail and scheduled cleanup', () => {
     expect(changed.data.fields).toEqual(['description']);
   });
 
+  it('a failed client authentication and an API-key exchange are audited', async () => {
+    const made = await admin.post('/api/v1/clients', { clientId: 'audited-svc', roles: ['service'] });
+    const cc = (id: string, secret: string) =>
+      fetch(`${stack.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
+      });
+    expect((await cc('audited-svc', 'not-the-secret')).status).toBe(401);
+    expect((await cc('no-such-client', 'whatever')).status).toBe(401);
+    const failures = (await admin.get('/api/v1/audit?type=client.auth_failed&limit=2')).body.items;
+    expect(failures).toEqual([
+      expect.objectContaining({
+        subject: null,
+        success: false,
+        data: { clientId: 'no-such-client', reason: 'unknown_client' },
+      }),
+      expect.objectContaining({
+        subject: 'audited-svc',
+        success: false,
+        data: { clientId: 'audited-svc', reason: 'bad_secret' },
+      }),
+    ]);
+    expect(JSON.stringify(failures)).not.toContain('not-the-secret');
+    expect((await cc('audited-svc', made.body.client_secret)).status).toBe(200);
+
+    const key = await admin.post('/api/v1/clients/audited-svc/api-keys', { name: 'k' });
+    const exchanged = await fetch(`${stack.url}/api/v1/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: key.body.apiKey }),
+    });
+    const { tid } = (await exchanged.json()) as { tid: string };
+    const issued = (await admin.get('/api/v1/audit?type=token.issued&limit=1')).body.items[0];
+    expect(issued).toMatchObject({ subject: 'audited-svc', data: { tid, via: 'apikey', keyId: key.body.id } });
+    expect(JSON.stringify(issued)).not.toContain(key.body.apiKey);
+  });
+
   it('audits token issue and revocation, and the first use of a PAT from a new address', async () => {
     await seedClient(stack, 'audited', ['service']);
     const t = await admin.post('/api/v1/tokens', { client_id: 'audited' });

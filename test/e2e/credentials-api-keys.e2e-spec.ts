@@ -143,6 +143,19 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     await everywhereInvalid(teBody.access_token);
   });
 
+  it("an API key's tenants shrink with its client's", async () => {
+    await admin.post('/api/v1/clients', { clientId: 'two-tenants', roles: ['service'], tenants: ['t1', 't2'] });
+    const key = await admin.post('/api/v1/clients/two-tenants/api-keys', { name: 'k', tenants: ['t1', 't2'] });
+    expect(key.status).toBe(201);
+    const tenantsNow = async () => {
+      const { access_token } = await readJson<OAuthTokenReply>(await exchange(key.body.apiKey));
+      return ((await validate(access_token)).claims as { tenants: string[] }).tenants;
+    };
+    expect(await tenantsNow()).toEqual(['t1', 't2']);
+    expect((await admin.patch('/api/v1/clients/two-tenants', { tenants: ['t2'] })).status).toBe(200);
+    expect(await tenantsNow()).toEqual(['t2']);
+  });
+
   it('never logs a secret it handed out', async () => {
     const u = await createUser('hank');
     const s = await login(stack, 'hank', u.password);

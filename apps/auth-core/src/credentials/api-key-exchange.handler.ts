@@ -64,10 +64,20 @@ export class ApiKeyExchangeHandler {
           rcid: client.clientId,
           typ: 'apikey',
           roles: client.roles,
-          tenants: key.tenants ?? client.tenants,
+          tenants: keyTenants(key.tenants, client.tenants),
           perms: key.permissions ? key.permissions.filter((p) => held.includes(p)) : undefined,
           ttlSeconds: ttl,
           familyId: key.id,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          type: 'token.issued',
+          actor: client.clientId,
+          subject: client.clientId,
+          success: true,
+          data: { tid: issued.tid, via: 'apikey', keyId: key.id },
         },
         m,
       );
@@ -92,4 +102,15 @@ export class ApiKeyExchangeHandler {
       return { token: issued.token, expires_in: ttl, tid: issued.tid, roles: client.roles };
     });
   }
+}
+
+/**
+ * A key's tenants as far as its client still holds them (a tenant taken from the client leaves its
+ * keys too, as permissions do); a key without its own list follows the client's.
+ */
+export function keyTenants(key: string[] | null, client: string[]): string[] {
+  if (!key) return client;
+  if (client.includes('*')) return key;
+  if (key.includes('*')) return client;
+  return key.filter((t) => client.includes(t));
 }

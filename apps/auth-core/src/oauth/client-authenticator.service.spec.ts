@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { AuditInput, AuditService } from '../audit/audit.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
@@ -22,10 +23,17 @@ describe('ClientAuthenticatorService: shared reads never serve a row read before
     ({ clientId: 'svc', secretHash: masterKey.hashSecret(secret), enabled: true, roles: [], ...over }) as ClientEntity;
   let repo: ManualRepository;
   let auth: ClientAuthenticatorService;
+  let audited: AuditInput[];
+  const audit = { record: async (input: AuditInput) => void audited.push(input) };
 
   beforeEach(() => {
     repo = new ManualRepository();
-    auth = new ClientAuthenticatorService(repo as unknown as ClientsRepository, masterKey);
+    audited = [];
+    auth = new ClientAuthenticatorService(
+      repo as unknown as ClientsRepository,
+      masterKey,
+      audit as unknown as AuditService,
+    );
   });
 
   it('callers arriving during a read share the next read, not the one in flight', async () => {
@@ -134,5 +142,29 @@ describe('ClientAuthenticatorService: shared reads never serve a row read before
       repo.reads[3].settle(null);
       await expect(next).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     });
+  });
+
+  it('audits every failure with its reason, and no success', async () => {
+    const attempts = [
+      auth.authenticate('ghost', secret),
+      auth.authenticate('svc', 'wrong'),
+      auth.authenticate('off', secret),
+      auth.authenticate('ok', secret),
+    ];
+    repo.reads[0].settle(null);
+    repo.reads[1].settle(client());
+    repo.reads[2].settle(client({ clientId: 'off', enabled: false }));
+    repo.reads[3].settle(client({ clientId: 'ok' }));
+    await Promise.allSettled(attempts);
+    expect(audited).toEqual([
+      {
+        type: 'client.auth_failed',
+        subject: null,
+        success: false,
+        data: { clientId: 'ghost', reason: 'unknown_client' },
+      },
+      { type: 'client.auth_failed', subject: 'svc', success: false, data: { clientId: 'svc', reason: 'bad_secret' } },
+      { type: 'client.auth_failed', subject: 'off', success: false, data: { clientId: 'off', reason: 'disabled' } },
+    ]);
   });
 });

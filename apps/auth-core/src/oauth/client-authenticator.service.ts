@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { PortcullisError } from '@portcullis/contracts';
+import { AuditService } from '../audit/audit.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
@@ -25,9 +26,12 @@ export class ClientAuthenticatorService {
   /** Each client as last read when it authenticated (enabled, with a secret). */
   private readonly remembered = new Map<string, ClientEntity>();
 
+  private readonly logger = new Logger('ClientAuthenticator');
+
   constructor(
     private readonly clients: ClientsRepository,
     private readonly masterKey: MasterKey,
+    private readonly audit: AuditService,
   ) {}
 
   async authenticate(clientId: string, secret: string): Promise<ClientEntity> {
@@ -36,6 +40,17 @@ export class ClientAuthenticatorService {
     const matches = this.masterKey.secretMatches(secret, client?.secretHash ?? ZERO_HASH);
     if (!client || !client.secretHash || !matches || !client.enabled) {
       this.remembered.delete(clientId);
+      const reason = !client ? 'unknown_client' : !client.secretHash || !matches ? 'bad_secret' : 'disabled';
+      // Every failure writes the same row, so its time tells no reason from another. A failed audit
+      // write does not turn the answer into a server error: the caller still hears invalid_client.
+      await this.audit
+        .record({
+          type: 'client.auth_failed',
+          subject: client ? client.clientId : null,
+          success: false,
+          data: { clientId, reason },
+        })
+        .catch((err: Error) => this.logger.warn(`client.auth_failed not audited: ${err.message}`));
       throw new PortcullisError('UNAUTHENTICATED', 'Client authentication failed');
     }
     this.remember(client);
