@@ -222,6 +222,30 @@ describe('token registry (issue #3, 2 replicas)', () => {
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'frozen', expiry: 60 })).status).toBe(403);
   });
 
+  it("a user's session for a client keeps to the client's lifetime cap, and ends with the client", async () => {
+    await seedUser(stack, 'shopper', 'shopper-password-1');
+    const signIn = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'shopper', password: 'shopper-password-1', clientId: 'shipping' }),
+    });
+    const session = (await signIn.json()) as { expires_in: number; refresh_token: string };
+    expect(session.expires_in).toBe(600);
+    const refresh = (refresh_token: string) =>
+      fetch(`${stack.url}/api/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token }),
+      });
+    const renewed = await refresh(session.refresh_token);
+    expect(renewed.status).toBe(200);
+    const next = (await renewed.json()) as { expires_in: number; refresh_token: string };
+    expect(next.expires_in).toBe(600);
+    expect((await admin.post('/api/v1/clients/shipping/disable')).status).toBeLessThan(300);
+    expect((await refresh(next.refresh_token)).status).toBe(401);
+    expect((await admin.post('/api/v1/clients/shipping/enable')).status).toBeLessThan(300);
+  });
+
   it('pages through 250 tokens with no duplicates or gaps', async () => {
     await seedClient(stack, 'pager', ['service']);
     const created = new Set<string>();

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PortcullisError, RefreshRequestDto, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { ClientsRepository } from '../clients/clients.repository';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
@@ -40,6 +41,7 @@ export class RefreshTokenHandler {
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
     private readonly clientAuth: ClientAuthenticatorService,
+    private readonly clients: ClientsRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKEN_REFRESH)
@@ -74,9 +76,14 @@ export class RefreshTokenHandler {
         }
         const user = await this.users.findById(row.userId, m);
         if (!user || !user.enabled) throw INVALID_GRANT();
+        // A session for a client lives by that client's rules now: none once it is disabled or
+        // gone, and access tokens within its current lifetime cap.
+        const sessionClient =
+          row.cid === this.config.DEFAULT_CLIENT_ID ? undefined : await this.clients.find(row.cid, m);
+        if (sessionClient === null || sessionClient?.enabled === false) throw INVALID_GRANT();
         const { access, reply } = await this.issuer.issueUserSession(
           user,
-          { cid: row.cid, rcid: row.rcid },
+          { cid: row.cid, rcid: row.rcid, maxTokenLifetime: sessionClient?.maxTokenLifetime },
           m,
           row.familyId,
         );

@@ -31,6 +31,13 @@ export interface IssuedAccessToken {
 
 export const REFRESH_TOKEN_PREFIX = 'pcl_rt_';
 
+/** The client a user's session is for, and that client's cap on its access tokens' lifetime. */
+export interface SessionClient {
+  cid: string;
+  rcid: string;
+  maxTokenLifetime?: number | null;
+}
+
 /** Mints tokens and records each one in the registry, inside the caller's transaction. */
 @Injectable()
 export class TokenIssuerService {
@@ -106,7 +113,7 @@ export class TokenIssuerService {
    */
   async issueUserSession(
     user: { id: string; roles: string[]; tenants: string[] },
-    client: { cid: string; rcid: string },
+    client: SessionClient,
     manager: EntityManager,
     familyId: string = randomUUID(),
   ): Promise<{ access: IssuedAccessToken; reply: TokenReply & { refresh_token: string } }> {
@@ -119,7 +126,7 @@ export class TokenIssuerService {
   /** issueUserSession's tokens and the rows that must be stored before they are handed out. */
   prepareUserSession(
     user: { id: string; roles: string[]; tenants: string[] },
-    client: { cid: string; rcid: string },
+    { maxTokenLifetime, ...client }: SessionClient,
     familyId: string = randomUUID(),
   ): {
     access: IssuedAccessToken;
@@ -127,7 +134,7 @@ export class TokenIssuerService {
     refreshRow: RefreshTokenEntity;
     reply: TokenReply & { refresh_token: string };
   } {
-    const ttlSeconds = this.config.ACCESS_TOKEN_TTL;
+    const ttlSeconds = Math.min(this.config.ACCESS_TOKEN_TTL, maxTokenLifetime ?? Infinity);
     const { row: accessRow, ...access } = this.mint({
       sub: user.id,
       ...client,

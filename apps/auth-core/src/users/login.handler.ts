@@ -65,6 +65,7 @@ export class LoginHandler {
     }
 
     const cid = req.clientId ?? this.config.DEFAULT_CLIENT_ID;
+    let maxTokenLifetime: number | null = null;
     if (req.clientId) {
       const client = await this.clients.find(req.clientId);
       if (!client || !client.enabled) {
@@ -72,9 +73,14 @@ export class LoginHandler {
           { field: 'clientId', errors: ['client is unknown or disabled'] },
         ]);
       }
+      maxTokenLifetime = client.maxTokenLifetime;
     }
 
-    const session = this.issuer.prepareUserSession(user, { cid, rcid: this.config.DEFAULT_CLIENT_ID });
+    const session = this.issuer.prepareUserSession(user, {
+      cid,
+      rcid: this.config.DEFAULT_CLIENT_ID,
+      maxTokenLifetime,
+    });
     const audit = this.audit.prepare({
       type: 'login.succeeded',
       actor: user.id,
