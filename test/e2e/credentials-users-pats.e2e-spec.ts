@@ -269,6 +269,46 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await login(stack, 'frank', 'frank-fresh-password-1')).access_token).toBeTruthy();
   });
 
+  it('a token from POST /tokens (no refresh family) ends with the sessions of its user, whichever way they end', async () => {
+    const u = await createUser('hank');
+    const mint = async (bearer: string) => {
+      const r = await api(stack, bearer).post('/api/v1/tokens', {});
+      expect(r.status).toBe(201);
+      return r.body.access_token as string;
+    };
+    const refused = async (token: string) => {
+      expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(401);
+      expect((await api(stack, token).post('/api/v1/tokens', {})).status).toBe(401);
+      await everywhereInvalid(token);
+    };
+    const session = await login(stack, 'hank', u.password);
+
+    // A password change spares the caller's own token, and only that one.
+    const [own, other] = [await mint(session.access_token), await mint(session.access_token)];
+    const changed = await api(stack, own).put('/api/v1/users/me/password', {
+      currentPassword: u.password,
+      newPassword: 'hank-new-password-1',
+    });
+    expect(changed.status).toBe(204);
+    await refused(other);
+    expect((await api(stack, own).get('/api/v1/auth/validate')).status).toBe(200);
+
+    const minted = await mint(own);
+    expect((await admin.post(`/api/v1/users/${u.id}/revoke`)).body.count).toBeGreaterThanOrEqual(2);
+    await refused(minted);
+    await refused(own);
+
+    // Enabled again, the user may sign in again; the tokens the disable ended stay dead.
+    const beforeDisable = await mint((await login(stack, 'hank', 'hank-new-password-1')).access_token);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: false })).status).toBe(200);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: true })).status).toBe(200);
+    await refused(beforeDisable);
+
+    const beforeRemoval = await mint((await login(stack, 'hank', 'hank-new-password-1')).access_token);
+    expect((await admin.del(`/api/v1/users/${u.id}/credentials`)).status).toBe(204);
+    await refused(beforeRemoval);
+  });
+
   it('tenant isolation: a tenant-A token asked about tenant B is refused over REST and NATS', async () => {
     const u = await createUser('gina', ['user'], ['tenant-a']);
     const t = (await login(stack, 'gina', u.password)).access_token;

@@ -7,7 +7,11 @@ import { RevocationService } from '../tokens/revocation.service';
 export class UserSessionsService {
   constructor(private readonly revocation: RevocationService) {}
 
-  /** Access and refresh tokens of the user, optionally sparing the caller's own session. */
+  /**
+   * Access and refresh tokens of the user, optionally sparing the caller's own session. Nothing to
+   * spare must spare nothing: `family_id IS DISTINCT FROM NULL` alone is false for the tokens that
+   * have no family (POST /tokens), which would outlive a revoke, a credentials removal or a disable.
+   */
   async revokeSessions(
     userId: string,
     reason: string,
@@ -16,11 +20,13 @@ export class UserSessionsService {
     spare?: { tid?: string; family?: string },
   ): Promise<number> {
     await m.query(
-      `UPDATE refresh_tokens SET revoked = true WHERE user_id = $1 AND NOT revoked AND family_id IS DISTINCT FROM $2::uuid`,
+      `UPDATE refresh_tokens SET revoked = true
+        WHERE user_id = $1 AND NOT revoked AND ($2::uuid IS NULL OR family_id IS DISTINCT FROM $2::uuid)`,
       [userId, spare?.family ?? null],
     );
     return this.revocation.revokeWhere(
-      `sub = $1 AND tid IS DISTINCT FROM $2::uuid AND family_id IS DISTINCT FROM $3::uuid`,
+      `sub = $1 AND ($2::uuid IS NULL OR tid IS DISTINCT FROM $2::uuid)
+        AND ($3::uuid IS NULL OR family_id IS DISTINCT FROM $3::uuid)`,
       [userId, spare?.tid ?? null, spare?.family ?? null],
       reason,
       actor,
