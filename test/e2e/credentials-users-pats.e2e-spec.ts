@@ -75,7 +75,12 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await admin.patch(`/api/v1/users/${me.id}`, { enabled: false })).status).toBe(409);
     expect((await admin.patch(`/api/v1/users/${me.id}`, { roles: ['user'] })).status).toBe(409);
     expect((await admin.del(`/api/v1/users/${me.id}`)).status).toBe(409);
+    // Nor remove their own credentials (password, PATs, every token: no way back in either).
+    const ownCredentials = await admin.del(`/api/v1/users/${me.id}/credentials`);
+    expect(ownCredentials.status).toBe(409);
+    expect(ownCredentials.body).toMatchObject({ status: 'CONFLICT', error: { errorKey: 'CONFLICT' } });
     expect((await admin.get('/api/v1/users/me')).body).toMatchObject({ enabled: true, roles: me.roles });
+    expect((await login(stack)).access_token).toBeTruthy();
   });
 
   it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {
