@@ -142,22 +142,7 @@ export class PatsHandler {
         })) ?? (await byName()))
       : await byName();
     if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
-    if (pat.deletedAt) return { deleted: true };
-    await this.ds.transaction(async (m) => {
-      const n = await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);
-      // A delete running beside this one got there first: it recorded the deletion.
-      if (n === 0) return;
-      await this.audit.record(
-        {
-          type: 'pat.deleted',
-          actor: actor.claims.sub,
-          subject: pat.userId,
-          success: true,
-          data: { id: pat.id, name: pat.name },
-        },
-        m,
-      );
-    });
+    if (!pat.deletedAt) await this.sessions.deletePat(pat.userId, pat.id, 'pat_deleted', actor.claims.sub);
     return { deleted: true };
   }
 
