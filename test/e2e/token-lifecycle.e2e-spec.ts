@@ -151,6 +151,26 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(await natsValid(s.access_token)).toBe(true);
   });
 
+  it('logout with a bearer exchanged for an API key ends that bearer only: the key and its other bearers go on', async () => {
+    const admin = api(stack, (await login(stack)).access_token);
+    expect((await admin.post('/api/v1/clients', { clientId: 'pods', roles: ['service'] })).status).toBe(201);
+    const key = (await admin.post('/api/v1/clients/pods/api-keys', { name: 'shared' })).body.apiKey as string;
+    const exchange = async () =>
+      (await readJson<{ access_token: string }>(await post('/api/v1/auth', { apiKey: key }))).access_token;
+    const [podA, podB] = [await exchange(), await exchange()];
+    const out = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${podA}` },
+    });
+    expect(out.status).toBe(204);
+    await within(1000, async () => !(await natsValid(podA)));
+    expect(await restValid(podA)).toBe(false);
+    const others = await Promise.all(Array.from({ length: 20 }, () => natsValid(podB)));
+    expect(others.every((v) => v)).toBe(true);
+    expect(await restValid(podB)).toBe(true);
+    expect(await natsValid(await exchange())).toBe(true);
+  });
+
   it('20 concurrent refreshes with one token: exactly one wins', async () => {
     const s = await login(stack);
     const results = await Promise.all(

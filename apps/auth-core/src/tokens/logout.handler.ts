@@ -36,10 +36,12 @@ export class LogoutHandler {
       // A PAT is judged against its own table, not the access-token records: ending it is deleting
       // it, as DELETE /users/me/tokens/{id} does (every replica refuses it at once).
       revoked = (await this.sessions.deletePat(claims.sub, claims.jti, 'logout', claims.sub)) ? 1 : 0;
+    } else if (claims.fam && claims.typ !== 'apikey') {
+      revoked = await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub);
     } else {
-      revoked = claims.fam
-        ? await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub)
-        : await this.revocation.revokeTokens([claims.jti], 'logout', claims.sub);
+      // A bearer exchanged for an API key carries the key's id as `fam` (deleting the key ends them
+      // all), but that is no session: the other pods sharing the key keep theirs.
+      revoked = await this.revocation.revokeTokens([claims.jti], 'logout', claims.sub);
     }
     if (other && other.familyId !== claims.fam)
       revoked += await this.revocation.revokeFamily(other.familyId, 'logout', claims.sub);
