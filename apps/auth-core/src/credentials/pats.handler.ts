@@ -118,26 +118,29 @@ export class PatsHandler {
   }
 
   /**
-   * By value, whoever presents it may delete it (a leaked token can be killed by its finder);
-   * by name, only within the target user's tokens. Deleting a deleted token again answers the same
-   * and changes nothing (revocation is idempotent); only a value or name never issued is not found.
+   * By value or by name, only among the tokens of the user in the path (me or {id}): someone
+   * else's token is not found, like one never issued, so its owner is the one audited and a value
+   * tells nothing about who holds it. A leaked token can still be killed by whoever holds it, with
+   * itself as the bearer. Deleting a deleted token again answers the same and changes nothing
+   * (revocation is idempotent); only a value or name never issued (to that user) is not found.
    */
   @MessagePattern(SUBJECTS.PATS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
+    const userId = targetUserId(actor, req.userId);
     const repo = this.ds.getRepository(PersonalAccessTokenEntity);
     // The live token of that name (no deletedAt: first), else the one of that name deleted last.
     const byName = () =>
       repo.findOne({
-        where: { userId: targetUserId(actor, req.userId), name: req.tokenOrName },
+        where: { userId, name: req.tokenOrName },
         withDeleted: true,
         order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
       });
     // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
       ? ((await repo.findOne({
-          where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
+          where: { userId, tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
           withDeleted: true,
         })) ?? (await byName()))
       : await byName();
