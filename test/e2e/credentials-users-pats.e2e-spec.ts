@@ -75,7 +75,12 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await admin.patch(`/api/v1/users/${me.id}`, { enabled: false })).status).toBe(409);
     expect((await admin.patch(`/api/v1/users/${me.id}`, { roles: ['user'] })).status).toBe(409);
     expect((await admin.del(`/api/v1/users/${me.id}`)).status).toBe(409);
+    // Nor remove their own credentials (password, PATs, every token: no way back in either).
+    const ownCredentials = await admin.del(`/api/v1/users/${me.id}/credentials`);
+    expect(ownCredentials.status).toBe(409);
+    expect(ownCredentials.body).toMatchObject({ status: 'CONFLICT', error: { errorKey: 'CONFLICT' } });
     expect((await admin.get('/api/v1/users/me')).body).toMatchObject({ enabled: true, roles: me.roles });
+    expect((await login(stack)).access_token).toBeTruthy();
   });
 
   it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {
@@ -156,9 +161,12 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     );
     expect(row.hex).toHaveLength(64);
 
-    // By value: whoever holds a leaked token can kill it, even from another account.
+    // By value, only among the path's user's tokens (credentials-pat-scope.e2e-spec.ts): from another
+    // account it is not found; whoever holds a leaked token kills it with itself as the bearer.
     const finder = api(stack, (await login(stack)).access_token);
-    expect((await finder.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
+    expect((await finder.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(404);
+    expect((await validate(pat)).valid).toBe(true);
+    expect((await viaPat.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
     await everywhereInvalid(pat);
     expect((await viaPat.get('/api/v1/tokens')).status).toBe(401);
 
@@ -177,8 +185,8 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       (await stack.query(`SELECT 1 FROM audit_events WHERE type = 'pat.deleted' AND subject = $1`, [u.id])).length;
     const deletedSoFar = await deletions();
     expect((await erin.del('/api/v1/users/me/tokens/deploy')).status).toBe(204);
-    expect((await finder.del(`/api/v1/users/me/tokens/${second.body.token}`)).status).toBe(204);
-    expect((await finder.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
+    expect((await erin.del(`/api/v1/users/me/tokens/${second.body.token}`)).status).toBe(204);
+    expect((await erin.del(`/api/v1/users/me/tokens/${pat}`)).status).toBe(204);
     expect(await deletions()).toBe(deletedSoFar);
     expect((await validate(second.body.token)).valid).toBe(false);
     expect((await erin.del('/api/v1/users/me/tokens/never-made')).status).toBe(404);
@@ -267,6 +275,46 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await admin.get(`/api/v1/users/${u.id}`)).body.hasPassword).toBe(false);
     await admin.patch(`/api/v1/users/${u.id}`, { password: 'frank-fresh-password-1' });
     expect((await login(stack, 'frank', 'frank-fresh-password-1')).access_token).toBeTruthy();
+  });
+
+  it('a token from POST /tokens (no refresh family) ends with the sessions of its user, whichever way they end', async () => {
+    const u = await createUser('hank');
+    const mint = async (bearer: string) => {
+      const r = await api(stack, bearer).post('/api/v1/tokens', {});
+      expect(r.status).toBe(201);
+      return r.body.access_token as string;
+    };
+    const refused = async (token: string) => {
+      expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(401);
+      expect((await api(stack, token).post('/api/v1/tokens', {})).status).toBe(401);
+      await everywhereInvalid(token);
+    };
+    const session = await login(stack, 'hank', u.password);
+
+    // A password change spares the caller's own token, and only that one.
+    const [own, other] = [await mint(session.access_token), await mint(session.access_token)];
+    const changed = await api(stack, own).put('/api/v1/users/me/password', {
+      currentPassword: u.password,
+      newPassword: 'hank-new-password-1',
+    });
+    expect(changed.status).toBe(204);
+    await refused(other);
+    expect((await api(stack, own).get('/api/v1/auth/validate')).status).toBe(200);
+
+    const minted = await mint(own);
+    expect((await admin.post(`/api/v1/users/${u.id}/revoke`)).body.count).toBeGreaterThanOrEqual(2);
+    await refused(minted);
+    await refused(own);
+
+    // Enabled again, the user may sign in again; the tokens the disable ended stay dead.
+    const beforeDisable = await mint((await login(stack, 'hank', 'hank-new-password-1')).access_token);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: false })).status).toBe(200);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: true })).status).toBe(200);
+    await refused(beforeDisable);
+
+    const beforeRemoval = await mint((await login(stack, 'hank', 'hank-new-password-1')).access_token);
+    expect((await admin.del(`/api/v1/users/${u.id}/credentials`)).status).toBe(204);
+    await refused(beforeRemoval);
   });
 
   it('tenant isolation: a tenant-A token asked about tenant B is refused over REST and NATS', async () => {

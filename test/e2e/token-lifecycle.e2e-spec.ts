@@ -1,5 +1,5 @@
 import { ErrorEnvelope, JwksReply, MeReply, SUBJECTS } from '@portcullis/contracts';
-import { DiscoveryReply, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
+import { api, DiscoveryReply, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 /** The core lifecycle of issue #2 against two real auth-core replicas, PostgreSQL and NATS. */
@@ -124,6 +124,51 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     await within(1000, async () => !(await natsValid(a.access_token)) && !(await natsValid(b.access_token)));
     expect((await post('/api/v1/auth/refresh', { refresh_token: b.refresh_token })).status).toBe(401);
     expect(await natsValid(c.access_token)).toBe(true);
+  });
+
+  it('logout with a PAT deletes that PAT: refused on every replica at once, audited', async () => {
+    const s = await login(stack);
+    const admin = api(stack, s.access_token);
+    const created = await admin.post('/api/v1/users/me/tokens', { name: 'logout-pat' });
+    expect(created.status).toBe(201);
+    const pat = created.body.token as string;
+    expect(await restValid(pat)).toBe(true);
+    const logout = () =>
+      fetch(`${stack.url}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${pat}` } });
+    expect((await logout()).status).toBe(204);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => natsValid(pat)));
+    expect(answers.every((v) => v === false)).toBe(true);
+    expect(await restValid(pat)).toBe(false);
+    expect((await admin.get('/api/v1/users/me/tokens')).body.items).toEqual([]);
+    const audit = await stack.query<{ actor: string; subject: string; data: { id: string } }>(
+      `SELECT actor, subject, data FROM audit_events WHERE type = 'pat.deleted'`,
+    );
+    expect(audit).toEqual([
+      { actor: s.userId, subject: s.userId, data: expect.objectContaining({ id: created.body.id }) },
+    ]);
+    expect((await logout()).status).toBe(401);
+    // The session that made the PAT is not the PAT's: it goes on.
+    expect(await natsValid(s.access_token)).toBe(true);
+  });
+
+  it('logout with a bearer exchanged for an API key ends that bearer only: the key and its other bearers go on', async () => {
+    const admin = api(stack, (await login(stack)).access_token);
+    expect((await admin.post('/api/v1/clients', { clientId: 'pods', roles: ['service'] })).status).toBe(201);
+    const key = (await admin.post('/api/v1/clients/pods/api-keys', { name: 'shared' })).body.apiKey as string;
+    const exchange = async () =>
+      (await readJson<{ access_token: string }>(await post('/api/v1/auth', { apiKey: key }))).access_token;
+    const [podA, podB] = [await exchange(), await exchange()];
+    const out = await fetch(`${stack.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${podA}` },
+    });
+    expect(out.status).toBe(204);
+    await within(1000, async () => !(await natsValid(podA)));
+    expect(await restValid(podA)).toBe(false);
+    const others = await Promise.all(Array.from({ length: 20 }, () => natsValid(podB)));
+    expect(others.every((v) => v)).toBe(true);
+    expect(await restValid(podB)).toBe(true);
+    expect(await natsValid(await exchange())).toBe(true);
   });
 
   it('20 concurrent refreshes with one token: exactly one wins', async () => {

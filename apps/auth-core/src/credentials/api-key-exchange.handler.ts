@@ -20,6 +20,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { ApiKeyEntity } from './api-key.entity';
+import { narrowTenants } from './narrow-tenants';
 
 /**
  * Exchanges an API key for a short-lived bearer (`typ: apikey`). The three failures are told
@@ -64,7 +65,8 @@ export class ApiKeyExchangeHandler {
           rcid: client.clientId,
           typ: 'apikey',
           roles: client.roles,
-          tenants: keyTenants(key.tenants, client.tenants),
+          // A key without its own list follows the client's.
+          tenants: key.tenants ? narrowTenants(key.tenants, client.tenants) : client.tenants,
           perms: key.permissions ? key.permissions.filter((p) => held.includes(p)) : undefined,
           ttlSeconds: ttl,
           familyId: key.id,
@@ -102,15 +104,4 @@ export class ApiKeyExchangeHandler {
       return { token: issued.token, expires_in: ttl, tid: issued.tid, roles: client.roles };
     });
   }
-}
-
-/**
- * A key's tenants as far as its client still holds them (a tenant taken from the client leaves its
- * keys too, as permissions do); a key without its own list follows the client's.
- */
-export function keyTenants(key: string[] | null, client: string[]): string[] {
-  if (!key) return client;
-  if (client.includes('*')) return key;
-  if (key.includes('*')) return client;
-  return key.filter((t) => client.includes(t));
 }

@@ -5,13 +5,14 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
+import { narrowTenants } from './narrow-tenants';
 
 interface CachedPat {
   claims: AccessTokenClaims;
   until: number;
 }
 
-/** Positive cache lifetime: deletion still applies at once (revocation events), role changes within this. */
+/** Positive cache lifetime: deletion still applies at once (revocation events), role and tenant changes within this. */
 const CACHE_MS = 30_000;
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 const FLUSH_MS = 10_000;
@@ -57,10 +58,12 @@ export class PatResolverService implements OnApplicationShutdown {
         expires_at: Date;
         created_at: Date;
         roles: string[];
+        owner_tenants: string[];
       }>;
       try {
         rows = await this.ds.query(
-          `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles
+          `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles,
+                  u.tenants AS owner_tenants
              FROM personal_access_tokens p JOIN users u ON u.id = p.user_id
             WHERE p.token_hash = $1 AND p.deleted_at IS NULL`,
           [hash],
@@ -82,8 +85,9 @@ export class PatResolverService implements OnApplicationShutdown {
         rcid: this.config.DEFAULT_CLIENT_ID,
         typ: 'pat',
         roles: row.roles,
-        tenants: row.tenants,
-        // The owner may have lost a permission since the PAT was made: never more than they hold now.
+        // The owner may have lost a permission or a tenant since the PAT was made: never more than
+        // they hold now.
+        tenants: narrowTenants(row.tenants, row.owner_tenants),
         perms: row.permissions.filter((p) => held.includes(p)),
       };
       this.cache.set(key, { claims, until: now + CACHE_MS });

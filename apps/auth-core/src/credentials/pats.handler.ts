@@ -18,7 +18,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
-import { Actor, ActorService, requireSession } from '../tokens/actor.service';
+import { ActorService, requireSession } from '../tokens/actor.service';
 import { targetUserId } from '../users/user-access';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { UsersRepository } from '../users/users.repository';
@@ -121,57 +121,41 @@ export class PatsHandler {
   }
 
   /**
-   * By value, whoever presents it may delete it (a leaked token can be killed by its finder);
-   * by name, only within the target user's tokens. Deleting a deleted token again answers the same
-   * and changes nothing (revocation is idempotent); only a value or name never issued is not found.
+   * By value or by name, only among the tokens of the user in the path (me or {id}): someone
+   * else's token is not found, like one never issued, so its owner is the one audited and a value
+   * tells nothing about who holds it. A leaked token can still be killed by whoever holds it, with
+   * itself as the bearer. Deleting a deleted token again answers the same and changes nothing
+   * (revocation is idempotent); only a value or name never issued (to that user) is not found.
    */
   @MessagePattern(SUBJECTS.PATS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
+    const userId = targetUserId(actor, req.userId);
     const repo = this.ds.getRepository(PersonalAccessTokenEntity);
     // The live token of that name (no deletedAt: first), else the one of that name deleted last.
-    const byName = () =>
-      repo.findOne({
-        where: { userId: ownPatsOf(actor, req.userId), name: req.tokenOrName },
+    const byName = () => {
+      // A PAT's own value may delete it; a name reaches its siblings, which only a session may delete.
+      if (userId === actor.principalId) requireSession(actor, 'delete personal access tokens by name');
+      return repo.findOne({
+        where: { userId, name: req.tokenOrName },
         withDeleted: true,
         order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
       });
+    };
     // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
       ? ((await repo.findOne({
-          where: { tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
+          where: { userId, tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
           withDeleted: true,
         })) ?? (await byName()))
       : await byName();
     if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
-    if (pat.deletedAt) return { deleted: true };
-    await this.ds.transaction(async (m) => {
-      const n = await this.sessions.deletePats({ userId: pat.userId, id: pat.id }, 'pat_deleted', actor.claims.sub, m);
-      // A delete running beside this one got there first: it recorded the deletion.
-      if (n === 0) return;
-      await this.audit.record(
-        {
-          type: 'pat.deleted',
-          actor: actor.claims.sub,
-          subject: pat.userId,
-          success: true,
-          data: { id: pat.id, name: pat.name },
-        },
-        m,
-      );
-    });
+    if (!pat.deletedAt) await this.sessions.deletePat(pat.userId, pat.id, 'pat_deleted', actor.claims.sub);
     return { deleted: true };
   }
 
   private badExpiry(message: string) {
     return new PortcullisError('BAD_REQUEST', message, [{ field: 'expiresAt', errors: [message] }]);
   }
-}
-
-/** The user whose PATs a request names by name; deleting one's own needs a session (requireSession). */
-function ownPatsOf(actor: Actor, userId: string | undefined): string {
-  const target = targetUserId(actor, userId);
-  if (target === actor.principalId) requireSession(actor, 'delete personal access tokens by name');
-  return target;
 }

@@ -1,14 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { LogoutSessionRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { UserSessionsService } from '../users/user-sessions.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationService } from './revocation.service';
 import { TokenValidationService } from './token-validation.service';
 
 /**
- * Revokes the presented access token and, for a login session, its whole refresh family. A refresh
- * token sent along (as clients of Keycloak's logout do) ends its session too, if it is the same
- * user's; someone else's is refused, and nothing is revoked.
+ * Revokes the presented access token and, for a login session, its whole refresh family; a PAT
+ * presented is deleted. A refresh token sent along (as clients of Keycloak's logout do) ends its
+ * session too, if it is the same user's; someone else's is refused, and nothing is revoked.
  */
 @Controller()
 export class LogoutHandler {
@@ -16,6 +17,7 @@ export class LogoutHandler {
     private readonly validation: TokenValidationService,
     private readonly revocation: RevocationService,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly sessions: UserSessionsService,
   ) {}
 
   @MessagePattern(SUBJECTS.LOGOUT)
@@ -29,9 +31,18 @@ export class LogoutHandler {
       throw new PortcullisError('BAD_REQUEST', 'refresh_token is not an active session of this user', [
         { field: 'refresh_token', errors: ['not an active refresh token of this user'] },
       ]);
-    let revoked = claims.fam
-      ? await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub)
-      : await this.revocation.revokeTokens([claims.jti], 'logout', claims.sub);
+    let revoked: number;
+    if (claims.typ === 'pat') {
+      // A PAT is judged against its own table, not the access-token records: ending it is deleting
+      // it, as DELETE /users/me/tokens/{id} does (every replica refuses it at once).
+      revoked = (await this.sessions.deletePat(claims.sub, claims.jti, 'logout', claims.sub)) ? 1 : 0;
+    } else if (claims.fam && claims.typ !== 'apikey') {
+      revoked = await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub);
+    } else {
+      // A bearer exchanged for an API key carries the key's id as `fam` (deleting the key ends them
+      // all), but that is no session: the other pods sharing the key keep theirs.
+      revoked = await this.revocation.revokeTokens([claims.jti], 'logout', claims.sub);
+    }
     if (other && other.familyId !== claims.fam)
       revoked += await this.revocation.revokeFamily(other.familyId, 'logout', claims.sub);
     return { revoked };

@@ -32,7 +32,9 @@ export class UserCredentialsHandler {
 
   @MessagePattern(SUBJECTS.USERS_REMOVE_CREDENTIALS)
   async removeCredentials(@Payload() payload: unknown): Promise<{ revokedTokens: number; deletedPats: number }> {
-    const { actor, userId } = await this.target(payload);
+    const { actor, userId, self } = await this.target(payload);
+    // Like deleting yourself: without a password or a token left, nobody could sign in as you again.
+    if (self) throw new PortcullisError('CONFLICT', 'You cannot remove your own credentials');
     return this.ds.transaction(async (m) => {
       await this.users.update(userId, { passwordHash: null, failedLogins: 0, lockedUntil: null }, m);
       const revokedTokens = await this.sessions.revokeSessions(userId, 'credentials_removed', actor, m);
@@ -51,7 +53,7 @@ export class UserCredentialsHandler {
     });
   }
 
-  private async target(payload: unknown): Promise<{ actor: string; userId: string }> {
+  private async target(payload: unknown): Promise<{ actor: string; userId: string; self: boolean }> {
     const req = validatePayload(UserTargetRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     if (!req.userId)
@@ -59,6 +61,6 @@ export class UserCredentialsHandler {
         { field: 'userId', errors: ['userId is required'] },
       ]);
     if (!(await this.users.findById(req.userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
-    return { actor: actor.claims.sub, userId: req.userId };
+    return { actor: actor.claims.sub, userId: req.userId, self: actor.isUser && req.userId === actor.principalId };
   }
 }

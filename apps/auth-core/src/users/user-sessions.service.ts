@@ -1,13 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { RevocationService } from '../tokens/revocation.service';
 
 /** Ending a user's sessions and long-lived credentials, shared by every use case that must. */
 @Injectable()
 export class UserSessionsService {
-  constructor(private readonly revocation: RevocationService) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly revocation: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
 
-  /** Access and refresh tokens of the user, optionally sparing the caller's own session. */
+  /**
+   * Access and refresh tokens of the user, optionally sparing the caller's own session. Nothing to
+   * spare must spare nothing: `family_id IS DISTINCT FROM NULL` alone is false for the tokens that
+   * have no family (POST /tokens), which would outlive a revoke, a credentials removal or a disable.
+   */
   async revokeSessions(
     userId: string,
     reason: string,
@@ -16,11 +26,13 @@ export class UserSessionsService {
     spare?: { tid?: string; family?: string },
   ): Promise<number> {
     await m.query(
-      `UPDATE refresh_tokens SET revoked = true WHERE user_id = $1 AND NOT revoked AND family_id IS DISTINCT FROM $2::uuid`,
+      `UPDATE refresh_tokens SET revoked = true
+        WHERE user_id = $1 AND NOT revoked AND ($2::uuid IS NULL OR family_id IS DISTINCT FROM $2::uuid)`,
       [userId, spare?.family ?? null],
     );
     return this.revocation.revokeWhere(
-      `sub = $1 AND tid IS DISTINCT FROM $2::uuid AND family_id IS DISTINCT FROM $3::uuid`,
+      `sub = $1 AND ($2::uuid IS NULL OR tid IS DISTINCT FROM $2::uuid)
+        AND ($3::uuid IS NULL OR family_id IS DISTINCT FROM $3::uuid)`,
       [userId, spare?.tid ?? null, spare?.family ?? null],
       reason,
       actor,
@@ -38,10 +50,36 @@ export class UserSessionsService {
     actor: string,
     m: EntityManager,
   ): Promise<number> {
-    const res: [Array<{ id: string; exp: string }>, number] = await m.query(
+    return (await this.markPatsDeleted(where, reason, actor, m)).length;
+  }
+
+  /**
+   * One PAT of the user, deleted and audited (`pat.deleted`) in one transaction: DELETE
+   * /users/{id}/tokens/{tokenOrName} and logout with a PAT. False when it was no longer live: a
+   * delete running beside this one got there first, and recorded it.
+   */
+  async deletePat(userId: string, id: string, reason: string, actor: string): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const [pat] = await this.markPatsDeleted({ userId, id }, reason, actor, m);
+      if (!pat) return false;
+      await this.audit.record(
+        { type: 'pat.deleted', actor, subject: userId, success: true, data: { id, name: pat.name } },
+        m,
+      );
+      return true;
+    });
+  }
+
+  private async markPatsDeleted(
+    where: { userId: string; id?: string },
+    reason: string,
+    actor: string,
+    m: EntityManager,
+  ): Promise<Array<{ id: string; name: string }>> {
+    const res: [Array<{ id: string; name: string; exp: string }>, number] = await m.query(
       `UPDATE personal_access_tokens SET deleted_at = now()
         WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) AND deleted_at IS NULL
-        RETURNING id, extract(epoch from expires_at)::bigint AS exp`,
+        RETURNING id, name, extract(epoch from expires_at)::bigint AS exp`,
       [where.userId, where.id ?? null],
     );
     const rows = res[0];
@@ -51,6 +89,6 @@ export class UserSessionsService {
       actor,
       m,
     );
-    return rows.length;
+    return rows;
   }
 }
