@@ -153,7 +153,8 @@ describe('token lifecycle (2 auth-core replicas)', () => {
 
   it('logout with a bearer exchanged for an API key ends that bearer only: the key and its other bearers go on', async () => {
     const admin = api(stack, (await login(stack)).access_token);
-    expect((await admin.post('/api/v1/clients', { clientId: 'pods', roles: ['service'] })).status).toBe(201);
+    const pods = await admin.post('/api/v1/clients', { clientId: 'pods', roles: ['service'] });
+    expect(pods.status).toBe(201);
     const key = (await admin.post('/api/v1/clients/pods/api-keys', { name: 'shared' })).body.apiKey as string;
     const exchange = async () =>
       (await readJson<{ access_token: string }>(await post('/api/v1/auth', { apiKey: key }))).access_token;
@@ -169,6 +170,17 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(others.every((v) => v)).toBe(true);
     expect(await restValid(podB)).toBe(true);
     expect(await natsValid(await exchange())).toBe(true);
+
+    // The same through RFC 7009's endpoint, by the key's client.
+    const podC = await exchange();
+    const revoked = await fetch(`${stack.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: podC, client_id: 'pods', client_secret: pods.body.client_secret }),
+    });
+    expect(revoked.status).toBe(200);
+    await within(1000, async () => !(await natsValid(podC)));
+    expect((await Promise.all(Array.from({ length: 20 }, () => natsValid(podB)))).every((v) => v)).toBe(true);
   });
 
   it('20 concurrent refreshes with one token: exactly one wins', async () => {

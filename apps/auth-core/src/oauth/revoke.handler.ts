@@ -38,9 +38,12 @@ export class RevokeHandler {
     if (!result.valid) return { revoked: false };
     const c = result.claims;
     if (c.cid !== client.clientId) return { revoked: false };
-    const count = c.fam
-      ? await this.revocation.revokeFamily(c.fam, 'oauth_revoke', client.clientId)
-      : await this.revocation.revokeTokens([c.jti], 'oauth_revoke', client.clientId);
+    // A session's family ends with it (RFC 7009 §2.1); an API key's bearers share the key's id as
+    // their family, and one of them revoked must not end the others.
+    const count =
+      c.fam && c.typ !== 'apikey'
+        ? await this.revocation.revokeFamily(c.fam, 'oauth_revoke', client.clientId)
+        : await this.revocation.revokeTokens([c.jti], 'oauth_revoke', client.clientId);
     return { revoked: count > 0 };
   }
 }
