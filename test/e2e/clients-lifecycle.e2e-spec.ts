@@ -37,6 +37,12 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     const t1 = await readJson<OAuthTokenReply>(await cc('orders', c.client_secret));
     expect(t1).toMatchObject({ token_type: 'Bearer', roles: ['service'] });
     expect(await natsValid(t1.access_token)).toBe(true);
+    // A service account sees its own client, not every other one and their keys (no clients:read).
+    const asOrders = api(stack, t1.access_token);
+    expect((await asOrders.get('/api/v1/clients/me')).status).toBe(200);
+    expect((await asOrders.get('/api/v1/clients/orders/api-keys')).status).toBe(200);
+    expect((await asOrders.get('/api/v1/clients')).status).toBe(403);
+    expect((await asOrders.get('/api/v1/clients/orders')).status).toBe(403);
 
     expect((await admin.post('/api/v1/clients/orders/disable')).body.enabled).toBe(false);
     await everywhere(t1.access_token, false);

@@ -118,6 +118,12 @@ describe('auth-core configuration', () => {
     ['an unknown LOG_LEVEL', (e) => ({ ...e, LOG_LEVEL: 'loud' }), ['LOG_LEVEL']],
     ['an unknown NODE_ENV', (e) => ({ ...e, NODE_ENV: 'prod' }), ['NODE_ENV']],
     [
+      'a ROLE_PERMISSIONS naming an unknown permission',
+      (e) => ({ ...e, ROLE_PERMISSIONS: '{"ops":["fly"]}' }),
+      ['ROLE_PERMISSIONS'],
+    ],
+    ['a ROLE_PERMISSIONS changing admin', (e) => ({ ...e, ROLE_PERMISSIONS: '{"admin":[]}' }), ['ROLE_PERMISSIONS']],
+    [
       'several bad values at once',
       (e) => ({ ...e, ACCESS_TOKEN_TTL: 'abc', DATABASE_URL: 'nope', MASTER_KEY: 'short-key' }),
       ['ACCESS_TOKEN_TTL', 'DATABASE_URL', 'MASTER_KEY'],

@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { PAT_PREFIX, ValidateTokenReply } from '@portcullis/contracts';
+import { PAT_PREFIX, rolePermissions, ValidateTokenReply } from '@portcullis/contracts';
 import type { Requirements } from '@portcullis/jwt';
 import { AuthClientOptions, DEFAULTS, ValidationMode } from './auth-client.options';
 import { LocalValidator } from './local-validator';
@@ -22,6 +22,14 @@ export class AuthClient {
   static async create(options: AuthClientOptions): Promise<AuthClient> {
     const o = { ...DEFAULTS, ...options };
     if (!o.natsConnection && !o.natsUrl) throw new Error('AuthClient needs natsUrl or natsConnection');
+    // Local mode judges permissions with this process's role map: a bad one fails here, not per request.
+    if (o.mode === 'local') {
+      try {
+        rolePermissions();
+      } catch (err) {
+        throw new Error(`ROLE_PERMISSIONS ${(err as Error).message}`);
+      }
+    }
     const nc =
       o.natsConnection ??
       (await connect({

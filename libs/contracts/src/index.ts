@@ -18,3 +18,4 @@ export * from './dto/fields';
 export * from './dto/audit.dto';
 export * from './load-env';
 export * from './validation-metadata-cache';
+export * from './role-permissions.constraint';

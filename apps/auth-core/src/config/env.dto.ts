@@ -13,6 +13,7 @@ import {
   Validate,
   ValidateIf,
 } from 'class-validator';
+import { RolePermissionsConstraint } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto } from '@portcullis/nats-options';
 
@@ -143,6 +144,12 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @IsString()
   @Validate(OidcProvidersConstraint)
   OIDC_PROVIDERS?: string;
+
+  /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */
+  @IsOptional()
+  @IsString()
+  @Validate(RolePermissionsConstraint)
+  ROLE_PERMISSIONS?: string;
 
   /** One deadline for fetching an IdP's discovery document and JWKS; below the gateway's timeout. */
   @Transform(toInt)

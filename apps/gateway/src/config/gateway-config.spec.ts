@@ -19,4 +19,13 @@ describe('gateway configuration', () => {
       /PORT: [\s\S]*NATS_URL: [\s\S]*REQUEST_TIMEOUT_MS: /,
     );
   });
+
+  it('refuses a ROLE_PERMISSIONS it cannot use, naming the variable and the problem', () => {
+    expect(() => loadGatewayConfig({ ROLE_PERMISSIONS: '{"service":["fly"]}' })).toThrow(
+      /ROLE_PERMISSIONS: ROLE_PERMISSIONS role "service" names unknown permissions: fly/,
+    );
+    expect(loadGatewayConfig({ ROLE_PERMISSIONS: '{"service":["clients:read"]}' }).ROLE_PERMISSIONS).toBe(
+      '{"service":["clients:read"]}',
+    );
+  });
 });

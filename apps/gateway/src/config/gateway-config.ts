@@ -1,7 +1,7 @@
 import { WithProcessEnv } from '@portcullis/observability';
-import { loadEnv, toBoolean } from '@portcullis/contracts';
+import { loadEnv, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
 import { NatsEnvDto } from '@portcullis/nats-options';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -19,6 +19,12 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
     message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
   })
   NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */
+  @IsOptional()
+  @IsString()
+  @Validate(RolePermissionsConstraint)
+  ROLE_PERMISSIONS?: string;
 
   /** Upper bound on any request to auth-core; past it the caller gets 503, never a hang. */
   @Transform(toInt)
