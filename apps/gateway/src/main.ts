@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
-import { cacheValidationMetadata } from '@portcullis/contracts';
+import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import { loadGatewayConfig } from './config/gateway-config';
@@ -35,6 +35,10 @@ async function bootstrap(): Promise<void> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
     frameworkErrors,
+    // Fastify's default (100) is below the ids the DTOs allow (128-character client ids, 256 for a
+    // PAT's value or name), which then could be created but never addressed. The router compares
+    // the decoded value, so the DTOs' own bound is the right one; longer still answers 400.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // A caller-supplied request id is kept (and passed on to auth-core) so logs can be joined.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];

@@ -17,6 +17,13 @@ export const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const TENANT_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * The longest path parameter any route takes (a PAT's value or name in
+ * `DELETE /users/…/tokens/{tokenOrName}`; client ids are 128). The gateway's router refuses longer
+ * ones before validation, so the two must stay in step.
+ */
+export const MAX_PATH_PARAM_LENGTH = 256;
+
 /** A JSON array of strings matching `pattern`. */
 export const StringList = (pattern: RegExp, max: number) =>
   applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }));

@@ -1,6 +1,15 @@
 import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { MAX_PASSWORD_LENGTH } from './auth.dto';
-import { BearerField, PageCursor, PageLimit, RoleList, TenantList, WithAuth, NameList } from './fields';
+import {
+  BearerField,
+  MAX_PATH_PARAM_LENGTH,
+  NameList,
+  PageCursor,
+  PageLimit,
+  RoleList,
+  TenantList,
+  WithAuth,
+} from './fields';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,127}$/;
@@ -96,7 +105,7 @@ export class CreatePatDto {
 }
 
 export class TokenOrNameParamDto {
-  @IsString() @Length(1, 256) tokenOrName!: string;
+  @IsString() @Length(1, MAX_PATH_PARAM_LENGTH) tokenOrName!: string;
 }
 
 export class CreateApiKeyDto {
@@ -218,5 +227,5 @@ export const API_KEY_ERRORS = {
 
 export class UserPatParamDto {
   @IsUUID() id!: string;
-  @IsString() @Length(1, 256) tokenOrName!: string;
+  @IsString() @Length(1, MAX_PATH_PARAM_LENGTH) tokenOrName!: string;
 }
