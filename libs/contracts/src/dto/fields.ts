@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { toInt, toList } from './query-transforms';
 
 /**
@@ -28,9 +28,17 @@ export const MAX_PATH_PARAM_LENGTH = 256;
 export const StringList = (pattern: RegExp, max: number) =>
   applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }));
 
-/** The same from a query string: `a,b` or repeated `?x=a&x=b`. */
+/**
+ * The same from a query string: `a,b` or repeated `?x=a&x=b`. Given, it names at least one value:
+ * `?client_ids=` would otherwise read as no filter at all, and `DELETE /tokens/all` would revoke
+ * every token instead of none.
+ */
 export const QueryStringList = (pattern: RegExp, max: number) =>
-  applyDecorators(Transform(toList), StringList(pattern, max));
+  applyDecorators(
+    Transform(toList),
+    StringList(pattern, max),
+    ArrayNotEmpty({ message: '$property must name at least one value (leave it out to not filter)' }),
+  );
 
 /** Names (permissions, requested roles) as given: 1-64 characters each, checked against what is held. */
 export const NameList = (max = 32) =>
