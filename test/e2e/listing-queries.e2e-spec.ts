@@ -62,3 +62,43 @@ describe('an empty list filter is refused, not read as "no filter"', () => {
     expect(await admin.del('/api/v1/tokens/all?client_ids=nobody')).toMatchObject({ status: 200, body: { count: 0 } });
   });
 });
+
+describe('a cursor the API did not return is refused on every listing', () => {
+  it.each(['/api/v1/clients', '/api/v1/users', '/api/v1/tokens', '/api/v1/tokens/all', '/api/v1/audit'])(
+    'GET %s?cursor=garbage → 400 naming cursor',
+    async (path) => {
+      const r = await admin.get(`${path}?cursor=garbage`);
+      expectRefused(path, r, ['cursor']);
+      expect(r.body?.message).toBe('Invalid cursor');
+    },
+  );
+
+  it('the old form of a clients or users cursor (the bare key in base64url) is refused too', async () => {
+    const bare = Buffer.from('admin').toString('base64url');
+    expectRefused('clients', await admin.get(`/api/v1/clients?cursor=${bare}`), ['cursor']);
+    expectRefused('users', await admin.get(`/api/v1/users?cursor=${bare}`), ['cursor']);
+  });
+
+  it.each([
+    ['/api/v1/clients', 'clientId'],
+    ['/api/v1/users', 'username'],
+  ])('the cursors %s returns page through it, one row at a time', async (path, key) => {
+    if (path === '/api/v1/clients')
+      for (const clientId of ['pager-a', 'pager-b', 'pager-c'])
+        expect((await admin.post('/api/v1/clients', { clientId })).status).toBe(201);
+    else
+      for (const username of ['pager-a', 'pager-b'])
+        expect((await admin.post('/api/v1/users', { username, password: `${username}-Secret-9x7` })).status).toBe(201);
+    const all = ((await admin.get(`${path}?limit=200`)).body.items as Array<Record<string, string>>).map((i) => i[key]);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      seen.push(...(r.body.items as Array<Record<string, string>>).map((i) => i[key]));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+  });
+});
