@@ -102,3 +102,69 @@ describe('a cursor the API did not return is refused on every listing', () => {
     expect(seen).toEqual(all);
   });
 });
+
+describe("the PAT listings take the listings' query, and nothing else", () => {
+  let userId: string;
+  const names = ['pat-1', 'pat-2', 'pat-3'];
+
+  beforeAll(async () => {
+    userId = (await admin.get('/api/v1/users/me')).body.id;
+    for (const name of names) expect((await admin.post('/api/v1/users/me/tokens', { name })).status).toBe(201);
+  });
+
+  it.each(['/api/v1/users/me/tokens', 'by id'])(
+    '%s: unknown fields and a bad cursor or limit are 400',
+    async (which) => {
+      const path = which === 'by id' ? `/api/v1/users/${userId}/tokens` : which;
+      expectRefused('foo', await admin.get(`${path}?foo=1`), ['foo']);
+      expectRefused('cursor', await admin.get(`${path}?cursor=zzz`), ['cursor']);
+      expectRefused('limit', await admin.get(`${path}?limit=0`), ['limit']);
+      expectRefused('limit', await admin.get(`${path}?limit=x&bar=2`), ['bar', 'limit']);
+    },
+  );
+
+  it.each(['/api/v1/users/me/tokens', 'by id'])('%s pages with limit and cursor', async (which) => {
+    const path = which === 'by id' ? `/api/v1/users/${userId}/tokens` : which;
+    const all = await admin.get(path);
+    expect(all.status).toBe(200);
+    expect(all.body.nextCursor).toBeNull();
+    const listed = all.body.items.map((p: { name: string }) => p.name);
+    expect([...listed].sort()).toEqual(names);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((p: { name: string }) => p.name));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(listed);
+  });
+});
+
+describe('routes that take no query refuse one', () => {
+  it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
+    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = (
+      SELECT tid FROM access_tokens WHERE NOT revoked ORDER BY created_at LIMIT 1)`);
+    const count = async () =>
+      Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens`))[0].n);
+    const before = await count();
+    expectRefused('cleanup', await admin.post('/api/v1/tokens/cleanup?x=1'), ['x']);
+    expect(await count()).toBe(before);
+    expect(await admin.post('/api/v1/tokens/cleanup')).toMatchObject({ status: 200, body: { accessTokens: 1 } });
+  });
+
+  it.each([
+    ['DELETE', '/api/v1/tokens?roles=user', ['roles']],
+    ['GET', '/api/v1/auth/me?x=1&y=2', ['x', 'y']],
+    ['GET', '/api/v1/keys?limit=1', ['limit']],
+  ])('%s %s → 400 naming the fields', async (method, path, fields) => {
+    const r = method === 'GET' ? await admin.get(path) : await admin.del(path);
+    expectRefused(path, r, fields);
+  });
+
+  it('an empty query string is no query', async () => {
+    expect((await admin.post('/api/v1/tokens/cleanup?')).status).toBe(200);
+  });
+});

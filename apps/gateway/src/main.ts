@@ -13,7 +13,7 @@ import { documentErrorResponses } from './docs/error-responses';
 import { frameworkErrors } from './errors/framework-errors';
 import { CoreClientService } from './core/core-client.service';
 import { GatewayShutdownState } from './health/shutdown-state';
-import { installBodyRules } from './errors/body-rules.hook';
+import { installInputRules } from './errors/input-rules.hook';
 
 async function bootstrap(): Promise<void> {
   // Every payload and body is checked with class-validator; its per-call metadata scan is cached.
@@ -76,7 +76,7 @@ async function bootstrap(): Promise<void> {
         )
     : undefined;
   instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
-  installBodyRules(app);
+  installInputRules(app);
 
   const doc = new DocumentBuilder()
     .setTitle('Portcullis')

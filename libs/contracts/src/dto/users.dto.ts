@@ -79,6 +79,17 @@ export class ListUsersQueryDto {
   cursor?: string;
 }
 
+/** `GET /users/me/tokens` and `/users/{id}/tokens`: newest first, paged like every listing. */
+export class ListPatsQueryDto {
+  @IsOptional()
+  @PageLimit()
+  limit?: number;
+
+  @IsOptional()
+  @PageCursor()
+  cursor?: string;
+}
+
 export class UserIdParamDto {
   @IsUUID() id!: string;
 }
@@ -148,6 +159,9 @@ export class UpdateUserRequest extends WithAuth(UpdateUserDto) {
 export class ChangePasswordRequest extends WithAuth(ChangePasswordDto) {}
 export class ListUsersRequest extends WithAuth(ListUsersQueryDto) {}
 export class CreatePatRequest extends WithAuth(CreatePatDto) {
+  @IsOptional() @IsUUID() userId?: string;
+}
+export class ListPatsRequest extends WithAuth(ListPatsQueryDto) {
   @IsOptional() @IsUUID() userId?: string;
 }
 export class DeletePatRequest extends WithAuth(TokenOrNameParamDto) {
