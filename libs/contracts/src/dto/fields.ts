@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { toInt, toList } from './query-transforms';
 
 /**
@@ -24,9 +35,15 @@ const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
  */
 export const MAX_PATH_PARAM_LENGTH = 256;
 
-/** A JSON array of strings matching `pattern`. */
+/**
+ * Each value once: these lists are stored (roles, tenants, permissions) or select what is revoked,
+ * and a repeat would be kept as given and shown back, so it is refused as bad input instead.
+ */
+const EachOnce = () => ArrayUnique(undefined, { message: '$property must not name the same value twice' });
+
+/** A JSON array of distinct strings matching `pattern`. */
 export const StringList = (pattern: RegExp, max: number) =>
-  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }));
+  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }), EachOnce());
 
 /**
  * The same from a query string: `a,b` or repeated `?x=a&x=b`. Given, it names at least one value:
@@ -40,9 +57,18 @@ export const QueryStringList = (pattern: RegExp, max: number) =>
     ArrayNotEmpty({ message: '$property must name at least one value (leave it out to not filter)' }),
   );
 
-/** Names (permissions, requested roles) as given: 1-64 characters each, checked against what is held. */
-export const NameList = (max = 32) =>
+/** Names as given: 1-64 characters each, checked against what is held or required. */
+const Names = (max: number) =>
   applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Length(1, 64, { each: true }));
+
+/** Names that are granted and stored (a PAT's or API key's permissions, a token's roles), each once. */
+export const NameList = (max = 32) => applyDecorators(Names(max), EachOnce());
+
+/**
+ * What a token is validated against (`roles`, `permissions` of auth.v1.token.validate). Nothing is
+ * stored and a repeat asks for nothing more, so services that send one are not broken by a 400.
+ */
+export const RequirementList = (max = 32) => Names(max);
 
 export const RoleList = (max = 32) => StringList(ROLE_PATTERN, max);
 export const TenantList = (max = 64) => StringList(TENANT_PATTERN, max);
