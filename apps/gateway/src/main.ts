@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { loadGatewayConfig } from './config/gateway-config';
 import { documentErrorResponses } from './docs/error-responses';
 import { frameworkErrors } from './errors/framework-errors';
+import { NATIVE_API, NO_STORE } from './core/cache-policy';
 import { CoreClientService } from './core/core-client.service';
 import { GatewayShutdownState } from './health/shutdown-state';
 import { installInputRules } from './errors/input-rules.hook';
@@ -58,6 +59,7 @@ async function bootstrap(): Promise<void> {
   // request, name the id themselves.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
+    if (req.url.startsWith(NATIVE_API)) reply.headers(NO_STORE);
     done();
   });
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a
