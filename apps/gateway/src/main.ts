@@ -5,15 +5,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
-import { cacheValidationMetadata } from '@portcullis/contracts';
+import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import { loadGatewayConfig } from './config/gateway-config';
 import { documentErrorResponses } from './docs/error-responses';
 import { frameworkErrors } from './errors/framework-errors';
+import { NATIVE_API, NO_STORE } from './core/cache-policy';
 import { CoreClientService } from './core/core-client.service';
 import { GatewayShutdownState } from './health/shutdown-state';
-import { installBodyRules } from './errors/body-rules.hook';
+import { installInputRules } from './errors/input-rules.hook';
 
 async function bootstrap(): Promise<void> {
   // Every payload and body is checked with class-validator; its per-call metadata scan is cached.
@@ -35,6 +36,10 @@ async function bootstrap(): Promise<void> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
     frameworkErrors,
+    // Fastify's default (100) is below the ids the DTOs allow (128-character client ids, 256 for a
+    // PAT's value or name), which then could be created but never addressed. The router compares
+    // the decoded value, so the DTOs' own bound is the right one; longer still answers 400.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // A caller-supplied request id is kept (and passed on to auth-core) so logs can be joined.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -54,6 +59,7 @@ async function bootstrap(): Promise<void> {
   // request, name the id themselves.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
+    if (req.url.startsWith(NATIVE_API)) reply.headers(NO_STORE);
     done();
   });
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a
@@ -72,7 +78,7 @@ async function bootstrap(): Promise<void> {
         )
     : undefined;
   instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
-  installBodyRules(app);
+  installInputRules(app);
 
   const doc = new DocumentBuilder()
     .setTitle('Portcullis')

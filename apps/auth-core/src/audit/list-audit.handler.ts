@@ -1,8 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditEvent, ListAuditRequest, Page, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { AuditEvent, ListAuditRequest, Page, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
 import { ActorService } from '../tokens/actor.service';
 
 interface Row {
@@ -36,7 +37,7 @@ export class ListAuditHandler {
     if (req.success !== undefined) where.push(`success = ${p(req.success)}`);
     if (req.since) where.push(`created_at >= ${p(req.since)}::timestamptz`);
     if (req.cursor) {
-      const [ts, id] = decodeCursor(req.cursor);
+      const [ts, id] = decodeCursor(req.cursor, [isTimestamp, isUuid]);
       where.push(`(created_at, id) < (${p(ts)}::timestamptz, ${p(id)}::uuid)`);
     }
     const limit = req.limit ?? 50;
@@ -57,22 +58,7 @@ export class ListAuditHandler {
         data: r.data,
         at: r.created_at.toISOString(),
       })),
-      nextCursor:
-        rows.length > limit
-          ? Buffer.from(JSON.stringify([last.created_at.toISOString(), last.id])).toString('base64url')
-          : null,
+      nextCursor: rows.length > limit ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
     };
   }
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const [ts, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (!Number.isNaN(Date.parse(ts)) && /^[0-9a-f-]{36}$/.test(id)) return [ts, id];
-  } catch {
-    /* fall through */
-  }
-  throw new PortcullisError('BAD_REQUEST', 'Invalid cursor', [
-    { field: 'cursor', errors: ['cursor is not one this API returned'] },
-  ]);
 }

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Page, PortcullisError } from '@portcullis/contracts';
+import { CLIENT_ID_PATTERN, Page, PortcullisError } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor } from '../database/keyset-cursor';
 import { ClientEntity } from './client.entity';
+
+const CLIENT_KEY = [(v: string) => CLIENT_ID_PATTERN.test(v)];
 
 @Injectable()
 export class ClientsRepository {
@@ -50,10 +53,10 @@ export class ClientsRepository {
       .orderBy('c.client_id', 'ASC')
       .limit(limit + 1);
     if (roles?.length) qb.andWhere('c.roles @> :roles::text[]', { roles });
-    if (cursor) qb.andWhere('c.client_id > :after', { after: Buffer.from(cursor, 'base64url').toString() });
+    if (cursor) qb.andWhere('c.client_id > :after', { after: decodeCursor(cursor, CLIENT_KEY)[0] });
     const rows = await qb.getMany();
     const more = rows.length > limit;
     const items = rows.slice(0, limit);
-    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].clientId).toString('base64url') : null };
+    return { items, nextCursor: more ? encodeCursor([items[items.length - 1].clientId]) : null };
   }
 }

@@ -6,17 +6,19 @@ import {
   CreatePatRequest,
   DeletePatRequest,
   generateCredential,
+  ListPatsRequest,
+  Page,
   PAT_PREFIX,
   PatView,
   permissionsOf,
   PortcullisError,
   SUBJECTS,
-  UserTargetRequest,
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
 import { MasterKey } from '../keys/master-key';
 import { ActorService, requireSession } from '../tokens/actor.service';
 import { targetUserId } from '../users/user-access';
@@ -108,16 +110,32 @@ export class PatsHandler {
     });
   }
 
+  /** Newest first, keyset-paged on (created_at, id) like the token listings. */
   @MessagePattern(SUBJECTS.PATS_LIST)
-  async list(@Payload() payload: unknown): Promise<{ items: PatView[]; nextCursor: null }> {
-    const req = validatePayload(UserTargetRequest, payload);
+  async list(@Payload() payload: unknown): Promise<Page<PatView>> {
+    const req = validatePayload(ListPatsRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
     if (!(await this.users.findById(userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
-    const rows = await this.ds
+    const limit = req.limit ?? 50;
+    const qb = this.ds
       .getRepository(PersonalAccessTokenEntity)
-      .find({ where: { userId }, order: { createdAt: 'DESC' } });
-    return { items: rows.map(toView), nextCursor: null };
+      .createQueryBuilder('p')
+      .where('p.user_id = :userId', { userId })
+      .orderBy('p.created_at', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .limit(limit + 1);
+    if (req.cursor) {
+      const [ts, id] = decodeCursor(req.cursor, [isTimestamp, isUuid]);
+      qb.andWhere('(p.created_at, p.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toView),
+      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
   }
 
   /**

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Page, PortcullisError, TokenData } from '@portcullis/contracts';
+import { Page, TokenData } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
 import { AccessTokenEntity } from './access-token.entity';
 
 export interface TokenFilter {
@@ -43,25 +44,8 @@ export function toTokenData(r: Row | AccessTokenEntity): TokenData {
 }
 
 /** Keyset cursor over (created_at, tid): stable under inserts, no OFFSET scans. */
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const [ts, tid] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (
-      typeof ts === 'string' &&
-      typeof tid === 'string' &&
-      !Number.isNaN(Date.parse(ts)) &&
-      /^[0-9a-f-]{36}$/.test(tid)
-    )
-      return [ts, tid];
-  } catch {
-    /* fall through */
-  }
-  throw new PortcullisError('BAD_REQUEST', 'Invalid cursor', [
-    { field: 'cursor', errors: ['cursor is not one this API returned'] },
-  ]);
-}
-
-const encodeCursor = (r: Row) => Buffer.from(JSON.stringify([r.created_at.toISOString(), r.tid])).toString('base64url');
+const TOKEN_KEY = [isTimestamp, isUuid];
+const cursorAfter = (r: Row) => encodeCursor([r.created_at.toISOString(), r.tid]);
 
 /** How long a deleted PAT or API key is kept at most, for deletes to be idempotent (a PostgreSQL interval). */
 export const DELETED_CREDENTIALS_KEPT = '30 days';
@@ -94,7 +78,7 @@ export class AccessTokensRepository {
     const p = (v: unknown) => `$${params.push(v)}`;
     const where = AccessTokensRepository.filterConditions(filter, p);
     if (cursor) {
-      const [ts, tid] = decodeCursor(cursor);
+      const [ts, tid] = decodeCursor(cursor, TOKEN_KEY);
       where.push(`(created_at, tid) < (${p(ts)}::timestamptz, ${p(tid)}::uuid)`);
     }
     const rows: Row[] = await this.ds.query(
@@ -104,7 +88,7 @@ export class AccessTokensRepository {
     );
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
-    return { items: page.map(toTokenData), nextCursor: more ? encodeCursor(page[page.length - 1]) : null };
+    return { items: page.map(toTokenData), nextCursor: more ? cursorAfter(page[page.length - 1]) : null };
   }
 
   find(tid: string): Promise<AccessTokenEntity | null> {

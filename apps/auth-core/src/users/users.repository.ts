@@ -3,7 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { entityFromRow, preparedStatement } from '../database/prepared-statement';
+import { decodeCursor, encodeCursor, isBoundedText } from '../database/keyset-cursor';
 import { UserEntity } from './user.entity';
+
+/** Every username, local or federated, fits its varchar(128) column. */
+const USER_KEY = [isBoundedText(128)];
 
 export const normalizeUsername = (username: string) => username.normalize('NFC').toLowerCase();
 
@@ -45,20 +49,19 @@ export class UsersRepository {
     await manager.delete(UserEntity, { id });
   }
 
-  /** Keyset paging on (username_normalized, id). */
+  /** Keyset paging on username_normalized (unique). */
   async list(limit = 50, cursor?: string): Promise<Page<UserEntity>> {
     const qb = this.ds
       .getRepository(UserEntity)
       .createQueryBuilder('u')
       .orderBy('u.username_normalized', 'ASC')
       .limit(limit + 1);
-    if (cursor) qb.where('u.username_normalized > :after', { after: Buffer.from(cursor, 'base64url').toString() });
+    if (cursor) qb.where('u.username_normalized > :after', { after: decodeCursor(cursor, USER_KEY)[0] });
     const rows = await qb.getMany();
     const items = rows.slice(0, limit);
     return {
       items,
-      nextCursor:
-        rows.length > limit ? Buffer.from(items[items.length - 1].usernameNormalized).toString('base64url') : null,
+      nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1].usernameNormalized]) : null,
     };
   }
 

@@ -3,6 +3,7 @@ import { LoginReply, SUBJECTS } from '@portcullis/contracts';
 import { FailedLoginThrottleService } from '../auth/failed-login-throttle.service';
 import { CoreClientService } from '../core/core-client.service';
 import { readOptionalClientAuth } from './client-auth';
+import { grantedScope } from './granted-scope';
 import { InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
@@ -31,6 +32,7 @@ export class PasswordGrant {
         rid,
       ),
     );
-    return reply;
+    // The login does not narrow to a requested scope: the reply says what the token carries.
+    return { ...reply, scope: grantedScope(req.scope, reply.roles) };
   }
 }

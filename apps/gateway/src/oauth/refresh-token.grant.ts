@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SUBJECTS, TokenReply } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { readOptionalClientAuth } from './client-auth';
+import { grantedScope } from './granted-scope';
 import { InvalidGrant, InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
@@ -12,12 +13,12 @@ export class RefreshTokenGrant {
 
   constructor(private readonly core: CoreClientService) {}
 
-  async execute(req: TokenRequestDto, rid: string, authorization?: string): Promise<TokenReply> {
+  async execute(req: TokenRequestDto, rid: string, authorization?: string): Promise<TokenReply & { scope?: string }> {
     if (!req.refresh_token) throw new InvalidRequest('refresh_token is required');
     const client = readOptionalClientAuth(authorization, req);
     // Far shorter than any refresh token Portcullis issues: not a malformed request, just not a grant.
     if (req.refresh_token.length < 16) throw new InvalidGrant('Refresh token is invalid');
-    return this.core.request<TokenReply>(
+    const reply = await this.core.request<TokenReply>(
       SUBJECTS.TOKEN_REFRESH,
       {
         refresh_token: req.refresh_token,
@@ -26,5 +27,7 @@ export class RefreshTokenGrant {
       },
       rid,
     );
+    // RFC 6749 §6 lets a refresh ask for a scope; the new token keeps the family's roles, and says so.
+    return { ...reply, scope: grantedScope(req.scope, reply.roles) };
   }
 }

@@ -6,6 +6,7 @@ import {
   CreatedPat,
   CreatePatDto,
   CreateUserDto,
+  ListPatsQueryDto,
   ListUsersQueryDto,
   Page,
   PatView,
@@ -76,8 +77,13 @@ export class UsersController {
   }
 
   @Get('me/tokens')
-  listOwnPats(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<Page<PatView>> {
-    return this.core.request(SUBJECTS.PATS_LIST, { auth: p.token }, rid);
+  @ApiOperation({ summary: 'Own personal access tokens, newest first (paging: limit, cursor)' })
+  listOwnPats(
+    @Query() q: ListPatsQueryDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<Page<PatView>> {
+    return this.core.request(SUBJECTS.PATS_LIST, { ...q, auth: p.token }, rid);
   }
 
   @Delete('me/tokens/:tokenOrName')
@@ -154,12 +160,14 @@ export class UsersController {
   }
 
   @Get(':id/tokens')
+  @ApiOperation({ summary: "A user's personal access tokens, newest first (paging: limit, cursor)" })
   listPats(
     @Param() params: UserIdParamDto,
+    @Query() q: ListPatsQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
   ): Promise<Page<PatView>> {
-    return this.core.request(SUBJECTS.PATS_LIST, { userId: params.id, auth: p.token }, rid);
+    return this.core.request(SUBJECTS.PATS_LIST, { ...q, userId: params.id, auth: p.token }, rid);
   }
 
   @Delete(':id/tokens/:tokenOrName')

@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { toInt, toList } from './query-transforms';
 
 /**
@@ -17,17 +28,47 @@ export const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const TENANT_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
 
-/** A JSON array of strings matching `pattern`. */
+/**
+ * The longest path parameter any route takes (a PAT's value or name in
+ * `DELETE /users/…/tokens/{tokenOrName}`; client ids are 128). The gateway's router refuses longer
+ * ones before validation, so the two must stay in step.
+ */
+export const MAX_PATH_PARAM_LENGTH = 256;
+
+/**
+ * Each value once: these lists are stored (roles, tenants, permissions) or select what is revoked,
+ * and a repeat would be kept as given and shown back, so it is refused as bad input instead.
+ */
+const EachOnce = () => ArrayUnique(undefined, { message: '$property must not name the same value twice' });
+
+/** A JSON array of distinct strings matching `pattern`. */
 export const StringList = (pattern: RegExp, max: number) =>
-  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }));
+  applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Matches(pattern, { each: true }), EachOnce());
 
-/** The same from a query string: `a,b` or repeated `?x=a&x=b`. */
+/**
+ * The same from a query string: `a,b` or repeated `?x=a&x=b`. Given, it names at least one value:
+ * `?client_ids=` would otherwise read as no filter at all, and `DELETE /tokens/all` would revoke
+ * every token instead of none.
+ */
 export const QueryStringList = (pattern: RegExp, max: number) =>
-  applyDecorators(Transform(toList), StringList(pattern, max));
+  applyDecorators(
+    Transform(toList),
+    StringList(pattern, max),
+    ArrayNotEmpty({ message: '$property must name at least one value (leave it out to not filter)' }),
+  );
 
-/** Names (permissions, requested roles) as given: 1-64 characters each, checked against what is held. */
-export const NameList = (max = 32) =>
+/** Names as given: 1-64 characters each, checked against what is held or required. */
+const Names = (max: number) =>
   applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Length(1, 64, { each: true }));
+
+/** Names that are granted and stored (a PAT's or API key's permissions, a token's roles), each once. */
+export const NameList = (max = 32) => applyDecorators(Names(max), EachOnce());
+
+/**
+ * What a token is validated against (`roles`, `permissions` of auth.v1.token.validate). Nothing is
+ * stored and a repeat asks for nothing more, so services that send one are not broken by a 400.
+ */
+export const RequirementList = (max = 32) => Names(max);
 
 export const RoleList = (max = 32) => StringList(ROLE_PATTERN, max);
 export const TenantList = (max = 64) => StringList(TENANT_PATTERN, max);

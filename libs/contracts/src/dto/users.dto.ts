@@ -1,6 +1,15 @@
 import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { MAX_PASSWORD_LENGTH } from './auth.dto';
-import { BearerField, PageCursor, PageLimit, RoleList, TenantList, WithAuth, NameList } from './fields';
+import {
+  BearerField,
+  MAX_PATH_PARAM_LENGTH,
+  NameList,
+  PageCursor,
+  PageLimit,
+  RoleList,
+  TenantList,
+  WithAuth,
+} from './fields';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,127}$/;
@@ -70,6 +79,17 @@ export class ListUsersQueryDto {
   cursor?: string;
 }
 
+/** `GET /users/me/tokens` and `/users/{id}/tokens`: newest first, paged like every listing. */
+export class ListPatsQueryDto {
+  @IsOptional()
+  @PageLimit()
+  limit?: number;
+
+  @IsOptional()
+  @PageCursor()
+  cursor?: string;
+}
+
 export class UserIdParamDto {
   @IsUUID() id!: string;
 }
@@ -96,7 +116,7 @@ export class CreatePatDto {
 }
 
 export class TokenOrNameParamDto {
-  @IsString() @Length(1, 256) tokenOrName!: string;
+  @IsString() @Length(1, MAX_PATH_PARAM_LENGTH) tokenOrName!: string;
 }
 
 export class CreateApiKeyDto {
@@ -139,6 +159,9 @@ export class UpdateUserRequest extends WithAuth(UpdateUserDto) {
 export class ChangePasswordRequest extends WithAuth(ChangePasswordDto) {}
 export class ListUsersRequest extends WithAuth(ListUsersQueryDto) {}
 export class CreatePatRequest extends WithAuth(CreatePatDto) {
+  @IsOptional() @IsUUID() userId?: string;
+}
+export class ListPatsRequest extends WithAuth(ListPatsQueryDto) {
   @IsOptional() @IsUUID() userId?: string;
 }
 export class DeletePatRequest extends WithAuth(TokenOrNameParamDto) {
@@ -218,5 +241,5 @@ export const API_KEY_ERRORS = {
 
 export class UserPatParamDto {
   @IsUUID() id!: string;
-  @IsString() @Length(1, 256) tokenOrName!: string;
+  @IsString() @Length(1, MAX_PATH_PARAM_LENGTH) tokenOrName!: string;
 }

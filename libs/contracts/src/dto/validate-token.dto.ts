@@ -1,4 +1,4 @@
-import { NameList } from './fields';
+import { RequirementList } from './fields';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { AccessTokenClaims } from '../claims';
 import { WireError } from '../error-codes';
@@ -9,11 +9,11 @@ export class ValidateTokenRequestDto {
   token!: string;
 
   @IsOptional()
-  @NameList()
+  @RequirementList()
   roles?: string[];
 
   @IsOptional()
-  @NameList()
+  @RequirementList()
   permissions?: string[];
 
   @IsOptional()

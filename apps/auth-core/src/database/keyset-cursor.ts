@@ -1,0 +1,32 @@
+import { PortcullisError } from '@portcullis/contracts';
+
+/**
+ * The `nextCursor` of every listing: the sort key of the page's last row, as base64url JSON. The
+ * key is checked when it comes back, part by part, so a cursor this API did not return answers 400
+ * instead of being read as some position in the list (an empty page, or rows skipped, unnoticed).
+ */
+export type KeyPart = (value: string) => boolean;
+
+export const isTimestamp: KeyPart = (v) => !Number.isNaN(Date.parse(v));
+export const isUuid: KeyPart = (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+export const isBoundedText =
+  (max: number): KeyPart =>
+  (v) =>
+    v.length > 0 && v.length <= max;
+
+export function encodeCursor(key: readonly string[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, parts: readonly KeyPart[]): string[] {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(key) && key.length === parts.length && key.every((v, i) => typeof v === 'string' && parts[i](v)))
+      return key as string[];
+  } catch {
+    /* not JSON: refused below */
+  }
+  throw new PortcullisError('BAD_REQUEST', 'Invalid cursor', [
+    { field: 'cursor', errors: ['cursor is not one this API returned'] },
+  ]);
+}

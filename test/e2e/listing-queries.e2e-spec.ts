@@ -1,0 +1,170 @@
+import { api, ReplyBody } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * The query strings of the listings (and of `DELETE /tokens/all`, which takes the listing's
+ * filters): a filter, cursor or field the API cannot honour is refused with 400 naming it, never
+ * dropped and answered as if it had not been sent.
+ */
+const stack = new Stack();
+let admin: ReturnType<typeof api>;
+
+beforeAll(async () => {
+  await stack.start();
+  admin = api(stack, (await login(stack)).access_token);
+}, 60000);
+afterAll(() => stack.stop(), 60000);
+
+const fieldsOf = (body: ReplyBody | null) => (body?.error?.data?.fields ?? []).map((f) => f.field).sort();
+
+/** 400 in the envelope, naming exactly `fields`. */
+function expectRefused(label: string, r: { status: number; body: ReplyBody | null }, fields: string[]) {
+  expect({ label, status: r.status, envelope: r.body?.status, fields: fieldsOf(r.body) }).toEqual({
+    label,
+    status: 400,
+    envelope: 'BAD_REQUEST',
+    fields: [...fields].sort(),
+  });
+}
+
+const revokedCount = async () =>
+  Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens WHERE revoked`))[0].n);
+
+describe('an empty list filter is refused, not read as "no filter"', () => {
+  it.each([
+    ['?client_ids=', ['client_ids']],
+    ['?client_ids=,', ['client_ids']],
+    ['?roles=', ['roles']],
+    ['?roles=&client_ids=', ['roles', 'client_ids']],
+  ])('DELETE /tokens/all%s → 400 naming it, and nothing is revoked', async (query, fields) => {
+    const others = await Promise.all([login(stack), login(stack)]);
+    const before = await revokedCount();
+    expectRefused(query, await admin.del(`/api/v1/tokens/all${query}`), fields);
+    expect(await revokedCount()).toBe(before);
+    for (const t of others) expect((await api(stack, t.access_token).get('/api/v1/auth/me')).status).toBe(200);
+  });
+
+  it.each([
+    ['/api/v1/tokens/all?client_ids=', ['client_ids']],
+    ['/api/v1/tokens/all?roles=,', ['roles']],
+    ['/api/v1/tokens?roles=', ['roles']],
+    ['/api/v1/clients?roles=', ['roles']],
+    ['/api/v1/clients?roles=,,', ['roles']],
+  ])('GET %s → 400 naming it', async (path, fields) => {
+    expectRefused(path, await admin.get(path), fields);
+  });
+
+  it('a filter that names something still filters', async () => {
+    expect(await admin.get('/api/v1/tokens/all?client_ids=nobody')).toMatchObject({
+      status: 200,
+      body: { items: [], nextCursor: null },
+    });
+    expect(await admin.del('/api/v1/tokens/all?client_ids=nobody')).toMatchObject({ status: 200, body: { count: 0 } });
+  });
+});
+
+describe('a cursor the API did not return is refused on every listing', () => {
+  it.each(['/api/v1/clients', '/api/v1/users', '/api/v1/tokens', '/api/v1/tokens/all', '/api/v1/audit'])(
+    'GET %s?cursor=garbage → 400 naming cursor',
+    async (path) => {
+      const r = await admin.get(`${path}?cursor=garbage`);
+      expectRefused(path, r, ['cursor']);
+      expect(r.body?.message).toBe('Invalid cursor');
+    },
+  );
+
+  it('the old form of a clients or users cursor (the bare key in base64url) is refused too', async () => {
+    const bare = Buffer.from('admin').toString('base64url');
+    expectRefused('clients', await admin.get(`/api/v1/clients?cursor=${bare}`), ['cursor']);
+    expectRefused('users', await admin.get(`/api/v1/users?cursor=${bare}`), ['cursor']);
+  });
+
+  it.each([
+    ['/api/v1/clients', 'clientId'],
+    ['/api/v1/users', 'username'],
+  ])('the cursors %s returns page through it, one row at a time', async (path, key) => {
+    if (path === '/api/v1/clients')
+      for (const clientId of ['pager-a', 'pager-b', 'pager-c'])
+        expect((await admin.post('/api/v1/clients', { clientId })).status).toBe(201);
+    else
+      for (const username of ['pager-a', 'pager-b'])
+        expect((await admin.post('/api/v1/users', { username, password: `${username}-Secret-9x7` })).status).toBe(201);
+    const all = ((await admin.get(`${path}?limit=200`)).body.items as Array<Record<string, string>>).map((i) => i[key]);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      seen.push(...(r.body.items as Array<Record<string, string>>).map((i) => i[key]));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+  });
+});
+
+describe("the PAT listings take the listings' query, and nothing else", () => {
+  let userId: string;
+  const names = ['pat-1', 'pat-2', 'pat-3'];
+
+  beforeAll(async () => {
+    userId = (await admin.get('/api/v1/users/me')).body.id;
+    for (const name of names) expect((await admin.post('/api/v1/users/me/tokens', { name })).status).toBe(201);
+  });
+
+  it.each(['/api/v1/users/me/tokens', 'by id'])(
+    '%s: unknown fields and a bad cursor or limit are 400',
+    async (which) => {
+      const path = which === 'by id' ? `/api/v1/users/${userId}/tokens` : which;
+      expectRefused('foo', await admin.get(`${path}?foo=1`), ['foo']);
+      expectRefused('cursor', await admin.get(`${path}?cursor=zzz`), ['cursor']);
+      expectRefused('limit', await admin.get(`${path}?limit=0`), ['limit']);
+      expectRefused('limit', await admin.get(`${path}?limit=x&bar=2`), ['bar', 'limit']);
+    },
+  );
+
+  it.each(['/api/v1/users/me/tokens', 'by id'])('%s pages with limit and cursor', async (which) => {
+    const path = which === 'by id' ? `/api/v1/users/${userId}/tokens` : which;
+    const all = await admin.get(path);
+    expect(all.status).toBe(200);
+    expect(all.body.nextCursor).toBeNull();
+    const listed = all.body.items.map((p: { name: string }) => p.name);
+    expect([...listed].sort()).toEqual(names);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((p: { name: string }) => p.name));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(listed);
+  });
+});
+
+describe('routes that take no query refuse one', () => {
+  it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
+    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = (
+      SELECT tid FROM access_tokens WHERE NOT revoked ORDER BY created_at LIMIT 1)`);
+    const count = async () =>
+      Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens`))[0].n);
+    const before = await count();
+    expectRefused('cleanup', await admin.post('/api/v1/tokens/cleanup?x=1'), ['x']);
+    expect(await count()).toBe(before);
+    expect(await admin.post('/api/v1/tokens/cleanup')).toMatchObject({ status: 200, body: { accessTokens: 1 } });
+  });
+
+  it.each([
+    ['DELETE', '/api/v1/tokens?roles=user', ['roles']],
+    ['GET', '/api/v1/auth/me?x=1&y=2', ['x', 'y']],
+    ['GET', '/api/v1/keys?limit=1', ['limit']],
+  ])('%s %s → 400 naming the fields', async (method, path, fields) => {
+    const r = method === 'GET' ? await admin.get(path) : await admin.del(path);
+    expectRefused(path, r, fields);
+  });
+
+  it('an empty query string is no query', async () => {
+    expect((await admin.post('/api/v1/tokens/cleanup?')).status).toBe(200);
+  });
+});
