@@ -1,3 +1,4 @@
+import { request } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -14,19 +15,11 @@ beforeAll(async () => {
 afterAll(() => stack.stop(), 60000);
 
 async function call(method: string, path: string, body?: unknown, token: string | null = bearer) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
+  const r = await request(stack, method, path, body, token ?? undefined);
   return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Record<string, string>) : null,
-    cache: { cacheControl: res.headers.get('cache-control'), pragma: res.headers.get('pragma') },
+    status: r.status,
+    body: r.body as Record<string, string> | null,
+    cache: { cacheControl: r.headers.get('cache-control'), pragma: r.headers.get('pragma') },
   };
 }
 
