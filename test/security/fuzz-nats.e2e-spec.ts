@@ -128,5 +128,44 @@ describe('NATS: every subject of SUBJECTS', () => {
         }
   }, 120000);
 
+  it('huge and deep payloads get a bounded BAD_REQUEST, and validation goes on answering', async () => {
+    const token = await adminToken();
+    const manyKeys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 0]));
+    // As JSON text: a 10,000-deep object is more than JSON.stringify itself will take.
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    const json = (o: object, deepField?: string) =>
+      deepField ? `${JSON.stringify(o).slice(0, -1)},"${deepField}":${deep(10_000)}}` : JSON.stringify(o);
+    const cases: Array<[string, string, string]> = [
+      // 20,000 unknown fields: their error list alone would have been larger than NATS carries.
+      ['validate, 20,000 unknown fields', SUBJECTS.TOKEN_VALIDATE, json({ token, ...manyKeys(20_000) })],
+      ['validate, one 400 kB field name', SUBJECTS.TOKEN_VALIDATE, json({ token, ['k'.repeat(400_000)]: 1 })],
+      ['validate, nested 10,000 deep', SUBJECTS.TOKEN_VALIDATE, json({ token }, 'x')],
+      ['validate, a clientIp that is no address', SUBJECTS.TOKEN_VALIDATE, json({ token, clientIp: 'not an ip <x>' })],
+      ['users.list, one 400 kB field name', SUBJECTS.USERS_LIST, json({ auth: token, ['k'.repeat(400_000)]: 1 })],
+      ['users.list, 50,000 unknown fields', SUBJECTS.USERS_LIST, json({ auth: token, ...manyKeys(50_000) })],
+      ['users.create, nested 10,000 deep', SUBJECTS.USERS_CREATE, json({ auth: token, username: 'deep' }, 'roles')],
+    ];
+    for (const [label, subject, payload] of cases) {
+      report.case(`NATS ${label}`);
+      const msg = await stack.natsRaw(subject, payload, 10000);
+      stats.nats++;
+      expect(msg.data.length).toBeLessThan(16_384);
+      const body = msg.json<{ valid?: boolean; error?: { code: string; message: string } }>();
+      expect({ label, code: body.error?.code, valid: body.valid }).toEqual({
+        label,
+        code: 'BAD_REQUEST',
+        valid: subject === SUBJECTS.TOKEN_VALIDATE ? false : undefined,
+      });
+      // The replica that answered keeps answering validations.
+      expect((await stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token })).valid).toBe(true);
+    }
+    const rest = await fetch(`${stack.url}/api/v1/auth/validate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json({ token }, 'roles'),
+    });
+    expect(rest.status).toBe(400);
+  }, 120000);
+
   itStillAnswers(stack);
 });

@@ -2,7 +2,7 @@ import { LoginRequestDto } from './dto/auth.dto';
 import { UpdateClientRequest } from './dto/clients.dto';
 import { ValidateTokenRequestDto } from './dto/validate-token.dto';
 import { PortcullisError } from './error-codes';
-import { badRequest, validatePayload } from './validate-payload';
+import { badRequest, nestedDeeperThan, validatePayload } from './validate-payload';
 
 /** Runs validatePayload and returns the error it throws (fails the test when it does not throw). */
 function rejectionOf(cls: new () => object, payload: unknown): PortcullisError {
@@ -136,5 +136,38 @@ describe('validatePayload', () => {
     expect(
       fieldsOf(rejectionOf(UpdateClientRequest, { auth: 'a', clientId: 'c', tenants: null, description: null })),
     ).toEqual(['description', 'tenants']);
+  });
+
+  it('names at most 20 fields, clipped, and says how many more: the answer stays small', () => {
+    const many = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 0]));
+    const err = rejectionOf(ValidateTokenRequestDto, { token: 't', ...many });
+    expect(err.details).toHaveLength(20);
+    expect(err.message).toMatch(/^Invalid request: k0, k1, .*k19 and 19980 more$/);
+    const long = rejectionOf(ValidateTokenRequestDto, { token: 't', ['k'.repeat(400_000)]: 1 });
+    expect(JSON.stringify({ m: long.message, d: long.details }).length).toBeLessThan(2_000);
+  });
+
+  it('refuses input nested deeper than 32 levels as bad input, before anything recurses into it', () => {
+    const deep = (n: number) => {
+      let v: unknown = 1;
+      for (let i = 0; i < n; i++) v = { a: v };
+      return v;
+    };
+    expect(nestedDeeperThan({ x: deep(32) })).toBe(false);
+    expect(nestedDeeperThan({ x: deep(33) })).toBe(true);
+    expect(nestedDeeperThan([[[[]]]], 3)).toBe(false);
+    expect(nestedDeeperThan([[[[[]]]]], 3)).toBe(true);
+    const err = rejectionOf(ValidateTokenRequestDto, { token: 't', roles: deep(10_000) });
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(fieldsOf(err)).toEqual(['(body)']);
+  });
+
+  it('a clientIp must be an IP address', () => {
+    expect(fieldsOf(rejectionOf(ValidateTokenRequestDto, { token: 't', clientIp: 'not an ip <x>' }))).toEqual([
+      'clientIp',
+    ]);
+    expect(validatePayload(ValidateTokenRequestDto, { token: 't', clientIp: '::ffff:10.0.0.1' }).clientIp).toBe(
+      '::ffff:10.0.0.1',
+    );
   });
 });

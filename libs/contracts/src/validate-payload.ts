@@ -24,10 +24,49 @@ export function describeValidationErrors(errors: ValidationError[]): ErrorDetail
   return flatten(errors);
 }
 
+/** Fields named in one BAD_REQUEST at most, and how much of a name or message is repeated. */
+const MAX_DETAILS = 20;
+const MAX_TEXT = 120;
+const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+
+/**
+ * The answer to bad input, naming the bad fields. Bounded: a request with 20,000 unknown keys, or
+ * one key of 400 kB, would otherwise get a reply larger than NATS carries (max_payload), and a
+ * caller would hear nothing at all. The first fields are named, and how many more there were.
+ */
 export function badRequest(details: ErrorDetail[]): PortcullisError {
-  const fields = [...new Set(details.map((d) => d.field))].join(', ');
-  return new PortcullisError('BAD_REQUEST', `Invalid request: ${fields}`, details);
+  const shown = details.slice(0, MAX_DETAILS).map((d) => ({
+    field: clip(d.field),
+    errors: d.errors.slice(0, 5).map(clip),
+  }));
+  const names = [...new Set(shown.map((d) => d.field))];
+  const more = new Set(details.map((d) => d.field)).size - names.length;
+  const message = `Invalid request: ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return new PortcullisError('BAD_REQUEST', message, shown);
 }
+
+/** Deepest nesting of objects and arrays any input may have; class-transformer recurses per level. */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * Whether the value nests objects or arrays deeper than `max`. Walked without recursion: the point
+ * is to refuse input that would exhaust the stack of the recursive code after it (class-transformer,
+ * class-validator), which turned a 10,000-deep body into an internal error instead of a 400.
+ */
+export function nestedDeeperThan(value: unknown, max = MAX_INPUT_DEPTH): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length; depth++) {
+    const next: unknown[] = [];
+    for (const v of level)
+      if (v !== null && typeof v === 'object') for (const child of Object.values(v as object)) next.push(child);
+    if (next.some((c) => c !== null && typeof c === 'object') && depth + 1 > max) return true;
+    level = next.filter((c) => c !== null && typeof c === 'object');
+  }
+  return false;
+}
+
+export const tooDeep = (): PortcullisError =>
+  badRequest([{ field: '(body)', errors: [`must not nest objects or arrays more than ${MAX_INPUT_DEPTH} deep`] }]);
 
 /**
  * Fields whose string value (or name) holds a NUL character. PostgreSQL can neither store nor
@@ -112,6 +151,7 @@ export function validatePayload<T extends object>(cls: Ctor<T>, payload: unknown
       { field: '(body)', errors: ['must be a JSON object'] },
     ]);
   }
+  if (nestedDeeperThan(payload)) throw tooDeep();
   const nul = nulCharacters(payload);
   if (nul.length) throw badRequest(nul);
   const unknown = unknownFields(cls, payload);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Msg, NatsConnection } from '@nats-io/transport-node';
 import { PortcullisError, ValidateTokenReply, ValidateTokenRequestDto, validatePayload } from '@portcullis/contracts';
 import { encodedOncePerClaims } from '@portcullis/jwt';
@@ -26,7 +27,7 @@ export function plainValidRequest(payload: unknown): ValidateTokenRequestDto | n
   if (p.roles !== undefined && !plainStrings(p.roles, 64)) return null;
   if (p.permissions !== undefined && !plainStrings(p.permissions, 64)) return null;
   if (p.tenant !== undefined && !plainString(p.tenant, 128)) return null;
-  if (p.clientIp !== undefined && !plainString(p.clientIp, 64)) return null;
+  if (p.clientIp !== undefined && !(plainString(p.clientIp, 64) && isIP(p.clientIp as string))) return null;
   return p as unknown as ValidateTokenRequestDto;
 }
 
@@ -127,12 +128,16 @@ export class ValidateResponder {
   }
 
   private work(): void {
-    for (const { msg, started, data } of this.queue.splice(0, BATCH)) {
-      this.onMessage(msg, started, data);
-      this.settle();
+    try {
+      for (const { msg, started, data } of this.queue.splice(0, BATCH)) {
+        this.onMessage(msg, started, data);
+        this.settle();
+      }
+    } finally {
+      // Whatever happened to one request, the queue keeps being served.
+      if (this.queue.length) setImmediate(() => this.work());
+      else this.scheduled = false;
     }
-    if (this.queue.length) setImmediate(() => this.work());
-    else this.scheduled = false;
   }
 
   private settle(): void {
@@ -166,7 +171,8 @@ export class ValidateResponder {
 
   private respond(msg: Msg, started: bigint, reply: ValidateTokenReply, remembered = false): void {
     if (msg.reply)
-      msg.respond(
+      this.send(
+        msg,
         remembered && reply.valid
           ? this.encodedValid(reply.claims)
           : this.serializer.serialize({ response: reply }).data,
@@ -183,7 +189,19 @@ export class ValidateResponder {
   private fail(msg: Msg, started: bigint, err: unknown): void {
     this.logError(`validation failed: ${(err as Error)?.stack ?? String(err)}`);
     const out = this.serializer.serialize({ err: { code: 'INTERNAL', message: 'Internal error', details: null } });
-    if (msg.reply) msg.respond(out.data, { headers: out.headers });
+    if (msg.reply) this.send(msg, out.data, { headers: out.headers });
     this.meter('INTERNAL', Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /**
+   * A reply NATS refuses to send (larger than max_payload, connection closing) must not throw into
+   * the subscription's callback: that stops the client reading, and with it every later request.
+   */
+  private send(msg: Msg, data: Uint8Array | string, opts?: Parameters<Msg['respond']>[1]): void {
+    try {
+      msg.respond(data, opts);
+    } catch (err) {
+      this.logError(`reply not sent: ${(err as Error).message}`);
+    }
   }
 }

@@ -2,7 +2,9 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationPipe } from '@ne
 import {
   badRequest,
   describeValidationErrors,
+  nestedDeeperThan,
   PortcullisError,
+  tooDeep,
   unknownFields,
   VALIDATION_OPTIONS,
 } from '@portcullis/contracts';
@@ -52,6 +54,7 @@ export class StrictValidationPipe implements PipeTransform {
       !Array.isArray(value) &&
       metadata.type !== 'custom';
     if (checkable && this.emptyIsBare.has(cls) && isEmpty(value)) return new (cls as new () => object)();
+    if (checkable && nestedDeeperThan(value)) throw tooDeep();
     let unknown = checkable ? unknownFields(cls as new () => object, value as object) : [];
     if (unknown.length && LENIENT.has(cls as object)) {
       const drop = new Set(unknown.map((u) => u.field));

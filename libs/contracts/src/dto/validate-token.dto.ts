@@ -1,5 +1,5 @@
 import { RequirementList } from './fields';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsIP, IsOptional, IsString, Length } from 'class-validator';
 import { AccessTokenClaims } from '../claims';
 import { WireError } from '../error-codes';
 
@@ -22,9 +22,11 @@ export class ValidateTokenRequestDto {
   tenant?: string;
 
   /** Address of the end caller, when a gateway validates on its behalf (audits PAT use from new places). */
+  /** The caller's caller, for the audit of a PAT used from a new address: an IP address, nothing else. */
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @IsIP()
   clientIp?: string;
 }
 
