@@ -116,7 +116,7 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(viaBasic.status).toBe(200);
     const session = await readJson<SessionReply>(viaBasic);
     const claims = (
-      await stack.natsRequest<{ claims: { cid: string } }>(SUBJECTS.TOKEN_VALIDATE, {
+      await stack.natsRequest<{ claims: { cid: string; rcid: string } }>(SUBJECTS.TOKEN_VALIDATE, {
         token: session.access_token,
       })
     ).claims;
@@ -147,8 +147,29 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<OAuthErrorReply>(stolen)).error).toBe('invalid_grant');
     expect((await form('/oauth/token', refresh, basic('portal', 'pcl_cs_wrong'))).status).toBe(401);
     expect((await form('/oauth/token', { ...refresh, client_id: 'other-portal' })).status).toBe(400);
+    // The session portal asked for with its secret (rcid portal) is portal's: a leaked refresh token
+    // alone, or with portal's bare id, is refused (RFC 6749 §6), natively too; the token survives.
+    expect(claims).toMatchObject({ cid: 'portal', rcid: 'portal' });
+    for (const leaked of [
+      await form('/oauth/token', refresh),
+      await form('/oauth/token', { ...refresh, client_id: 'portal' }),
+    ]) {
+      expect(leaked.status).toBe(401);
+      expect((await readJson<OAuthErrorReply>(leaked)).error).toBe('invalid_client');
+    }
+    const native = await fetch(`${stack.url}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+    expect(native.status).toBe(401);
     const rotated = await form('/oauth/token', refresh, basic('portal', c.client_secret));
     expect(rotated.status).toBe(200);
+    // A session on a client's behalf without its secret (a public client) is refreshed as before.
+    const onBehalf = await readJson<SessionReply>(publicClient);
+    expect(
+      (await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: onBehalf.refresh_token })).status,
+    ).toBe(200);
     // A value far too short to be a refresh token is an invalid grant, not a malformed request.
     const garbage = await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'garbage' });
     expect(garbage.status).toBe(400);

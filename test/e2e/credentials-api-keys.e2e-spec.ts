@@ -1,6 +1,6 @@
 import { ErrorEnvelope } from '@portcullis/contracts';
 import { credentialHelpers } from '../support/credentials';
-import { api, inDays, OAuthTokenReply, readJson } from '../support/fixtures';
+import { api, inDays, OAuthErrorReply, OAuthTokenReply, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 // API keys, and the secrets of every kind kept out of the logs; users and PATs of issue #5 are in
@@ -115,16 +115,33 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     const names = (await admin.get('/api/v1/clients/robot/api-keys')).body.items.map((k: { name: string }) => k.name);
     expect(names.filter((n: string) => n === 'gone')).toHaveLength(1);
 
-    const tokenExchange = (apiKey: string) =>
+    const tokenExchange = (apiKey: string, headers: Record<string, string> = {}, extra: Record<string, string> = {}) =>
       fetch(`${stack.url}/oauth/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         body: new URLSearchParams({
           grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
           subject_token: apiKey,
           subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+          ...extra,
         }),
       });
+    // Client authentication is optional for the exchange, but credentials presented must be right.
+    const exchanger = await admin.post('/api/v1/clients', { clientId: 'exchanger', roles: ['service'] });
+    const basicOf = (id: string, secret: string) => ({
+      authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+    });
+    const wrongClient = await tokenExchange(key.body.apiKey, basicOf('exchanger', 'pcl_cs_wrong'));
+    expect(wrongClient.status).toBe(401);
+    expect(wrongClient.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect((await readJson<OAuthErrorReply>(wrongClient)).error).toBe('invalid_client');
+    expect((await tokenExchange(key.body.apiKey, basicOf('nobody', 'whatever'))).status).toBe(401);
+    const twoMethods = await tokenExchange(key.body.apiKey, basicOf('exchanger', exchanger.body.client_secret), {
+      client_secret: exchanger.body.client_secret,
+    });
+    expect(twoMethods.status).toBe(400);
+    expect((await readJson<OAuthErrorReply>(twoMethods)).error).toBe('invalid_request');
+    expect((await tokenExchange(key.body.apiKey, basicOf('exchanger', exchanger.body.client_secret))).status).toBe(200);
     const te = await tokenExchange(key.body.apiKey);
     expect(te.status).toBe(200);
     const teBody = await readJson<OAuthTokenReply>(te);

@@ -52,3 +52,12 @@ export class PortcullisError extends Error {
     return { code: this.code, message: this.message, details: this.details };
   }
 }
+
+/**
+ * The message of the UNAUTHENTICATED a client's failed authentication gets. A request can fail as
+ * UNAUTHENTICATED for its subject (an unknown API key) or for its client; the gateway answers the
+ * second invalid_client, so both sides name it with this one constant.
+ */
+export const CLIENT_AUTH_FAILED = 'Client authentication failed';
+
+export const clientAuthFailed = (): PortcullisError => new PortcullisError('UNAUTHENTICATED', CLIENT_AUTH_FAILED);

@@ -21,6 +21,7 @@ import { MasterKey } from '../keys/master-key';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { ApiKeyEntity } from './api-key.entity';
 import { narrowTenants } from './narrow-tenants';
+import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 
 /**
  * Exchanges an API key for a short-lived bearer (`typ: apikey`). The three failures are told
@@ -35,11 +36,14 @@ export class ApiKeyExchangeHandler {
     private readonly masterKey: MasterKey,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
+    private readonly clientAuth: ClientAuthenticatorService,
   ) {}
 
   @MessagePattern(SUBJECTS.API_KEYS_EXCHANGE)
   async handle(@Payload() payload: unknown): Promise<ApiKeyExchangeReply> {
     const req = validatePayload(ApiKeyExchangeRequest, payload);
+    // RFC 6749 §3.2.1: a client that presents credentials for the exchange must present good ones.
+    if (req.client_secret !== undefined) await this.clientAuth.authenticate(req.client_id ?? '', req.client_secret);
     if (!looksLikeCredential(req.apiKey, API_KEY_PREFIX))
       throw new PortcullisError('UNHANDLED_REQUEST_ERROR', API_KEY_ERRORS.MALFORMED);
     // A key with the wrong checksum was never issued: unknown, without a look-up.

@@ -9,6 +9,7 @@ import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { UsersRepository } from '../users/users.repository';
 import { externalSubject, rolesFor, tenantsFor, usernameFor } from './oidc-identity.mapper';
 import { OidcLoginError, OidcVerifierService, VerifiedIdentity } from './oidc-verifier.service';
+import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
@@ -28,11 +29,14 @@ export class OidcLoginHandler {
     private readonly users: UsersRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
+    private readonly clientAuth: ClientAuthenticatorService,
   ) {}
 
   @MessagePattern(SUBJECTS.OIDC_LOGIN)
   async handle(@Payload() payload: unknown): Promise<LoginReply> {
     const req = validatePayload(OidcLoginRequest, payload);
+    // RFC 6749 §3.2.1: a client that presents credentials for the exchange must present good ones.
+    if (req.client_secret !== undefined) await this.clientAuth.authenticate(req.client_id ?? '', req.client_secret);
     let identity: VerifiedIdentity;
     try {
       identity = await this.verifier.verify(req.idToken, { provider: req.provider, nonce: req.nonce });

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PortcullisError } from '@portcullis/contracts';
+import { clientAuthFailed } from '@portcullis/contracts';
 import { AuditService } from '../audit/audit.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ClientsRepository } from '../clients/clients.repository';
@@ -51,7 +51,7 @@ export class ClientAuthenticatorService {
           data: { clientId, reason },
         })
         .catch((err: Error) => this.logger.warn(`client.auth_failed not audited: ${err.message}`));
-      throw new PortcullisError('UNAUTHENTICATED', 'Client authentication failed');
+      throw clientAuthFailed();
     }
     this.remember(client);
     return client;

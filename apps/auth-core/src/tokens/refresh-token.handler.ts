@@ -1,7 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { PortcullisError, RefreshRequestDto, SUBJECTS, TokenReply, validatePayload } from '@portcullis/contracts';
+import {
+  clientAuthFailed,
+  PortcullisError,
+  RefreshRequestDto,
+  SUBJECTS,
+  TokenReply,
+  validatePayload,
+} from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { ClientsRepository } from '../clients/clients.repository';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
@@ -66,6 +73,10 @@ export class RefreshTokenHandler {
         );
         // Thrown inside the transaction: the token stays unused, for the client it was issued to.
         if (row && expectedCid !== undefined && row.cid !== expectedCid) throw INVALID_GRANT();
+        // A session a client asked for with its secret is that client's: only it, authenticated,
+        // may refresh it (RFC 6749 §6, RFC 9700 §4.14.2); a leaked refresh token alone is not enough.
+        if (row && row.rcid !== this.config.DEFAULT_CLIENT_ID && client?.clientId !== row.rcid)
+          throw clientAuthFailed();
         if (!row) {
           const known = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hash } });
           // Presenting a rotated token again is reuse; a revoked one (logout, an earlier reuse, an

@@ -8,6 +8,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { PasswordHasherService } from './password-hasher.service';
 import { ClientsRepository } from '../clients/clients.repository';
+import { ClientEntity } from '../clients/client.entity';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { LoginRecordWriter } from './login-record.writer';
 import { UsersRepository } from './users.repository';
@@ -32,13 +33,22 @@ export class LoginHandler {
   @MessagePattern(SUBJECTS.LOGIN)
   async handle(@Payload() payload: unknown): Promise<LoginReply> {
     const req = validatePayload(LoginRequestDto, payload);
+    let client: ClientEntity | null = null;
     if (req.clientSecret !== undefined) {
       if (!req.clientId)
         throw new PortcullisError('BAD_REQUEST', 'clientSecret needs clientId', [
           { field: 'clientId', errors: ['clientId is required with clientSecret'] },
         ]);
       // A client that authenticates must do so correctly (RFC 6749 §4.3.2): UNAUTHENTICATED otherwise.
-      await this.clientAuth.authenticate(req.clientId, req.clientSecret);
+      client = await this.clientAuth.authenticate(req.clientId, req.clientSecret);
+    } else if (req.clientId) {
+      // Judged before the password, so this answer says nothing about the password.
+      client = await this.clients.find(req.clientId);
+      if (!client || !client.enabled) {
+        throw new PortcullisError('BAD_REQUEST', 'Client is unknown or disabled', [
+          { field: 'clientId', errors: ['client is unknown or disabled'] },
+        ]);
+      }
     }
     const user = await this.users.findForLogin(req.username);
     // argon2 runs whatever the state of the account: the time taken reveals nothing.
@@ -64,22 +74,14 @@ export class LoginHandler {
       throw INVALID_CREDENTIALS();
     }
 
-    const cid = req.clientId ?? this.config.DEFAULT_CLIENT_ID;
-    let maxTokenLifetime: number | null = null;
-    if (req.clientId) {
-      const client = await this.clients.find(req.clientId);
-      if (!client || !client.enabled) {
-        throw new PortcullisError('BAD_REQUEST', 'Client is unknown or disabled', [
-          { field: 'clientId', errors: ['client is unknown or disabled'] },
-        ]);
-      }
-      maxTokenLifetime = client.maxTokenLifetime;
-    }
-
+    const cid = client?.clientId ?? this.config.DEFAULT_CLIENT_ID;
+    // `rcid` is who asked: the client itself when it authenticated (the OAuth password grant with
+    // its secret), else Portcullis's own login on the client's behalf. A session an authenticated
+    // client asked for is refreshed only by that client, authenticated (refresh-token.handler.ts).
     const session = this.issuer.prepareUserSession(user, {
       cid,
-      rcid: this.config.DEFAULT_CLIENT_ID,
-      maxTokenLifetime,
+      rcid: req.clientSecret !== undefined ? cid : this.config.DEFAULT_CLIENT_ID,
+      maxTokenLifetime: client?.maxTokenLifetime,
     });
     const audit = this.audit.prepare({
       type: 'login.succeeded',

@@ -21,7 +21,9 @@ export class OAuthExceptionFilter implements ExceptionFilter {
         ? new OAuthError('invalid_request', `No such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`, 404)
         : toOAuthError(exception);
     if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
-    // RFC 6749 §5.2: a client that tried Basic is told to use Basic again.
+    // RFC 6749 §5.2: a client that tried Basic is told to use Basic again. Not on every 401 (as RFC
+    // 9110 would have it): OAuth clients such as openid-client read a challenge on a 401 as a
+    // request to authenticate differently and stop reading the RFC 6749 error in the body.
     const usedBasic = /^Basic /i.test(req.headers.authorization ?? '');
     if (err.status === 401 && usedBasic) reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
     setRetryAfter(exception, reply);

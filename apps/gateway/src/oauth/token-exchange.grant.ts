@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   ApiKeyExchangeReply,
+  CLIENT_AUTH_FAILED,
   ID_TOKEN_TYPE,
   LoginReply,
   PortcullisError,
@@ -8,7 +9,8 @@ import {
   TokenReply,
 } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
-import { InvalidRequest } from './oauth-error';
+import { readOptionalClientAuth } from './client-auth';
+import { InvalidClient, InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -27,18 +29,25 @@ export class TokenExchangeGrant {
   async execute(
     req: TokenRequestDto,
     rid: string,
-    _authorization?: string,
+    authorization?: string,
     ip?: string,
   ): Promise<TokenReply & { issued_token_type: string }> {
     if (!req.subject_token || !req.subject_token_type)
       throw new InvalidRequest('subject_token and subject_token_type are required');
-    if (req.subject_token_type === ID_TOKEN_TYPE) return this.exchangeIdToken(req.subject_token, rid, ip);
+    // Client authentication is optional here, but credentials presented are checked (by auth-core).
+    const presented = readOptionalClientAuth(authorization, req);
+    const client = presented?.client_secret
+      ? { client_id: presented.client_id, client_secret: presented.client_secret }
+      : {};
+    if (req.subject_token_type === ID_TOKEN_TYPE) return this.exchangeIdToken(req.subject_token, rid, client, ip);
     if (req.subject_token_type !== API_KEY_TOKEN_TYPE)
       throw new InvalidRequest(`subject_token_type ${req.subject_token_type} is not supported`);
     const r = await this.core
-      .request<ApiKeyExchangeReply>(SUBJECTS.API_KEYS_EXCHANGE, { apiKey: req.subject_token }, rid)
+      .request<ApiKeyExchangeReply>(SUBJECTS.API_KEYS_EXCHANGE, { apiKey: req.subject_token, ...client }, rid)
       .catch((err: unknown) => {
-        // RFC 8693 §2.2.2: a subject token that is malformed, unknown or expired is invalid_request.
+        // RFC 8693 §2.2.2: a subject token that is malformed, unknown or expired is invalid_request;
+        // the client's own failed authentication stays invalid_client.
+        if (err instanceof PortcullisError && err.message === CLIENT_AUTH_FAILED) throw new InvalidClient(err.message);
         if (err instanceof PortcullisError && ['UNAUTHENTICATED', 'UNHANDLED_REQUEST_ERROR'].includes(err.code))
           throw new InvalidRequest(err.message);
         throw err;
@@ -57,9 +66,14 @@ export class TokenExchangeGrant {
   private async exchangeIdToken(
     idToken: string,
     rid: string,
+    client: { client_id?: string; client_secret?: string },
     ip?: string,
   ): Promise<TokenReply & { issued_token_type: string }> {
-    const r = await this.core.request<LoginReply>(SUBJECTS.OIDC_LOGIN, { idToken, ...(ip ? { ip } : {}) }, rid);
+    const r = await this.core.request<LoginReply>(
+      SUBJECTS.OIDC_LOGIN,
+      { idToken, ...client, ...(ip ? { ip } : {}) },
+      rid,
+    );
     return {
       access_token: r.access_token,
       token_type: 'Bearer',

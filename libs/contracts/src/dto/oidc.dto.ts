@@ -28,6 +28,9 @@ export class OidcLoginDto {
 /** NATS payload of `auth.v1.oidc.login`: the gateway adds the caller's address for the audit trail. */
 export class OidcLoginRequest extends OidcLoginDto {
   @IsOptional() @IsString() @MaxLength(64) ip?: string;
+  /** The OAuth client making a token exchange, when it authenticates: it must do so correctly. */
+  @IsOptional() @IsString() @Length(1, 128) client_id?: string;
+  @IsOptional() @IsString() @Length(1, 512) client_secret?: string;
 }
 
 /** What a sign-in UI needs to start a login at a provider; never anything secret. */

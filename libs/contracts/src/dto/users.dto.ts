@@ -177,6 +177,9 @@ export class ClientApiKeysRequest {
 }
 export class ApiKeyExchangeRequest extends ApiKeyExchangeDto {
   @IsOptional() @IsString() @MaxLength(64) ip?: string;
+  /** The OAuth client making a token exchange, when it authenticates: it must do so correctly. */
+  @IsOptional() @IsString() @Length(1, 128) client_id?: string;
+  @IsOptional() @IsString() @Length(1, 512) client_secret?: string;
 }
 
 export interface UserView {
