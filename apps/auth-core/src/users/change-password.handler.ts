@@ -1,9 +1,10 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ChangePasswordRequest, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ActorService } from '../tokens/actor.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
@@ -15,6 +16,7 @@ import { UsersRepository } from './users.repository';
 export class ChangePasswordHandler {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasherService,
@@ -30,8 +32,25 @@ export class ChangePasswordHandler {
       throw new PortcullisError('FORBIDDEN', 'Only a signed-in user can change their password');
     const user = await this.users.findById(actor.principalId);
     if (!user) throw new PortcullisError('UNAUTHENTICATED', 'User no longer exists');
-    if (!(await this.hasher.verify(user.passwordHash, req.currentPassword))) {
-      await this.audit.record({ type: 'password.change_failed', actor: user.id, subject: user.id, success: false });
+    // A stolen access token must not be an unlimited password oracle: a wrong current password
+    // counts as a failed login (towards the lockout), and a locked account is refused the same way.
+    const correct = await this.hasher.verify(user.passwordHash, req.currentPassword);
+    const locked = !!user.lockedUntil && user.lockedUntil.getTime() > Date.now();
+    if (!correct || locked) {
+      await this.ds.transaction(async (m) => {
+        if (!correct)
+          await this.users.recordFailedLogin(
+            user.id,
+            this.config.LOCKOUT_THRESHOLD,
+            this.config.LOCKOUT_BASE_SECONDS,
+            m,
+          );
+        const reason = correct ? 'locked' : 'bad_password';
+        await this.audit.record(
+          { type: 'password.change_failed', actor: user.id, subject: user.id, success: false, data: { reason } },
+          m,
+        );
+      });
       throw new PortcullisError('FORBIDDEN', 'Current password is wrong');
     }
     if (req.newPassword === req.currentPassword) {

@@ -114,6 +114,18 @@ export class ManageUsersHandler {
       if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
       const updated = await this.users.update(req.userId, changes, m);
       if (req.enabled === false) await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+      // A reset is what an administrator does after a compromise: the sessions the old password
+      // opened end with it (the administrator's own, resetting themselves, is spared).
+      else if (passwordHash) {
+        const self = actor.isUser && req.userId === actor.principalId;
+        await this.sessions.revokeSessions(
+          req.userId,
+          'password_reset',
+          actor.claims.sub,
+          m,
+          self ? { tid: actor.claims.jti, family: actor.claims.fam } : undefined,
+        );
+      }
       await this.audit.record(
         {
           type: 'user.updated',

@@ -1,0 +1,79 @@
+import { SUBJECTS } from '@portcullis/contracts';
+import { credentialHelpers } from '../support/credentials';
+import { api } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * Password changes and resets as a user of a serious auth service expects them: the current
+ * password asked by PUT /users/me/password is not an unlimited oracle for whoever holds a stolen
+ * access token, and an administrator's reset (what follows a compromise) ends the sessions the old
+ * password opened.
+ */
+describe('password changes and resets', () => {
+  const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '60' } });
+  let admin: ReturnType<typeof api>;
+  const { createUser } = credentialHelpers(stack, () => admin);
+  const valid = async (token: string) =>
+    (await stack.natsRequest<{ valid: boolean }>(SUBJECTS.TOKEN_VALIDATE, { token })).valid;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('wrong current passwords count towards the lockout; a locked account changes nothing', async () => {
+    const u = await createUser('guessed');
+    const asU = api(stack, (await login(stack, u.username, u.password)).access_token);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (
+          await asU.put('/api/v1/users/me/password', {
+            currentPassword: `guess-${i}-xyz`,
+            newPassword: 'x-new-Passw0rd-1',
+          })
+        ).status,
+      ).toBe(403);
+    // Locked now: the right current password is refused like a wrong one, and so is a login.
+    const right = await asU.put('/api/v1/users/me/password', {
+      currentPassword: u.password,
+      newPassword: 'guessed-new-password-1',
+    });
+    expect(right.status).toBe(403);
+    const signIn = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: u.username, password: u.password }),
+    });
+    expect(signIn.status).toBe(401);
+    const failed = (await admin.get('/api/v1/audit?type=password.change_failed')).body.items;
+    expect(failed.map((e: { data: { reason: string } }) => e.data.reason)).toEqual([
+      'locked',
+      'bad_password',
+      'bad_password',
+      'bad_password',
+    ]);
+  });
+
+  it("an administrator's reset ends the user's sessions; a self-reset spares the admin's own", async () => {
+    const u = await createUser('reset-me');
+    const session = await login(stack, u.username, u.password);
+    expect(await valid(session.access_token)).toBe(true);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { password: 'reset-me-new-password-2' })).status).toBe(200);
+    expect(await valid(session.access_token)).toBe(false);
+    const refresh = await fetch(`${stack.url}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+    expect(refresh.status).toBe(401);
+
+    const boss = await createUser('boss', ['admin'], ['*']);
+    const mine = await login(stack, boss.username, boss.password);
+    const other = await login(stack, boss.username, boss.password);
+    const asBoss = api(stack, mine.access_token);
+    expect((await asBoss.patch(`/api/v1/users/${boss.id}`, { password: 'boss-new-password-3' })).status).toBe(200);
+    expect(await valid(mine.access_token)).toBe(true);
+    expect(await valid(other.access_token)).toBe(false);
+  });
+});
