@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { ErrorEnvelope } from '@portcullis/contracts';
 import { api, clientCredentialsToken, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
@@ -113,6 +114,32 @@ describe('REST validation in the gateway', () => {
     );
     expect((await validate(fresh.access_token)).status).toBe(200);
     expect((await validate(t.access_token)).status).toBe(200);
+  });
+
+  it('takes `Bearer` followed by several spaces; refuses several Authorization headers', async () => {
+    const token = (await login(stack)).access_token;
+    for (const path of ['/api/v1/auth/validate', '/api/v1/auth/me'])
+      expect((await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer   ${token}` } })).status).toBe(
+        200,
+      );
+    // fetch would join two headers into one; a raw request sends both, as a confused proxy might.
+    const raw = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(stack.url).port), '127.0.0.1', () =>
+          socket.end(
+            `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+              `Authorization: Bearer forged\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        let reply = '';
+        socket.on('data', (d) => (reply += d.toString()));
+        socket.on('end', () => resolve(reply));
+        socket.on('error', reject);
+      });
+    const native = await raw('/api/v1/auth/me');
+    expect(native).toMatch(/^HTTP\/1\.1 400/);
+    expect(native).toContain('"field":"authorization"');
+    expect(await raw('/api/v1/auth/validate')).toMatch(/^HTTP\/1\.1 400/);
   });
 
   it('leaves PATs to auth-core', async () => {

@@ -8,6 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
+import {
+  authorizationFields,
+  normalisedAuthorization,
+  refuseDuplicateAuthorization,
+} from './auth/authorization-header';
 import { loadGatewayConfig } from './config/gateway-config';
 import { documentErrorResponses } from './docs/error-responses';
 import { frameworkErrors } from './errors/framework-errors';
@@ -60,6 +65,11 @@ async function bootstrap(): Promise<void> {
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
     if (req.url.startsWith(NATIVE_API)) reply.headers(NO_STORE);
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      if (authorizationFields(req.raw.rawHeaders) > 1) return void refuseDuplicateAuthorization(req, reply);
+      req.headers.authorization = normalisedAuthorization(authorization);
+    }
     done();
   });
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a

@@ -17,12 +17,12 @@ import { encodedOncePerClaims } from '@portcullis/jwt';
 import { CoreClientService } from '../core/core-client.service';
 import { FailedLoginThrottleService } from './failed-login-throttle.service';
 import { TokenValidatorService } from './token-validator.service';
+import { bearerToken } from './authorization-header';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import type { AuthenticatedPrincipal } from './bearer.strategy';
 import { CurrentPrincipal, RequestId } from './current-principal.decorator';
 import { ValidateQueryDto } from './validate-query.dto';
 
-const BEARER = /^Bearer ([^\s]+)$/i;
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
 @ApiTags('auth')
@@ -100,7 +100,7 @@ export class AuthController {
     @Query() q: ValidateQueryDto,
     @RequestId() rid: string,
   ) {
-    const token = BEARER.exec(authorization ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (!token) throw new PortcullisError('UNAUTHENTICATED', 'Missing or malformed bearer token');
     return this.validate({ token, ...q }, rid);
   }

@@ -29,12 +29,11 @@ import {
   UpdateClientDto,
   UpdateOwnClientDto,
 } from '@portcullis/contracts';
+import { bearerToken } from '../auth/authorization-header';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
-
-const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
  * Clients (service accounts). Role changes apply to tokens issued afterwards; tokens already
@@ -55,7 +54,7 @@ export class ClientsController {
     @RequestId() rid: string,
   ): Promise<ClientWithSecret> {
     // auth-core answers: 403 when self-registration is off, 401 when the token is missing or wrong.
-    const registrationToken = BEARER.exec(authorization ?? '')?.[1] ?? '';
+    const registrationToken = bearerToken(authorization) ?? '';
     return this.core.request(SUBJECTS.CLIENTS_REGISTER, { ...body, registrationToken }, rid);
   }
 
