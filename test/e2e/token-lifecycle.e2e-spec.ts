@@ -287,7 +287,14 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect((await get('/health/ready')).status).toBe(200);
     const doc = await readJson<{ paths: Record<string, unknown> }>(await get('/docs-json'));
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/validate', '/oauth/token']),
+      expect.arrayContaining([
+        '/api/v1/auth/login',
+        '/api/v1/auth/validate',
+        '/oauth/token',
+        '/health/live',
+        '/health/ready',
+        '/metrics',
+      ]),
     );
     expect((await get('/docs')).status).toBe(200);
     expect(await (await get('/metrics')).text()).toContain('portcullis_gateway_http_request_duration_seconds');

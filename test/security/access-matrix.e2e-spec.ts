@@ -36,6 +36,9 @@ const PUBLIC: Record<string, string> = {
   'GET /.well-known/openid-configuration': 'discovery document, published by design',
   'GET /.well-known/oauth-authorization-server': 'discovery document, published by design',
   'GET /api/v1/status': 'service status for monitoring (SPEC §4), no secrets',
+  'GET /health/live': 'liveness probe (SPEC §4 ops)',
+  'GET /health/ready': 'readiness probe (SPEC §4 ops)',
+  'GET /metrics': 'Prometheus scrape (SPEC §4 ops); no secrets or token values in it',
 };
 
 /** Operations a plain `user` (tokens:read, tokens:write, token:validate) may call, and what they answer. */

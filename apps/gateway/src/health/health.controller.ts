@@ -1,12 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { StatusReply, SUBJECTS } from '@portcullis/contracts';
 import { register } from 'prom-client';
 import { CoreClientService } from '../core/core-client.service';
 import { GatewayShutdownState } from './shutdown-state';
 
-@ApiExcludeController()
+// In the OpenAPI document too: SPEC §4 lists them, and a client generated from it should reach them.
+@ApiTags('ops')
 @Controller()
 export class HealthController {
   constructor(
@@ -17,6 +18,7 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return { status: 'ok' };
   }
@@ -28,6 +30,7 @@ export class HealthController {
    * 503 on their own. auth-core's own readiness does include its database.
    */
   @Get('health/ready')
+  @ApiOperation({ summary: 'Readiness: NATS connected and an auth-core replica ready (503 otherwise)' })
   @HealthCheck()
   ready() {
     const status = this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
@@ -58,6 +61,7 @@ export class HealthController {
   }
 
   @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @Header('Content-Type', register.contentType)
   metrics() {
     return register.metrics();
