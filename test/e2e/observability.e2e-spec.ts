@@ -47,6 +47,34 @@ describe('observability', () => {
     expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('logs every change an administrator makes, with its request id, but not each token issued', async () => {
+    const { access_token } = await login(stack);
+    const requestId = `obs-admin-${Date.now()}`;
+    const created = await fetch(`${stack.url}/api/v1/users`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${access_token}`,
+        'x-request-id': requestId,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ username: 'logged-user', password: 'logged-user-password-1', roles: ['user'] }),
+    });
+    expect(created.status).toBe(201);
+    await within(2000, async () =>
+      stack.replicas.some((r) =>
+        logLines(r.logs()).some((l) => l.requestId === requestId && /^user\.created /.test(String(l.msg))),
+      ),
+    );
+    const line = stack.replicas
+      .flatMap((r) => logLines(r.logs()))
+      .find((l) => l.requestId === requestId && /^user\.created /.test(String(l.msg)));
+    expect(line?.msg).toMatch(/^user\.created actor=\S+ subject=\S+$/);
+    expect(stack.logs()).not.toContain('logged-user-password-1');
+    expect(stack.replicas.some((r) => logLines(r.logs()).some((l) => /^token\.issued /.test(String(l.msg))))).toBe(
+      false,
+    );
+  });
+
   it('exports request counts and latency per route and per NATS subject, and the domain metrics', async () => {
     const { access_token } = await login(stack);
     await fetch(`${stack.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${access_token}` } });

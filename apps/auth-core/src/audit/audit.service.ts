@@ -14,6 +14,9 @@ export interface AuditInput {
   data?: Record<string, unknown>;
 }
 
+/** Audit types not also written to the log: one per token issued or refreshed. */
+const QUIET = new Set(['token.issued', 'token.refreshed']);
+
 /** Audit trail: a row in PostgreSQL (inside the caller's transaction when given) and an event. */
 @Injectable()
 export class AuditService {
@@ -28,6 +31,12 @@ export class AuditService {
     const { row, event } = this.prepare(input);
     await manager.insert(AuditEventEntity, row as never);
     this.announce(event);
+    // An operator reading the logs sees every change of users, clients, credentials and keys, and
+    // every failure, without the audit API; tokens issued and refreshed are too many for a line each.
+    if (!QUIET.has(input.type))
+      this.logger.log(
+        `${input.type} actor=${input.actor ?? '-'} subject=${input.subject ?? '-'}${input.success ? '' : ' (failed)'}`,
+      );
   }
 
   /** The row to store and the event to announce once it is stored (for callers that batch rows). */
