@@ -47,7 +47,16 @@ export class AuthClient {
     let local: LocalValidator | null = null;
     if (o.mode === 'local') {
       local = new LocalValidator(nc, o);
-      await local.start();
+      try {
+        await local.start();
+      } catch (err) {
+        // A failed start leaves nothing running: a caller retrying create() must not pile up
+        // connections that reconnect forever and keep the process alive.
+        remote.close();
+        await local.close().catch(() => undefined);
+        if (!o.natsConnection) await nc.close().catch(() => undefined);
+        throw err;
+      }
     }
     return new AuthClient(o.mode, nc, !o.natsConnection, remote, local);
   }

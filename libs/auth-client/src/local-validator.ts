@@ -25,6 +25,12 @@ import { unavailable } from './remote-validator';
 
 const JWKS_REFRESH_COOLDOWN_MS = 5_000;
 
+/**
+ * How far behind an event already applied here a snapshot may be (RevocationState.loadDisabled):
+ * the same 5 s the feed replays from before a snapshot at the first sync.
+ */
+const SNAPSHOT_LAG_MARGIN_MS = 5_000;
+
 /** How long to wait before asking auth-core again for a state current with a new stream: doubled each time, up to 2 s. */
 const CATCH_UP_RETRY_MS = 250;
 
@@ -101,15 +107,21 @@ export class LocalValidator {
     this.clockSkew = this.opts.clockSkew ?? (Number.isFinite(meta.clockSkew) ? meta.clockSkew : 30);
     await this.loadKeys();
     const snap = await this.ask<RevocationSnapshot>(SUBJECTS.REVOCATIONS_SNAPSHOT);
-    this.applySnapshot(snap);
+    this.applySnapshot(snap, SNAPSHOT_LAG_MARGIN_MS);
     if (!this.feed) await this.follow(new Date(Date.parse(snap.at) - 5000));
     this.lastHeartbeat = Date.now();
     this.synced = true;
   }
 
-  private applySnapshot(snap: RevocationSnapshot): void {
+  /**
+   * `marginMs`: after a (re)connect, events applied here up to that much older than the snapshot
+   * stand (the replica answering may lag behind them, and they are not delivered again). Not after
+   * a lost stream: then the snapshot is the one read from PostgreSQL for the new stream, and it
+   * holds changes whose events were lost, which an older event must not undo.
+   */
+  private applySnapshot(snap: RevocationSnapshot, marginMs = 0): void {
     this.state.applyRevoked({ tokens: snap.revoked });
-    this.state.loadDisabled(snap.disabled, Date.parse(snap.at));
+    this.state.loadDisabled(snap.disabled, Date.parse(snap.at), marginMs);
   }
 
   /**
@@ -179,6 +191,7 @@ export class LocalValidator {
   }
 
   async validate(token: string, req: Requirements = {}): Promise<ValidateTokenReply> {
+    if (this.closed) return unavailable('Local validation has been closed');
     if (!this.synced) return unavailable('Local validation is not synchronised with auth-core yet');
     if (Date.now() - this.lastHeartbeat > this.opts.stalenessBoundMs)
       return unavailable('Local validation state is stale: auth-core has been silent too long');

@@ -20,6 +20,12 @@ export const unavailable = (message: string): ValidateTokenReply => ({
 export class RemoteValidator {
   private readonly cache = new Map<string, Entry>();
   private readonly subs: Subscription[] = [];
+  /**
+   * Bumped by every revocation or disable event and every lost connection: an answer asked for
+   * before one of those may be stale when it arrives, so it is returned but not kept.
+   */
+  private generation = 0;
+  private closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -28,6 +34,7 @@ export class RemoteValidator {
     this.subs.push(
       nc.subscribe(EVENTS.TOKEN_REVOKED, {
         callback: (_e, m) => {
+          this.generation++;
           try {
             const ids = new Set(m.json<TokenRevokedEvent>().tokens.map((t) => t.tid));
             for (const [k, v] of this.cache) if (ids.has(v.reply.claims.jti)) this.cache.delete(k);
@@ -38,6 +45,7 @@ export class RemoteValidator {
       }),
       nc.subscribe(EVENTS.PRINCIPAL_DISABLED, {
         callback: (_e, m) => {
+          this.generation++;
           try {
             const { id } = m.json<PrincipalDisabledEvent>();
             for (const [k, v] of this.cache)
@@ -48,6 +56,18 @@ export class RemoteValidator {
         },
       }),
     );
+    void this.watchConnection();
+  }
+
+  /** Events sent while the link was down are lost to this plain subscription: forget everything. */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (this.closed) return;
+      if (s.type === 'disconnect' || s.type === 'reconnect') {
+        this.generation++;
+        this.cache.clear();
+      }
+    }
   }
 
   async validate(token: string, req: Requirements = {}): Promise<ValidateTokenReply> {
@@ -57,6 +77,7 @@ export class RemoteValidator {
     if (hit && hit.until > now) return hit.reply;
     if (hit) this.cache.delete(key);
 
+    const generation = this.generation;
     let reply: ValidateTokenReply;
     try {
       const msg = await this.nc.request(SUBJECTS.TOKEN_VALIDATE, JSON.stringify({ token, ...req }), {
@@ -66,7 +87,7 @@ export class RemoteValidator {
     } catch (err) {
       return unavailable(`auth-core did not answer: ${(err as Error).message}`);
     }
-    if (reply.valid && this.opts.cacheSize > 0) {
+    if (reply.valid && this.opts.cacheSize > 0 && generation === this.generation) {
       const until = Math.min(now + this.opts.cacheTtlMs, reply.claims.exp * 1000);
       if (this.cache.size >= this.opts.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(key, { reply, until });
@@ -75,6 +96,7 @@ export class RemoteValidator {
   }
 
   close(): void {
+    this.closed = true;
     for (const s of this.subs) s.unsubscribe();
     this.cache.clear();
   }

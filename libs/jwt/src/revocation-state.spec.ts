@@ -42,6 +42,30 @@ describe('RevocationState', () => {
     );
   });
 
+  it('with a margin, a snapshot that lags behind an event applied here does not undo it', () => {
+    // A disable applied live at +10; after a reconnect a lagging replica's snapshot, answered at
+    // +1,000 without it. The event is not delivered again, so only the margin keeps it.
+    const lagging = () => {
+      const s = new RevocationState();
+      client(s, true, 10);
+      return s;
+    };
+    const without = lagging();
+    without.loadDisabled([], T0 + 1_000);
+    expect(without.isDisabled('client', 'c1')).toBe(false);
+    const within = lagging();
+    within.loadDisabled([], T0 + 1_000, 5_000);
+    expect(within.isDisabled('client', 'c1')).toBe(true);
+    // The newest event per principal is what is kept: a later enable stands the same way.
+    client(within, false, 20);
+    within.loadDisabled([{ kind: 'client', id: 'c1' }], T0 + 1_000, 5_000);
+    expect(within.isDisabled('client', 'c1')).toBe(false);
+    // Beyond the margin the snapshot rules.
+    const old = lagging();
+    old.loadDisabled([], T0 + 10_000, 5_000);
+    expect(old.isDisabled('client', 'c1')).toBe(false);
+  });
+
   it('revoked ids are kept until their token has expired plus a margin, then swept; bad entries are ignored', () => {
     const s = new RevocationState();
     const now = 1_700_000_000;

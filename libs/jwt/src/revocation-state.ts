@@ -43,12 +43,16 @@ export class RevocationState {
 
   /**
    * The disabled principals as read at `at` (epoch ms) replace the current set; an event applied
-   * while that read was on its way is newer than it and stands.
+   * while that read was on its way is newer than it and stands. `marginMs` keeps events a little
+   * older than the read too: a snapshot from another process (a local validator's, from whichever
+   * auth-core replica answers) may lag behind an event this state has already applied, and after a
+   * reconnect that event is not delivered again. Re-applying the newest event per principal within
+   * the margin can only be as current as the snapshot or more.
    */
-  loadDisabled(principals: Array<{ kind: PrincipalKind; id: string }>, at: number): void {
+  loadDisabled(principals: Array<{ kind: PrincipalKind; id: string }>, at: number, marginMs = 0): void {
     this.disabled = new Set(principals.map((p) => keyOf(p.kind, p.id)));
     for (const [key, e] of this.principalEvents)
-      if (e.at > at) {
+      if (e.at > at - marginMs) {
         if (e.disabled) this.disabled.add(key);
         else this.disabled.delete(key);
       }

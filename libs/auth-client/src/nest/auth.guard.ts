@@ -42,6 +42,10 @@ export class AuthGuard implements CanActivate {
     const mode = this.reflector.getAllAndOverride<ValidationMode>(MODE_KEY, targets);
     const tenant =
       typeof tenantSpec === 'function' ? tenantSpec(req) : tenantSpec ? req.params?.[tenantSpec] : undefined;
+    // A tenant requirement that names nothing here (no such route parameter, a resolver answering
+    // nothing) is refused, not dropped: dropping it would let every tenant through.
+    if (tenantSpec !== undefined && (typeof tenant !== 'string' || tenant === ''))
+      throw this.error('FORBIDDEN', 'The tenant this route requires could not be determined');
 
     const result = await this.client.validate(
       token,
