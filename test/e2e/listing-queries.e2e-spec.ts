@@ -168,3 +168,39 @@ describe('routes that take no query refuse one', () => {
     expect((await admin.post('/api/v1/tokens/cleanup?')).status).toBe(200);
   });
 });
+
+describe('the users listing searches by username prefix, roles and state', () => {
+  it('narrows by each filter and by all of them together; LIKE wildcards are literal', async () => {
+    const make = (username: string, roles: string[], enabled = true) =>
+      admin.post('/api/v1/users', { username, password: `${username}-password-1`, roles, enabled });
+    for (const [u, roles, enabled] of [
+      ['search-ops-1', ['user', 'ops'], true],
+      ['Search-ops-2', ['user', 'ops'], false],
+      ['search-dev-1', ['user'], true],
+      ['searchxops', ['user', 'ops'], true],
+    ] as Array<[string, string[], boolean]>)
+      expect((await make(u, roles, enabled)).status).toBe(201);
+    const names = async (query: string) => {
+      const r = await admin.get(`/api/v1/users?${query}`);
+      expect(r.status).toBe(200);
+      return (r.body.items as Array<{ username: string }>).map((u) => u.username);
+    };
+    expect(await names('username=SEARCH-')).toEqual(['search-dev-1', 'search-ops-1', 'Search-ops-2']);
+    expect(await names('username=search-&roles=ops')).toEqual(['search-ops-1', 'Search-ops-2']);
+    expect(await names('username=search-&roles=ops&enabled=true')).toEqual(['search-ops-1']);
+    expect(await names('username=search-&enabled=false')).toEqual(['Search-ops-2']);
+    // `_` would match any character in LIKE: here it is only itself.
+    expect(await names('username=search_')).toEqual([]);
+    // Paging goes on within the filter.
+    const first = await admin.get('/api/v1/users?username=search&limit=2');
+    const rest = await admin.get(`/api/v1/users?username=search&limit=2&cursor=${first.body.nextCursor}`);
+    expect([...first.body.items, ...rest.body.items].map((u: { username: string }) => u.username)).toEqual([
+      'search-dev-1',
+      'search-ops-1',
+      'Search-ops-2',
+      'searchxops',
+    ]);
+    expectRefused('bad prefix', await admin.get('/api/v1/users?username=a%25b'), ['username']);
+    expectRefused('bad state', await admin.get('/api/v1/users?enabled=maybe'), ['enabled']);
+  });
+});

@@ -74,7 +74,11 @@ export class ManageUsersHandler {
   async list(@Payload() payload: unknown): Promise<Page<UserView>> {
     const req = validatePayload(ListUsersRequest, payload);
     await this.actors.authenticate(req.auth, 'users:read');
-    const page = await this.users.list(req.limit, req.cursor);
+    const page = await this.users.list(req.limit, req.cursor, {
+      username: req.username,
+      roles: req.roles,
+      enabled: req.enabled,
+    });
     return { items: page.items.map(toUserView), nextCursor: page.nextCursor };
   }
 

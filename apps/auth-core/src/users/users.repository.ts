@@ -49,14 +49,28 @@ export class UsersRepository {
     await manager.delete(UserEntity, { id });
   }
 
-  /** Keyset paging on username_normalized (unique). */
-  async list(limit = 50, cursor?: string): Promise<Page<UserEntity>> {
+  /**
+   * Keyset paging on username_normalized (unique), optionally narrowed: a username prefix
+   * (case-insensitive, its LIKE wildcards taken literally), every role named, enabled or not.
+   */
+  async list(
+    limit = 50,
+    cursor?: string,
+    filter: { username?: string; roles?: string[]; enabled?: boolean } = {},
+  ): Promise<Page<UserEntity>> {
     const qb = this.ds
       .getRepository(UserEntity)
       .createQueryBuilder('u')
+      .where('TRUE')
       .orderBy('u.username_normalized', 'ASC')
       .limit(limit + 1);
-    if (cursor) qb.where('u.username_normalized > :after', { after: decodeCursor(cursor, USER_KEY)[0] });
+    if (filter.username)
+      qb.andWhere(`u.username_normalized LIKE :prefix ESCAPE '\\'`, {
+        prefix: `${normalizeUsername(filter.username).replace(/[\\%_]/g, '\\$&')}%`,
+      });
+    if (filter.roles?.length) qb.andWhere('u.roles @> :roles::text[]', { roles: filter.roles });
+    if (filter.enabled !== undefined) qb.andWhere('u.enabled = :enabled', { enabled: filter.enabled });
+    if (cursor) qb.andWhere('u.username_normalized > :after', { after: decodeCursor(cursor, USER_KEY)[0] });
     const rows = await qb.getMany();
     const items = rows.slice(0, limit);
     return {

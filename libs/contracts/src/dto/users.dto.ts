@@ -1,12 +1,16 @@
 import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
 import { MAX_PASSWORD_LENGTH } from './auth.dto';
+import { toBoolean } from './query-transforms';
 import {
   BearerField,
   MAX_PATH_PARAM_LENGTH,
   NameList,
   PageCursor,
   PageLimit,
+  QueryStringList,
   RoleList,
+  ROLE_PATTERN,
   TenantList,
   WithAuth,
 } from './fields';
@@ -69,7 +73,26 @@ export class ChangePasswordDto {
   newPassword!: string;
 }
 
+/** A username prefix to search by: the characters local and federated (`provider:sub`) usernames use. */
+const USERNAME_PREFIX_PATTERN = /^[A-Za-z0-9._@:-]{1,128}$/;
+
 export class ListUsersQueryDto {
+  /** Usernames starting with this, case-insensitively. */
+  @IsOptional()
+  @IsString()
+  @Matches(USERNAME_PREFIX_PATTERN, { message: 'username must be 1-128 of [A-Za-z0-9._@:-]' })
+  username?: string;
+
+  /** Users holding every role named. */
+  @IsOptional()
+  @QueryStringList(ROLE_PATTERN, 16)
+  roles?: string[];
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  enabled?: boolean;
+
   @IsOptional()
   @PageLimit()
   limit?: number;
