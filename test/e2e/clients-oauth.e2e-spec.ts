@@ -50,6 +50,12 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(
       await (await form('/oauth/introspect', { token: 'garbage' }, basic('alpha', a.client_secret))).json(),
     ).toEqual({ active: false });
+    // Longer than any token issued (or than validate takes): not active, not a malformed request.
+    const huge = `${ta}${'A'.repeat(9000)}`;
+    const hugeReply = await form('/oauth/introspect', { token: huge }, basic('alpha', a.client_secret));
+    expect(hugeReply.status).toBe(200);
+    expect(await hugeReply.json()).toEqual({ active: false });
+    expect((await form('/oauth/revoke', { token: huge }, basic('alpha', a.client_secret))).status).toBe(200);
     expect((await form('/oauth/introspect', { token: ta }, basic('alpha', 'wrong'))).status).toBe(401);
     expect((await form('/oauth/introspect', { token: ta })).status).toBe(401);
 

@@ -149,8 +149,15 @@ export class ClientCredentialsGrantRequest extends ClientCredentialsDto {
   @IsOptional() @IsString() @MaxLength(1024) scope?: string;
 }
 
+/**
+ * Longest token introspection and revocation take. Beyond any token Portcullis issues (8192 is
+ * the validate limit): a longer one is still a well-formed request about a token that is not
+ * active (RFC 7662 §2.2: `{"active":false}`; RFC 7009 §2.2: 200), bounded by the body limit.
+ */
+export const MAX_INTROSPECTED_TOKEN = 65536;
+
 export class IntrospectRequest extends ClientCredentialsDto {
-  @IsString() @Length(1, 8192) token!: string;
+  @IsString() @Length(1, MAX_INTROSPECTED_TOKEN) token!: string;
   @IsOptional() @IsString() @MaxLength(64) token_type_hint?: string;
 }
 
