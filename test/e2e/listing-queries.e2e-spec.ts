@@ -1,4 +1,4 @@
-import { api, ReplyBody } from '../support/fixtures';
+import { api, expectRefused } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -14,18 +14,6 @@ beforeAll(async () => {
   admin = api(stack, (await login(stack)).access_token);
 }, 60000);
 afterAll(() => stack.stop(), 60000);
-
-const fieldsOf = (body: ReplyBody | null) => (body?.error?.data?.fields ?? []).map((f) => f.field).sort();
-
-/** 400 in the envelope, naming exactly `fields`. */
-function expectRefused(label: string, r: { status: number; body: ReplyBody | null }, fields: string[]) {
-  expect({ label, status: r.status, envelope: r.body?.status, fields: fieldsOf(r.body) }).toEqual({
-    label,
-    status: 400,
-    envelope: 'BAD_REQUEST',
-    fields: [...fields].sort(),
-  });
-}
 
 const revokedCount = async () =>
   Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens WHERE revoked`))[0].n);

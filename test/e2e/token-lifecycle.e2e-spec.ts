@@ -285,7 +285,15 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     });
     expect((await get('/health/live')).status).toBe(200);
     expect((await get('/health/ready')).status).toBe(200);
-    const doc = await readJson<{ paths: Record<string, unknown> }>(await get('/docs-json'));
+    const doc = await readJson<{
+      paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
+    }>(await get('/docs-json'));
+    // Every listing documents the paging it takes (inherited from PageQueryDto).
+    for (const listing of ['/api/v1/users', '/api/v1/clients', '/api/v1/audit', '/api/v1/users/me/tokens'])
+      expect({
+        listing,
+        query: (doc.paths[listing].get.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+      }).toEqual({ listing, query: expect.arrayContaining(['limit', 'cursor']) });
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/api/v1/auth/login',

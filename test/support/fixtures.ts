@@ -63,6 +63,16 @@ export function api(stack: Stack, token?: string) {
   };
 }
 
+/** A 400 in the SPEC §4 envelope naming exactly `fields` (`label` says which case failed). */
+export function expectRefused(label: string, r: { status: number; body: ReplyBody | null }, fields: string[]) {
+  expect({
+    label,
+    status: r.status,
+    envelope: r.body?.status,
+    fields: (r.body?.error?.data?.fields ?? []).map((f) => f.field).sort(),
+  }).toEqual({ label, status: 400, envelope: 'BAD_REQUEST', fields: [...fields].sort() });
+}
+
 /** Loose shape of every reply these tests read: the error envelope, a validate reply, a token reply. */
 export interface ReplyBody {
   statusCode?: number;

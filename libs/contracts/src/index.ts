@@ -19,3 +19,4 @@ export * from './dto/audit.dto';
 export * from './load-env';
 export * from './validation-metadata-cache';
 export * from './role-permissions.constraint';
+export * from './dto/page-query.dto';

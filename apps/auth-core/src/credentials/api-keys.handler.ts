@@ -51,9 +51,8 @@ export class ApiKeysHandler {
   @MessagePattern(SUBJECTS.API_KEYS_CREATE)
   async create(@Payload() payload: unknown): Promise<CreatedApiKey> {
     const req = validatePayload(CreateApiKeyRequest, payload);
-    const actor = await this.allowed(req.auth, req.clientId);
+    const { actor, self } = await this.allowed(req.auth, req.clientId);
     const client = await this.clients.get(req.clientId);
-    const self = !actor.isUser && actor.principalId === client.clientId;
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new PortcullisError('BAD_REQUEST', 'expiresAt must be in the future', [
@@ -123,7 +122,7 @@ export class ApiKeysHandler {
   @MessagePattern(SUBJECTS.API_KEYS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
-    const actor = await this.allowed(req.auth, req.clientId);
+    const { actor } = await this.allowed(req.auth, req.clientId);
     const key = req.keyId
       ? await this.ds
           .getRepository(ApiKeyEntity)
@@ -149,13 +148,17 @@ export class ApiKeysHandler {
     return { deleted: true };
   }
 
-  private async allowed(auth: string, clientId: string, permission = 'clients:write'): Promise<Actor> {
+  private async allowed(
+    auth: string,
+    clientId: string,
+    permission = 'clients:write',
+  ): Promise<{ actor: Actor; self: boolean }> {
     const actor = await this.actors.authenticate(auth);
-    const isSelf = !actor.isUser && actor.principalId === clientId;
-    if (!isSelf && !can(actor, permission))
+    const self = !actor.isUser && actor.principalId === clientId;
+    if (!self && !can(actor, permission))
       throw new PortcullisError('FORBIDDEN', `Managing API keys of another client needs ${permission}`);
     // Reading its own keys is any own token's; issuing or deleting them is the client's itself.
-    if (isSelf && permission !== 'clients:read') requireSession(actor, 'issue or delete API keys');
-    return actor;
+    if (self && permission !== 'clients:read') requireSession(actor, 'issue or delete API keys');
+    return { actor, self };
   }
 }

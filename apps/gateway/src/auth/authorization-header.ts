@@ -1,8 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, envelope } from '@portcullis/contracts';
 
-/** `Bearer <token>`, with the one or more spaces RFC 6750 §2.1 allows (`"Bearer" 1*SP b64token`). */
-const BEARER = /^Bearer +(\S+) *$/i;
+/**
+ * `Bearer <token>`. One space: the onRequest hook has already reduced the `1*SP` RFC 6750 §2.1
+ * allows to one (normalisedAuthorization), for this and for passport alike.
+ */
+const BEARER = /^Bearer (\S+)$/i;
 
 /** The bearer token of an Authorization header value, if it holds one. */
 export function bearerToken(authorization: string | undefined): string | undefined {
@@ -10,9 +13,9 @@ export function bearerToken(authorization: string | undefined): string | undefin
 }
 
 /**
- * The header as every reader here expects it: one space after the scheme. passport-http-bearer
- * splits on a single space, so `Bearer  <token>` (legal: 1*SP) would otherwise be refused there
- * while the validate routes accepted it. Unchanged, and no new string, in the usual case.
+ * The header as every reader here expects it: one space after the scheme, none after the token.
+ * passport-http-bearer splits on a single space, and `Bearer  <token>` is legal (1*SP); normalised
+ * once, before any route, rather than tolerated by each reader. Unchanged in the usual case.
  */
 export function normalisedAuthorization(authorization: string): string {
   return authorization.includes('  ') ? authorization.replace(/^(\S+) +/, '$1 ').trimEnd() : authorization;

@@ -1,10 +1,11 @@
 import { IsBoolean, IsDateString, IsOptional, IsString, Matches } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { CLIENT_ID_PATTERN } from './clients.dto';
-import { PageCursor, PageLimit, WithAuth } from './fields';
+import { WithAuth } from './fields';
+import { PageQueryDto } from './page-query.dto';
 import { toBoolean } from './query-transforms';
 
-export class ListAuditQueryDto {
+export class ListAuditQueryDto extends PageQueryDto {
   /** Exact event type (`login.failed`) or a prefix ending in `.` (`token.`). */
   @IsOptional()
   @IsString()
@@ -30,14 +31,6 @@ export class ListAuditQueryDto {
   @IsOptional()
   @IsDateString({ strict: true })
   since?: string;
-
-  @IsOptional()
-  @PageLimit()
-  limit?: number;
-
-  @IsOptional()
-  @PageCursor()
-  cursor?: string;
 }
 
 export class ListAuditRequest extends WithAuth(ListAuditQueryDto) {}

@@ -1,8 +1,9 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from './page-query.dto';
 import { toBoolean } from './query-transforms';
 import { Nullable } from '../validate-payload';
-import { PageCursor, PageLimit, QueryStringList, RoleList, ROLE_PATTERN, TenantList, WithAuth } from './fields';
+import { RoleFilter, RoleList, ROLE_PATTERN, TenantList, WithAuth } from './fields';
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -72,18 +73,10 @@ export class RegisterClientDto {
   description?: string;
 }
 
-export class ListClientsQueryDto {
+export class ListClientsQueryDto extends PageQueryDto {
   @IsOptional()
-  @QueryStringList(ROLE_PATTERN, 16)
+  @RoleFilter()
   roles?: string[];
-
-  @IsOptional()
-  @PageLimit()
-  limit?: number;
-
-  @IsOptional()
-  @PageCursor()
-  cursor?: string;
 }
 
 export class ClientIdParamDto {

@@ -57,6 +57,9 @@ export const QueryStringList = (pattern: RegExp, max: number) =>
     ArrayNotEmpty({ message: '$property must name at least one value (leave it out to not filter)' }),
   );
 
+/** A listing's `roles` filter: what holds every role named. */
+export const RoleFilter = () => QueryStringList(ROLE_PATTERN, 16);
+
 /** Names as given: 1-64 characters each, checked against what is held or required. */
 const Names = (max: number) =>
   applyDecorators(IsArray(), ArrayMaxSize(max), IsString({ each: true }), Length(1, 64, { each: true }));

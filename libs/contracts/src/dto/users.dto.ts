@@ -1,19 +1,9 @@
 import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { MAX_PASSWORD_LENGTH } from './auth.dto';
+import { PageQueryDto } from './page-query.dto';
 import { toBoolean } from './query-transforms';
-import {
-  BearerField,
-  MAX_PATH_PARAM_LENGTH,
-  NameList,
-  PageCursor,
-  PageLimit,
-  QueryStringList,
-  RoleList,
-  ROLE_PATTERN,
-  TenantList,
-  WithAuth,
-} from './fields';
+import { BearerField, MAX_PATH_PARAM_LENGTH, NameList, RoleFilter, RoleList, TenantList, WithAuth } from './fields';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,127}$/;
@@ -76,7 +66,7 @@ export class ChangePasswordDto {
 /** A username prefix to search by: the characters local and federated (`provider:sub`) usernames use. */
 const USERNAME_PREFIX_PATTERN = /^[A-Za-z0-9._@:-]{1,128}$/;
 
-export class ListUsersQueryDto {
+export class ListUsersQueryDto extends PageQueryDto {
   /** Usernames starting with this, case-insensitively. */
   @IsOptional()
   @IsString()
@@ -85,33 +75,17 @@ export class ListUsersQueryDto {
 
   /** Users holding every role named. */
   @IsOptional()
-  @QueryStringList(ROLE_PATTERN, 16)
+  @RoleFilter()
   roles?: string[];
 
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
   enabled?: boolean;
-
-  @IsOptional()
-  @PageLimit()
-  limit?: number;
-
-  @IsOptional()
-  @PageCursor()
-  cursor?: string;
 }
 
 /** `GET /users/me/tokens` and `/users/{id}/tokens`: newest first, paged like every listing. */
-export class ListPatsQueryDto {
-  @IsOptional()
-  @PageLimit()
-  limit?: number;
-
-  @IsOptional()
-  @PageCursor()
-  cursor?: string;
-}
+export class ListPatsQueryDto extends PageQueryDto {}
 
 export class UserIdParamDto {
   @IsUUID() id!: string;
