@@ -62,18 +62,26 @@ function parseJsonObject(segment: string): Record<string, unknown> | null {
   }
 }
 
-/** Splits and decodes a compact JWS without trusting anything in it; null when malformed. */
-export function decodeCompact(token: string): DecodedJws | null {
+/**
+ * Splits and decodes a compact JWS without trusting anything in it; null when malformed.
+ * `knownHeader`: the decoded header of a header segment already seen to be well-formed (the
+ * verifier's memo) — used, not decoded again, when this token's header segment is that one.
+ */
+export function decodeCompact(
+  token: string,
+  knownHeader?: { segment: string; header: Record<string, unknown> },
+): DecodedJws | null {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((p) => p.length > 0 && B64URL.test(p))) return null;
-  const header = parseJsonObject(parts[0]);
+  const header = knownHeader?.segment === parts[0] ? knownHeader.header : parseJsonObject(parts[0]);
   const payload = parseJsonObject(parts[1]);
   if (!header || !payload) return null;
   return {
     header,
     payload,
-    signingInput: `${parts[0]}.${parts[1]}`,
+    // A slice of the token rather than a new string: the signature check only reads it.
+    signingInput: token.slice(0, parts[0].length + 1 + parts[1].length),
     signature: Buffer.from(parts[2], 'base64url'),
     signatureSegment: parts[2],
   };

@@ -270,3 +270,41 @@ describe('TokenVerifier: structure and signature bytes', () => {
     expect(reasonOf(`${t}AAAA`)).toBe('BAD_SIGNATURE');
   });
 });
+
+describe('TokenVerifier: a header segment accepted once is not judged again', () => {
+  it('later tokens with that header still have their payload, signature and claims checked', () => {
+    const good = token();
+    const [h, p, s] = good.split('.');
+    expect(reasonOf(good)).toBe('OK');
+    expect(reasonOf(token({ sub: 'user-2' }))).toBe('OK');
+    expect(reasonOf(`${h}.${p}.${b64url(Buffer.alloc(64))}`)).toBe('BAD_SIGNATURE');
+    expect(reasonOf(`${h}.${b64url(JSON.stringify(claims({ roles: ['admin'] })))}.${s}`)).toBe('BAD_SIGNATURE');
+    expect(reasonOf(`${h}.${b64url('[1]')}.${s}`)).toBe('MALFORMED');
+    expect(reasonOf(`${h}.${p}!.${s}`)).toBe('MALFORMED');
+    expect(reasonOf(`${h}.${p}`)).toBe('MALFORMED');
+    expect(reasonOf(`${h}..${s}`)).toBe('MALFORMED');
+    expect(reasonOf(token({ iss: 'https://evil.example' }))).toBe('WRONG_ISSUER');
+    expect(reasonOf(token({ exp: NOW - 3600 }))).toBe('EXPIRED');
+  });
+
+  it('a new key ring judges the header again: a removed kid is unknown, a replaced key decides the signature', () => {
+    const before = token();
+    expect(reasonOf(before)).toBe('OK');
+    verifier.setKeys([{ kid: ED_KID, alg: 'EdDSA', key: ed.publicKey }]);
+    expect(reasonOf(before)).toBe('UNKNOWN_KID');
+    // The same kid now names another key (and another algorithm): the remembered header must not
+    // bring the old key back.
+    verifier.setKeys([{ kid: EC_KID, alg: 'EdDSA', key: ed.publicKey }]);
+    expect(reasonOf(before)).toBe('ALGORITHM_NOT_ALLOWED');
+    verifier.setKeys([{ kid: EC_KID, alg: 'ES256', key: ecOther.publicKey }]);
+    expect(reasonOf(before)).toBe('BAD_SIGNATURE');
+    expect(reasonOf(token({}, {}, ecOther.privateKey))).toBe('OK');
+  });
+
+  it('remembers a handful of headers at most, and still judges each one it forgot', () => {
+    const variants = Array.from({ length: 20 }, (_, i) => token({}, { n: i }));
+    for (const t of variants) expect(reasonOf(t)).toBe('OK');
+    for (const t of variants) expect(reasonOf(t)).toBe('OK');
+    expect(reasonOf(token({}, { n: 3, jku: 'https://evil.example/keys' }))).toBe('FORBIDDEN_HEADER');
+  });
+});

@@ -68,12 +68,29 @@ export interface PreparedToken {
 
 export type PrepareResult = ({ ok: true } & PreparedToken) | { ok: false; reason: VerifyFailure };
 
+/** Header segments remembered as accepted (see `prepare`); a handful: one per signing key in use. */
+const ACCEPTED_HEADERS_MAX = 8;
+
+interface AcceptedHeader {
+  segment: string;
+  header: Record<string, unknown>;
+  key: VerificationKey;
+}
+
 export class TokenVerifier {
   private readonly keys = new Map<string, VerificationKey>();
+  /**
+   * Every token a key signs carries the same header segment, and what the header checks decide
+   * depends only on those bytes and the key ring: a segment accepted once is not decoded and judged
+   * again until the key ring changes. Only accepted segments are kept, so a token cannot make the
+   * verifier remember anything it would not accept anyway.
+   */
+  private readonly acceptedHeaders = new Map<string, AcceptedHeader>();
   private readonly keyListeners: Array<(keys: VerificationKey[]) => void> = [];
 
   setKeys(keys: VerificationKey[]): void {
     this.keys.clear();
+    this.acceptedHeaders.clear();
     for (const k of keys) this.keys.set(k.kid, k);
     for (const listener of this.keyListeners) listener(keys);
   }
@@ -105,8 +122,11 @@ export class TokenVerifier {
 
   /** Everything before the signature: shape, header, allow-listed algorithm bound to a known key. */
   prepare(token: string): PrepareResult {
-    const jws = decodeCompact(token);
+    const dot = typeof token === 'string' ? token.indexOf('.') : -1;
+    const known = dot > 0 ? this.acceptedHeaders.get(token.slice(0, dot)) : undefined;
+    const jws = decodeCompact(token, known);
     if (!jws) return { ok: false, reason: 'MALFORMED' };
+    if (known) return { ok: true, jws, key: known.key };
     const { header } = jws;
     if (!isAllowedAlgorithm(header.alg)) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
     if (FORBIDDEN_HEADERS.some((h) => h in header)) return { ok: false, reason: 'FORBIDDEN_HEADER' };
@@ -115,7 +135,14 @@ export class TokenVerifier {
     if (!key) return { ok: false, reason: 'UNKNOWN_KID' };
     // The key decides the algorithm, never the token: an ES256 key only verifies ES256.
     if (key.alg !== header.alg) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
+    this.acceptHeader({ segment: token.slice(0, dot), header, key });
     return { ok: true, jws, key };
+  }
+
+  private acceptHeader(accepted: AcceptedHeader): void {
+    if (this.acceptedHeaders.size >= ACCEPTED_HEADERS_MAX)
+      this.acceptedHeaders.delete(this.acceptedHeaders.keys().next().value as string);
+    this.acceptedHeaders.set(accepted.segment, accepted);
   }
 
   /** Everything after a good signature: claim shape, issuer, audience, time with bounded skew. */
