@@ -285,9 +285,7 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     });
     expect((await get('/health/live')).status).toBe(200);
     expect((await get('/health/ready')).status).toBe(200);
-    const doc = await readJson<{
-      paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
-    }>(await get('/docs-json'));
+    const doc = await readJson<OpenApiDoc>(await get('/docs-json'));
     // Every listing documents the paging it takes (inherited from PageQueryDto).
     for (const listing of ['/api/v1/users', '/api/v1/clients', '/api/v1/audit', '/api/v1/users/me/tokens'])
       expect({
@@ -304,6 +302,26 @@ describe('token lifecycle (2 auth-core replicas)', () => {
         '/metrics',
       ]),
     );
+    expect(undocumentedReplies(doc)).toEqual([]);
+    // Spot checks that the documented shapes are the ones the routes answer (SPEC §4).
+    const tokens = replySchema(doc, 'get', '/api/v1/tokens');
+    expect(tokens.required).toEqual(expect.arrayContaining(['items', 'nextCursor']));
+    expect(tokens.properties?.nextCursor).toMatchObject({ type: 'string', nullable: true });
+    expect(Object.keys(resolve(doc, tokens.properties?.items?.items).properties ?? {})).toEqual(
+      expect.arrayContaining(['tid', 'cid', 'rcid', 'r', 'cts', 'ets', 'typ', 'revoked']),
+    );
+    expect(Object.keys(replySchema(doc, 'post', '/oauth/token').properties ?? {})).toEqual(
+      expect.arrayContaining(['access_token', 'token_type', 'expires_in', 'refresh_token', 'roles']),
+    );
+    expect(Object.keys(replySchema(doc, 'get', '/.well-known/openid-configuration').properties ?? {})).toEqual(
+      expect.arrayContaining(['issuer', 'token_endpoint', 'jwks_uri', 'grant_types_supported']),
+    );
+    expect(Object.keys(replySchema(doc, 'get', '/api/v1/status').properties ?? {})).toEqual(
+      expect.arrayContaining(['name', 'version', 'auth_provider_initialized', 'auth_db_initialized', 'nats']),
+    );
+    const pats = replySchema(doc, 'get', '/api/v1/users/me/tokens');
+    expect(Object.keys(resolve(doc, pats.properties?.items?.items).properties ?? {})).not.toContain('token');
+    expect(doc.paths['/oauth/revoke'].post.responses['200']).toEqual({ description: expect.stringMatching(/empty/) });
     expect((await get('/docs')).status).toBe(200);
     expect(await (await get('/metrics')).text()).toContain('portcullis_gateway_http_request_duration_seconds');
   });
@@ -325,3 +343,49 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(stack.logs()).not.toContain(s.refresh_token);
   });
 });
+
+type Schema = {
+  $ref?: string;
+  type?: string;
+  nullable?: boolean;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  required?: string[];
+};
+type Operation = {
+  parameters?: Array<{ in: string; name: string }>;
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>;
+};
+type OpenApiDoc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+
+/** Success without a body by design: RFC 7009's empty 200 and the Prometheus text. */
+const NO_BODY = ['POST /oauth/revoke', 'GET /metrics'];
+
+const resolve = (doc: OpenApiDoc, s: Schema | undefined): Schema =>
+  s?.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : (s ?? {});
+
+/** Says what the body holds: a named schema, an object with properties, a scalar, or an array of one. */
+const describes = (s: Schema | undefined): boolean =>
+  !!s &&
+  (!!s.$ref ||
+    (s.type === 'array' ? describes(s.items) : s.type !== undefined && (s.type !== 'object' || !!s.properties)));
+
+/** `METHOD /path` of each operation answering a body on success (not 204) with no documented shape. */
+function undocumentedReplies(doc: OpenApiDoc): string[] {
+  const missing: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(item)) {
+      const key = `${method.toUpperCase()} ${path}`;
+      const success = Object.entries(op.responses).filter(([code]) => /^2\d\d$/.test(code) && code !== '204');
+      if (NO_BODY.includes(key) || (!success.length && '204' in op.responses)) continue;
+      const documented = success.some(([, r]) => Object.values(r.content ?? {}).some((c) => describes(c.schema)));
+      if (!documented) missing.push(key);
+    }
+  return missing.sort();
+}
+
+/** The (resolved) schema of an operation's success reply. */
+function replySchema(doc: OpenApiDoc, method: string, path: string): Schema {
+  const [, reply] = Object.entries(doc.paths[path][method].responses).find(([code]) => /^2/.test(code))!;
+  return resolve(doc, reply.content?.['application/json']?.schema);
+}

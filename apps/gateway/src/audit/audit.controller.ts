@@ -1,10 +1,11 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditEvent, ListAuditQueryDto, Page, SUBJECTS } from '@portcullis/contracts';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { AuditEventPageDto } from './audit-response.dto';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -15,6 +16,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: 'Audit events (audit:read): logins, tokens issued/revoked, clients and users changed…' })
+  @ApiOkResponse({ type: AuditEventPageDto })
   list(
     @Query() q: ListAuditQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,

@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyExchangeDto, ApiKeyExchangeReply, SUBJECTS } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
+import { ApiKeyExchangeReplyDto } from './api-key-exchange-response.dto';
 import { RequestId } from './current-principal.decorator';
 
 /**
@@ -16,7 +17,12 @@ export class ApiKeyExchangeController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange an API key for a bearer token' })
-  async exchange(@Body() body: ApiKeyExchangeDto, @Ip() ip: string, @RequestId() rid: string) {
+  @ApiOkResponse({ type: ApiKeyExchangeReplyDto })
+  async exchange(
+    @Body() body: ApiKeyExchangeDto,
+    @Ip() ip: string,
+    @RequestId() rid: string,
+  ): Promise<ApiKeyExchangeReplyDto> {
     const r = await this.core.request<ApiKeyExchangeReply>(
       SUBJECTS.API_KEYS_EXCHANGE,
       { apiKey: body.apiKey, ip },

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Ip, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ExtendedTokenDto,
   LoginReply,
@@ -15,6 +15,7 @@ import {
 } from '@portcullis/contracts';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { CoreClientService } from '../core/core-client.service';
+import { LoginReplyDto, MeReplyDto, TokenReplyDto, ValidTokenDto } from './auth-response.dto';
 import { FailedLoginThrottleService } from './failed-login-throttle.service';
 import { TokenValidatorService } from './token-validator.service';
 import { bearerToken } from './authorization-header';
@@ -37,6 +38,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with username and password (optionally on behalf of a client)' })
+  @ApiOkResponse({ type: LoginReplyDto })
   login(@Body() body: LoginRequestDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
     return this.throttle.guard(ip, () => this.core.request(SUBJECTS.LOGIN, body, rid));
   }
@@ -44,6 +46,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate a refresh token for a new access token' })
+  @ApiOkResponse({ type: TokenReplyDto })
   refresh(@Body() body: RefreshRequestDto, @RequestId() rid: string): Promise<TokenReply> {
     return this.core.request(SUBJECTS.TOKEN_REFRESH, body, rid);
   }
@@ -65,6 +68,7 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Token data of the presented token' })
+  @ApiOkResponse({ type: MeReplyDto })
   me(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<MeReply> {
     return this.core.request(SUBJECTS.AUTH_ME, { token: p.token }, rid);
   }
@@ -74,6 +78,7 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: "A short-lived system token for the caller's own client (system or admin role)" })
+  @ApiOkResponse({ type: TokenReplyDto })
   systemToken(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<TokenReply> {
     return this.core.request(SUBJECTS.SYSTEM_TOKEN, { auth: p.token }, rid);
   }
@@ -83,6 +88,7 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'An extended token for a registered client, expiry capped by EXTENDED_TOKEN_MAX_TTL' })
+  @ApiOkResponse({ type: TokenReplyDto })
   extendedToken(
     @Body() body: ExtendedTokenDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -95,6 +101,7 @@ export class AuthController {
   @Header('Content-Type', JSON_UTF8)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Validate the bearer token, optionally requiring roles, permissions or a tenant' })
+  @ApiOkResponse({ type: ValidTokenDto })
   validateBearer(
     @Headers('authorization') authorization: string | undefined,
     @Query() q: ValidateQueryDto,
@@ -109,6 +116,7 @@ export class AuthController {
   @HttpCode(200)
   @Header('Content-Type', JSON_UTF8)
   @ApiOperation({ summary: 'Validate a token given in the body' })
+  @ApiOkResponse({ type: ValidTokenDto })
   validateBody(@Body() body: ValidateTokenRequestDto, @RequestId() rid: string) {
     return this.validate(body, rid);
   }

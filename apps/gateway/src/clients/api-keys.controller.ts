@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiKeyParamDto,
   ApiKeyView,
@@ -13,6 +13,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { ApiKeyPageDto, CreatedApiKeyDto } from './client-response.dto';
 
 @ApiTags('clients')
 @ApiBearerAuth()
@@ -24,6 +25,7 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Issue an API key for the client (shown once)' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
   create(
     @Param() params: ClientIdParamDto,
     @Body() body: CreateApiKeyDto,
@@ -34,6 +36,7 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiOkResponse({ type: ApiKeyPageDto })
   list(
     @Param() params: ClientIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,

@@ -14,7 +14,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   ClientIdParamDto,
   ClientRoleParamDto,
@@ -34,6 +41,13 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import {
+  ClientPageDto,
+  ClientRolesDto,
+  ClientViewDto,
+  ClientWithSecretDto,
+  UpdatedClientDto,
+} from './client-response.dto';
 
 /**
  * Clients (service accounts). Role changes apply to tokens issued afterwards; tokens already
@@ -48,6 +62,7 @@ export class ClientsController {
   @Post('register')
   @HttpCode(201)
   @ApiOperation({ summary: 'Self-register a client (needs the registration token as bearer)' })
+  @ApiCreatedResponse({ type: ClientWithSecretDto })
   register(
     @Body() body: RegisterClientDto,
     @Headers('authorization') authorization: string | undefined,
@@ -63,6 +78,7 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create a client; the secret is in this reply only' })
+  @ApiCreatedResponse({ type: ClientWithSecretDto })
   create(
     @Body() body: CreateClientDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -74,6 +90,7 @@ export class ClientsController {
   @Get()
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: ClientPageDto })
   list(
     @Query() q: ListClientsQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -85,6 +102,7 @@ export class ClientsController {
   @Get('me')
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: ClientViewDto })
   me(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<ClientView> {
     return this.core.request(SUBJECTS.CLIENTS_ME, { auth: p.token }, rid);
   }
@@ -93,6 +111,7 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Update own description or rotate own secret' })
+  @ApiOkResponse({ type: UpdatedClientDto })
   updateMe(@Body() body: UpdateOwnClientDto, @CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string) {
     return this.core.request(SUBJECTS.CLIENTS_UPDATE_ME, { ...body, auth: p.token }, rid);
   }
@@ -100,6 +119,7 @@ export class ClientsController {
   @Get(':clientId')
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: ClientViewDto })
   get(
     @Param() params: ClientIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -111,6 +131,7 @@ export class ClientsController {
   @Patch(':clientId')
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: UpdatedClientDto })
   update(
     @Param() params: ClientIdParamDto,
     @Body() body: UpdateClientDto,
@@ -138,6 +159,11 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Clear the roles: 204, or 200 with the count of tokens revoked when revoke_tokens=true' })
+  @ApiOkResponse({
+    type: ClientRolesDto,
+    description: 'revoke_tokens=true: the client and how many tokens were revoked',
+  })
+  @ApiNoContentResponse({ description: 'Cleared' })
   async clearRoles(
     @Param() params: ClientIdParamDto,
     @Query() q: RevokeTokensQueryDto,
@@ -157,6 +183,7 @@ export class ClientsController {
   @HttpCode(200)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: ClientRolesDto })
   addRole(
     @Param() params: ClientRoleParamDto,
     @Query() q: RevokeTokensQueryDto,
@@ -171,6 +198,11 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Remove a role: 204, or 200 with the count of tokens revoked when revoke_tokens=true' })
+  @ApiOkResponse({
+    type: ClientRolesDto,
+    description: 'revoke_tokens=true: the client and how many tokens were revoked',
+  })
+  @ApiNoContentResponse({ description: 'Removed' })
   async removeRole(
     @Param() params: ClientRoleParamDto,
     @Query() q: RevokeTokensQueryDto,
@@ -190,6 +222,7 @@ export class ClientsController {
   @HttpCode(200)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
+  @ApiOkResponse({ type: ClientViewDto })
   enable(
     @Param() params: ClientIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -207,6 +240,7 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Disable a client: its tokens stop validating on every replica at once' })
+  @ApiOkResponse({ type: ClientViewDto })
   disable(
     @Param() params: ClientIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,

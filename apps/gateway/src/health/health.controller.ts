@@ -1,9 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { StatusReply, SUBJECTS } from '@portcullis/contracts';
 import { register } from 'prom-client';
 import { CoreClientService } from '../core/core-client.service';
+import { LivenessDto } from './liveness-response.dto';
 import { GatewayShutdownState } from './shutdown-state';
 
 // In the OpenAPI document too: SPEC §4 lists them, and a client generated from it should reach them.
@@ -19,7 +20,8 @@ export class HealthController {
 
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  live() {
+  @ApiOkResponse({ type: LivenessDto })
+  live(): LivenessDto {
     return { status: 'ok' };
   }
 

@@ -1,10 +1,11 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Page, SigningKeyView, SUBJECTS } from '@portcullis/contracts';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { RotatedKeyDto, SigningKeyPageDto } from './key-response.dto';
 
 @ApiTags('keys')
 @ApiBearerAuth()
@@ -15,6 +16,7 @@ export class KeysController {
 
   @Get()
   @ApiOperation({ summary: 'Signing keys (keys:admin); public data only' })
+  @ApiOkResponse({ type: SigningKeyPageDto })
   list(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<Page<SigningKeyView>> {
     return this.core.request(SUBJECTS.KEYS_LIST, { auth: p.token }, rid);
   }
@@ -22,6 +24,7 @@ export class KeysController {
   @Post('rotate')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a new active signing key; old keys verify until their tokens expire' })
+  @ApiCreatedResponse({ type: RotatedKeyDto })
   rotate(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<{ kid: string }> {
     return this.core.request(SUBJECTS.KEYS_ROTATE, { auth: p.token }, rid);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Header, Headers, HttpCode, Ip, Post, UseFilters } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IntrospectionReply, SUBJECTS, TokenReply } from '@portcullis/contracts';
 import { RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
@@ -10,6 +10,7 @@ import { UnsupportedGrantType } from './oauth-error';
 import { PasswordGrant } from './password.grant';
 import { RefreshTokenGrant } from './refresh-token.grant';
 import { TokenOperationDto } from './introspection.dto';
+import { IntrospectionDto, OAuthTokenResponseDto } from './oauth-response.dto';
 import { TOKEN_EXCHANGE_GRANT, TokenExchangeGrant } from './token-exchange.grant';
 import { TokenRequestDto } from './token-request.dto';
 
@@ -47,6 +48,7 @@ export class OAuthController {
   @Header('Pragma', 'no-cache')
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'OAuth 2 token endpoint (RFC 6749)' })
+  @ApiOkResponse({ type: OAuthTokenResponseDto })
   async token(
     @Body() body: TokenRequestDto,
     @Headers('authorization') authorization: string | undefined,
@@ -72,6 +74,7 @@ export class OAuthController {
   @Header('Cache-Control', 'no-store')
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'Token introspection (RFC 7662), client-authenticated' })
+  @ApiOkResponse({ type: IntrospectionDto })
   introspect(
     @Body() body: TokenOperationDto,
     @Headers('authorization') authorization: string | undefined,
@@ -95,6 +98,9 @@ export class OAuthController {
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'Token revocation (RFC 7009), client-authenticated' })
+  @ApiOkResponse({
+    description: 'Revoked, or the token was unknown or already invalid: an empty body either way (RFC 7009 §2.2)',
+  })
   async revoke(
     @Body() body: TokenOperationDto,
     @Headers('authorization') authorization: string | undefined,

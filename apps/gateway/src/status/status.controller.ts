@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { StatusReply, SUBJECTS } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
+import { StatusResponseDto } from './status-response.dto';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 
@@ -12,7 +13,8 @@ export class StatusController {
 
   /** Always answers: an unreachable auth-core is reported, not turned into an error. */
   @Get()
-  async status() {
+  @ApiOkResponse({ type: StatusResponseDto })
+  async status(): Promise<StatusResponseDto> {
     let core: StatusReply | null = null;
     try {
       core = await this.core.request<StatusReply>(SUBJECTS.STATUS, {});

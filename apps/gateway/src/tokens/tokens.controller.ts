@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   CountReply,
   RevokeAllTokensQueryDto,
@@ -16,6 +16,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { CleanupDto, CountDto, CreatedTokenDto, TokenDataDto, TokenDataPageDto } from './token-response.dto';
 
 /** The token registry (SPEC §4). Authorisation is decided by auth-core from the caller's token. */
 @ApiTags('tokens')
@@ -27,6 +28,7 @@ export class TokensController {
 
   @Get()
   @ApiOperation({ summary: "The caller's tokens (filters: roles, exclude_expired; paging: limit, cursor)" })
+  @ApiOkResponse({ type: TokenDataPageDto })
   list(
     @Query() q: ListTokensQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -38,6 +40,7 @@ export class TokensController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a token for the caller or (tokens:admin) for a client' })
+  @ApiCreatedResponse({ type: CreatedTokenDto, description: 'The token (shown once) and its record' })
   create(
     @Body() body: CreateTokenDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -49,6 +52,7 @@ export class TokensController {
   @Delete()
   @HttpCode(200)
   @ApiOperation({ summary: "Revoke all the caller's tokens, refresh families included" })
+  @ApiOkResponse({ type: CountDto })
   revokeOwn(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<CountReply> {
     // It takes no query: a filter here would be ignored and revoke more than asked, so the input
     // rules (errors/input-rules.hook.ts) refuse one.
@@ -57,6 +61,7 @@ export class TokensController {
 
   @Get('all')
   @ApiOperation({ summary: 'All tokens (tokens:admin; filters: roles, exclude_expired, client_ids)' })
+  @ApiOkResponse({ type: TokenDataPageDto })
   listAll(
     @Query() q: ListAllTokensQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -70,6 +75,7 @@ export class TokensController {
   @ApiOperation({
     summary: "Revoke every token except the caller's current one, or those the listing's filters select (tokens:admin)",
   })
+  @ApiOkResponse({ type: CountDto })
   revokeAll(
     @Query() q: RevokeAllTokensQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -81,12 +87,14 @@ export class TokensController {
   @Post('cleanup')
   @HttpCode(200)
   @ApiOperation({ summary: 'Purge expired token records (tokens:admin)' })
+  @ApiOkResponse({ type: CleanupDto })
   cleanup(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string) {
     return this.core.request(SUBJECTS.TOKENS_CLEANUP, { auth: p.token }, rid);
   }
 
   @Get(':tid')
   @ApiOperation({ summary: 'One token by id (owner or tokens:admin)' })
+  @ApiOkResponse({ type: TokenDataDto })
   get(
     @Param() params: TokenIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ChangePasswordDto,
   CountReply,
@@ -21,6 +21,8 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { CountDto } from '../tokens/token-response.dto';
+import { CreatedPatDto, PatPageDto, UserPageDto, UserViewDto } from './user-response.dto';
 
 /** Users, their passwords, sessions and personal access tokens. */
 @ApiTags('users')
@@ -32,6 +34,7 @@ export class UsersController {
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({ type: UserViewDto })
   create(
     @Body() body: CreateUserDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -41,6 +44,7 @@ export class UsersController {
   }
 
   @Get()
+  @ApiOkResponse({ type: UserPageDto })
   list(
     @Query() q: ListUsersQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -61,6 +65,7 @@ export class UsersController {
   }
 
   @Get('me')
+  @ApiOkResponse({ type: UserViewDto })
   me(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<UserView> {
     return this.core.request(SUBJECTS.USERS_GET, { auth: p.token }, rid);
   }
@@ -68,6 +73,7 @@ export class UsersController {
   @Post('me/tokens')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a personal access token (value shown once)' })
+  @ApiCreatedResponse({ type: CreatedPatDto })
   createOwnPat(
     @Body() body: CreatePatDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -78,6 +84,7 @@ export class UsersController {
 
   @Get('me/tokens')
   @ApiOperation({ summary: 'Own personal access tokens, newest first (paging: limit, cursor)' })
+  @ApiOkResponse({ type: PatPageDto })
   listOwnPats(
     @Query() q: ListPatsQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -98,6 +105,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: UserViewDto })
   get(
     @Param() params: UserIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -107,6 +115,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: UserViewDto })
   update(
     @Param() params: UserIdParamDto,
     @Body() body: UpdateUserDto,
@@ -129,6 +138,7 @@ export class UsersController {
   @Post(':id/revoke')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke every OAuth token of the user (PATs stay)' })
+  @ApiOkResponse({ type: CountDto })
   revokeTokens(
     @Param() params: UserIdParamDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -150,6 +160,7 @@ export class UsersController {
 
   @Post(':id/tokens')
   @HttpCode(201)
+  @ApiCreatedResponse({ type: CreatedPatDto })
   createPat(
     @Param() params: UserIdParamDto,
     @Body() body: CreatePatDto,
@@ -161,6 +172,7 @@ export class UsersController {
 
   @Get(':id/tokens')
   @ApiOperation({ summary: "A user's personal access tokens, newest first (paging: limit, cursor)" })
+  @ApiOkResponse({ type: PatPageDto })
   listPats(
     @Param() params: UserIdParamDto,
     @Query() q: ListPatsQueryDto,

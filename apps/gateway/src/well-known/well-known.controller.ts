@@ -1,9 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { JwksReply, MetaReply, SUBJECTS } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { CLIENT_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../oauth/oauth.controller';
 import { SUBJECT_TOKEN_TYPES } from '../oauth/token-exchange.grant';
+import { JwksDto, OAuthServerMetadataDto, OpenIdConfigurationDto } from './discovery-response.dto';
 
 /** RFC 8414 / OpenID discovery and the JWKS, all describing auth-core's actual configuration. */
 @ApiTags('discovery')
@@ -13,19 +14,22 @@ export class WellKnownController {
 
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=60')
+  @ApiOkResponse({ type: JwksDto })
   jwks(): Promise<JwksReply> {
     return this.core.request(SUBJECTS.KEYS_JWKS, {});
   }
 
   @Get('oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
-  async oauthMetadata() {
+  @ApiOkResponse({ type: OAuthServerMetadataDto, description: 'RFC 8414' })
+  async oauthMetadata(): Promise<OAuthServerMetadataDto> {
     return this.metadata(await this.core.request<MetaReply>(SUBJECTS.META, {}));
   }
 
   @Get('openid-configuration')
   @Header('Cache-Control', 'public, max-age=300')
-  async openidConfiguration() {
+  @ApiOkResponse({ type: OpenIdConfigurationDto, description: 'OpenID Connect Discovery 1.0' })
+  async openidConfiguration(): Promise<OpenIdConfigurationDto> {
     const meta = await this.core.request<MetaReply>(SUBJECTS.META, {});
     return {
       ...this.metadata(meta),
@@ -35,7 +39,8 @@ export class WellKnownController {
     };
   }
 
-  private metadata(meta: MetaReply) {
+  // Typed as the documented shapes, so a field added here cannot be left out of the OpenAPI document.
+  private metadata(meta: MetaReply): OAuthServerMetadataDto {
     const base = meta.issuer.replace(/\/+$/, '');
     return {
       issuer: meta.issuer,

@@ -1,0 +1,36 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { SigningKeyView } from '@portcullis/contracts';
+import { PageOf } from '../docs/page-of';
+
+/** A signing key's public data (never a private half), as `GET /keys` lists it. */
+export class SigningKeyViewDto implements SigningKeyView {
+  @ApiProperty({ description: 'The JWT header `kid` (the key thumbprint)' })
+  kid!: string;
+
+  @ApiProperty({ example: 'ES256' })
+  alg!: string;
+
+  @ApiProperty({ enum: ['active', 'retired'] })
+  status!: 'active' | 'retired';
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  retiredAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'A retired key verifies tokens until then (its last token has expired)',
+  })
+  verifyUntil!: string | null;
+}
+
+export class SigningKeyPageDto extends PageOf(SigningKeyViewDto) {}
+
+export class RotatedKeyDto implements Pick<SigningKeyView, 'kid'> {
+  @ApiProperty({ description: 'The new active key' })
+  kid!: string;
+}
