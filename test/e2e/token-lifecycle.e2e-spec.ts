@@ -322,6 +322,12 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     const pats = replySchema(doc, 'get', '/api/v1/users/me/tokens');
     expect(Object.keys(resolve(doc, pats.properties?.items?.items).properties ?? {})).not.toContain('token');
     expect(doc.paths['/oauth/revoke'].post.responses['200']).toEqual({ description: expect.stringMatching(/empty/) });
+    // OAuth errors are documented in their RFC 6749 form, a failed client authentication included.
+    for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke'])
+      expect({ path, schema: doc.paths[path].post.responses['401']?.content?.['application/json']?.schema }).toEqual({
+        path,
+        schema: { $ref: '#/components/schemas/OAuthError' },
+      });
     expect((await get('/docs')).status).toBe(200);
     expect(await (await get('/metrics')).text()).toContain('portcullis_gateway_http_request_duration_seconds');
   });

@@ -38,6 +38,29 @@ export interface Doc {
   components: { schemas: Record<string, Schema> };
 }
 
+/**
+ * The field names of every request body schema, followed through `$ref`s, items and nested
+ * properties: what a caller may send. Reply schemas are left out — their fields are never read
+ * from a request, so guessing them would only dilute the guesses that reach a handler.
+ */
+export function requestFieldNames(doc: Doc): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<Schema>();
+  const walk = (s: (Schema & { items?: Schema }) | undefined): void => {
+    const schema = s?.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : s;
+    if (!schema || seen.has(schema)) return;
+    seen.add(schema);
+    walk((schema as { items?: Schema }).items);
+    for (const [k, v] of Object.entries(schema.properties ?? {})) {
+      names.add(k);
+      walk(v);
+    }
+  };
+  for (const item of Object.values(doc.paths))
+    for (const op of Object.values(item)) for (const c of Object.values(op.requestBody?.content ?? {})) walk(c.schema);
+  return names;
+}
+
 export const SQL = [
   "' OR '1'='1",
   "'; DROP TABLE users; --",
@@ -109,8 +132,7 @@ export function fuzzStack(report: SuiteReport, counted: 'REST' | 'NATS') {
     const names = new Set<string>(['auth']);
     for (const item of Object.values(doc.paths))
       for (const op of Object.values(item)) for (const p of op.parameters ?? []) names.add(p.name);
-    for (const s of Object.values(doc.components.schemas))
-      for (const k of Object.keys(s.properties ?? {})) names.add(k);
+    for (const k of requestFieldNames(doc)) names.add(k);
     fieldNames.push(...[...names].sort());
 
     const admin = api(stack, await adminToken());

@@ -9,6 +9,7 @@ type Operation = {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const ENVELOPE = { $ref: '#/components/schemas/ErrorEnvelope' };
+const OAUTH_ERROR = { $ref: '#/components/schemas/OAuthError' };
 
 /**
  * Documents the error answers every operation can give, from what the route table already says:
@@ -36,6 +37,14 @@ export function documentErrorResponses(doc: OpenAPIObject): OpenAPIObject {
       },
     },
   };
+  doc.components.schemas.OAuthError = {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: { type: 'string', example: 'invalid_grant', description: 'An RFC 6749 §5.2 error code' },
+      error_description: { type: 'string' },
+    },
+  };
   for (const [path, item] of Object.entries(doc.paths)) {
     const native = path.startsWith('/api/');
     const oauth = path.startsWith('/oauth/');
@@ -45,7 +54,12 @@ export function documentErrorResponses(doc: OpenAPIObject): OpenAPIObject {
       const add = (code: string, description: string) => {
         op.responses[code] ??= native
           ? { description, content: { 'application/json': { schema: ENVELOPE } } }
-          : { description: oauth ? `${description} (RFC 6749 error)` : description };
+          : oauth
+            ? {
+                description: `${description} (RFC 6749 error)`,
+                content: { 'application/json': { schema: OAUTH_ERROR } },
+              }
+            : { description };
       };
       const params = op.parameters ?? [];
       if (op.requestBody || params.length) add('400', 'Bad input: every bad or unknown field is named');
@@ -53,6 +67,8 @@ export function documentErrorResponses(doc: OpenAPIObject): OpenAPIObject {
         add('401', 'Missing, malformed, expired or revoked bearer token, or its owner is disabled');
         add('403', "The caller's token lacks a permission, role or tenant this operation needs");
       }
+      // Every /oauth/* operation authenticates a client (RFC 6749 §2.3, RFC 7662 §2.1, RFC 7009 §2.1).
+      if (oauth) add('401', 'Client authentication failed: invalid_client');
       if (params.some((p) => p.in === 'path')) add('404', 'No such resource, or not visible to the caller');
       if (native || oauth) add('503', 'auth-core (or its database, for operations that need it) is unavailable');
     }
