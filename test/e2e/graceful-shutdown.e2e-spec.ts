@@ -1,3 +1,4 @@
+import { connect as tcpConnect } from 'node:net';
 import { SUBJECTS } from '@portcullis/contracts';
 import { Load, logTime, sleep } from '../support/load';
 import { freePort, GATEWAY_MAIN, login, NATS_URL, spawnApp, Stack, waitForReady } from '../support/stack';
@@ -148,6 +149,50 @@ describe('graceful shutdown', () => {
       // After closing began, a request is refused or told 503: never a hang or a 500.
       for (const o of load.failures())
         expect(o.result).toMatch(/HTTP 503|TypeError|ECONNREFUSED|ECONNRESET|fetch failed/);
+    } finally {
+      await gateway.stop('SIGKILL');
+    }
+  }, 60000);
+
+  it('connections busy when closing begins are answered and closed: the gateway exits at once, not after their keep-alive', async () => {
+    const port = await freePort();
+    const gateway = spawnApp('gateway#3', GATEWAY_MAIN, {
+      PORT: String(port),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: stack.prefix,
+      LOG_LEVEL: 'info',
+      REQUEST_TIMEOUT_MS: '5000',
+      SHUTDOWN_DELAY_MS: '0',
+    });
+    try {
+      await waitForReady(`http://127.0.0.1:${port}/health/ready`, gateway);
+      // A keep-alive connection with a login in flight (argon2 keeps it busy for a while) when the
+      // signal arrives.
+      const body = JSON.stringify({ username: stack.adminUsername, password: stack.adminPassword });
+      const socket = tcpConnect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      let raw = '';
+      socket.setEncoding('latin1').on('data', (d: string) => (raw += d));
+      const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(
+        `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await sleep(3);
+      const signalledAt = Date.now();
+      const stopped = gateway.stop('SIGTERM', 20000);
+      await ended;
+      const code = await stopped;
+      const answers = raw.split(/(?=HTTP\/1\.1 )/).map((a) => ({
+        status: Number(a.slice(9, 12)),
+        connection: /\r\nconnection: *([^\r]*)/i.exec(a)?.[1]?.toLowerCase(),
+        body: a.slice(a.indexOf('\r\n\r\n') + 4),
+      }));
+      expect(code).toBe(0);
+      // Not held open by the keep-alive connection (72 s) until SHUTDOWN_TIMEOUT_MS ends it with exit 1.
+      expect(Date.now() - signalledAt).toBeLessThan(5000);
+      expect(logTime(gateway.logs(), 'closing:')).toBeDefined();
+      expect(answers.map((a) => [a.status, a.connection])).toEqual([[200, 'close']]);
+      expect(answers[0].body).toContain('access_token');
     } finally {
       await gateway.stop('SIGKILL');
     }

@@ -41,6 +41,10 @@ async function bootstrap(): Promise<void> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
     frameworkErrors,
+    // A request the router sees after closing began (read from a connection that was busy then) is
+    // served, with `Connection: close`, while auth-core is still reachable (NATS drains only once
+    // the server has closed), rather than given Fastify's own 503 body, which is not the envelope.
+    return503OnClosing: false,
     // Fastify's default (100) is below the ids the DTOs allow (128-character client ids, 256 for a
     // PAT's value or name), which then could be created but never addressed. The router compares
     // the decoded value, so the DTOs' own bound is the right one; longer still answers 400.
@@ -72,6 +76,15 @@ async function bootstrap(): Promise<void> {
     }
     done();
   });
+  // From SIGTERM on, every reply closes its connection. A keep-alive connection that was busy when
+  // closing began is not among the idle ones the server closes then, and would otherwise hold the
+  // shutdown open for its keep-alive timeout (72 s, past SHUTDOWN_TIMEOUT_MS); clients open new
+  // connections, which the load balancer sends to the other replicas.
+  const shutdown = app.get(GatewayShutdownState);
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (shutdown.stopping) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a
   // PAT being deleted. Not installed at all above debug, so it costs the hot paths nothing.
   const accessLog = pinoLogger.isLevelEnabled('debug')
@@ -102,7 +115,7 @@ async function bootstrap(): Promise<void> {
 
   installGracefulShutdown({
     logger: pinoLogger,
-    onSignal: () => app.get(GatewayShutdownState).beginShutdown(),
+    onSignal: () => shutdown.beginShutdown(),
     close: () => app.close(),
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
