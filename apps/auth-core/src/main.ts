@@ -5,7 +5,13 @@ import { CustomStrategy } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AUTH_CORE_QUEUE, cacheValidationMetadata } from '@portcullis/contracts';
 import { describeNatsAuth, natsConnectionOptions } from '@portcullis/nats-options';
-import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
+import {
+  closeConnectionsOnShutdown,
+  createPinoLogger,
+  installGracefulShutdown,
+  instrumentHttp,
+  PinoNestLogger,
+} from '@portcullis/observability';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import { ConfigError, loadAuthCoreConfig } from './config/config';
@@ -69,9 +75,12 @@ async function bootstrap(): Promise<void> {
     { inheritAppConfig: true },
   );
   instrumentHttp(app.getHttpAdapter().getInstance(), 'portcullis_auth_core_');
+  // A probe or metrics scrape in flight at SIGTERM must not hold the health server open.
+  const shutdown = app.get(ShutdownState);
+  closeConnectionsOnShutdown(app.getHttpAdapter().getInstance(), () => shutdown.stopping);
   installGracefulShutdown({
     logger: pinoLogger,
-    onSignal: () => app.get(ShutdownState).beginShutdown(),
+    onSignal: () => shutdown.beginShutdown(),
     close: () => app.close(),
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,

@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createPinoLogger, installGracefulShutdown, instrumentHttp, PinoNestLogger } from '@portcullis/observability';
+import {
+  closeConnectionsOnShutdown,
+  createPinoLogger,
+  installGracefulShutdown,
+  instrumentHttp,
+  PinoNestLogger,
+} from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
 import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
@@ -76,15 +82,8 @@ async function bootstrap(): Promise<void> {
     }
     done();
   });
-  // From SIGTERM on, every reply closes its connection. A keep-alive connection that was busy when
-  // closing began is not among the idle ones the server closes then, and would otherwise hold the
-  // shutdown open for its keep-alive timeout (72 s, past SHUTDOWN_TIMEOUT_MS); clients open new
-  // connections, which the load balancer sends to the other replicas.
   const shutdown = app.get(GatewayShutdownState);
-  fastify.addHook('onSend', (_req, reply, payload, done) => {
-    if (shutdown.stopping) reply.header('Connection', 'close');
-    done(null, payload);
-  });
+  closeConnectionsOnShutdown(fastify, () => shutdown.stopping);
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a
   // PAT being deleted. Not installed at all above debug, so it costs the hot paths nothing.
   const accessLog = pinoLogger.isLevelEnabled('debug')

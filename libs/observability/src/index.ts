@@ -3,3 +3,4 @@ export * from './request-context';
 export * from './graceful-shutdown';
 export * from './http-metrics';
 export * from './process-env.dto';
+export * from './close-connections';
