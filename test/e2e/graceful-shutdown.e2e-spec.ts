@@ -154,7 +154,7 @@ describe('graceful shutdown', () => {
     }
   }, 60000);
 
-  it('connections busy when closing begins are answered and closed: the gateway exits at once, not after their keep-alive', async () => {
+  it('a keep-alive connection busy when closing begins is answered, then closed: the gateway exits at once, not after its keep-alive timeout', async () => {
     const port = await freePort();
     const gateway = spawnApp('gateway#3', GATEWAY_MAIN, {
       PORT: String(port),
@@ -184,14 +184,13 @@ describe('graceful shutdown', () => {
       const code = await stopped;
       const answers = raw.split(/(?=HTTP\/1\.1 )/).map((a) => ({
         status: Number(a.slice(9, 12)),
-        connection: /\r\nconnection: *([^\r]*)/i.exec(a)?.[1]?.toLowerCase(),
         body: a.slice(a.indexOf('\r\n\r\n') + 4),
       }));
       expect(code).toBe(0);
       // Not held open by the keep-alive connection (72 s) until SHUTDOWN_TIMEOUT_MS ends it with exit 1.
       expect(Date.now() - signalledAt).toBeLessThan(5000);
       expect(logTime(gateway.logs(), 'closing:')).toBeDefined();
-      expect(answers.map((a) => [a.status, a.connection])).toEqual([[200, 'close']]);
+      expect(answers.map((a) => a.status)).toEqual([200]);
       expect(answers[0].body).toContain('access_token');
     } finally {
       await gateway.stop('SIGKILL');

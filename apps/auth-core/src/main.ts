@@ -6,7 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AUTH_CORE_QUEUE, cacheValidationMetadata } from '@portcullis/contracts';
 import { describeNatsAuth, natsConnectionOptions } from '@portcullis/nats-options';
 import {
-  closeConnectionsOnShutdown,
+  closeIdleConnectionsWhileClosing,
   createPinoLogger,
   installGracefulShutdown,
   instrumentHttp,
@@ -76,11 +76,10 @@ async function bootstrap(): Promise<void> {
   );
   instrumentHttp(app.getHttpAdapter().getInstance(), 'portcullis_auth_core_');
   // A probe or metrics scrape in flight at SIGTERM must not hold the health server open.
-  const shutdown = app.get(ShutdownState);
-  closeConnectionsOnShutdown(app.getHttpAdapter().getInstance(), () => shutdown.stopping);
+  closeIdleConnectionsWhileClosing(app.getHttpAdapter().getInstance());
   installGracefulShutdown({
     logger: pinoLogger,
-    onSignal: () => shutdown.beginShutdown(),
+    onSignal: () => app.get(ShutdownState).beginShutdown(),
     close: () => app.close(),
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,

@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
-  closeConnectionsOnShutdown,
+  closeIdleConnectionsWhileClosing,
   createPinoLogger,
   installGracefulShutdown,
   instrumentHttp,
@@ -50,6 +50,7 @@ async function bootstrap(): Promise<void> {
     // A request the router sees after closing began (read from a connection that was busy then) is
     // served, with `Connection: close`, while auth-core is still reachable (NATS drains only once
     // the server has closed), rather than given Fastify's own 503 body, which is not the envelope.
+    // Such connections are closed as soon as they fall idle (closeIdleConnectionsWhileClosing).
     return503OnClosing: false,
     // Fastify's default (100) is below the ids the DTOs allow (128-character client ids, 256 for a
     // PAT's value or name), which then could be created but never addressed. The router compares
@@ -82,8 +83,7 @@ async function bootstrap(): Promise<void> {
     }
     done();
   });
-  const shutdown = app.get(GatewayShutdownState);
-  closeConnectionsOnShutdown(fastify, () => shutdown.stopping);
+  closeIdleConnectionsWhileClosing(fastify);
   // At debug, one line per request with its id. The route pattern, never the URL: a path may hold a
   // PAT being deleted. Not installed at all above debug, so it costs the hot paths nothing.
   const accessLog = pinoLogger.isLevelEnabled('debug')
@@ -114,7 +114,7 @@ async function bootstrap(): Promise<void> {
 
   installGracefulShutdown({
     logger: pinoLogger,
-    onSignal: () => shutdown.beginShutdown(),
+    onSignal: () => app.get(GatewayShutdownState).beginShutdown(),
     close: () => app.close(),
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,

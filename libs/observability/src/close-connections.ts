@@ -1,15 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 
+/** How often, while the server closes, the keep-alive connections that fell idle are closed. */
+const SWEEP_MS = 25;
+
 /**
- * From the moment `stopping()` turns true, every reply carries `Connection: close`. The server's
- * close only ends the keep-alive connections that are idle at that instant; one busy then (a login
- * in flight, a metrics scrape) would stay open after its reply until its keep-alive timeout (72 s),
- * holding the shutdown past its bound. Clients open new connections, which the load balancer sends
- * to the other replicas.
+ * Closing the server ends the keep-alive connections idle at that instant; one busy then (a login in
+ * flight, a metrics scrape) stays open after its reply until its keep-alive timeout (72 s), holding
+ * the shutdown past its bound. So while the server closes, idle connections are closed again every
+ * SWEEP_MS — each within moments of its last reply, as Go's http.Server.Shutdown does. Nothing runs
+ * per request (an onSend hook marking replies `Connection: close` cost the gateway about a tenth
+ * of its validate throughput).
  */
-export function closeConnectionsOnShutdown(fastify: FastifyInstance, stopping: () => boolean): void {
-  fastify.addHook('onSend', (_req, reply, payload, done) => {
-    if (stopping()) reply.header('Connection', 'close');
-    done(null, payload);
+export function closeIdleConnectionsWhileClosing(fastify: FastifyInstance): void {
+  fastify.addHook('preClose', (done) => {
+    const server = fastify.server;
+    const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+    server.once('close', () => clearInterval(sweep));
+    done();
   });
 }
