@@ -37,7 +37,7 @@ export function explainIssuingMisses({ out, row, tp }) {
         perReq(shape, shape.cpuPct?.['nats-server'] ?? 0);
       t.shortfall += `; CPU per token: the HTTP→NATS hop alone ${fmt(hop)} µs (whole machine, form shape) + PostgreSQL recording it at best ${fmt(pgCost)} µs (${batchPg === null ? 'this run’s Portcullis phase' : `full batches of ${batch.tokensPerOp}; ${fmt(phasePg)} µs per token in this run’s Portcullis phase, smaller batches and the check that the client row is unchanged`}) = ${fmt(hop + pgCost)} µs, ${pct(share)} of the ${fmt(ccBudget)} µs the 2 cores have per token at ${fmt(ccNeeded)}/s${
         share >= 1
-          ? ' — over ccBudget before any client is authenticated or any token signed'
+          ? ' — more than the 2 cores have, before any client is authenticated or any token signed'
           : ` — ${fmt(ccBudget - hop - pgCost)} µs per token left for everything the two apps do beyond the shape (Nest, input checks, authenticating the client, signing, the answer); the gateway and auth-core spent ${fmt(apps)} µs per token in this run, the shape’s two processes ${fmt(appsShape)} µs. Not shown unreachable, and far from reached`
       }`;
     }
