@@ -38,9 +38,12 @@ async function post(path: string, body: string | undefined, contentType: string 
 }
 
 /**
- * A POST whose body the server refuses before reading it all: the 413 can arrive, and the server
- * close the connection, while the body is still being written. fetch then fails with EPIPE instead
- * of returning the answer; here the answer counts once it has arrived, whatever the write does.
+ * A POST whose body the server refuses before reading it all. Its headers go first, alone: the
+ * gateway judges the Content-Length and answers 413 before any of the body. Writing the body as
+ * well would race that answer — the server closes the connection after it, and bytes still
+ * arriving make the kernel reset it, which can drop the unread answer (fetch then fails with
+ * EPIPE or ECONNRESET). The body is written only if no answer came within 2 s, so a server that
+ * reads bodies before judging them is still tested.
  */
 function postOversized(path: string, body: string): Promise<{ status: number; json: Body | null }> {
   return new Promise((resolve, reject) => {
@@ -49,8 +52,10 @@ function postOversized(path: string, body: string): Promise<{ status: number; js
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     });
     let answered = false;
+    const sendBody = setTimeout(() => req.end(body), 2000);
     req.on('response', (res) => {
       answered = true;
+      clearTimeout(sendBody);
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => {
@@ -61,12 +66,14 @@ function postOversized(path: string, body: string): Promise<{ status: number; js
           /* asserted by the caller */
         }
         resolve({ status: res.statusCode ?? 0, json });
+        req.destroy();
       });
     });
     req.on('error', (err) => {
+      clearTimeout(sendBody);
       if (!answered) reject(err);
     });
-    req.end(body);
+    req.flushHeaders();
   });
 }
 
