@@ -93,7 +93,9 @@ async function main() {
   const appEnv = process.env.BENCH_APP_ENV ? JSON.parse(process.env.BENCH_APP_ENV) : {};
   // A full run under a busy machine can outlast the default 15-minute access token: the fixtures'
   // tokens (admin session, the 10,000 minted ones) live for 2 hours instead. Nothing else changes.
-  const stack = new Stack({ appEnv, env: { ACCESS_TOKEN_TTL: '7200' } });
+  // BENCH_GATEWAY_ARGS='["--flag"]': a what-if run with extra node flags for the gateway only (recorded in meta).
+  const gatewayNodeArgs = process.env.BENCH_GATEWAY_ARGS ? JSON.parse(process.env.BENCH_GATEWAY_ARGS) : [];
+  const stack = new Stack({ appEnv, gatewayNodeArgs, env: { ACCESS_TOKEN_TTL: '7200' } });
   let profiles = [];
   const revocation = {};
   const memory = {};
@@ -145,6 +147,7 @@ async function main() {
         commit: gitHead(),
         nats: NATS_URL,
         appEnv: Object.keys(appEnv).length ? appEnv : null,
+        gatewayNodeArgs: gatewayNodeArgs.length ? gatewayNodeArgs : null,
       },
       rows: b.rows,
       targets,
