@@ -95,7 +95,9 @@ async function main() {
   // tokens (admin session, the 10,000 minted ones) live for 2 hours instead. Nothing else changes.
   // BENCH_GATEWAY_ARGS='["--flag"]': a what-if run with extra node flags for the gateway only (recorded in meta).
   const gatewayNodeArgs = process.env.BENCH_GATEWAY_ARGS ? JSON.parse(process.env.BENCH_GATEWAY_ARGS) : [];
-  const stack = new Stack({ appEnv, gatewayNodeArgs, env: { ACCESS_TOKEN_TTL: '7200' } });
+  // BENCH_CORE_ARGS='["--flag"]': the same for auth-core's replicas.
+  const coreNodeArgs = process.env.BENCH_CORE_ARGS ? JSON.parse(process.env.BENCH_CORE_ARGS) : [];
+  const stack = new Stack({ appEnv, gatewayNodeArgs, coreNodeArgs, env: { ACCESS_TOKEN_TTL: '7200' } });
   let profiles = [];
   const revocation = {};
   const memory = {};
@@ -148,6 +150,7 @@ async function main() {
         nats: NATS_URL,
         appEnv: Object.keys(appEnv).length ? appEnv : null,
         gatewayNodeArgs: gatewayNodeArgs.length ? gatewayNodeArgs : null,
+        coreNodeArgs: coreNodeArgs.length ? coreNodeArgs : null,
       },
       rows: b.rows,
       targets,
