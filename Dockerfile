@@ -18,9 +18,6 @@ ENV NODE_ENV=production
 # of old space (live data is ~60 MB) + ~80 MB of code and native memory fits the limit, and V8
 # then collects earlier: RSS under load stays ≤ ~180 MB instead of 250 MB, throughput unchanged.
 # The bench, `npm run up` and the e2e stack read this line, so everything runs what the image runs.
-# The gateway's command (CMD below) lifts the young-generation cap back to V8's 16 MiB: it allocates
-# a short-lived request object graph per request and, capped, spent ~12 % more CPU per token on
-# scavenges (bench/NOTES.md, session 19), for 27 MB of RSS it has room for (~145 MB under load).
 ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128"
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -31,7 +28,7 @@ COPY --from=build /app/dist ./dist
 # Code stays root-owned, so the non-root process cannot modify it.
 USER node
 EXPOSE 3000 3001
-# gateway by default (its flags: see NODE_OPTIONS above); compose/k8s override with
+# gateway by default; compose/k8s override with
 #   node dist/apps/auth-core/apps/auth-core/src/main.js
 #   node dist/apps/auth-core/apps/auth-core/src/database/migrate.js
-CMD ["node", "--max-semi-space-size=16", "dist/apps/gateway/apps/gateway/src/main.js"]
+CMD ["node", "dist/apps/gateway/apps/gateway/src/main.js"]

@@ -103,13 +103,13 @@ npm run migrate
 # The runtime flags the image sets (Dockerfile `ENV NODE_OPTIONS`), so a local stack runs the same way.
 NODE_OPTIONS="$(sed -n 's/^ENV NODE_OPTIONS="\(.*\)"$/\1/p' Dockerfile)"
 export NODE_OPTIONS
-start() { # name, node arguments (the gateway's are those of the image's CMD)
+start() { # name, entry file
   log "starting $1 (log: $LOGS/$1.log)"
-  nohup node "${@:2}" >>"$LOGS/$1.log" 2>&1 &
+  nohup node "$2" >>"$LOGS/$1.log" 2>&1 &
   echo $! >"$DATA/$1.pid"
 }
 start auth-core dist/apps/auth-core/apps/auth-core/src/main.js
-start gateway --max-semi-space-size=16 dist/apps/gateway/apps/gateway/src/main.js
+start gateway dist/apps/gateway/apps/gateway/src/main.js
 
 base=http://127.0.0.1:$PORT
 log "waiting for $base/health/ready"

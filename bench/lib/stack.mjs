@@ -77,19 +77,13 @@ export async function createDatabase(tag = 'bench') {
 export const APP_NODE_OPTIONS =
   (readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^ENV NODE_OPTIONS="(.*)"$/m) ?? [])[1] ?? '';
 
-/** The gateway's own node flags: those of the image's command (Dockerfile `CMD`, between `node` and the entry). */
-export const GATEWAY_NODE_FLAGS = JSON.parse(
-  (readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m) ?? [])[1] ?? '[]',
-).slice(1, -1);
-
 export class Stack {
   constructor({ env = {}, appEnv = {}, coreNodeArgs = [], gatewayNodeArgs = [], logLevel = 'info' } = {}) {
     this.env = env;
     /** Environment for both apps (e.g. NODE_OPTIONS for a what-if run). */
     this.appEnv = appEnv;
     this.coreNodeArgs = coreNodeArgs;
-    /** The image's gateway flags, then any of a what-if or profiling run (a later V8 flag wins). */
-    this.gatewayNodeArgs = [...GATEWAY_NODE_FLAGS, ...gatewayNodeArgs];
+    this.gatewayNodeArgs = gatewayNodeArgs;
     this.logLevel = logLevel;
     this.adminUsername = 'admin';
     this.adminPassword = `Adm1n-${randomBytes(12).toString('base64url')}`;

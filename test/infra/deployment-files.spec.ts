@@ -8,7 +8,7 @@ import { validateSync } from 'class-validator';
 import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
 import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
 import { ExampleEnvDto } from '../../apps/example-service/src/example-env.dto';
-import { APP_NODE_OPTIONS, GATEWAY_NODE_FLAGS } from '../support/stack';
+import { APP_NODE_OPTIONS } from '../support/stack';
 
 /**
  * The deployment files are only exercised by `docker compose` / `docker build`, which CI cannot run:
@@ -321,19 +321,6 @@ describe('Dockerfile', () => {
     expect(execFileSync('bash', ['-c', sed!], { cwd: root, encoding: 'utf8' }).trim()).toBe(APP_NODE_OPTIONS);
     // Neither compose nor the manifests override it (they run the image as built).
     expect(composeText).not.toMatch(/NODE_OPTIONS/);
-  });
-
-  it("the gateway's own flags are its image command's, and every other way of starting it passes the same", () => {
-    const cmd = JSON.parse(instr(final, 'CMD')[0].slice(4)) as string[];
-    expect(cmd).toEqual(['node', '--max-semi-space-size=16', ENTRY.gateway]);
-    expect(GATEWAY_NODE_FLAGS).toEqual(['--max-semi-space-size=16']);
-    const launch = ['node', ...GATEWAY_NODE_FLAGS, ENTRY.gateway];
-    expect(words(services.gateway.command)).toEqual(launch);
-    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['start:gateway']).toBe(launch.join(' '));
-    expect(read('scripts/up.sh')).toContain(`start gateway ${launch.slice(1).join(' ')}\n`);
-    expect(read('bench/lib/stack.mjs')).toMatch(/this\.gatewayNodeArgs = \[\.\.\.GATEWAY_NODE_FLAGS/);
-    // The manifests' command is checked on the rendered overlays, in k8s.spec.ts.
   });
 
   it('.dockerignore keeps local state out of the build context', () => {

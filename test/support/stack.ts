@@ -104,15 +104,9 @@ export class ManagedProcess {
 export const APP_NODE_OPTIONS =
   /^ENV NODE_OPTIONS="(.*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
 
-/** The gateway's own node flags: those of the image's command (Dockerfile `CMD`, between `node` and the entry). */
-export const GATEWAY_NODE_FLAGS: string[] = (
-  JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '[]') as string[]
-).slice(1, -1);
-
 export function spawnApp(name: string, main: string, env: Record<string, string>): ManagedProcess {
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
-  const flags = main === GATEWAY_MAIN ? GATEWAY_NODE_FLAGS : [];
-  const child = spawn(process.execPath, [...flags, main], {
+  const child = spawn(process.execPath, [main], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', NODE_OPTIONS: APP_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
