@@ -112,6 +112,24 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     );
   });
 
+  it('introspection calls a token inactive once its exp has passed; validation keeps the CLOCK_SKEW of SPEC §3', async () => {
+    const c = await createClient('short-lived', ['reader']);
+    expect((await admin.patch('/api/v1/clients/short-lived', { maxTokenLifetime: 30 })).status).toBe(200);
+    const issued = await readJson<OAuthTokenReply>(await cc('short-lived', c.client_secret));
+    expect(issued.expires_in).toBe(30);
+    const introspect = async () =>
+      readJson<IntrospectionReply & { exp?: number }>(
+        await form('/oauth/introspect', { token: issued.access_token }, basic('short-lived', c.client_secret)),
+      );
+    const before = await introspect();
+    expect(before.active).toBe(true);
+    // Until one second past exp (whole seconds): then the issuer's own answer is "expired".
+    await new Promise((r) => setTimeout(r, Math.max(0, before.exp! * 1000 + 1000 - Date.now())));
+    expect(await introspect()).toEqual({ active: false });
+    // Verifiers whose clock may run behind the issuer's still accept it within the skew (30 s).
+    expect(await natsValid(issued.access_token)).toBe(true);
+  }, 60000);
+
   it('password and refresh_token grants: a client that authenticates must do so correctly, and owns what it refreshes', async () => {
     const c = await createClient('portal', ['service']);
     const owner = { grant_type: 'password', username: 'admin', password: stack.adminPassword };

@@ -11,6 +11,10 @@ const INACTIVE: IntrospectionReply = { active: false };
 /**
  * RFC 7662. A client may introspect the tokens issued to it; tokens of other clients only when
  * it holds `token:validate` (a resource server). Anything else is simply `active: false`.
+ *
+ * A token past its `exp` is inactive here at once, though validation accepts it for CLOCK_SKEW
+ * more (SPEC §3): the skew covers verifiers whose clocks differ from the issuer's, and here the
+ * issuer answers on its own clock — RFC 7662 §2.2 calls a token active only if it "has not expired".
  */
 @Controller()
 export class IntrospectHandler {
@@ -42,6 +46,7 @@ export class IntrospectHandler {
     const result = await this.validation.validate(req.token);
     if (!result.valid) return INACTIVE;
     const c = result.claims;
+    if (c.exp * 1000 <= Date.now()) return INACTIVE;
     if (!mine(c.cid, c.sub) && !mayValidateOthers) return INACTIVE;
     return {
       active: true,
