@@ -33,6 +33,10 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(fixed.body).toMatchObject({ permissions: [], tenants: [], followsClient: false });
     const listed = (await admin.get('/api/v1/clients/robot/api-keys')).body.items as Array<Record<string, unknown>>;
     expect(listed.every((k) => Array.isArray(k.permissions) && Array.isArray(k.tenants))).toBe(true);
+    // A live key's name is taken: 409, and nothing written (its being free after a delete: below).
+    const twin = await admin.post('/api/v1/clients/robot/api-keys', { name: 'fixed' });
+    expect({ status: twin.status, code: twin.body.status }).toEqual({ status: 409, code: 'CONFLICT' });
+    expect((await admin.get('/api/v1/clients/robot/api-keys')).body.items).toHaveLength(2);
     expect((await admin.del(`/api/v1/clients/robot/api-keys/${fixed.body.id}`)).status).toBe(204);
 
     const ok = await exchange(key.body.apiKey);

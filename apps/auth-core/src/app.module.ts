@@ -16,6 +16,8 @@ import { ApiKeyExchangeHandler } from './credentials/api-key-exchange.handler';
 import { ApiKeysHandler } from './credentials/api-keys.handler';
 import { PatResolverService } from './credentials/pat-resolver.service';
 import { PatsHandler } from './credentials/pats.handler';
+import { PatsRepository } from './credentials/pats.repository';
+import { ApiKeysRepository } from './credentials/api-keys.repository';
 import { ChangePasswordHandler } from './users/change-password.handler';
 import { ManageUsersHandler } from './users/manage-users.handler';
 import { UserCredentialsHandler } from './users/user-credentials.handler';
@@ -131,6 +133,8 @@ export class AppModule {
         ValidateReadiness,
         PasswordHasherService,
         UsersRepository,
+        PatsRepository,
+        ApiKeysRepository,
         AdminBootstrapService,
         ShutdownState,
         StartupService,

@@ -15,11 +15,11 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { ClientEntity } from '../clients/client.entity';
+import { ClientsRepository } from '../clients/clients.repository';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
-import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeysRepository } from './api-keys.repository';
 import { narrowTenants } from './narrow-tenants';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 
@@ -37,6 +37,8 @@ export class ApiKeyExchangeHandler {
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
     private readonly clientAuth: ClientAuthenticatorService,
+    private readonly keys: ApiKeysRepository,
+    private readonly clients: ClientsRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.API_KEYS_EXCHANGE)
@@ -49,12 +51,8 @@ export class ApiKeyExchangeHandler {
     // A key with the wrong checksum was never issued: unknown, without a look-up.
     if (!isWellFormedCredential(req.apiKey, API_KEY_PREFIX))
       throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
-    const key = await this.ds
-      .getRepository(ApiKeyEntity)
-      .findOne({ where: { keyHash: this.masterKey.hashSecret(req.apiKey) } });
-    const client = key
-      ? await this.ds.getRepository(ClientEntity).findOne({ where: { clientId: key.clientId } })
-      : null;
+    const key = await this.keys.findByHash(this.masterKey.hashSecret(req.apiKey));
+    const client = key ? await this.clients.find(key.clientId) : null;
     if (!key || !client || !client.enabled) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
     if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
       throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
@@ -88,11 +86,7 @@ export class ApiKeyExchangeHandler {
         m,
       );
       const newIp = !!req.ip && req.ip !== key.lastUsedIp;
-      await m.update(
-        ApiKeyEntity,
-        { id: key.id },
-        { lastUsedAt: new Date(), ...(req.ip ? { lastUsedIp: req.ip } : {}) },
-      );
+      await this.keys.markUsed(key.id, req.ip, m);
       if (newIp) {
         await this.audit.record(
           {

@@ -14,7 +14,7 @@ import {
   SUBJECTS,
   validatePayload,
 } from '@portcullis/contracts';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
@@ -22,6 +22,7 @@ import { Actor, ActorService, can, requireSession } from '../tokens/actor.servic
 import { RevocationService } from '../tokens/revocation.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeysRepository } from './api-keys.repository';
 
 /** A key without its own permissions or tenants is shown with the client's, which it follows. */
 export const toApiKeyView = (k: ApiKeyEntity, client: Pick<ClientEntity, 'roles' | 'tenants'>): ApiKeyView => ({
@@ -46,6 +47,7 @@ export class ApiKeysHandler {
     private readonly masterKey: MasterKey,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly keys: ApiKeysRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.API_KEYS_CREATE)
@@ -76,11 +78,8 @@ export class ApiKeysHandler {
     const apiKey = generateCredential(API_KEY_PREFIX);
     const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
     return this.ds.transaction(async (m) => {
-      const repo = m.getRepository(ApiKeyEntity);
-      if (await repo.findOne({ where: { clientId: client.clientId, name } }))
-        throw new PortcullisError('CONFLICT', `An API key named "${name}" already exists`);
-      const key = await repo.save(
-        repo.create({
+      const key = await this.keys.insertNamed(
+        {
           clientId: client.clientId,
           name,
           keyHash: this.masterKey.hashSecret(apiKey),
@@ -88,8 +87,10 @@ export class ApiKeysHandler {
           tenants: req.tenants ?? null,
           expiresAt,
           createdAt: new Date(),
-        }),
+        },
+        m,
       );
+      if (!key) throw new PortcullisError('CONFLICT', `An API key named "${name}" already exists`);
       await this.audit.record(
         {
           type: 'apikey.created',
@@ -109,9 +110,7 @@ export class ApiKeysHandler {
     const req = validatePayload(ClientApiKeysRequest, payload);
     await this.allowed(req.auth, req.clientId, 'clients:read');
     const client = await this.clients.get(req.clientId);
-    const keys = await this.ds
-      .getRepository(ApiKeyEntity)
-      .find({ where: { clientId: req.clientId }, order: { createdAt: 'DESC' } });
+    const keys = await this.keys.listOf(req.clientId);
     return { items: keys.map((k) => toApiKeyView(k, client)), nextCursor: null };
   }
 
@@ -123,16 +122,12 @@ export class ApiKeysHandler {
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
     const { actor } = await this.allowed(req.auth, req.clientId);
-    const key = req.keyId
-      ? await this.ds
-          .getRepository(ApiKeyEntity)
-          .findOne({ where: { id: req.keyId, clientId: req.clientId }, withDeleted: true })
-      : null;
+    const key = req.keyId ? await this.keys.findOfClient(req.keyId, req.clientId) : null;
     if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
     if (key.deletedAt) return { deleted: true };
     await this.ds.transaction(async (m) => {
       // A delete running beside this one got there first: it revoked and recorded.
-      if (!(await m.softDelete(ApiKeyEntity, { id: key.id, deletedAt: IsNull() })).affected) return;
+      if (!(await this.keys.softDeleteLive(key.id, m))) return;
       await this.revocation.revokeWhere('family_id = $1', [key.id], 'api_key_deleted', actor.claims.sub, m);
       await this.audit.record(
         {

@@ -18,13 +18,13 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
-import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
 import { MasterKey } from '../keys/master-key';
 import { ActorService, requireSession } from '../tokens/actor.service';
 import { targetUserId } from '../users/user-access';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { UsersRepository } from '../users/users.repository';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
+import { PatsRepository } from './pats.repository';
 
 const toView = (p: PersonalAccessTokenEntity): PatView => ({
   id: p.id,
@@ -50,6 +50,7 @@ export class PatsHandler {
     private readonly masterKey: MasterKey,
     private readonly sessions: UserSessionsService,
     private readonly audit: AuditService,
+    private readonly pats: PatsRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.PATS_CREATE)
@@ -81,11 +82,8 @@ export class PatsHandler {
 
     const token = generateCredential(PAT_PREFIX);
     return this.ds.transaction(async (m) => {
-      const repo = m.getRepository(PersonalAccessTokenEntity);
-      if (await repo.findOne({ where: { userId, name: req.name } }))
-        throw new PortcullisError('CONFLICT', `A token named "${req.name}" already exists`);
-      const pat = await repo.save(
-        repo.create({
+      const pat = await this.pats.insertNamed(
+        {
           userId,
           name: req.name,
           tokenHash: this.masterKey.hashSecret(token),
@@ -94,8 +92,10 @@ export class PatsHandler {
           expiresAt,
           createdAt: new Date(),
           lastUsedAt: null,
-        }),
+        },
+        m,
       );
+      if (!pat) throw new PortcullisError('CONFLICT', `A token named "${req.name}" already exists`);
       await this.audit.record(
         {
           type: 'pat.created',
@@ -117,25 +117,8 @@ export class PatsHandler {
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
     if (!(await this.users.findById(userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
-    const limit = req.limit ?? 50;
-    const qb = this.ds
-      .getRepository(PersonalAccessTokenEntity)
-      .createQueryBuilder('p')
-      .where('p.user_id = :userId', { userId })
-      .orderBy('p.created_at', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .limit(limit + 1);
-    if (req.cursor) {
-      const [ts, id] = decodeCursor(req.cursor, [isTimestamp, isUuid]);
-      qb.andWhere('(p.created_at, p.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
-    }
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toView),
-      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    };
+    const page = await this.pats.list(userId, req.limit ?? 50, req.cursor);
+    return { items: page.items.map(toView), nextCursor: page.nextCursor };
   }
 
   /**
@@ -150,23 +133,14 @@ export class PatsHandler {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
-    const repo = this.ds.getRepository(PersonalAccessTokenEntity);
-    // The live token of that name (no deletedAt: first), else the one of that name deleted last.
     const byName = () => {
       // A PAT's own value may delete it; a name reaches its siblings, which only a session may delete.
       if (userId === actor.principalId) requireSession(actor, 'delete personal access tokens by name');
-      return repo.findOne({
-        where: { userId, name: req.tokenOrName },
-        withDeleted: true,
-        order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
-      });
+      return this.pats.findByName(userId, req.tokenOrName);
     };
     // A name may itself start like a token (`pcl_pat_…`): when no token has that value, it is a name.
     const pat = req.tokenOrName.startsWith(PAT_PREFIX)
-      ? ((await repo.findOne({
-          where: { userId, tokenHash: this.masterKey.hashSecret(req.tokenOrName) },
-          withDeleted: true,
-        })) ?? (await byName()))
+      ? ((await this.pats.findByHash(userId, this.masterKey.hashSecret(req.tokenOrName))) ?? (await byName()))
       : await byName();
     if (!pat) throw new PortcullisError('NOT_FOUND', 'Token not found');
     if (!pat.deletedAt) await this.sessions.deletePat(pat.userId, pat.id, 'pat_deleted', actor.claims.sub);

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { ApiKeyEntity } from './api-key.entity';
+
+export type NewApiKey = Omit<ApiKeyEntity, 'id' | 'deletedAt' | 'lastUsedAt' | 'lastUsedIp'>;
+
+/** Persistence of client API keys; entities stay inside auth-core. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * The new key, or null when its client already holds a live one of that name. Run it in the
+   * transaction that audits the creation, so neither is written without the other.
+   */
+  async insertNamed(key: NewApiKey, manager: EntityManager): Promise<ApiKeyEntity | null> {
+    const repo = manager.getRepository(ApiKeyEntity);
+    if (await repo.findOne({ where: { clientId: key.clientId, name: key.name } })) return null;
+    return repo.save(repo.create(key));
+  }
+
+  /** A client's live keys, newest first. */
+  listOf(clientId: string): Promise<ApiKeyEntity[]> {
+    return this.ds.getRepository(ApiKeyEntity).find({ where: { clientId }, order: { createdAt: 'DESC' } });
+  }
+
+  /** The client's key with this id, deleted or not. */
+  findOfClient(id: string, clientId: string): Promise<ApiKeyEntity | null> {
+    return this.ds.getRepository(ApiKeyEntity).findOne({ where: { id, clientId }, withDeleted: true });
+  }
+
+  /** The live key with this value's hash. */
+  findByHash(keyHash: Buffer): Promise<ApiKeyEntity | null> {
+    return this.ds.getRepository(ApiKeyEntity).findOne({ where: { keyHash } });
+  }
+
+  /** Records a use: when, and from where when the address is known. */
+  async markUsed(id: string, ip: string | undefined, manager: EntityManager): Promise<void> {
+    await manager.update(ApiKeyEntity, { id }, { lastUsedAt: new Date(), ...(ip ? { lastUsedIp: ip } : {}) });
+  }
+
+  /** Marks a live key deleted; false when a concurrent delete got there first. */
+  async softDeleteLive(id: string, manager: EntityManager): Promise<boolean> {
+    return !!(await manager.softDelete(ApiKeyEntity, { id, deletedAt: IsNull() })).affected;
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Page } from '@portcullis/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { PersonalAccessTokenEntity } from './personal-access-token.entity';
+
+export type NewPat = Omit<PersonalAccessTokenEntity, 'id' | 'deletedAt'>;
+
+/** Persistence of personal access tokens; entities stay inside auth-core. */
+@Injectable()
+export class PatsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * The new PAT, or null when its owner already holds a live one of that name. Run it in the
+   * transaction that audits the creation, so neither is written without the other.
+   */
+  async insertNamed(pat: NewPat, manager: EntityManager): Promise<PersonalAccessTokenEntity | null> {
+    const repo = manager.getRepository(PersonalAccessTokenEntity);
+    if (await repo.findOne({ where: { userId: pat.userId, name: pat.name } })) return null;
+    return repo.save(repo.create(pat));
+  }
+
+  /** One user's PATs, newest first, keyset-paged on (created_at, id) like the token listings. */
+  async list(userId: string, limit: number, cursor?: string): Promise<Page<PersonalAccessTokenEntity>> {
+    const qb = this.ds
+      .getRepository(PersonalAccessTokenEntity)
+      .createQueryBuilder('p')
+      .where('p.user_id = :userId', { userId })
+      .orderBy('p.created_at', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor) {
+      const [ts, id] = decodeCursor(cursor, [isTimestamp, isUuid]);
+      qb.andWhere('(p.created_at, p.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
+  }
+
+  /** The user's PAT with this value's hash, deleted or not. */
+  findByHash(userId: string, tokenHash: Buffer): Promise<PersonalAccessTokenEntity | null> {
+    return this.ds
+      .getRepository(PersonalAccessTokenEntity)
+      .findOne({ where: { userId, tokenHash }, withDeleted: true });
+  }
+
+  /** The user's live PAT of that name, else the one of that name deleted last. */
+  findByName(userId: string, name: string): Promise<PersonalAccessTokenEntity | null> {
+    return this.ds.getRepository(PersonalAccessTokenEntity).findOne({
+      where: { userId, name },
+      withDeleted: true,
+      order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
+    });
+  }
+}
