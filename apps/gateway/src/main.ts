@@ -48,9 +48,9 @@ async function bootstrap(): Promise<void> {
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
     frameworkErrors,
     // A request the router sees after closing began (read from a connection that was busy then) is
-    // served, with `Connection: close`, while auth-core is still reachable (NATS drains only once
-    // the server has closed), rather than given Fastify's own 503 body, which is not the envelope.
-    // Such connections are closed as soon as they fall idle (closeIdleConnectionsWhileClosing).
+    // served while auth-core is still reachable (NATS drains only once the server has closed),
+    // rather than given Fastify's own 503 body, which is not the envelope. Its reply still says
+    // keep-alive; the connection is closed as soon as it falls idle (closeIdleConnectionsWhileClosing).
     return503OnClosing: false,
     // Fastify's default (100) is below the ids the DTOs allow (128-character client ids, 256 for a
     // PAT's value or name), which then could be created but never addressed. The router compares
