@@ -189,6 +189,25 @@ describe('TokenVerifier: algorithm and key selection', () => {
   });
 
   it.each([
+    ['no typ', { typ: undefined }],
+    ['typ JWT (a JWT of another kind under the same key)', { typ: 'JWT' }],
+    ['typ of an ID token profile', { typ: 'id_token+jwt' }],
+    ['typ at+jwt with a suffix', { typ: 'at+jwt-x' }],
+    ['typ as an array', { typ: ['at+jwt'] }],
+  ])('a correctly signed token with %s is refused (RFC 9068 §4)', (_label, header) => {
+    expect(reasonOf(token({}, header))).toBe('WRONG_TYPE');
+  });
+
+  it.each(['at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/AT+JWT'])('typ %s is an access token', (typ) => {
+    expect(reasonOf(token({}, { typ }))).toBe('OK');
+  });
+
+  it('a refused typ is not remembered as an accepted header', () => {
+    expect(reasonOf(token({}, { typ: 'JWT' }))).toBe('WRONG_TYPE');
+    expect(reasonOf(token({}, { typ: 'JWT' }))).toBe('WRONG_TYPE');
+  });
+
+  it.each([
     ['path traversal', '../../../../etc/passwd'],
     ['SQL', "' OR '1'='1' --"],
     ['NUL byte', `${EC_KID}\u0000`],
@@ -239,11 +258,15 @@ describe('TokenVerifier: structure and signature bytes', () => {
   });
 
   it('an all-zero 64-byte ES256 signature is refused', () => {
-    expect(reasonOf(raw({ alg: 'ES256', kid: EC_KID }, claims(), Buffer.alloc(64)))).toBe('BAD_SIGNATURE');
+    expect(reasonOf(raw({ alg: 'ES256', kid: EC_KID, typ: 'at+jwt' }, claims(), Buffer.alloc(64)))).toBe(
+      'BAD_SIGNATURE',
+    );
   });
 
   it('an all-zero Ed25519 signature is refused', () => {
-    expect(reasonOf(raw({ alg: 'EdDSA', kid: ED_KID }, claims(), Buffer.alloc(64)))).toBe('BAD_SIGNATURE');
+    expect(reasonOf(raw({ alg: 'EdDSA', kid: ED_KID, typ: 'at+jwt' }, claims(), Buffer.alloc(64)))).toBe(
+      'BAD_SIGNATURE',
+    );
   });
 
   it('a DER-encoded ES256 signature (not JOSE raw r||s) is refused', () => {

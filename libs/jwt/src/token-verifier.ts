@@ -21,6 +21,7 @@ export type VerifyFailure =
   | 'MALFORMED'
   | 'ALGORITHM_NOT_ALLOWED'
   | 'FORBIDDEN_HEADER'
+  | 'WRONG_TYPE'
   | 'UNKNOWN_KID'
   | 'BAD_SIGNATURE'
   | 'BAD_CLAIMS'
@@ -34,6 +35,12 @@ export type VerifyResult = { ok: true; claims: AccessTokenClaims; kid: string } 
 /** Headers that would let the token choose its own verification key: always refused. */
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * RFC 9068 §4: a JWT access token says so in `typ`, and a validator refuses any other value, so a
+ * JWT of another kind signed by the same key can never pass as an access token. Media types
+ * compare case-insensitively, with or without `application/` (RFC 7515 §4.1.9).
+ */
+const isAccessTokenType = (typ: unknown): boolean => typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -130,6 +137,7 @@ export class TokenVerifier {
     const { header } = jws;
     if (!isAllowedAlgorithm(header.alg)) return { ok: false, reason: 'ALGORITHM_NOT_ALLOWED' };
     if (FORBIDDEN_HEADERS.some((h) => h in header)) return { ok: false, reason: 'FORBIDDEN_HEADER' };
+    if (!isAccessTokenType(header.typ)) return { ok: false, reason: 'WRONG_TYPE' };
     if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) return { ok: false, reason: 'UNKNOWN_KID' };
     const key = this.keys.get(header.kid);
     if (!key) return { ok: false, reason: 'UNKNOWN_KID' };
@@ -166,6 +174,7 @@ export const VERIFY_FAILURE_MESSAGES: Record<VerifyFailure, string> = {
   MALFORMED: 'Token is malformed',
   ALGORITHM_NOT_ALLOWED: 'Token algorithm is not allowed',
   FORBIDDEN_HEADER: 'Token header is not allowed',
+  WRONG_TYPE: 'Token is not an access token (typ must be at+jwt)',
   UNKNOWN_KID: 'Token signing key is unknown',
   BAD_SIGNATURE: 'Token signature is invalid',
   BAD_CLAIMS: 'Token claims are invalid',
