@@ -30,6 +30,7 @@ import { OidcVerifierService } from './federation/oidc-verifier.service';
 import { HeartbeatService } from './events/heartbeat.service';
 import { KeysHandler } from './keys/keys.handler';
 import { ListAuditHandler } from './audit/list-audit.handler';
+import { AuditRepository } from './audit/audit.repository';
 import { AuditService } from './audit/audit.service';
 import { AuthCoreConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -122,6 +123,7 @@ export class AppModule {
         NatsConnectionService,
         EventBusService,
         AuditService,
+        AuditRepository,
         KeyRingService,
         RevocationCacheService,
         RevocationService,
