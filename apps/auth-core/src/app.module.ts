@@ -40,6 +40,7 @@ import { HealthController } from './health/health.controller';
 import { ShutdownState } from './health/shutdown-state';
 import { KeyRingService } from './keys/key-ring.service';
 import { MasterKey } from './keys/master-key';
+import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { NatsConnectionService } from './nats/nats-connection.service';
 import { StartupService } from './startup.service';
 import { StatusHandler } from './status/status.handler';
@@ -125,6 +126,7 @@ export class AppModule {
         AuditService,
         AuditRepository,
         KeyRingService,
+        SigningKeysRepository,
         RevocationCacheService,
         RevocationService,
         TokenIssuerService,
