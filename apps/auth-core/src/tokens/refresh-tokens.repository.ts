@@ -28,6 +28,11 @@ export class RefreshTokensRepository {
     await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE family_id = $1 AND NOT revoked`, [familyId]);
   }
 
+  /** Revokes every refresh token minted for a client (its cid). */
+  async revokeOfClient(cid: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE cid = $1 AND NOT revoked`, [cid]);
+  }
+
   /**
    * Revokes every refresh token of a user but those of `spareFamily`. Null spares nothing:
    * `family_id IS DISTINCT FROM NULL` alone would spare every token that has no family.
