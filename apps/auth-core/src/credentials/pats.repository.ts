@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { updateReturning } from '../database/update-returning';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
 export type NewPat = Omit<PersonalAccessTokenEntity, 'id' | 'deletedAt'>;
@@ -58,5 +59,20 @@ export class PatsRepository {
       withDeleted: true,
       order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
     });
+  }
+
+  /** Marks deleted the user's live PATs, or only the one with `id`; those it marked (`exp` in epoch seconds). */
+  async softDeleteLive(
+    where: { userId: string; id?: string },
+    manager: EntityManager,
+  ): Promise<Array<{ id: string; name: string; exp: number }>> {
+    const rows = await updateReturning<{ id: string; name: string; exp: string }>(
+      manager,
+      `UPDATE personal_access_tokens SET deleted_at = now()
+        WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) AND deleted_at IS NULL
+        RETURNING id, name, extract(epoch from expires_at)::bigint AS exp`,
+      [where.userId, where.id ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, exp: Number(r.exp) }));
   }
 }
