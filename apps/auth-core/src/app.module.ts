@@ -30,6 +30,7 @@ import { OidcVerifierService } from './federation/oidc-verifier.service';
 import { HeartbeatService } from './events/heartbeat.service';
 import { KeysHandler } from './keys/keys.handler';
 import { ListAuditHandler } from './audit/list-audit.handler';
+import { AuditRepository } from './audit/audit.repository';
 import { AuditService } from './audit/audit.service';
 import { AuthCoreConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -39,6 +40,7 @@ import { HealthController } from './health/health.controller';
 import { ShutdownState } from './health/shutdown-state';
 import { KeyRingService } from './keys/key-ring.service';
 import { MasterKey } from './keys/master-key';
+import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { NatsConnectionService } from './nats/nats-connection.service';
 import { StartupService } from './startup.service';
 import { StatusHandler } from './status/status.handler';
@@ -122,7 +124,9 @@ export class AppModule {
         NatsConnectionService,
         EventBusService,
         AuditService,
+        AuditRepository,
         KeyRingService,
+        SigningKeysRepository,
         RevocationCacheService,
         RevocationService,
         TokenIssuerService,

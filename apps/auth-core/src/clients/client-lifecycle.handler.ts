@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessTokensRepository } from '../tokens/access-tokens.repository';
 import { ActorService } from '../tokens/actor.service';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 import { toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
@@ -23,6 +24,7 @@ export class ClientLifecycleHandler {
     private readonly clients: ClientsRepository,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.CLIENTS_SET_STATE)
@@ -69,7 +71,7 @@ export class ClientLifecycleHandler {
   }
 
   private async revokeAll(clientId: string, reason: string, actor: string, m: EntityManager): Promise<number> {
-    await m.query(`UPDATE refresh_tokens SET revoked = true WHERE cid = $1 AND NOT revoked`, [clientId]);
+    await this.refreshTokens.revokeOfClient(clientId, m);
     return this.revocation.revokeWhere(AccessTokensRepository.ownerCondition(true, '$1'), [clientId], reason, actor, m);
   }
 }

@@ -10,6 +10,7 @@ import { EventBusService } from '../events/event-bus.service';
 import { MasterKey } from '../keys/master-key';
 import { AccessTokensRepository, DELETED_CREDENTIALS_KEPT } from '../tokens/access-tokens.repository';
 import { PatResolverService } from './pat-resolver.service';
+import { PatsRepository } from './pats.repository';
 
 /**
  * PATs and API keys are kept, marked deleted, when deleted (migration DeletedCredentials), against a
@@ -26,7 +27,12 @@ describe('deleted PATs and API keys', () => {
   const resolvers: PatResolverService[] = [];
   /** A replica's resolver as it starts: nothing cached. */
   const freshResolver = () => {
-    const r = new PatResolverService(ds, config as AuthCoreConfig, masterKey, new AuditService(ds, bus));
+    const r = new PatResolverService(
+      new PatsRepository(ds),
+      config as AuthCoreConfig,
+      masterKey,
+      new AuditService(ds, bus),
+    );
     resolvers.push(r);
     return r;
   };

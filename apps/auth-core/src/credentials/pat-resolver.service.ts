@@ -1,11 +1,10 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AccessTokenClaims, isWellFormedCredential, PAT_PREFIX, permissionsOf } from '@portcullis/contracts';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
 import { narrowTenants } from './narrow-tenants';
+import { LivePat, PatsRepository } from './pats.repository';
 
 interface CachedPat {
   claims: AccessTokenClaims;
@@ -35,7 +34,7 @@ export class PatResolverService implements OnApplicationShutdown {
   private readonly flusher = setInterval(() => void this.flush(), FLUSH_MS).unref();
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly pats: PatsRepository,
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly masterKey: MasterKey,
     private readonly audit: AuditService,
@@ -50,45 +49,29 @@ export class PatResolverService implements OnApplicationShutdown {
     const cached = this.cache.get(key);
     let claims = cached && cached.until > now ? cached.claims : undefined;
     if (!claims) {
-      let rows: Array<{
-        id: string;
-        user_id: string;
-        permissions: string[];
-        tenants: string[];
-        expires_at: Date;
-        created_at: Date;
-        roles: string[];
-        owner_tenants: string[];
-      }>;
+      let pat: LivePat | null;
       try {
-        rows = await this.ds.query(
-          `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles,
-                  u.tenants AS owner_tenants
-             FROM personal_access_tokens p JOIN users u ON u.id = p.user_id
-            WHERE p.token_hash = $1 AND p.deleted_at IS NULL`,
-          [hash],
-        );
+        pat = await this.pats.findLiveWithOwner(hash);
       } catch {
         return { ok: false, code: 'UNAVAILABLE', message: 'Personal access tokens cannot be checked right now' };
       }
-      const row = rows[0];
-      if (!row) return { ok: false, code: 'UNAUTHENTICATED', message: 'Token is unknown or has been deleted' };
-      const held = permissionsOf(row.roles);
+      if (!pat) return { ok: false, code: 'UNAUTHENTICATED', message: 'Token is unknown or has been deleted' };
+      const held = permissionsOf(pat.ownerRoles);
       claims = {
         iss: this.config.ISSUER,
-        sub: row.user_id,
+        sub: pat.userId,
         aud: this.config.AUDIENCE,
-        iat: Math.floor(row.created_at.getTime() / 1000),
-        exp: Math.floor(row.expires_at.getTime() / 1000),
-        jti: row.id,
+        iat: Math.floor(pat.createdAt.getTime() / 1000),
+        exp: Math.floor(pat.expiresAt.getTime() / 1000),
+        jti: pat.id,
         cid: this.config.DEFAULT_CLIENT_ID,
         rcid: this.config.DEFAULT_CLIENT_ID,
         typ: 'pat',
-        roles: row.roles,
+        roles: pat.ownerRoles,
         // The owner may have lost a permission or a tenant since the PAT was made: never more than
         // they hold now.
-        tenants: narrowTenants(row.tenants, row.owner_tenants),
-        perms: row.permissions.filter((p) => held.includes(p)),
+        tenants: narrowTenants(pat.tenants, pat.ownerTenants),
+        perms: pat.permissions.filter((p) => held.includes(p)),
       };
       this.cache.set(key, { claims, until: now + CACHE_MS });
       if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value as string);
@@ -117,20 +100,14 @@ export class PatResolverService implements OnApplicationShutdown {
   }
 
   private async recordAddress(claims: AccessTokenClaims, ip: string): Promise<void> {
-    // The SELECT sees the table as it was before this INSERT: `previous` is the last address before this one.
-    const [row] = (await this.ds.query(
-      `WITH added AS (INSERT INTO pat_addresses (pat_id, ip) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING ip)
-       SELECT EXISTS (SELECT 1 FROM added) AS added,
-              (SELECT ip FROM pat_addresses WHERE pat_id = $1 ORDER BY first_seen_at DESC LIMIT 1) AS previous`,
-      [claims.jti, ip],
-    )) as Array<{ added: boolean; previous: string | null }>;
-    if (!row.added) return;
+    const { added, previous } = await this.pats.addAddress(claims.jti, ip);
+    if (!added) return;
     await this.audit.record({
       type: 'pat.used_from_new_ip',
       actor: claims.sub,
       subject: claims.sub,
       success: true,
-      data: { id: claims.jti, ip, previousIp: row.previous },
+      data: { id: claims.jti, ip, previousIp: previous },
     });
   }
 
@@ -144,13 +121,7 @@ export class PatResolverService implements OnApplicationShutdown {
       this.pendingUse.delete(id);
       this.lastWritten.set(id, now);
     }
-    await this.ds
-      .query(
-        `UPDATE personal_access_tokens p SET last_used_at = to_timestamp(u.ts / 1000.0)
-           FROM unnest($1::uuid[], $2::bigint[]) AS u(id, ts) WHERE p.id = u.id`,
-        [due.map(([id]) => id), due.map(([, ts]) => ts)],
-      )
-      .catch(() => undefined);
+    await this.pats.setLastUsed(due).catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

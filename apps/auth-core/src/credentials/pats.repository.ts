@@ -3,9 +3,22 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { updateReturning } from '../database/update-returning';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
 export type NewPat = Omit<PersonalAccessTokenEntity, 'id' | 'deletedAt'>;
+
+/** A live PAT as validation needs it, with what its owner holds now. */
+export interface LivePat {
+  id: string;
+  userId: string;
+  permissions: string[];
+  tenants: string[];
+  expiresAt: Date;
+  createdAt: Date;
+  ownerRoles: string[];
+  ownerTenants: string[];
+}
 
 /** Persistence of personal access tokens; entities stay inside auth-core. */
 @Injectable()
@@ -58,5 +71,72 @@ export class PatsRepository {
       withDeleted: true,
       order: { deletedAt: { direction: 'DESC', nulls: 'FIRST' } },
     });
+  }
+
+  /** The live PAT with this value's hash, joined to its owner. */
+  async findLiveWithOwner(tokenHash: Buffer): Promise<LivePat | null> {
+    const [row] = (await this.ds.query(
+      `SELECT p.id, p.user_id, p.permissions, p.tenants, p.expires_at, p.created_at, u.roles,
+              u.tenants AS owner_tenants
+         FROM personal_access_tokens p JOIN users u ON u.id = p.user_id
+        WHERE p.token_hash = $1 AND p.deleted_at IS NULL`,
+      [tokenHash],
+    )) as Array<{
+      id: string;
+      user_id: string;
+      permissions: string[];
+      tenants: string[];
+      expires_at: Date;
+      created_at: Date;
+      roles: string[];
+      owner_tenants: string[];
+    }>;
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      permissions: row.permissions,
+      tenants: row.tenants,
+      expiresAt: row.expires_at,
+      createdAt: row.created_at,
+      ownerRoles: row.roles,
+      ownerTenants: row.owner_tenants,
+    };
+  }
+
+  /** Records a use of a PAT from `ip`: whether that address is new to it, and its last address before. */
+  async addAddress(patId: string, ip: string): Promise<{ added: boolean; previous: string | null }> {
+    // The SELECT sees the table as it was before this INSERT: `previous` is the last address before this one.
+    const [row] = (await this.ds.query(
+      `WITH added AS (INSERT INTO pat_addresses (pat_id, ip) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING ip)
+       SELECT EXISTS (SELECT 1 FROM added) AS added,
+              (SELECT ip FROM pat_addresses WHERE pat_id = $1 ORDER BY first_seen_at DESC LIMIT 1) AS previous`,
+      [patId, ip],
+    )) as Array<{ added: boolean; previous: string | null }>;
+    return row;
+  }
+
+  /** Sets when each PAT was last used, from (id, epoch milliseconds) pairs, in one statement. */
+  async setLastUsed(uses: Array<[string, number]>): Promise<void> {
+    await this.ds.query(
+      `UPDATE personal_access_tokens p SET last_used_at = to_timestamp(u.ts / 1000.0)
+         FROM unnest($1::uuid[], $2::bigint[]) AS u(id, ts) WHERE p.id = u.id`,
+      [uses.map(([id]) => id), uses.map(([, ts]) => ts)],
+    );
+  }
+
+  /** Marks deleted the user's live PATs, or only the one with `id`; those it marked (`exp` in epoch seconds). */
+  async softDeleteLive(
+    where: { userId: string; id?: string },
+    manager: EntityManager,
+  ): Promise<Array<{ id: string; name: string; exp: number }>> {
+    const rows = await updateReturning<{ id: string; name: string; exp: string }>(
+      manager,
+      `UPDATE personal_access_tokens SET deleted_at = now()
+        WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) AND deleted_at IS NULL
+        RETURNING id, name, extract(epoch from expires_at)::bigint AS exp`,
+      [where.userId, where.id ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, exp: Number(r.exp) }));
   }
 }

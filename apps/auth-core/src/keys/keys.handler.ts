@@ -1,28 +1,26 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AuthenticatedRequestDto, SigningKeyView, SUBJECTS, validatePayload } from '@portcullis/contracts';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ActorService } from '../tokens/actor.service';
 import { KeyRingService } from './key-ring.service';
-import { SigningKeyEntity } from './signing-key.entity';
+import { SigningKeysRepository } from './signing-keys.repository';
 
 /** Signing keys: list (never a private half) and rotate (`keys:admin`). */
 @Controller()
 export class KeysHandler {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly actors: ActorService,
     private readonly keys: KeyRingService,
     private readonly audit: AuditService,
+    private readonly signingKeys: SigningKeysRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.KEYS_LIST)
   async list(@Payload() payload: unknown): Promise<{ items: SigningKeyView[]; nextCursor: null }> {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     await this.actors.authenticate(req.auth, 'keys:admin');
-    const rows = await this.ds.getRepository(SigningKeyEntity).find({ order: { createdAt: 'DESC' } });
+    const rows = await this.signingKeys.list();
     return {
       items: rows.map((k) => ({
         kid: k.kid,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page, TokenData } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { updateReturning } from '../database/update-returning';
 import { AccessTokenEntity } from './access-token.entity';
 
 export interface TokenFilter {
@@ -93,6 +94,25 @@ export class AccessTokensRepository {
 
   find(tid: string): Promise<AccessTokenEntity | null> {
     return this.ds.getRepository(AccessTokenEntity).findOne({ where: { tid } });
+  }
+
+  /**
+   * Marks revoked the tokens matching `where` (its values in `params`) that are not revoked yet
+   * nor long expired; their ids and expiries (epoch seconds).
+   */
+  async revokeWhere(
+    where: string,
+    params: unknown[],
+    manager: EntityManager,
+  ): Promise<Array<{ tid: string; exp: number }>> {
+    const rows = await updateReturning<{ tid: string; exp: string }>(
+      manager,
+      `UPDATE access_tokens SET revoked = true, revoked_at = now()
+        WHERE NOT revoked AND expires_at > now() - interval '5 minutes' AND (${where})
+        RETURNING tid, extract(epoch from expires_at)::bigint AS exp`,
+      params,
+    );
+    return rows.map((r) => ({ tid: r.tid, exp: Number(r.exp) }));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { MasterKey } from '../keys/master-key';
 import { RefreshTokenEntity } from './refresh-token.entity';
 
@@ -21,5 +21,47 @@ export class RefreshTokensRepository {
         expiresAt: MoreThan(new Date()),
       },
     });
+  }
+
+  /** Revokes every refresh token of a family. */
+  async revokeFamily(familyId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE family_id = $1 AND NOT revoked`, [familyId]);
+  }
+
+  /** Revokes every refresh token minted for a client (its cid). */
+  async revokeOfClient(cid: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE cid = $1 AND NOT revoked`, [cid]);
+  }
+
+  /**
+   * Revokes every refresh token of a user but those of `spareFamily`. Null spares nothing:
+   * `family_id IS DISTINCT FROM NULL` alone would spare every token that has no family.
+   */
+  async revokeOfUser(userId: string, spareFamily: string | null, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE refresh_tokens SET revoked = true
+        WHERE user_id = $1 AND NOT revoked AND ($2::uuid IS NULL OR family_id IS DISTINCT FROM $2::uuid)`,
+      [userId, spareFamily],
+    );
+  }
+
+  /**
+   * Revokes every refresh token but those of `keepFamily`; given an access-token condition (its
+   * values in `params`), only those of the families of the access tokens it selects.
+   */
+  async revokeAllBut(
+    keepFamily: string | null,
+    manager: EntityManager,
+    selected?: { where: string; params: unknown[] },
+  ): Promise<void> {
+    const params = selected?.params ?? [];
+    const families = selected
+      ? `AND family_id IN (SELECT family_id FROM access_tokens WHERE family_id IS NOT NULL AND ${selected.where})`
+      : '';
+    await manager.query(
+      `UPDATE refresh_tokens SET revoked = true
+          WHERE NOT revoked AND family_id IS DISTINCT FROM $${params.length + 1}::uuid ${families}`,
+      [...params, keepFamily],
+    );
   }
 }

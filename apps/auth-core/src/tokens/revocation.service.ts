@@ -3,8 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { EVENTS, PrincipalDisabledEvent, TokenRevokedEvent } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { updateReturning } from '../database/update-returning';
 import { EventBusService } from '../events/event-bus.service';
+import { AccessTokensRepository } from './access-tokens.repository';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationCacheService } from './revocation-cache.service';
 
 const EVENT_CHUNK = 2000;
@@ -21,6 +22,8 @@ export class RevocationService {
     private readonly cache: RevocationCacheService,
     private readonly bus: EventBusService,
     private readonly audit: AuditService,
+    private readonly accessTokens: AccessTokensRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   async revokeWhere(
@@ -35,21 +38,10 @@ export class RevocationService {
     // other replicas will never hear of — and a retry finds the tokens still to revoke.
     if (!manager.queryRunner?.isTransactionActive)
       return this.ds.transaction((m) => this.revokeWhere(where, params, reason, actor, m));
-    const rows = await updateReturning<{ tid: string; exp: string }>(
-      manager,
-      `UPDATE access_tokens SET revoked = true, revoked_at = now()
-        WHERE NOT revoked AND expires_at > now() - interval '5 minutes' AND (${where})
-        RETURNING tid, extract(epoch from expires_at)::bigint AS exp`,
-      params,
-    );
-    if (rows.length === 0) return 0;
-    await this.announceRevoked(
-      rows.map((r) => ({ tid: r.tid, exp: Number(r.exp) })),
-      reason,
-      actor,
-      manager,
-    );
-    return rows.length;
+    const tokens = await this.accessTokens.revokeWhere(where, params, manager);
+    if (tokens.length === 0) return 0;
+    await this.announceRevoked(tokens, reason, actor, manager);
+    return tokens.length;
   }
 
   /**
@@ -109,7 +101,7 @@ export class RevocationService {
   ): Promise<number> {
     if (!manager.queryRunner?.isTransactionActive)
       return this.ds.transaction((m) => this.revokeFamily(familyId, reason, actor, m));
-    await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE family_id = $1 AND NOT revoked`, [familyId]);
+    await this.refreshTokens.revokeFamily(familyId, manager);
     return this.revokeWhere('family_id = $1', [familyId], reason, actor, manager);
   }
 }

@@ -11,6 +11,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationService } from './revocation.service';
 
 /** Mass revocation: all of the caller's tokens, or (admin) everything but the caller's own. */
@@ -20,6 +21,7 @@ export class RevokeTokensHandler {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly actors: ActorService,
     private readonly revocation: RevocationService,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -27,10 +29,7 @@ export class RevokeTokensHandler {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
     return this.ds.transaction(async (m) => {
-      if (actor.isUser)
-        await m.query(`UPDATE refresh_tokens SET revoked = true WHERE user_id = $1 AND NOT revoked`, [
-          actor.principalId,
-        ]);
+      if (actor.isUser) await this.refreshTokens.revokeOfUser(actor.principalId, null, m);
       const count = await this.revocation.revokeWhere(
         AccessTokensRepository.ownerCondition(!actor.isUser, '$1'),
         [actor.principalId],
@@ -58,19 +57,9 @@ export class RevokeTokensHandler {
       p,
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
-    // The caller's own family stays; with filters, only the families of the selected tokens go.
-    const families = filters.length
-      ? {
-          sql: `AND family_id IN (SELECT family_id FROM access_tokens WHERE family_id IS NOT NULL AND ${where})`,
-          params,
-        }
-      : { sql: '', params: [] };
     return this.ds.transaction(async (m) => {
-      await m.query(
-        `UPDATE refresh_tokens SET revoked = true
-          WHERE NOT revoked AND family_id IS DISTINCT FROM $${families.params.length + 1}::uuid ${families.sql}`,
-        [...families.params, fam ?? null],
-      );
+      // The caller's own family stays; with filters, only the families of the selected tokens go.
+      await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
       return { count };
     });

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { PatsRepository } from '../credentials/pats.repository';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 
 /** Ending a user's sessions and long-lived credentials, shared by every use case that must. */
@@ -11,6 +13,8 @@ export class UserSessionsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly pats: PatsRepository,
   ) {}
 
   /**
@@ -25,11 +29,7 @@ export class UserSessionsService {
     m: EntityManager,
     spare?: { tid?: string; family?: string },
   ): Promise<number> {
-    await m.query(
-      `UPDATE refresh_tokens SET revoked = true
-        WHERE user_id = $1 AND NOT revoked AND ($2::uuid IS NULL OR family_id IS DISTINCT FROM $2::uuid)`,
-      [userId, spare?.family ?? null],
-    );
+    await this.refreshTokens.revokeOfUser(userId, spare?.family ?? null, m);
     return this.revocation.revokeWhere(
       `sub = $1 AND ($2::uuid IS NULL OR tid IS DISTINCT FROM $2::uuid)
         AND ($3::uuid IS NULL OR family_id IS DISTINCT FROM $3::uuid)`,
@@ -76,19 +76,13 @@ export class UserSessionsService {
     actor: string,
     m: EntityManager,
   ): Promise<Array<{ id: string; name: string }>> {
-    const res: [Array<{ id: string; name: string; exp: string }>, number] = await m.query(
-      `UPDATE personal_access_tokens SET deleted_at = now()
-        WHERE user_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) AND deleted_at IS NULL
-        RETURNING id, name, extract(epoch from expires_at)::bigint AS exp`,
-      [where.userId, where.id ?? null],
-    );
-    const rows = res[0];
+    const pats = await this.pats.softDeleteLive(where, m);
     await this.revocation.announceRevoked(
-      rows.map((r) => ({ tid: r.id, exp: Number(r.exp) })),
+      pats.map((p) => ({ tid: p.id, exp: p.exp })),
       reason,
       actor,
       m,
     );
-    return rows;
+    return pats;
   }
 }
