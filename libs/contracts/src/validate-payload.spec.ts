@@ -1,3 +1,4 @@
+import * as classTransformer from 'class-transformer';
 import { LoginRequestDto } from './dto/auth.dto';
 import { UpdateClientRequest } from './dto/clients.dto';
 import { ValidateTokenRequestDto } from './dto/validate-token.dto';
@@ -145,6 +146,31 @@ describe('validatePayload', () => {
     expect(err.message).toMatch(/^Invalid request: k0, k1, .*k19 and 19980 more$/);
     const long = rejectionOf(ValidateTokenRequestDto, { token: 't', ['k'.repeat(400_000)]: 1 });
     expect(JSON.stringify({ m: long.message, d: long.details }).length).toBeLessThan(2_000);
+  });
+
+  it('hands class-transformer only the declared fields: unknown ones are named without being walked again', () => {
+    const spy = jest.spyOn(classTransformer, 'plainToInstance');
+    try {
+      const many = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, 0]));
+      const err = rejectionOf(LoginRequestDto, { username: 123, password: 'secret', ...many });
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(Object.keys(spy.mock.calls[0][1] as object).sort()).toEqual(['password', 'username']);
+      // The known field's own error is still named beside the unknown ones.
+      expect(err.message).toMatch(/^Invalid request: k0, .* and \d+ more$/);
+      expect(new Set(fieldsOf(rejectionOf(LoginRequestDto, { username: 123, password: 'p', x: 1 })))).toEqual(
+        new Set(['username', 'x']),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('names an unknown field once, and a null unknown field as unknown', () => {
+    const err = rejectionOf(ValidateTokenRequestDto, { token: 't', extra: null, roles: null });
+    expect(err.details).toEqual([
+      { field: 'extra', errors: ['property extra should not exist'] },
+      { field: 'roles', errors: ['roles must not be null (leave it out instead)'] },
+    ]);
   });
 
   it('refuses input nested deeper than 32 levels as bad input, before anything recurses into it', () => {
