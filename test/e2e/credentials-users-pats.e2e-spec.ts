@@ -277,7 +277,7 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await login(stack, 'frank', 'frank-fresh-password-1')).access_token).toBeTruthy();
   });
 
-  it('a token from POST /tokens (no refresh family) ends with the sessions of its user, whichever way they end', async () => {
+  it('a token from POST /tokens ends with the sessions of its user, whichever way they end', async () => {
     const u = await createUser('hank');
     const mint = async (bearer: string) => {
       const r = await api(stack, bearer).post('/api/v1/tokens', {});
@@ -291,15 +291,23 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     };
     const session = await login(stack, 'hank', u.password);
 
-    // A password change spares the caller's own token, and only that one.
-    const [own, other] = [await mint(session.access_token), await mint(session.access_token)];
+    // A password change spares the caller's own session: its family, which the tokens minted from
+    // it joined (token-lineage.ts), and nothing else.
+    const elsewhere = await login(stack, 'hank', u.password);
+    const [own, sibling, other] = [
+      await mint(session.access_token),
+      await mint(session.access_token),
+      await mint(elsewhere.access_token),
+    ];
     const changed = await api(stack, own).put('/api/v1/users/me/password', {
       currentPassword: u.password,
       newPassword: 'hank-new-password-1',
     });
     expect(changed.status).toBe(204);
     await refused(other);
-    expect((await api(stack, own).get('/api/v1/auth/validate')).status).toBe(200);
+    await refused(elsewhere.access_token);
+    for (const spared of [own, sibling, session.access_token])
+      expect((await api(stack, spared).get('/api/v1/auth/validate')).status).toBe(200);
 
     const minted = await mint(own);
     expect((await admin.post(`/api/v1/users/${u.id}/revoke`)).body.count).toBeGreaterThanOrEqual(2);

@@ -13,6 +13,7 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-s
 import { OidcFederation1764000000000 } from './migrations/1764000000000-oidc-federation';
 import { PatAddresses1764100000000 } from './migrations/1764100000000-pat-addresses';
 import { DeletedCredentials1764200000000 } from './migrations/1764200000000-deleted-credentials';
+import { SystemTokenMinters1764300000000 } from './migrations/1764300000000-system-token-minters';
 
 export const ENTITIES = [
   UserEntity,
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   OidcFederation1764000000000,
   PatAddresses1764100000000,
   DeletedCredentials1764200000000,
+  SystemTokenMinters1764300000000,
 ];
 
 /**

@@ -15,6 +15,7 @@ import { ClientsRepository } from '../clients/clients.repository';
 import { toTokenData } from './access-tokens.repository';
 import { ActorService, can } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
+import { lineageOf } from './token-lineage';
 
 /** POST /tokens: an access token for the caller, or (with `tokens:admin`) for a client. */
 @Controller()
@@ -42,6 +43,7 @@ export class CreateTokenHandler {
       tenants: string[];
       cap: number;
       userId: string | null;
+      familyId?: string;
     };
     if (req.client_id && req.client_id !== c.cid) {
       if (!can(actor, 'tokens:admin'))
@@ -61,14 +63,18 @@ export class CreateTokenHandler {
       };
     } else {
       const typ = actor.isUser ? 'user' : 'client';
+      // The client's own cap holds for every token it owns, however it was minted: a client (or a
+      // user signed in through it) must not outlast `maxTokenLifetime` by minting its own token.
+      const own = await this.clients.find(c.cid);
       target = {
         sub: c.sub,
         cid: c.cid,
         typ,
         roles: c.roles,
         tenants: c.tenants,
-        cap: this.config.TOKEN_MAX_TTL,
+        cap: Math.min(this.config.TOKEN_MAX_TTL, own?.maxTokenLifetime ?? Infinity),
         userId: actor.isUser ? c.sub : null,
+        familyId: lineageOf(c),
       };
     }
 
@@ -98,6 +104,7 @@ export class CreateTokenHandler {
           tenants: target.tenants,
           ttlSeconds: ttl,
           userId: target.userId,
+          familyId: target.familyId,
           perms: c.perms,
         },
         m,

@@ -14,6 +14,7 @@ import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ActorService } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
+import { lineageOf } from './token-lineage';
 
 /**
  * The roles of every system token (SPEC §4: the `system` role), whatever else the caller holds:
@@ -40,6 +41,12 @@ export class SystemTokenHandler {
     if (!c.roles.includes('system') && !c.roles.includes('admin')) {
       throw new PortcullisError('FORBIDDEN', 'A system token needs the system or admin role');
     }
+    // Else a system token could renew itself for ever, past the end of whoever asked for the first.
+    if (c.typ === 'system')
+      throw new PortcullisError(
+        'FORBIDDEN',
+        'A system token cannot mint another; ask with the credential it came from',
+      );
     const ttl = this.config.SYSTEM_TOKEN_TTL;
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
@@ -53,7 +60,11 @@ export class SystemTokenHandler {
           // A token narrowed to permissions makes a system token no wider than itself.
           perms: c.perms?.filter((p) => permissionsOf(SYSTEM_ROLES).includes(p)),
           ttlSeconds: ttl,
-          userId: null,
+          // Its subject is a client; the user who asked is kept so that revoking, disabling or
+          // deleting the user ends it too (UserSessionsService.revokeSessions), and its family so
+          // that the end of the session or credential it came from does.
+          userId: actor.isUser ? c.sub : null,
+          familyId: lineageOf(c),
         },
         m,
       );

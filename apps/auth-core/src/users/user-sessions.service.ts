@@ -18,9 +18,10 @@ export class UserSessionsService {
   ) {}
 
   /**
-   * Access and refresh tokens of the user, optionally sparing the caller's own session. Nothing to
+   * Access and refresh tokens of the user, and the system tokens the user asked for (their subject
+   * is a client: `user_id` names the user), optionally sparing the caller's own session. Nothing to
    * spare must spare nothing: `family_id IS DISTINCT FROM NULL` alone is false for the tokens that
-   * have no family (POST /tokens), which would outlive a revoke, a credentials removal or a disable.
+   * have no family, which would outlive a revoke, a credentials removal or a disable.
    */
   async revokeSessions(
     userId: string,
@@ -31,7 +32,7 @@ export class UserSessionsService {
   ): Promise<number> {
     await this.refreshTokens.revokeOfUser(userId, spare?.family ?? null, m);
     return this.revocation.revokeWhere(
-      `sub = $1 AND ($2::uuid IS NULL OR tid IS DISTINCT FROM $2::uuid)
+      `(sub = $1 OR (typ = 'system' AND user_id = $1::uuid)) AND ($2::uuid IS NULL OR tid IS DISTINCT FROM $2::uuid)
         AND ($3::uuid IS NULL OR family_id IS DISTINCT FROM $3::uuid)`,
       [userId, spare?.tid ?? null, spare?.family ?? null],
       reason,
@@ -83,6 +84,9 @@ export class UserSessionsService {
       actor,
       m,
     );
+    // The tokens minted from them (POST /tokens, system tokens) carry their id as family (token-lineage.ts).
+    if (pats.length)
+      await this.revocation.revokeWhere('family_id = ANY($1::uuid[])', [pats.map((p) => p.id)], reason, actor, m);
     return pats;
   }
 }
