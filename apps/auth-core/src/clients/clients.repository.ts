@@ -11,6 +11,21 @@ const CLIENT_KEY = [(v: string) => CLIENT_ID_PATTERN.test(v)];
 export class ClientsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  /** Ids of the disabled clients. */
+  async disabledIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(`SELECT client_id AS id FROM clients WHERE NOT enabled`);
+    return rows.map((r) => r.id);
+  }
+
+  /** Those of `ids` that are clients enabled now (ids no client has are left out). */
+  async enabledAmong(ids: string[]): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(
+      `SELECT client_id AS id FROM clients WHERE enabled AND client_id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
   find(clientId: string, manager: EntityManager = this.ds.manager): Promise<ClientEntity | null> {
     return manager.getRepository(ClientEntity).findOne({ where: { clientId } });
   }

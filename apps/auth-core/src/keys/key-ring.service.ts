@@ -1,14 +1,12 @@
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { EVENTS, KeysRotatedEvent } from '@portcullis/contracts';
 import { publicKeyFromJwk, SigningAlgorithm, TokenVerifier, privateKeyFromPem } from '@portcullis/jwt';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { EventBusService } from '../events/event-bus.service';
 import { MasterKey } from './master-key';
-import { SigningKeyEntity } from './signing-key.entity';
+import { SigningKeysRepository } from './signing-keys.repository';
 
 export interface ActiveKey {
   kid: string;
@@ -29,7 +27,7 @@ export class KeyRingService {
   private publicJwks: Array<Record<string, unknown>> = [];
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly keys: SigningKeysRepository,
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly masterKey: MasterKey,
     private readonly bus: EventBusService,
@@ -79,39 +77,21 @@ export class KeyRingService {
     const kid = await calculateJwkThumbprint(jwk as never);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const maxLifetime = Math.max(this.config.ACCESS_TOKEN_TTL, this.config.EXTENDED_TOKEN_MAX_TTL);
-    await this.ds.transaction(async (m) => {
-      await m.update(
-        SigningKeyEntity,
-        { status: 'active' },
-        {
-          status: 'retired',
-          retiredAt: new Date(),
-          verifyUntil: new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
-        },
-      );
-      await m.insert(SigningKeyEntity, {
+    await this.keys.activate(
+      {
         kid,
         alg,
         publicJwk: { ...jwk, kid, alg, use: 'sig' },
         privateKeyEnc: this.masterKey.encrypt(Buffer.from(pem), kid),
-        status: 'active',
-        retiredAt: null,
-        verifyUntil: null,
-      });
-    });
+      },
+      new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
+    );
     this.logger.log(`created signing key ${kid} (${alg})`);
     return kid;
   }
 
   private async load(): Promise<void> {
-    const rows = await this.ds.getRepository(SigningKeyEntity).find({
-      where: [
-        { status: 'active' },
-        { verifyUntil: MoreThan(new Date()) },
-        { status: 'retired', verifyUntil: IsNull() },
-      ],
-      order: { createdAt: 'DESC' },
-    });
+    const rows = await this.keys.listVerifying();
     const activeRow = rows.find((r) => r.status === 'active');
     if (activeRow) {
       const pem = this.masterKey.decrypt(activeRow.privateKeyEnc, activeRow.kid).toString();

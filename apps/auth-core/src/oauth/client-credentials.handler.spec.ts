@@ -10,6 +10,8 @@ import { EventBusService } from '../events/event-bus.service';
 import { KeyRingService } from '../keys/key-ring.service';
 import { MasterKey } from '../keys/master-key';
 import { NatsConnectionService } from '../nats/nats-connection.service';
+import { AccessTokensRepository } from '../tokens/access-tokens.repository';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationCacheService } from '../tokens/revocation-cache.service';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenRecordWriter } from '../tokens/token-record.writer';
@@ -47,7 +49,13 @@ describe('ClientCredentialsHandler', () => {
     return new ClientCredentialsHandler(
       config,
       authenticator,
-      new TokenIssuerService(config, keys, {} as MasterKey),
+      new TokenIssuerService(
+        config,
+        keys,
+        {} as MasterKey,
+        new AccessTokensRepository(ds),
+        new RefreshTokensRepository(ds, {} as MasterKey),
+      ),
       new AuditService(ds, bus),
       new TokenRecordWriter(ds),
       {} as NatsConnectionService,

@@ -100,6 +100,19 @@ export class AccessTokensRepository {
    * Marks revoked the tokens matching `where` (its values in `params`) that are not revoked yet
    * nor long expired; their ids and expiries (epoch seconds).
    */
+  /** Records an issued token, in the caller's transaction. */
+  async insert(row: AccessTokenEntity, manager: EntityManager): Promise<void> {
+    await manager.insert(AccessTokenEntity, row);
+  }
+
+  /** The revoked tokens validation must still refuse (see revokeWhere for the 5 minutes). */
+  async revokedUnexpired(): Promise<Array<{ tid: string; exp: number }>> {
+    const rows: Array<{ tid: string; exp: string }> = await this.ds.query(
+      `SELECT tid, extract(epoch from expires_at)::bigint AS exp FROM access_tokens WHERE revoked AND expires_at > now() - interval '5 minutes'`,
+    );
+    return rows.map((r) => ({ tid: r.tid, exp: Number(r.exp) }));
+  }
+
   async revokeWhere(
     where: string,
     params: unknown[],

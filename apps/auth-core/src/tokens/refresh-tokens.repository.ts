@@ -23,6 +23,11 @@ export class RefreshTokensRepository {
     });
   }
 
+  /** Records a new refresh token (its hash), in the caller's transaction. */
+  async insert(row: RefreshTokenEntity, manager: EntityManager): Promise<void> {
+    await manager.insert(RefreshTokenEntity, row);
+  }
+
   /** Revokes every refresh token of a family. */
   async revokeFamily(familyId: string, manager: EntityManager): Promise<void> {
     await manager.query(`UPDATE refresh_tokens SET revoked = true WHERE family_id = $1 AND NOT revoked`, [familyId]);

@@ -1,17 +1,18 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { EVENTS, PrincipalDisabledEvent, RevocationSnapshot, TokenRevokedEvent } from '@portcullis/contracts';
 import { PrincipalKind, RevocationState, RevocationStateCopy } from '@portcullis/jwt';
-import { DataSource } from 'typeorm';
 import { streamMadeNoEarlier } from '@portcullis/event-feed';
+import { ClientsRepository } from '../clients/clients.repository';
 import { EventBusService } from '../events/event-bus.service';
 import { observeRevocationLag } from '../metrics/metrics';
+import { UsersRepository } from '../users/users.repository';
+import { AccessTokensRepository } from './access-tokens.repository';
 
 type Principal = { kind: PrincipalKind; id: string };
 
-const principals = (users: Array<{ id: string }>, clients: Array<{ id: string }>): Principal[] => [
-  ...users.map((u) => ({ kind: 'user' as const, id: u.id })),
-  ...clients.map((c) => ({ kind: 'client' as const, id: c.id })),
+const principals = (users: string[], clients: string[]): Principal[] => [
+  ...users.map((id) => ({ kind: 'user' as const, id })),
+  ...clients.map((id) => ({ kind: 'client' as const, id })),
 ];
 
 /** One event as RevocationCacheService applied it, for a copy of its state to apply too. */
@@ -34,8 +35,10 @@ export class RevocationCacheService implements OnApplicationShutdown {
   private readonly loading = new Promise<void>((resolve) => (this.markLoaded = resolve));
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly bus: EventBusService,
+    private readonly tokens: AccessTokensRepository,
+    private readonly users: UsersRepository,
+    private readonly clients: ClientsRepository,
   ) {}
 
   async init(since: Date): Promise<void> {
@@ -60,12 +63,9 @@ export class RevocationCacheService implements OnApplicationShutdown {
   }
 
   private async read(): Promise<{ revoked: TokenRevokedEvent['tokens']; disabled: Principal[] }> {
-    const revoked: Array<{ tid: string; exp: string }> = await this.ds.query(
-      `SELECT tid, extract(epoch from expires_at)::bigint AS exp FROM access_tokens WHERE revoked AND expires_at > now() - interval '5 minutes'`,
-    );
-    const users: Array<{ id: string }> = await this.ds.query(`SELECT id FROM users WHERE NOT enabled`);
-    const clients: Array<{ id: string }> = await this.ds.query(`SELECT client_id AS id FROM clients WHERE NOT enabled`);
-    return { revoked: revoked.map((r) => ({ tid: r.tid, exp: Number(r.exp) })), disabled: principals(users, clients) };
+    const revoked = await this.tokens.revokedUnexpired();
+    const disabled = principals(await this.users.disabledIds(), await this.clients.disabledIds());
+    return { revoked, disabled };
   }
 
   /**
@@ -90,15 +90,7 @@ export class RevocationCacheService implements OnApplicationShutdown {
    */
   private async enabledAgain(refused: Principal[]): Promise<Principal[]> {
     const ids = (kind: PrincipalKind) => refused.filter((p) => p.kind === kind).map((p) => p.id);
-    const users: Array<{ id: string }> = await this.ds.query(
-      `SELECT id::text AS id FROM users WHERE enabled AND id::text = ANY($1::text[])`,
-      [ids('user')],
-    );
-    const clients: Array<{ id: string }> = await this.ds.query(
-      `SELECT client_id AS id FROM clients WHERE enabled AND client_id = ANY($1::text[])`,
-      [ids('client')],
-    );
-    return principals(users, clients);
+    return principals(await this.users.enabledAmong(ids('user')), await this.clients.enabledAmong(ids('client')));
   }
 
   isLoaded(): boolean {

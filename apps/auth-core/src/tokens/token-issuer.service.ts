@@ -8,7 +8,9 @@ import { KeyRingService } from '../keys/key-ring.service';
 import { MasterKey } from '../keys/master-key';
 import { tokensIssued } from '../metrics/metrics';
 import { AccessTokenEntity } from './access-token.entity';
+import { AccessTokensRepository } from './access-tokens.repository';
 import { RefreshTokenEntity } from './refresh-token.entity';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 export interface AccessTokenSpec {
   sub: string;
@@ -45,11 +47,13 @@ export class TokenIssuerService {
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly keys: KeyRingService,
     private readonly masterKey: MasterKey,
+    private readonly accessTokens: AccessTokensRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   async issueAccess(spec: AccessTokenSpec, manager: EntityManager): Promise<IssuedAccessToken> {
     const { row, ...issued } = this.mint(spec);
-    await manager.insert(AccessTokenEntity, row);
+    await this.accessTokens.insert(row, manager);
     return issued;
   }
 
@@ -118,8 +122,8 @@ export class TokenIssuerService {
     familyId: string = randomUUID(),
   ): Promise<{ access: IssuedAccessToken; reply: TokenReply & { refresh_token: string } }> {
     const { access, accessRow, refreshRow, reply } = this.prepareUserSession(user, client, familyId);
-    await manager.insert(AccessTokenEntity, accessRow);
-    await manager.insert(RefreshTokenEntity, refreshRow);
+    await this.accessTokens.insert(accessRow, manager);
+    await this.refreshTokens.insert(refreshRow, manager);
     return { access, reply };
   }
 

@@ -30,6 +30,21 @@ export class UsersRepository {
     this.asUser = entityFromRow(ds, UserEntity);
   }
 
+  /** Ids of the disabled users. */
+  async disabledIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(`SELECT id FROM users WHERE NOT enabled`);
+    return rows.map((r) => r.id);
+  }
+
+  /** Those of `ids` that are users enabled now (ids no user has are left out). */
+  async enabledAmong(ids: string[]): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(
+      `SELECT id::text AS id FROM users WHERE enabled AND id::text = ANY($1::text[])`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
   findByUsername(username: string, manager: EntityManager = this.ds.manager): Promise<UserEntity | null> {
     return manager.getRepository(UserEntity).findOne({ where: { usernameNormalized: normalizeUsername(username) } });
   }
