@@ -2,7 +2,7 @@ import { SUBJECTS } from '@portcullis/contracts';
 import { api } from '../support/fixtures';
 import { Load, sleep } from '../support/load';
 import { SuiteReport } from '../support/report';
-import { login, Stack } from '../support/stack';
+import { login, Stack, within } from '../support/stack';
 
 /**
  * auth-core killed with SIGKILL under load (no drain, no shutdown hook): first one of two replicas,
@@ -77,7 +77,8 @@ describe('SIGKILL under load', () => {
       await r.arrayBuffer();
       return r.status === 200 ? 'ok' : `HTTP ${r.status}`;
     }, 1);
-    await sleep(800);
+    // Traffic first, however slow the machine: the kills must land among acknowledged revocations.
+    await within(20_000, async () => ackRevoked.size >= 10);
     report.fault('SIGKILL auth-core replica #0 under load (replica #1 keeps serving)');
     await stack.replicas[0].stop('SIGKILL');
     await sleep(800);
@@ -101,7 +102,7 @@ describe('SIGKILL under load', () => {
       'requests under load that failed while replicas were dead',
       all.filter((o) => o.result !== 'ok').length,
     );
-    expect(ackRevoked.size).toBeGreaterThan(10);
+    expect(ackRevoked.size).toBeGreaterThanOrEqual(10);
     // Failures are 503s or NATS timeouts, and "no responders" once no replica lived — never a wrong
     // verdict or a 500.
     const excused = (o: (typeof all)[number]) =>
