@@ -231,6 +231,11 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(d.token_endpoint_auth_methods_supported).toEqual(
       expect.arrayContaining(['client_secret_basic', 'client_secret_post']),
     );
+    // Nothing it does not do: no authorization endpoint, so no response type (the implicit grant's
+    // `token` was listed before), and no signing algorithms for JWT client authentication.
+    expect(d.response_types_supported).toEqual([]);
+    expect(d).not.toHaveProperty('authorization_endpoint');
+    expect(d).not.toHaveProperty('token_endpoint_auth_signing_alg_values_supported');
     expect(d).toMatchObject({
       introspection_endpoint: `${stack.issuer}/oauth/introspect`,
       revocation_endpoint: `${stack.issuer}/oauth/revoke`,

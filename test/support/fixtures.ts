@@ -119,6 +119,7 @@ export interface DiscoveryReply {
   jwks_uri: string;
   grant_types_supported: string[];
   token_endpoint_auth_methods_supported: string[];
+  response_types_supported: string[];
 }
 
 /** An ISO time `d` days from now (PAT and API key expiries). */

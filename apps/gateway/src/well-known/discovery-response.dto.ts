@@ -13,7 +13,6 @@ export class OAuthServerMetadataDto {
   token_endpoint_auth_methods_supported!: string[];
   introspection_endpoint_auth_methods_supported!: string[];
   revocation_endpoint_auth_methods_supported!: string[];
-  token_endpoint_auth_signing_alg_values_supported!: string[];
   access_token_signing_alg_values_supported!: string[];
   service_documentation!: string;
 

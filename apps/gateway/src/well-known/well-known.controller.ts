@@ -47,13 +47,13 @@ export class WellKnownController {
       token_endpoint: `${base}/oauth/token`,
       jwks_uri: `${base}/.well-known/jwks.json`,
       grant_types_supported: [...SUPPORTED_GRANT_TYPES],
-      response_types_supported: ['token'],
+      // RFC 8414 requires the field; with no authorization endpoint there is no response type.
+      response_types_supported: [],
       introspection_endpoint: `${base}/oauth/introspect`,
       revocation_endpoint: `${base}/oauth/revoke`,
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
       introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
       revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
-      token_endpoint_auth_signing_alg_values_supported: meta.signingAlgorithms,
       access_token_signing_alg_values_supported: meta.signingAlgorithms,
       service_documentation: `${base}/docs`,
       // Not registered in RFC 8414 (none is for RFC 8693): how a client learns the API-key token type.
