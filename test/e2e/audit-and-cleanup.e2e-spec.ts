@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { EVENTS } from '@portcullis/contracts';
-import { api, inDays, seedClient, seedUser } from '../support/fixtures';
+import { api, expectRefused, inDays, seedClient, seedUser } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 const CLEANUP_LOCK_ID = 0x70636c03;
@@ -121,6 +121,39 @@ describe('audit trail and scheduled cleanup', () => {
     // Two requests from one address: one event, however many places resolved the PAT.
     expect((await uses()).map((e: { data: { previousIp: unknown } }) => e.data.previousIp)).toEqual([null]);
     expect((await admin.get('/api/v1/audit?type=pat.created')).body.items[0].data.name).toBe('audited');
+  });
+
+  it('REST validate audits a PAT from the address the gateway sees; a clientIp in the body is refused', async () => {
+    const newPat = async (name: string) =>
+      (
+        await admin.post('/api/v1/users/me/tokens', {
+          name,
+          expiresAt: inDays(1),
+          permissions: ['tokens:read'],
+          tenants: [],
+        })
+      ).body as { id: string; token: string };
+    const addressesOf = async (pat: { id: string }) =>
+      (
+        (await admin.get('/api/v1/audit?type=pat.used_from_new_ip&limit=100')).body.items as Array<{
+          data: { id: string; ip: string; previousIp: string | null };
+        }>
+      )
+        .filter((e) => e.data.id === pat.id)
+        .map((e) => ({ ip: e.data.ip, previousIp: e.data.previousIp }));
+
+    const viaBody = await newPat('validated-by-body');
+    const forged = await api(stack).post('/api/v1/auth/validate', { token: viaBody.token, clientIp: '203.0.113.9' });
+    expectRefused('clientIp in the body', forged, ['clientIp']);
+    expect((await api(stack).post('/api/v1/auth/validate', { token: viaBody.token })).status).toBe(200);
+    await within(3000, async () => (await addressesOf(viaBody)).length >= 1);
+    // The test's own socket address, and no record of the one the body claimed.
+    expect(await addressesOf(viaBody)).toEqual([{ ip: '127.0.0.1', previousIp: null }]);
+
+    const viaBearer = await newPat('validated-by-bearer');
+    expect((await api(stack, viaBearer.token).get('/api/v1/auth/validate')).status).toBe(200);
+    await within(3000, async () => (await addressesOf(viaBearer)).length >= 1);
+    expect(await addressesOf(viaBearer)).toEqual([{ ip: '127.0.0.1', previousIp: null }]);
   });
 
   it('client_credentials tokens are audited (row and auth.v1.events.audit event), burst or not', async () => {

@@ -157,6 +157,13 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     const teExpired = await tokenExchange(expiredKey.body.apiKey);
     expect(teExpired.status).toBe(400);
     expect(await teExpired.json()).toEqual({ error: 'invalid_request', error_description: 'Api Key has expired' });
+    // Too long to be a key: named as the client sent it, not as auth-core's own field.
+    const teTooLong = await tokenExchange(`pcl_key_${'a'.repeat(600)}`);
+    expect(teTooLong.status).toBe(400);
+    expect(await teTooLong.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Invalid request: subject_token',
+    });
 
     expect((await admin.del('/api/v1/clients/robot')).status).toBe(204);
     expect((await exchange(key.body.apiKey)).status).toBe(401);

@@ -76,7 +76,7 @@ describe('OIDC federation: sign-in with an external ID token (issue #6)', () => 
     await Promise.all([acme?.stop(), slow?.stop()]);
   }, 60000);
 
-  it('publishes each provider for a sign-in page, and nothing secret', async () => {
+  it('publishes each provider for a sign-in page, and nothing secret nor its role mapping', async () => {
     const r = await api(stack).get('/api/v1/auth/oidc/config');
     expect(r.status).toBe(200);
     expect(r.body).toEqual([
@@ -86,7 +86,6 @@ describe('OIDC federation: sign-in with an external ID token (issue #6)', () => 
         clientId: 'portcullis-web',
         issuer: acme.issuer,
         audience: 'portcullis-web',
-        mapRoles: { engineering: ['service'], 'platform-admins': ['admin'] },
       },
       {
         name: 'globex',
@@ -94,11 +93,24 @@ describe('OIDC federation: sign-in with an external ID token (issue #6)', () => 
         clientId: 'globex-client',
         issuer: globexIssuer,
         audience: 'api://portcullis',
-        mapRoles: {},
       },
-      expect.objectContaining({ name: 'slowco', clientId: 'slow-client' }),
+      {
+        name: 'slowco',
+        baseUrl: slow.issuer,
+        clientId: 'slow-client',
+        issuer: slow.issuer,
+        audience: 'slow-client',
+      },
     ]);
     expect(JSON.stringify(r.body)).not.toMatch(/secret|private|"d"|MASTER/i);
+    // Nor which IdP group is made an administrator here: the route is anonymous.
+    expect(JSON.stringify(r.body)).not.toMatch(/mapRoles|platform-admins|engineering|rolesClaim|defaultRoles/);
+    const doc = (await (await fetch(`${stack.url}/docs-json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(Object.keys(doc.components.schemas.OidcProviderDto.properties).sort()).toEqual(
+      ['audience', 'baseUrl', 'clientId', 'issuer', 'name'].sort(),
+    );
   });
 
   it('signs in with group mapping, provisions a source:oidc user keyed by iss+sub, updates it next time', async () => {
@@ -249,9 +261,45 @@ describe('OIDC federation: sign-in with an external ID token (issue #6)', () => 
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     });
     expect((await validate(body.access_token)).claims).toMatchObject({ roles: ['service', 'user'] });
-    const bad = await exchange(await acme.idToken(k1, { aud: 'someone-else' }));
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it.each([
+    [
+      'a wrong audience',
+      () => acme.idToken(k1, { aud: 'someone-else' }),
+      'ID token audience does not include the configured client',
+    ],
+    [
+      'an unknown issuer',
+      () => acme.idToken(k1, { iss: 'https://evil.example' }),
+      'ID token issuer is not a configured identity provider',
+    ],
+    ['a token too short to be one', async () => 'eyJhbGciOi', 'Invalid request: subject_token'],
+    ['a token that is no JWT', async () => 'x'.repeat(64), 'ID token is malformed'],
+  ])(
+    'refuses %s in a token exchange as invalid_request (RFC 8693 §2.2.2)',
+    async (_what, subjectToken, description) => {
+      const res = await exchange(await subjectToken());
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'invalid_request', error_description: description });
+    },
+  );
+
+  it('refuses the ID token of a disabled user, or of one whose username is taken, in a token exchange as invalid_request', async () => {
+    const first = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'erin-sub' }) });
+    expect(first.status).toBe(200);
+    expect((await admin.patch(`/api/v1/users/${first.body.userId}`, { enabled: false })).status).toBe(200);
+    const disabled = await exchange(await acme.idToken(k1, { sub: 'erin-sub' }));
+    expect(disabled.status).toBe(400);
+    expect(await disabled.json()).toEqual({ error: 'invalid_request', error_description: 'User is disabled' });
+
+    // Usernames are unique whatever their case: another subject differing only in case cannot have one.
+    expect((await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'Frank-sub' }) })).status).toBe(200);
+    const native = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'frank-sub' }) });
+    expect(native.status).toBe(409);
+    const taken = await exchange(await acme.idToken(k1, { sub: 'frank-sub' }));
+    expect(taken.status).toBe(400);
+    expect(await taken.json()).toEqual({ error: 'invalid_request', error_description: native.body.message });
   });
 
   it('answers 503 naming the provider when its keys are not cached and it is down or hangs', async () => {

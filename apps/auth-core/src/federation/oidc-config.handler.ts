@@ -19,7 +19,6 @@ export class OidcConfigHandler {
       clientId: p.clientId,
       issuer: p.issuer,
       audience: p.audience,
-      mapRoles: Object.fromEntries(Object.entries(p.mapRoles).map(([group, roles]) => [group, [...roles]])),
     }));
   }
 }

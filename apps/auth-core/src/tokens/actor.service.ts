@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessTokenClaims, permissionsOf, PortcullisError } from '@portcullis/contracts';
+import { AccessTokenClaims, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
 import { TokenValidationService } from './token-validation.service';
 
 export interface Actor {
@@ -45,13 +45,28 @@ export class ActorService {
 
 export const can = (actor: Actor, permission: string) => actor.permissions.includes(permission);
 
+/**
+ * The article each type is read with: by sound, not first letter ("an apikey" is "an API key",
+ * "a user" starts with a "y" sound). A Record, so a new type cannot be added without one.
+ */
+const ARTICLE: Record<TokenType, 'A' | 'An'> = {
+  user: 'A',
+  client: 'A',
+  system: 'A',
+  extended: 'An',
+  apikey: 'An',
+  pat: 'A',
+};
+
 /** Refuses a request that changes its principal's own credentials unless the token is a session. */
 export function requireSession(actor: Actor, what: string): void {
-  if (!actor.session)
+  if (!actor.session) {
+    const typ = actor.claims.typ;
     throw new PortcullisError(
       'FORBIDDEN',
-      actor.claims.perms !== undefined && (actor.claims.typ === 'user' || actor.claims.typ === 'client')
+      actor.claims.perms !== undefined && (typ === 'user' || typ === 'client')
         ? `A token narrowed to permissions cannot ${what}`
-        : `A ${actor.claims.typ} token cannot ${what}; use a login session or the client's own token`,
+        : `${ARTICLE[typ] ?? 'A'} ${typ} token cannot ${what}; use a login session or the client's own token`,
     );
+  }
 }

@@ -10,9 +10,11 @@ import {
   RefreshRequestDto,
   SUBJECTS,
   TokenReply,
+  ValidateTokenDto,
   ValidateTokenReply,
   ValidateTokenRequestDto,
 } from '@portcullis/contracts';
+import { isIP } from 'node:net';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { CoreClientService } from '../core/core-client.service';
 import { LoginReplyDto, MeReplyDto, TokenReplyDto, ValidTokenDto } from './auth-response.dto';
@@ -25,6 +27,14 @@ import { CurrentPrincipal, RequestId } from './current-principal.decorator';
 import { ValidateQueryDto } from './validate-query.dto';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/**
+ * The address auth-core audits a PAT's first use from (`pat.used_from_new_ip`): the one this
+ * gateway sees (the socket, or X-Forwarded-For through TRUST_PROXY), never one the caller states.
+ * With every hop trusted, X-Forwarded-For may hold anything; auth-core refuses a clientIp that is
+ * no address, so that is left out rather than turned into a refused validation.
+ */
+const callerAddress = (ip: string | undefined): { clientIp?: string } => (ip && isIP(ip) ? { clientIp: ip } : {});
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -105,11 +115,12 @@ export class AuthController {
   validateBearer(
     @Headers('authorization') authorization: string | undefined,
     @Query() q: ValidateQueryDto,
+    @Ip() ip: string | undefined,
     @RequestId() rid: string,
   ) {
     const token = bearerToken(authorization);
     if (!token) throw new PortcullisError('UNAUTHENTICATED', 'Missing or malformed bearer token');
-    return this.validate({ token, ...q }, rid);
+    return this.validate({ token, ...q, ...callerAddress(ip) }, rid);
   }
 
   @Post('validate')
@@ -117,8 +128,8 @@ export class AuthController {
   @Header('Content-Type', JSON_UTF8)
   @ApiOperation({ summary: 'Validate a token given in the body' })
   @ApiOkResponse({ type: ValidTokenDto })
-  validateBody(@Body() body: ValidateTokenRequestDto, @RequestId() rid: string) {
-    return this.validate(body, rid);
+  validateBody(@Body() body: ValidateTokenDto, @Ip() ip: string | undefined, @RequestId() rid: string) {
+    return this.validate({ ...body, ...callerAddress(ip) }, rid);
   }
 
   /** The JSON of a positive reply, encoded once per claims object. */

@@ -1,3 +1,4 @@
+import fastify from 'fastify';
 import { loadGatewayConfig } from './gateway-config';
 
 describe('gateway configuration', () => {
@@ -27,5 +28,53 @@ describe('gateway configuration', () => {
     expect(loadGatewayConfig({ ROLE_PERMISSIONS: '{"service":["clients:read"]}' }).ROLE_PERMISSIONS).toBe(
       '{"service":["clients:read"]}',
     );
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      'true',
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '10.0.0.0/255.0.0.0',
+      '192.168.1.0/32',
+      '::1',
+      'fd00::/8',
+      '2001:db8::/128',
+      '::ffff:10.0.0.1',
+      '10.0.0.0/8, 172.16.0.0/12 ,::1',
+    ])('takes %j, a value Fastify builds a server with', async (value) => {
+      expect(loadGatewayConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(value);
+      // What main.ts hands Fastify: this used to be where a bad value threw its bare TypeError.
+      const server = fastify({ trustProxy: value === 'true' ? true : value });
+      await server.close();
+    });
+
+    it.each([
+      ['999.1.1.1/99', /"999\.1\.1\.1" is not an IP address/],
+      ['10.0.0.0/33', /"10\.0\.0\.0\/33" has a prefix length outside 1-32/],
+      ['::/129', /"::\/129" has a prefix length outside 1-128/],
+      ['10.0.0.0/0', /prefix length outside 1-32/],
+      ['10.0.0.0/255.0.255.0', /invalid prefix length or netmask/],
+      ['10.0.0.0/0.0.0.0', /invalid prefix length or netmask/],
+      ['::1/255.0.0.0', /invalid prefix length or netmask/],
+      ['10.0.0.0/x', /invalid prefix length or netmask/],
+      ['1', /"1" is not an IP address \(hop counts are not supported/],
+      ['false', /"false" is not an IP address/],
+      ['10.0.0.1,', /an entry is empty/],
+      ['10.0.0.1 10.0.0.2', /"10\.0\.0\.1 10\.0\.0\.2" is not an IP address/],
+      ['010.0.0.1', /"010\.0\.0\.1" is not an IP address/],
+      ['TRUE', /"TRUE" is not an IP address/],
+    ])('refuses %j, naming the variable and the entry', (value, problem) => {
+      let message = '';
+      try {
+        loadGatewayConfig({ TRUST_PROXY: value });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(
+        /TRUST_PROXY: TRUST_PROXY must be true or a comma-separated list of IP addresses and CIDRs: /,
+      );
+      expect(message).toMatch(problem);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { loadEnv, RolePermissionsConstraint, toBoolean } from '@portcullis/contr
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
 import { NatsEnvDto } from '@portcullis/nats-options';
+import { TrustProxyConstraint } from './trust-proxy.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -59,9 +60,7 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
    */
   @IsOptional()
   @IsString()
-  @Matches(/^(true|[0-9a-fA-F.:/,\s]+)$/, {
-    message: 'TRUST_PROXY must be true or a list of addresses/CIDRs',
-  })
+  @Validate(TrustProxyConstraint)
   TRUST_PROXY?: string;
 
   /** Request bodies above this are refused with 413 before they are parsed. */

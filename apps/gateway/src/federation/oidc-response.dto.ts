@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { OidcProviderView } from '@portcullis/contracts';
 
-/** What a sign-in UI needs to start a login at a provider; never anything secret. */
+/** What a sign-in UI needs to start a login at a provider; nothing secret, no role mapping. */
 export class OidcProviderDto implements OidcProviderView {
   @ApiProperty({ description: 'Pass as `provider` to POST /auth/oidc/login' })
   name!: string;
@@ -10,11 +10,4 @@ export class OidcProviderDto implements OidcProviderView {
   clientId!: string;
   issuer!: string;
   audience!: string;
-
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: { type: 'array', items: { type: 'string' } },
-    description: "A value of the provider's roles claim → the Portcullis roles it grants",
-  })
-  mapRoles!: Record<string, string[]>;
 }

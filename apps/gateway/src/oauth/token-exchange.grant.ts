@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
   ApiKeyExchangeReply,
+  badRequest,
   CLIENT_AUTH_FAILED,
+  ErrorCode,
   ID_TOKEN_TYPE,
   LoginReply,
   PortcullisError,
@@ -17,6 +19,35 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 export const API_KEY_TOKEN_TYPE = 'urn:portcullis:params:oauth:token-type:api-key';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 export const SUBJECT_TOKEN_TYPES = [API_KEY_TOKEN_TYPE, ID_TOKEN_TYPE] as const;
+
+/**
+ * How auth-core refuses a subject token: an API key malformed, unknown or expired; an ID token
+ * refused in any way (issuer, signature, expiry, audience…) or whose user is disabled or cannot
+ * be provisioned (its username taken).
+ */
+const SUBJECT_REFUSALS: readonly ErrorCode[] = [
+  'UNAUTHENTICATED',
+  'UNHANDLED_REQUEST_ERROR',
+  'INVALID_CREDENTIALS',
+  'CONFLICT',
+];
+
+/**
+ * RFC 8693 §2.2.2: an invalid or unacceptable subject_token is invalid_request, however the native
+ * route answers the same refusal (401, 409). The client's own failed authentication stays
+ * invalid_client, and an IdP that cannot be reached stays temporarily_unavailable. A bad field is
+ * named as the client sent it: `subject_token`, not auth-core's `apiKey` or `idToken`.
+ */
+function subjectTokenRefusal(err: unknown, field: 'apiKey' | 'idToken'): unknown {
+  if (!(err instanceof PortcullisError)) return err;
+  if (err.message === CLIENT_AUTH_FAILED) return new InvalidClient(err.message);
+  if (err.code === 'BAD_REQUEST' && err.details?.length)
+    return new InvalidRequest(
+      badRequest(err.details.map((d) => (d.field === field ? { ...d, field: 'subject_token' } : d))).message,
+    );
+  if (SUBJECT_REFUSALS.includes(err.code)) return new InvalidRequest(err.message);
+  return err;
+}
 
 /** RFC 8693 token exchange. Subject tokens: a Portcullis API key or an external IdP's ID token. */
 @Injectable()
@@ -45,12 +76,7 @@ export class TokenExchangeGrant {
     const r = await this.core
       .request<ApiKeyExchangeReply>(SUBJECTS.API_KEYS_EXCHANGE, { apiKey: req.subject_token, ...client }, rid)
       .catch((err: unknown) => {
-        // RFC 8693 §2.2.2: a subject token that is malformed, unknown or expired is invalid_request;
-        // the client's own failed authentication stays invalid_client.
-        if (err instanceof PortcullisError && err.message === CLIENT_AUTH_FAILED) throw new InvalidClient(err.message);
-        if (err instanceof PortcullisError && ['UNAUTHENTICATED', 'UNHANDLED_REQUEST_ERROR'].includes(err.code))
-          throw new InvalidRequest(err.message);
-        throw err;
+        throw subjectTokenRefusal(err, 'apiKey');
       });
     return {
       access_token: r.token,
@@ -69,11 +95,11 @@ export class TokenExchangeGrant {
     client: { client_id?: string; client_secret?: string },
     ip?: string,
   ): Promise<TokenReply & { issued_token_type: string }> {
-    const r = await this.core.request<LoginReply>(
-      SUBJECTS.OIDC_LOGIN,
-      { idToken, ...client, ...(ip ? { ip } : {}) },
-      rid,
-    );
+    const r = await this.core
+      .request<LoginReply>(SUBJECTS.OIDC_LOGIN, { idToken, ...client, ...(ip ? { ip } : {}) }, rid)
+      .catch((err: unknown) => {
+        throw subjectTokenRefusal(err, 'idToken');
+      });
     return {
       access_token: r.access_token,
       token_type: 'Bearer',

@@ -33,14 +33,17 @@ export class OidcLoginRequest extends OidcLoginDto {
   @IsOptional() @IsString() @Length(1, 512) client_secret?: string;
 }
 
-/** What a sign-in UI needs to start a login at a provider; never anything secret. */
+/**
+ * What a sign-in UI needs to start a login at a provider; never anything secret. Nor the role
+ * mapping: the reply is anonymous, and `mapRoles` would tell anyone which IdP group to join (or
+ * forge a claim for) to become an administrator here.
+ */
 export interface OidcProviderView {
   name: string;
   baseUrl: string;
   clientId: string;
   issuer: string;
   audience: string;
-  mapRoles: Record<string, string[]>;
 }
 
 export type OidcConfigReply = OidcProviderView[];

@@ -3,7 +3,12 @@ import { IsIP, IsOptional, IsString, Length } from 'class-validator';
 import { AccessTokenClaims } from '../claims';
 import { WireError } from '../error-codes';
 
-export class ValidateTokenRequestDto {
+/**
+ * `POST /api/v1/auth/validate`: what a caller may say. The caller's address is not among it: the
+ * gateway adds the one it sees (ValidateTokenRequestDto), or anyone could write audit records for
+ * an address of their choosing.
+ */
+export class ValidateTokenDto {
   @IsString()
   @Length(1, 8192)
   token!: string;
@@ -20,8 +25,10 @@ export class ValidateTokenRequestDto {
   @IsString()
   @Length(1, 128)
   tenant?: string;
+}
 
-  /** Address of the end caller, when a gateway validates on its behalf (audits PAT use from new places). */
+/** NATS payload of `auth.v1.token.validate`. */
+export class ValidateTokenRequestDto extends ValidateTokenDto {
   /** The caller's caller, for the audit of a PAT used from a new address: an IP address, nothing else. */
   @IsOptional()
   @IsString()

@@ -1,0 +1,44 @@
+import { AccessTokenClaims, PortcullisError, TokenType } from '@portcullis/contracts';
+import { Actor, requireSession } from './actor.service';
+
+const actorOf = (typ: TokenType, perms?: string[]): Actor => ({
+  claims: { typ, sub: 's', ...(perms ? { perms } : {}) } as AccessTokenClaims,
+  permissions: perms ?? [],
+  principalId: 's',
+  isUser: typ === 'user' || typ === 'pat',
+  session: false,
+});
+
+const refusal = (actor: Actor): string => {
+  try {
+    requireSession(actor, 'issue or delete API keys');
+  } catch (err) {
+    expect(err).toBeInstanceOf(PortcullisError);
+    expect((err as PortcullisError).code).toBe('FORBIDDEN');
+    return (err as PortcullisError).message;
+  }
+  throw new Error('not refused');
+};
+
+describe('requireSession', () => {
+  it.each([
+    ['extended', 'An extended token'],
+    ['apikey', 'An apikey token'],
+    ['pat', 'A pat token'],
+    ['system', 'A system token'],
+  ] as const)('refuses a token of type %s, with the article its sound takes', (typ, start) => {
+    expect(refusal(actorOf(typ))).toBe(
+      `${start} cannot issue or delete API keys; use a login session or the client's own token`,
+    );
+  });
+
+  it('refuses a narrowed session as such', () => {
+    expect(refusal(actorOf('user', ['tokens:read']))).toBe(
+      'A token narrowed to permissions cannot issue or delete API keys',
+    );
+  });
+
+  it('lets a session through', () => {
+    expect(() => requireSession({ ...actorOf('user'), session: true }, 'x')).not.toThrow();
+  });
+});
