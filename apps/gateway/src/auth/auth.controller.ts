@@ -9,6 +9,7 @@ import {
   LogoutBodyDto,
   RefreshRequestDto,
   SUBJECTS,
+  PAT_PREFIX,
   TokenReply,
   ValidateTokenDto,
   ValidateTokenReply,
@@ -32,9 +33,12 @@ const JSON_UTF8 = 'application/json; charset=utf-8';
  * The address auth-core audits a PAT's first use from (`pat.used_from_new_ip`): the one this
  * gateway sees (the socket, or X-Forwarded-For through TRUST_PROXY), never one the caller states.
  * With every hop trusted, X-Forwarded-For may hold anything; auth-core refuses a clientIp that is
- * no address, so that is left out rather than turned into a refused validation.
+ * no address, so that is left out rather than turned into a refused validation. Only a PAT's
+ * validation uses it: a JWT's (the hot path, judged in this gateway) is not given one.
  */
-const callerAddress = (ip: string | undefined): { clientIp?: string } => (ip && isIP(ip) ? { clientIp: ip } : {});
+const NO_ADDRESS: { clientIp?: string } = Object.freeze({});
+const callerAddress = (token: string, ip: string | undefined): { clientIp?: string } =>
+  token.startsWith(PAT_PREFIX) && ip && isIP(ip) ? { clientIp: ip } : NO_ADDRESS;
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -120,7 +124,7 @@ export class AuthController {
   ) {
     const token = bearerToken(authorization);
     if (!token) throw new PortcullisError('UNAUTHENTICATED', 'Missing or malformed bearer token');
-    return this.validate({ token, ...q, ...callerAddress(ip) }, rid);
+    return this.validate({ token, ...q, ...callerAddress(token, ip) }, rid);
   }
 
   @Post('validate')
@@ -129,7 +133,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Validate a token given in the body' })
   @ApiOkResponse({ type: ValidTokenDto })
   validateBody(@Body() body: ValidateTokenDto, @Ip() ip: string | undefined, @RequestId() rid: string) {
-    return this.validate({ ...body, ...callerAddress(ip) }, rid);
+    return this.validate({ ...body, ...callerAddress(body.token, ip) }, rid);
   }
 
   /** The JSON of a positive reply, encoded once per claims object. */
