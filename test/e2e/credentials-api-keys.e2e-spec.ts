@@ -37,6 +37,12 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     const twin = await admin.post('/api/v1/clients/robot/api-keys', { name: 'fixed' });
     expect({ status: twin.status, code: twin.body.status }).toEqual({ status: 409, code: 'CONFLICT' });
     expect((await admin.get('/api/v1/clients/robot/api-keys')).body.items).toHaveLength(2);
+    // Created at once under one name: one is made, the others are conflicts, never a 500.
+    expect((await admin.post('/api/v1/clients', { clientId: 'racer', roles: ['service'] })).status).toBe(201);
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () => admin.post('/api/v1/clients/racer/api-keys', { name: 'race' })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     expect((await admin.del(`/api/v1/clients/robot/api-keys/${fixed.body.id}`)).status).toBe(204);
 
     const ok = await exchange(key.body.apiKey);

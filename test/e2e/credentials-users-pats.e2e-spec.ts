@@ -101,6 +101,14 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
       (await erin.post('/api/v1/users/me/tokens', { name: 'ci', expiresAt: inDays(1), permissions: [], tenants: [] }))
         .status,
     ).toBe(409);
+    // Created at once under one name: one is made, the others are conflicts, never a 500.
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        erin.post('/api/v1/users/me/tokens', { name: 'race', expiresAt: inDays(1), permissions: [], tenants: [] }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect((await erin.del('/api/v1/users/me/tokens/race')).status).toBe(204);
     const past = await erin.post('/api/v1/users/me/tokens', {
       name: 'old',
       expiresAt: inDays(-1),

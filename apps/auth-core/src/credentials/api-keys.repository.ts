@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { insertUnlessTaken } from '../database/insert-unless-taken';
 import { ApiKeyEntity } from './api-key.entity';
 
 export type NewApiKey = Omit<ApiKeyEntity, 'id' | 'deletedAt' | 'lastUsedAt' | 'lastUsedIp'>;
@@ -14,10 +15,8 @@ export class ApiKeysRepository {
    * The new key, or null when its client already holds a live one of that name. Run it in the
    * transaction that audits the creation, so neither is written without the other.
    */
-  async insertNamed(key: NewApiKey, manager: EntityManager): Promise<ApiKeyEntity | null> {
-    const repo = manager.getRepository(ApiKeyEntity);
-    if (await repo.findOne({ where: { clientId: key.clientId, name: key.name } })) return null;
-    return repo.save(repo.create(key));
+  insertNamed(key: NewApiKey, manager: EntityManager): Promise<ApiKeyEntity | null> {
+    return insertUnlessTaken(manager, ApiKeyEntity, key);
   }
 
   /** A client's live keys, newest first. */

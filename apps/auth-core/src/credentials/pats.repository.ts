@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { insertUnlessTaken } from '../database/insert-unless-taken';
 import { updateReturning } from '../database/update-returning';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
@@ -29,10 +30,8 @@ export class PatsRepository {
    * The new PAT, or null when its owner already holds a live one of that name. Run it in the
    * transaction that audits the creation, so neither is written without the other.
    */
-  async insertNamed(pat: NewPat, manager: EntityManager): Promise<PersonalAccessTokenEntity | null> {
-    const repo = manager.getRepository(PersonalAccessTokenEntity);
-    if (await repo.findOne({ where: { userId: pat.userId, name: pat.name } })) return null;
-    return repo.save(repo.create(pat));
+  insertNamed(pat: NewPat, manager: EntityManager): Promise<PersonalAccessTokenEntity | null> {
+    return insertUnlessTaken(manager, PersonalAccessTokenEntity, pat);
   }
 
   /** One user's PATs, newest first, keyset-paged on (created_at, id) like the token listings. */
