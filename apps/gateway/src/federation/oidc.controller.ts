@@ -16,17 +16,8 @@ export class OidcController {
   @Header('Cache-Control', 'public, max-age=60')
   @ApiOperation({ summary: 'The configured identity providers, for a sign-in page (nothing secret)' })
   @ApiOkResponse({ type: [OidcProviderDto] })
-  async config(@RequestId() rid: string): Promise<OidcConfigReply> {
-    const providers = await this.core.request<OidcConfigReply>(SUBJECTS.OIDC_CONFIG, {}, rid);
-    // Picked again here: during a rolling upgrade an older auth-core still sends each provider's
-    // role mapping, which this anonymous route must not pass on.
-    return providers.map(({ name, baseUrl, clientId, issuer, audience }) => ({
-      name,
-      baseUrl,
-      clientId,
-      issuer,
-      audience,
-    }));
+  config(@RequestId() rid: string): Promise<OidcConfigReply> {
+    return this.core.request(SUBJECTS.OIDC_CONFIG, {}, rid);
   }
 
   @Post('login')
