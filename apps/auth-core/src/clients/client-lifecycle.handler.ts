@@ -5,7 +5,7 @@ import { ClientIdRequest, ClientStateRequest, ClientView, SUBJECTS, validatePayl
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessTokensRepository } from '../tokens/access-tokens.repository';
-import { ActorService } from '../tokens/actor.service';
+import { ActorService, requireWithin } from '../tokens/actor.service';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 import { toClientView } from './client-view';
@@ -32,7 +32,7 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientStateRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const client = await this.ds.transaction(async (m) => {
-      await this.clients.get(req.clientId, m);
+      requireWithin(actor, (await this.clients.get(req.clientId, m)).roles, `Changing client ${req.clientId}`);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
       if (!req.enabled) await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
       await this.audit.record(
@@ -55,7 +55,7 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientIdRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     await this.ds.transaction(async (m) => {
-      await this.clients.get(req.clientId, m);
+      requireWithin(actor, (await this.clients.get(req.clientId, m)).roles, `Deleting client ${req.clientId}`);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
       // API keys go with the client (ON DELETE CASCADE).
       await this.clients.delete(req.clientId, m);

@@ -5,7 +5,7 @@ import { ClientRoleRequest, ClientView, PortcullisError, SUBJECTS, validatePaylo
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessTokensRepository } from '../tokens/access-tokens.repository';
-import { ActorService } from '../tokens/actor.service';
+import { ActorService, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
 import { toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
@@ -30,8 +30,10 @@ export class ClientRolesHandler {
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     if (req.action !== 'clear' && !req.role)
       throw new PortcullisError('BAD_REQUEST', 'role is required', [{ field: 'role', errors: ['role is required'] }]);
+    if (req.action === 'add') requireWithin(actor, [req.role!], `Granting role ${req.role}`);
     return this.ds.transaction(async (m) => {
       const client = await this.clients.get(req.clientId, m);
+      requireWithin(actor, client.roles, `Changing client ${req.clientId}`);
       const roles =
         req.action === 'clear'
           ? []

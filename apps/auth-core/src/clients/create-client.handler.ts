@@ -15,7 +15,7 @@ import { RevocationService } from '../tokens/revocation.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
-import { ActorService } from '../tokens/actor.service';
+import { ActorService, requireWithin } from '../tokens/actor.service';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
 
@@ -36,6 +36,7 @@ export class CreateClientHandler {
   async create(@Payload() payload: unknown): Promise<ClientWithSecret> {
     const req = validatePayload(CreateClientRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
+    if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
     return this.insert(req.clientId, {
       roles: req.roles ?? [],
       tenants: req.tenants ?? [],

@@ -13,7 +13,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { MasterKey } from '../keys/master-key';
-import { ActorService, requireSession } from '../tokens/actor.service';
+import { Actor, ActorService, requireSession, requireWithin } from '../tokens/actor.service';
 import { ClientEntity } from './client.entity';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
@@ -37,7 +37,8 @@ export class UpdateClientHandler {
     const req = validatePayload(UpdateClientRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const { auth: _auth, clientId, rotateSecret, ...changes } = req;
-    return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub);
+    if (changes.roles) requireWithin(actor, changes.roles, `Granting roles ${changes.roles.join(', ')}`);
+    return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub, actor);
   }
 
   @MessagePattern(SUBJECTS.CLIENTS_UPDATE_ME)
@@ -59,9 +60,11 @@ export class UpdateClientHandler {
     return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor.claims.sub);
   }
 
-  private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: string) {
+  /** `admin`: an administrator's change, which reaches no client holding more than its token. */
+  private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: string, admin?: Actor) {
     return this.ds.transaction(async (m) => {
-      await this.clients.get(clientId, m);
+      const current = await this.clients.get(clientId, m);
+      if (admin) requireWithin(admin, current.roles, `Changing client ${clientId}`);
       const secret = rotate ? generateClientSecret() : null;
       const values: Partial<ClientEntity> = {
         ...changes,

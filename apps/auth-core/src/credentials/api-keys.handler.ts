@@ -18,7 +18,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { MasterKey } from '../keys/master-key';
-import { Actor, ActorService, can, requireSession } from '../tokens/actor.service';
+import { Actor, ActorService, can, requireSession, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
 import { ClientEntity } from '../clients/client.entity';
 import { ApiKeyEntity } from './api-key.entity';
@@ -55,6 +55,7 @@ export class ApiKeysHandler {
     const req = validatePayload(CreateApiKeyRequest, payload);
     const { actor, self } = await this.allowed(req.auth, req.clientId);
     const client = await this.clients.get(req.clientId);
+    if (!self) requireWithin(actor, client.roles, `Issuing an API key of client ${client.clientId}`);
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new PortcullisError('BAD_REQUEST', 'expiresAt must be in the future', [
@@ -121,7 +122,13 @@ export class ApiKeysHandler {
   @MessagePattern(SUBJECTS.API_KEYS_DELETE)
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
-    const { actor } = await this.allowed(req.auth, req.clientId);
+    const { actor, self } = await this.allowed(req.auth, req.clientId);
+    if (!self)
+      requireWithin(
+        actor,
+        (await this.clients.get(req.clientId)).roles,
+        `Deleting an API key of client ${req.clientId}`,
+      );
     const key = req.keyId ? await this.keys.findOfClient(req.keyId, req.clientId) : null;
     if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
     if (key.deletedAt) return { deleted: true };

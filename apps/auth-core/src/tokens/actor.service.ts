@@ -46,6 +46,18 @@ export class ActorService {
 export const can = (actor: Actor, permission: string) => actor.permissions.includes(permission);
 
 /**
+ * Refuses granting `roles`, or changing a principal that holds them, when they carry a permission
+ * the actor lacks: `clients:write` or `users:write` (a PAT narrowed to it, a role ROLE_PERMISSIONS
+ * gives it) would otherwise make or take over an `admin` and so be one. `what` opens the message
+ * ("Granting roles admin", "Changing client x").
+ */
+export function requireWithin(actor: Actor, roles: readonly string[], what: string): void {
+  const beyond = permissionsOf(roles).filter((p) => !actor.permissions.includes(p));
+  if (beyond.length)
+    throw new PortcullisError('FORBIDDEN', `${what} needs permissions this token lacks: ${beyond.join(', ')}`);
+}
+
+/**
  * The article each type is read with: by sound, not first letter ("an apikey" is "an API key",
  * "a user" starts with a "y" sound). A Record, so a new type cannot be added without one.
  */
