@@ -89,4 +89,41 @@ describe('a write permission grants no more than its holder has', () => {
     // An administrator's own session still may do all of it.
     expect((await admin.patch('/api/v1/clients/gc-admin', { rotateSecret: true })).status).toBe(200);
   });
+
+  it('users:write grants no role of permissions it lacks and takes over no wider user', async () => {
+    const { boss, pat } = await narrowedPat('uw', ['users:read', 'users:write']);
+    const victim = await createUser('uw-victim', ['admin'], ['*']);
+    const password = 'a-Fresh-password-9';
+
+    expect(await pat.post('/api/v1/users', { username: 'uw-root', password, roles: ['admin'] })).toMatchObject(
+      forbidden,
+    );
+    // Without roles a user gets `user`, whose permissions this PAT lacks too.
+    expect(await pat.post('/api/v1/users', { username: 'uw-plain', password })).toMatchObject(forbidden);
+    expect(await pat.patch(`/api/v1/users/${victim.id}`, { password })).toMatchObject(forbidden);
+    expect(await pat.patch(`/api/v1/users/${victim.id}`, { enabled: false })).toMatchObject(forbidden);
+    expect(await pat.del(`/api/v1/users/${victim.id}`)).toMatchObject(forbidden);
+    expect(await pat.post(`/api/v1/users/${victim.id}/revoke`)).toMatchObject(forbidden);
+    expect(await pat.del(`/api/v1/users/${victim.id}/credentials`)).toMatchObject(forbidden);
+    expect(await pat.post(`/api/v1/users/${victim.id}/tokens`, { name: 'mine' })).toMatchObject(forbidden);
+    // Its own owner is wider than the PAT as well.
+    expect(await pat.patch(`/api/v1/users/${boss.id}`, { password })).toMatchObject(forbidden);
+
+    // Nothing changed: the victim signs in with its password, has no PAT, the users were not made.
+    expect((await login(stack, victim.username, victim.password)).roles).toEqual(['admin']);
+    expect((await admin.get(`/api/v1/users/${victim.id}/tokens`)).body.items).toEqual([]);
+    expect(
+      (await admin.get('/api/v1/users?username=uw-')).body.items.map((u: { username: string }) => u.username).sort(),
+    ).toEqual(['uw-boss', 'uw-victim']);
+
+    // Users within the PAT's permissions it manages: one with a role that carries none.
+    const made = await pat.post('/api/v1/users', { username: 'uw-reader', password, roles: ['widget-reader'] });
+    expect(made.status).toBe(201);
+    expect(await pat.patch(`/api/v1/users/${made.body.id}`, { roles: ['admin'] })).toMatchObject(forbidden);
+    expect((await pat.patch(`/api/v1/users/${made.body.id}`, { enabled: false })).status).toBe(200);
+    expect((await pat.post(`/api/v1/users/${made.body.id}/tokens`, { name: 'n' })).status).toBe(201);
+    expect((await pat.del(`/api/v1/users/${made.body.id}`)).status).toBe(204);
+    // An administrator's session still may.
+    expect((await admin.patch(`/api/v1/users/${victim.id}`, { password })).status).toBe(200);
+  });
 });

@@ -19,7 +19,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
-import { ActorService, requireSession } from '../tokens/actor.service';
+import { ActorService, requireSession, requireWithin } from '../tokens/actor.service';
 import { targetUserId } from '../users/user-access';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { UsersRepository } from '../users/users.repository';
@@ -62,6 +62,7 @@ export class PatsHandler {
     if (self) requireSession(actor, 'create personal access tokens');
     const owner = await this.users.findById(userId);
     if (!owner) throw new PortcullisError('NOT_FOUND', 'User not found');
+    if (!self) requireWithin(actor, owner.roles, `Creating a token of user ${userId}`);
 
     const maxMs = this.config.PAT_MAX_TTL_DAYS * 86400_000;
     const expiresAt = req.expiresAt
@@ -133,6 +134,11 @@ export class PatsHandler {
     const req = validatePayload(DeletePatRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     const userId = targetUserId(actor, req.userId);
+    if (userId !== actor.principalId) {
+      const owner = await this.users.findById(userId);
+      if (!owner) throw new PortcullisError('NOT_FOUND', 'Token not found');
+      requireWithin(actor, owner.roles, `Deleting a token of user ${userId}`);
+    }
     const byName = () => {
       // A PAT's own value may delete it; a name reaches its siblings, which only a session may delete.
       if (userId === actor.principalId) requireSession(actor, 'delete personal access tokens by name');

@@ -14,7 +14,7 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { ActorService, can } from '../tokens/actor.service';
+import { ActorService, can, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
@@ -40,6 +40,8 @@ export class ManageUsersHandler {
   async create(@Payload() payload: unknown): Promise<UserView> {
     const req = validatePayload(CreateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
+    const roles = req.roles ?? ['user'];
+    requireWithin(actor, roles, `Granting roles ${roles.join(', ')}`);
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
@@ -49,7 +51,7 @@ export class ManageUsersHandler {
         {
           username: req.username,
           passwordHash,
-          roles: req.roles ?? ['user'],
+          roles,
           tenants: req.tenants ?? [],
           enabled: req.enabled ?? true,
           passwordChangedAt: null,
@@ -98,11 +100,14 @@ export class ManageUsersHandler {
   async update(@Payload() payload: unknown): Promise<UserView> {
     const req = validatePayload(UpdateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
+    if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
+      // A password reset or a disable would otherwise hand a users:write holder an administrator.
+      requireWithin(actor, current.roles, `Changing user ${req.userId}`);
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
       if (actor.isUser && req.userId === actor.principalId) {
@@ -163,7 +168,9 @@ export class ManageUsersHandler {
     if (actor.isUser && req.userId === actor.principalId)
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
-      if (!(await this.users.findById(req.userId!, m))) throw new PortcullisError('NOT_FOUND', 'User not found');
+      const user = await this.users.findById(req.userId!, m);
+      if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
+      requireWithin(actor, user.roles, `Deleting user ${req.userId}`);
       await this.sessions.revokeSessions(req.userId!, 'user_deleted', actor.claims.sub, m);
       await this.sessions.deletePats({ userId: req.userId! }, 'user_deleted', actor.claims.sub, m);
       await this.users.delete(req.userId!, m);

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { CountReply, PortcullisError, SUBJECTS, UserTargetRequest, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { ActorService } from '../tokens/actor.service';
+import { ActorService, requireWithin } from '../tokens/actor.service';
 import { UserSessionsService } from './user-sessions.service';
 import { UsersRepository } from './users.repository';
 
@@ -60,7 +60,9 @@ export class UserCredentialsHandler {
       throw new PortcullisError('BAD_REQUEST', 'userId is required', [
         { field: 'userId', errors: ['userId is required'] },
       ]);
-    if (!(await this.users.findById(req.userId))) throw new PortcullisError('NOT_FOUND', 'User not found');
+    const user = await this.users.findById(req.userId);
+    if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
+    requireWithin(actor, user.roles, `Changing user ${req.userId}`);
     return { actor: actor.claims.sub, userId: req.userId, self: actor.isUser && req.userId === actor.principalId };
   }
 }
