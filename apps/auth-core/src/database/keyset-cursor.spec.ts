@@ -19,6 +19,12 @@ describe('keyset cursors', () => {
     ['a part of the wrong type', Buffer.from(JSON.stringify([key[0], 42])).toString('base64url')],
     ['a part that fails its check', encodeCursor([key[0], 'not-a-uuid'])],
     ['a timestamp that is not one', encodeCursor(['yesterday', key[1]])],
+    ['a timestamp only Date.parse takes', encodeCursor(['12', key[1]])],
+    ['a day that does not exist', encodeCursor(['2020-02-30T00:00:00.000Z', key[1]])],
+    ['a year PostgreSQL cannot hold', encodeCursor(['-010000-01-01T00:00:00Z', key[1]])],
+    ['a timestamp not in the form the API writes', encodeCursor(['2025-01-02', key[1]])],
+    ['an extended year', encodeCursor(['+275760-09-13T00:00:00.000Z', key[1]])],
+    ['the year 0', encodeCursor(['0000-01-01T00:00:00.000Z', key[1]])],
   ])('refuse %s as a 400 naming cursor', (_label, cursor) => {
     const err = (() => {
       try {

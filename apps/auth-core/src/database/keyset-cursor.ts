@@ -7,7 +7,12 @@ import { PortcullisError } from '@portcullis/contracts';
  */
 export type KeyPart = (value: string) => boolean;
 
-export const isTimestamp: KeyPart = (v) => !Number.isNaN(Date.parse(v));
+/**
+ * Exactly what encodeCursor is given (`toISOString()` of a year 1-9999): Date.parse also takes
+ * "12", "1 2", a 30th of February or a year PostgreSQL cannot hold, which failed the query (a 500).
+ */
+export const isTimestamp: KeyPart = (v) =>
+  /^(?!0000)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
 export const isUuid: KeyPart = (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 export const isBoundedText =
   (max: number): KeyPart =>
