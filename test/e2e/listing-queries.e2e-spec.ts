@@ -204,3 +204,29 @@ describe('the users listing searches by username prefix, roles and state', () =>
     expectRefused('bad state', await admin.get('/api/v1/users?enabled=maybe'), ['enabled']);
   });
 });
+
+describe('a date-time JavaScript or PostgreSQL cannot read is refused as bad input', () => {
+  // ISO 8601 forms the strict validator took: PostgreSQL refused some (the query failed: a 500),
+  // JavaScript others (an Invalid Date reached the insert: a 500).
+  const odd = ['2030-W01', '20300101', '-2030-01-01', '2030-01-01T00Z'];
+
+  it.each(odd)('GET /audit?since=%s → 400 naming since', async (since) => {
+    expectRefused(since, await admin.get(`/api/v1/audit?since=${encodeURIComponent(since)}`), ['since']);
+  });
+
+  it.each(odd)('a PAT or an API key expiring at %s → 400 naming expiresAt, nothing made', async (expiresAt) => {
+    expectRefused('pat', await admin.post('/api/v1/users/me/tokens', { name: 'odd', expiresAt }), ['expiresAt']);
+    await admin.post('/api/v1/clients', { clientId: 'odd-dates' });
+    expectRefused('api key', await admin.post('/api/v1/clients/odd-dates/api-keys', { name: 'odd', expiresAt }), [
+      'expiresAt',
+    ]);
+    expect(await stack.query(`SELECT 1 FROM personal_access_tokens WHERE name = 'odd'`)).toEqual([]);
+  });
+
+  it('a plain date-time with an offset still works', async () => {
+    expect((await admin.get('/api/v1/audit?since=2020-01-01T00:00:00%2B02:00')).status).toBe(200);
+    const at = new Date(Date.now() + 86400_000).toISOString().replace('Z', '+00:00');
+    const pat = await admin.post('/api/v1/users/me/tokens', { name: 'plain', expiresAt: at });
+    expect(pat.status).toBe(201);
+  });
+});

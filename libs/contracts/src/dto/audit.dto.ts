@@ -1,7 +1,7 @@
-import { IsBoolean, IsDateString, IsOptional, IsString, Matches } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { CLIENT_ID_PATTERN } from './clients.dto';
-import { WithAuth } from './fields';
+import { IsDateTime, WithAuth } from './fields';
 import { PageQueryDto } from './page-query.dto';
 import { toBoolean } from './query-transforms';
 
@@ -29,7 +29,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   success?: boolean;
 
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsDateTime()
   since?: string;
 }
 

@@ -1,9 +1,18 @@
-import { IsBoolean, IsDateString, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { MAX_PASSWORD_LENGTH } from './auth.dto';
 import { PageQueryDto } from './page-query.dto';
 import { toBoolean } from './query-transforms';
-import { BearerField, MAX_PATH_PARAM_LENGTH, NameList, RoleFilter, RoleList, TenantList, WithAuth } from './fields';
+import {
+  BearerField,
+  IsDateTime,
+  MAX_PATH_PARAM_LENGTH,
+  NameList,
+  RoleFilter,
+  RoleList,
+  TenantList,
+  WithAuth,
+} from './fields';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,127}$/;
@@ -98,7 +107,7 @@ export class CreatePatDto {
 
   /** Absent: 30 days from now (within PAT_MAX_TTL_DAYS), as GitHub's token settings offer. */
   @IsOptional()
-  @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
+  @IsDateTime()
   expiresAt?: string;
 
   /** Absent: every permission the owner holds now (a subset may be named instead). */
@@ -123,7 +132,7 @@ export class CreateApiKeyDto {
   name?: string;
 
   @IsOptional()
-  @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
+  @IsDateTime()
   expiresAt?: string;
 
   @IsOptional()
