@@ -122,6 +122,27 @@ describe('narrow credentials cannot widen themselves', () => {
     expect((await cc('esc-scoped', secret)).status).toBe(200);
   });
 
+  it('a narrowed token makes an extended token no wider (it keeps the narrowing, like POST /tokens)', async () => {
+    const boss = await createUser('esc-boss4', ['admin'], ['*']);
+    const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);
+    const pat = await session.post('/api/v1/users/me/tokens', { name: 'mint', permissions: ['tokens:admin'] });
+    expect(pat.status).toBe(201);
+    await createClient('esc-root-client', ['admin']);
+    const extended = await api(stack, pat.body.token).post('/api/v1/auth/extended-token', {
+      clientId: 'esc-root-client',
+      expiry: 86400,
+    });
+    expect(extended.status).toBeLessThan(300);
+    expect((await validate(extended.body.access_token)).claims).toMatchObject({
+      typ: 'extended',
+      perms: ['tokens:admin'],
+    });
+    expect(await api(stack, extended.body.access_token).get('/api/v1/users')).toMatchObject(forbidden);
+    // An administrator's own session still gets the client's whole token.
+    const whole = await session.post('/api/v1/auth/extended-token', { clientId: 'esc-root-client', expiry: 86400 });
+    expect((await api(stack, whole.body.access_token).get('/api/v1/users')).status).toBe(200);
+  });
+
   it('a narrowed token makes a system token no wider; the system role mints no extended admin token', async () => {
     const boss = await createUser('esc-boss3', ['admin'], ['*']);
     const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);

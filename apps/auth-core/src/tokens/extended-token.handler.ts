@@ -65,6 +65,8 @@ export class ExtendedTokenHandler {
           tenants: client.tenants,
           ttlSeconds: ttl,
           userId: null,
+          // A narrowed caller (a PAT, a scope) mints no wider token, as with POST /tokens and the system token.
+          perms: c.perms,
         },
         m,
       );
