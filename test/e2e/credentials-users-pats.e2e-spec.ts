@@ -83,6 +83,18 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect((await login(stack)).access_token).toBeTruthy();
   });
 
+  it('users created at once under one name (any case): one is made, the others are conflicts, never a 500', async () => {
+    const racing = await Promise.all(
+      ['racer', 'RACER', 'Racer', 'racer', 'rAcer', 'raceR'].map((username) =>
+        admin.post('/api/v1/users', { username, password: 'racer-password-123' }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(racing.filter((r) => r.status === 409).every((r) => r.body.status === 'CONFLICT')).toBe(true);
+    const made = await admin.get('/api/v1/users?username=racer');
+    expect(made.body.items).toHaveLength(1);
+  });
+
   it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {
     const u = await createUser('erin', ['user'], ['acme', 'globex']);
     const erin = api(stack, (await login(stack, 'erin', u.password)).access_token);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Page } from '@portcullis/contracts';
+import { Page, PortcullisError } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { entityFromRow, preparedStatement } from '../database/prepared-statement';
 import { decodeCursor, encodeCursor, isBoundedText } from '../database/keyset-cursor';
@@ -103,7 +103,14 @@ export class UsersRepository {
     manager: EntityManager = this.ds.manager,
   ): Promise<UserEntity> {
     const repo = manager.getRepository(UserEntity);
-    return repo.save(repo.create({ ...input, usernameNormalized: normalizeUsername(input.username) }));
+    try {
+      return await repo.save(repo.create({ ...input, usernameNormalized: normalizeUsername(input.username) }));
+    } catch (err) {
+      // A creation beside this one took the name after the caller found it free.
+      if ((err as { code?: string }).code === '23505')
+        throw new PortcullisError('CONFLICT', `User ${input.username} already exists`);
+      throw err;
+    }
   }
 
   /**
