@@ -58,6 +58,21 @@ describe('audit trail and scheduled cleanup', () => {
     expect(changed.data.fields).toEqual(['description']);
   });
 
+  it("revoking a user's tokens is audited with the user as subject, once, whether or not any were live", async () => {
+    const user = await seedUser(stack, 'revokee', 'revokee-password-1');
+    await user.login();
+    const me = (await login(stack)).userId;
+    for (const expected of [1, 0]) {
+      const r = await admin.post(`/api/v1/users/${user.id}/revoke`);
+      expect(r.body.count).toBe(expected);
+    }
+    const events = (await admin.get(`/api/v1/audit?type=user.tokens_revoked&subject=${user.id}`)).body.items;
+    expect(events).toEqual([
+      expect.objectContaining({ actor: me, subject: user.id, success: true, data: { count: 0 } }),
+      expect.objectContaining({ actor: me, subject: user.id, success: true, data: { count: 1 } }),
+    ]);
+  });
+
   it('a failed client authentication and an API-key exchange are audited', async () => {
     const made = await admin.post('/api/v1/clients', { clientId: 'audited-svc', roles: ['service'] });
     const cc = (id: string, secret: string) =>

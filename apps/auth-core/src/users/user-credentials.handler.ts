@@ -25,9 +25,15 @@ export class UserCredentialsHandler {
   @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
   async revoke(@Payload() payload: unknown): Promise<CountReply> {
     const { actor, userId } = await this.target(payload);
-    return this.ds.transaction(async (m) => ({
-      count: await this.sessions.revokeSessions(userId, 'user_tokens_revoked', actor, m),
-    }));
+    return this.ds.transaction(async (m) => {
+      const count = await this.sessions.revokeSessions(userId, 'user_tokens_revoked', actor, m);
+      // token.revoked names no user, and is not written when nothing was live: this one says who.
+      await this.audit.record(
+        { type: 'user.tokens_revoked', actor, subject: userId, success: true, data: { count } },
+        m,
+      );
+      return { count };
+    });
   }
 
   @MessagePattern(SUBJECTS.USERS_REMOVE_CREDENTIALS)
