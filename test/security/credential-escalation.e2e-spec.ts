@@ -13,7 +13,7 @@ import { login, Stack } from '../support/stack';
 describe('narrow credentials cannot widen themselves', () => {
   const stack = new Stack();
   let admin: ReturnType<typeof api>;
-  const { validate, exchange, createUser } = credentialHelpers(stack, () => admin);
+  const { validate, everywhereInvalid, exchange, createUser } = credentialHelpers(stack, () => admin);
   const { createClient, cc } = clientHelpers(stack, () => admin);
   const forbidden = { status: 403, body: expect.objectContaining({ status: 'FORBIDDEN' }) };
 
@@ -141,6 +141,36 @@ describe('narrow credentials cannot widen themselves', () => {
     // An administrator's own session still gets the client's whole token.
     const whole = await session.post('/api/v1/auth/extended-token', { clientId: 'esc-root-client', expiry: 86400 });
     expect((await api(stack, whole.body.access_token).get('/api/v1/users')).status).toBe(200);
+  });
+
+  it('what a PAT mints for another client ends with the PAT: no later than it, and when it is deleted', async () => {
+    const boss = await createUser('esc-boss5', ['admin'], ['*']);
+    const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);
+    const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+    const pat = await session.post('/api/v1/users/me/tokens', {
+      name: 'line',
+      permissions: ['tokens:admin', 'tokens:write'],
+      expiresAt: inAnHour,
+    });
+    expect(pat.status).toBe(201);
+    const viaPat = api(stack, pat.body.token);
+    await createClient('esc-line-client', ['service']);
+
+    const minted = await viaPat.post('/api/v1/tokens', { client_id: 'esc-line-client' });
+    expect(minted.status).toBe(201);
+    const extended = await viaPat.post('/api/v1/auth/extended-token', { clientId: 'esc-line-client', expiry: 86400 });
+    expect(extended.status).toBeLessThan(300);
+    // Capped, like the expiry asked of an extended token, at what is left of the PAT.
+    expect(extended.body.expires_in).toBeLessThanOrEqual(3600);
+    const exp = (await validate(extended.body.access_token)).claims!.exp as number;
+    expect(exp * 1000).toBeLessThanOrEqual(Date.parse(inAnHour) + 1000);
+
+    expect((await session.del('/api/v1/users/me/tokens/line')).status).toBe(204);
+    await everywhereInvalid(minted.body.access_token);
+    await everywhereInvalid(extended.body.access_token);
+    // An administrator's session mints for a client tokens of the client's own line.
+    const own = await session.post('/api/v1/tokens', { client_id: 'esc-line-client' });
+    expect((await validate(own.body.access_token)).valid).toBe(true);
   });
 
   it('a narrowed token makes a system token no wider; the system role mints no extended admin token', async () => {

@@ -60,6 +60,9 @@ export class CreateTokenHandler {
         tenants: client.tenants,
         cap,
         userId: null,
+        // Minted by a derived credential (a PAT, an API key's bearer), it ends with that one's line
+        // (deleting the PAT or key); a session's token for a client is of the client's own line.
+        familyId: actor.session ? undefined : lineageOf(c),
       };
     } else {
       const typ = actor.isUser ? 'user' : 'client';

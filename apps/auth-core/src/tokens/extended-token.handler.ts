@@ -15,6 +15,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ClientsRepository } from '../clients/clients.repository';
 import { ActorService } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
+import { lineageOf } from './token-lineage';
 
 /**
  * An extended token: a registered, enabled client's token with a chosen lifetime, capped at
@@ -40,7 +41,11 @@ export class ExtendedTokenHandler {
       throw new PortcullisError('FORBIDDEN', 'An extended token needs tokens:admin or the system role');
     }
     // SPEC §4: the chosen expiry is capped, not refused; expires_in tells the caller what it got.
-    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL);
+    // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
+    // /tokens. A system token is how a cluster component asks: its extended tokens are its purpose.
+    const derived = !actor.session && c.typ !== 'system';
+    const left = derived ? c.exp - Math.floor(Date.now() / 1000) : Infinity;
+    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL, left);
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
@@ -67,6 +72,8 @@ export class ExtendedTokenHandler {
           userId: null,
           // A narrowed caller (a PAT, a scope) mints no wider token, as with POST /tokens and the system token.
           perms: c.perms,
+          // ...and it ends with that credential's line (deleting the PAT or key), as with POST /tokens.
+          familyId: derived ? lineageOf(c) : undefined,
         },
         m,
       );
