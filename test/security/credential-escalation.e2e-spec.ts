@@ -112,6 +112,24 @@ describe('narrow credentials cannot widen themselves', () => {
     expect((await cc('esc-robot', rotated.body.client_secret)).status).toBe(200);
   });
 
+  it("an API key's bearer rotates no secret of its own client through the administrators' PATCH either", async () => {
+    // A client that holds clients:write may PATCH clients, itself included: not its secret from a key.
+    const { client_secret: secret } = await createClient('esc-own-admin', ['admin']);
+    const key = await admin.post('/api/v1/clients/esc-own-admin/api-keys', { name: 'follows' });
+    expect(key.status).toBe(201);
+    const bearer = (await readJson<{ access_token: string }>(await exchange(key.body.apiKey))).access_token;
+    const asKey = api(stack, bearer);
+    expect(await asKey.patch('/api/v1/clients/esc-own-admin', { rotateSecret: true })).toMatchObject(forbidden);
+    expect((await cc('esc-own-admin', secret)).status).toBe(200);
+    // Its description it may still change, as through /clients/me; the client's own token may rotate.
+    expect((await asKey.patch('/api/v1/clients/esc-own-admin', { description: 'x' })).status).toBe(200);
+    const own = api(
+      stack,
+      ((await (await cc('esc-own-admin', secret)).json()) as { access_token: string }).access_token,
+    );
+    expect((await own.patch('/api/v1/clients/esc-own-admin', { rotateSecret: true })).status).toBe(200);
+  });
+
   it('a client token narrowed by scope rotates no secret and issues no wider key', async () => {
     const { client_secret: secret } = await createClient('esc-scoped');
     const scoped = await cc('esc-scoped', secret, { scope: 'token:validate' });

@@ -38,6 +38,8 @@ export class UpdateClientHandler {
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const { auth: _auth, clientId, rotateSecret, ...changes } = req;
     if (changes.roles) requireWithin(actor, changes.roles, `Granting roles ${changes.roles.join(', ')}`);
+    // A client that may PATCH clients may PATCH itself: its secret still only from its own token.
+    if (rotateSecret && !actor.isUser && actor.principalId === clientId) await this.requireWholeClient(actor);
     return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub, actor);
   }
 
@@ -46,18 +48,17 @@ export class UpdateClientHandler {
     const req = validatePayload(UpdateOwnClientRequest, payload);
     const actor = await this.actors.authenticate(req.auth);
     if (actor.isUser) throw new PortcullisError('FORBIDDEN', 'Only a client token has a client of its own');
-    if (req.rotateSecret) {
-      // The secret is the whole client: only a token that is the whole client may replace it.
-      requireSession(actor, 'rotate its client secret');
-      const narrowed = (await this.clients.get(actor.claims.sub)).roles.some((r) => !actor.claims.roles.includes(r));
-      if (narrowed)
-        throw new PortcullisError(
-          'FORBIDDEN',
-          "A token narrowed to some of the client's roles cannot rotate its secret",
-        );
-    }
+    if (req.rotateSecret) await this.requireWholeClient(actor);
     const changes = req.description !== undefined ? { description: req.description } : {};
     return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor.claims.sub);
+  }
+
+  /** The secret is the whole client: only a token that is the whole client may replace it. */
+  private async requireWholeClient(actor: Actor): Promise<void> {
+    requireSession(actor, 'rotate its client secret');
+    const narrowed = (await this.clients.get(actor.claims.sub)).roles.some((r) => !actor.claims.roles.includes(r));
+    if (narrowed)
+      throw new PortcullisError('FORBIDDEN', "A token narrowed to some of the client's roles cannot rotate its secret");
   }
 
   /** `admin`: an administrator's change, which reaches no client holding more than its token. */
