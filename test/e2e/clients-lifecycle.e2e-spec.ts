@@ -148,6 +148,23 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<FieldErrorEnvelope>(res)).error.data.fields[0].field).toBe('clientId');
   });
 
+  it("a client cannot take a user's id: it would own that user's tokens (list, read, revoke them)", async () => {
+    const victim = await login(stack);
+    const reg = await fetch(`${stack.url}/api/v1/clients/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${REGISTRATION_TOKEN}` },
+      body: JSON.stringify({ clientId: victim.userId }),
+    });
+    expect(reg.status).toBe(400);
+    expect((await readJson<FieldErrorEnvelope>(reg)).error.data.fields[0].field).toBe('clientId');
+    const made = await admin.post('/api/v1/clients', { clientId: victim.userId.toUpperCase(), roles: ['service'] });
+    expect(made.status).toBe(400);
+    expect(made.body.error.data.fields[0].field).toBe('clientId');
+    expect((await stack.query(`SELECT 1 FROM clients WHERE lower(client_id) = $1`, [victim.userId])).length).toBe(0);
+    // The victim's session is still its own.
+    expect((await api(stack, victim.access_token).get('/api/v1/auth/me')).status).toBe(200);
+  });
+
   it('registration: wrong token refused, default roles only, never admin', async () => {
     const reg = (token: string, body: unknown) =>
       fetch(`${stack.url}/api/v1/clients/register`, {

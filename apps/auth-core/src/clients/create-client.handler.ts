@@ -15,6 +15,7 @@ import { RevocationService } from '../tokens/revocation.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
+import { isUuid } from '../database/keyset-cursor';
 import { ActorService, requireWithin } from '../tokens/actor.service';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
@@ -85,6 +86,12 @@ export class CreateClientHandler {
     // tokens (listing and revoking them), and disabling it would disable every login.
     if (clientId.toLowerCase() === this.config.DEFAULT_CLIENT_ID.toLowerCase())
       throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
+    // User ids are UUIDs and a token's `sub` is a user id or a client id: a client named like a user
+    // would own that user's tokens (list, read and revoke them as its own).
+    if (isUuid(clientId))
+      throw new PortcullisError('BAD_REQUEST', 'clientId must not be a UUID', [
+        { field: 'clientId', errors: ['clientId must not be a UUID (user ids are)'] },
+      ]);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
       const client = await this.clients.insert(
