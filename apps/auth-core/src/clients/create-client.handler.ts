@@ -19,6 +19,7 @@ import { isUuid } from '../database/keyset-cursor';
 import { ActorService, requireWithin } from '../tokens/actor.service';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
+import { UsersRepository } from '../users/users.repository';
 
 /** Creating clients: by an administrator, or self-registration with the registration token. */
 @Controller()
@@ -31,6 +32,7 @@ export class CreateClientHandler {
     private readonly masterKey: MasterKey,
     private readonly audit: AuditService,
     private readonly revocation: RevocationService,
+    private readonly users: UsersRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.CLIENTS_CREATE)
@@ -86,14 +88,13 @@ export class CreateClientHandler {
     // tokens (listing and revoking them), and disabling it would disable every login.
     if (clientId.toLowerCase() === this.config.DEFAULT_CLIENT_ID.toLowerCase())
       throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
-    // User ids are UUIDs and a token's `sub` is a user id or a client id: a client named like a user
-    // would own that user's tokens (list, read and revoke them as its own).
-    if (isUuid(clientId))
-      throw new PortcullisError('BAD_REQUEST', 'clientId must not be a UUID', [
-        { field: 'clientId', errors: ['clientId must not be a UUID (user ids are)'] },
-      ]);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
+      // A token's `sub` is a user id or a client id: a client named like a user (a UUID) would own
+      // that user's tokens (list, read and revoke them as its own). Other UUIDs stay usable as ids;
+      // nobody chooses a user's id, so one cannot be taken after this check.
+      if (isUuid(clientId) && (await this.users.isOrWasUser(clientId.toLowerCase(), m)))
+        throw new PortcullisError('CONFLICT', `Client id ${clientId} is taken`);
       const client = await this.clients.insert(
         { clientId, ...values, secretHash: this.masterKey.hashSecret(secret), enabled: true },
         m,

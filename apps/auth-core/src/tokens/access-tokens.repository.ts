@@ -96,10 +96,6 @@ export class AccessTokensRepository {
     return this.ds.getRepository(AccessTokenEntity).findOne({ where: { tid } });
   }
 
-  /**
-   * Marks revoked the tokens matching `where` (its values in `params`) that are not revoked yet
-   * nor long expired; their ids and expiries (epoch seconds).
-   */
   /** Records an issued token, in the caller's transaction. */
   async insert(row: AccessTokenEntity, manager: EntityManager): Promise<void> {
     await manager.insert(AccessTokenEntity, row);
@@ -113,6 +109,10 @@ export class AccessTokensRepository {
     return rows.map((r) => ({ tid: r.tid, exp: Number(r.exp) }));
   }
 
+  /**
+   * Marks revoked the tokens matching `where` (its values in `params`) that are not revoked yet
+   * nor long expired; their ids and expiries (epoch seconds).
+   */
   async revokeWhere(
     where: string,
     params: unknown[],

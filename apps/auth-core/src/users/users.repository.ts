@@ -98,6 +98,16 @@ export class UsersRepository {
     return manager.getRepository(UserEntity).findOne({ where: { id } });
   }
 
+  /** Whether `id` (a lower-case UUID) is a user's id, or was one whose tokens are still on record. */
+  async isOrWasUser(id: string, manager: EntityManager = this.ds.manager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM users WHERE id = $1::uuid
+       UNION ALL SELECT 1 FROM access_tokens WHERE sub = $2 AND typ IN ('user', 'pat') LIMIT 1`,
+      [id, id],
+    );
+    return rows.length > 0;
+  }
+
   async create(
     input: Pick<UserEntity, 'username' | 'passwordHash' | 'roles' | 'tenants'> & Partial<UserEntity>,
     manager: EntityManager = this.ds.manager,
