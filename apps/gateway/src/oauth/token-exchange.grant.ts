@@ -65,6 +65,13 @@ export class TokenExchangeGrant {
   ): Promise<TokenReply & { issued_token_type: string }> {
     if (!req.subject_token || !req.subject_token_type)
       throw new InvalidRequest('subject_token and subject_token_type are required');
+    // RFC 8693 §2.1: what cannot be honoured is refused, not swapped for something else — a client
+    // asking for a refresh token, or for a delegation token naming its actor, would otherwise get a
+    // plain access token and be told nothing.
+    if (req.requested_token_type !== undefined && req.requested_token_type !== ACCESS_TOKEN_TYPE)
+      throw new InvalidRequest(`requested_token_type ${req.requested_token_type} is not supported`);
+    if (req.actor_token !== undefined || req.actor_token_type !== undefined)
+      throw new InvalidRequest('Delegation (actor_token) is not supported');
     // Client authentication is optional here, but credentials presented are checked (by auth-core).
     const presented = readOptionalClientAuth(authorization, req);
     const client = presented?.client_secret

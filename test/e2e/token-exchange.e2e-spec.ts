@@ -1,0 +1,80 @@
+import { api, OAuthErrorReply, OAuthTokenReply, readJson } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const API_KEY_TYPE = 'urn:portcullis:params:oauth:token-type:api-key';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/**
+ * RFC 8693 request parameters beyond the subject token: what the server cannot honour is refused,
+ * never silently replaced by something else (an access token for a refresh token asked, a token
+ * without `act` for a delegation asked). Refused before anything is issued.
+ */
+describe('token exchange (RFC 8693) request parameters', () => {
+  const stack = new Stack();
+  let apiKey: string;
+
+  const exchange = (extra: Record<string, string>) =>
+    fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: apiKey,
+        subject_token_type: API_KEY_TYPE,
+        ...extra,
+      }),
+    });
+  const issuedCount = async () =>
+    Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens WHERE typ = 'apikey'`))[0].n);
+
+  beforeAll(async () => {
+    await stack.start();
+    const admin = api(stack, (await login(stack)).access_token);
+    expect((await admin.post('/api/v1/clients', { clientId: 'exchanger', roles: ['service'] })).status).toBe(201);
+    const key = await admin.post('/api/v1/clients/exchanger/api-keys', { name: 'k' });
+    expect(key.status).toBe(201);
+    apiKey = key.body.apiKey as string;
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('requested_token_type: absent or access_token is served; any other type is invalid_request', async () => {
+    for (const extra of [{}, { requested_token_type: ACCESS_TOKEN_TYPE }] as Array<Record<string, string>>) {
+      const ok = await exchange(extra);
+      expect(ok.status).toBe(200);
+      expect(await readJson<OAuthTokenReply>(ok)).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE });
+    }
+    const before = await issuedCount();
+    // Before: each of these was answered 200 with an access token and issued_token_type access_token.
+    for (const type of [
+      'urn:ietf:params:oauth:token-type:refresh_token',
+      'urn:ietf:params:oauth:token-type:id_token',
+      'urn:ietf:params:oauth:token-type:saml2',
+      'urn:example:unknown',
+    ]) {
+      const r = await exchange({ requested_token_type: type });
+      expect({ type, status: r.status }).toEqual({ type, status: 400 });
+      expect(await readJson<OAuthErrorReply>(r)).toEqual({
+        error: 'invalid_request',
+        error_description: `requested_token_type ${type} is not supported`,
+      });
+    }
+    expect(await issuedCount()).toBe(before);
+  });
+
+  it('actor_token (delegation) is not supported: refused, not ignored', async () => {
+    const actor = (await login(stack)).access_token;
+    const before = await issuedCount();
+    // Before: 200 with a token that carried no trace of the actor (no `act` claim).
+    for (const extra of [
+      { actor_token: actor, actor_token_type: ACCESS_TOKEN_TYPE },
+      { actor_token: actor },
+      { actor_token_type: ACCESS_TOKEN_TYPE },
+    ] as Array<Record<string, string>>) {
+      const r = await exchange(extra);
+      expect(r.status).toBe(400);
+      expect((await readJson<OAuthErrorReply>(r)).error).toBe('invalid_request');
+    }
+    expect(await issuedCount()).toBe(before);
+  });
+});
