@@ -77,4 +77,22 @@ describe('token exchange (RFC 8693) request parameters', () => {
     }
     expect(await issuedCount()).toBe(before);
   });
+
+  it('audience: the configured one is served; a token for another audience is invalid_target', async () => {
+    const ok = await exchange({ audience: 'portcullis' });
+    expect(ok.status).toBe(200);
+    const { access_token } = await readJson<OAuthTokenReply>(ok);
+    expect(JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString())).toMatchObject({
+      aud: 'portcullis',
+    });
+    const before = await issuedCount();
+    // Before: 200 with a token whose aud was still `portcullis`, which the named service refuses.
+    const other = await exchange({ audience: 'billing-service' });
+    expect(other.status).toBe(400);
+    expect(await readJson<OAuthErrorReply>(other)).toEqual({
+      error: 'invalid_target',
+      error_description: 'Tokens are issued for audience portcullis only, not billing-service',
+    });
+    expect(await issuedCount()).toBe(before);
+  });
 });

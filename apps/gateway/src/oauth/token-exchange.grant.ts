@@ -6,13 +6,14 @@ import {
   ErrorCode,
   ID_TOKEN_TYPE,
   LoginReply,
+  MetaReply,
   PortcullisError,
   SUBJECTS,
   TokenReply,
 } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { readOptionalClientAuth } from './client-auth';
-import { InvalidClient, InvalidRequest } from './oauth-error';
+import { InvalidClient, InvalidRequest, InvalidTarget } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -72,6 +73,7 @@ export class TokenExchangeGrant {
       throw new InvalidRequest(`requested_token_type ${req.requested_token_type} is not supported`);
     if (req.actor_token !== undefined || req.actor_token_type !== undefined)
       throw new InvalidRequest('Delegation (actor_token) is not supported');
+    if (req.audience !== undefined) await this.assertAudience(req.audience, rid);
     // Client authentication is optional here, but credentials presented are checked (by auth-core).
     const presented = readOptionalClientAuth(authorization, req);
     const client = presented?.client_secret
@@ -93,6 +95,12 @@ export class TokenExchangeGrant {
       tid: r.tid,
       issued_token_type: ACCESS_TOKEN_TYPE,
     };
+  }
+
+  /** Every token carries auth-core's one AUDIENCE: a token for another service cannot be issued. */
+  private async assertAudience(audience: string, rid: string): Promise<void> {
+    const { audience: ours } = await this.core.request<MetaReply>(SUBJECTS.META, {}, rid);
+    if (audience !== ours) throw new InvalidTarget(`Tokens are issued for audience ${ours} only, not ${audience}`);
   }
 
   /** The same sign-in as `POST /api/v1/auth/oidc/login`, provider chosen by the token's `iss`. */
