@@ -95,4 +95,37 @@ describe('token exchange (RFC 8693) request parameters', () => {
     });
     expect(await issuedCount()).toBe(before);
   });
+
+  it('the bearer an API key is exchanged for ends no later than the key', async () => {
+    const admin = api(stack, (await login(stack)).access_token);
+    const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000).toISOString();
+    const key = await admin.post('/api/v1/clients/exchanger/api-keys', { name: 'short', expiresAt });
+    expect(key.status).toBe(201);
+    const native = await fetch(`${stack.url}/api/v1/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: key.body.apiKey }),
+    });
+    const oauth = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: key.body.apiKey,
+        subject_token_type: API_KEY_TYPE,
+      }),
+    });
+    for (const r of [native, oauth]) {
+      expect(r.status).toBe(200);
+      const body = await readJson<OAuthTokenReply>(r);
+      const { exp, iat } = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString()) as {
+        exp: number;
+        iat: number;
+      };
+      // Before: API_KEY_TOKEN_TTL (300 s) whatever the key's expiry, so the bearer outlived the key
+      // by up to four minutes here.
+      expect(exp).toBeLessThanOrEqual(Date.parse(expiresAt) / 1000);
+      expect(body.expires_in).toBe(exp - iat);
+    }
+  });
 });
