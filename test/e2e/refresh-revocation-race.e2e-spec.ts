@@ -4,12 +4,12 @@ import { api, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
- * A revocation that runs while a refresh of the same session is committing must still end the
- * session: the refresh token that refresh hands out dies with its family. The refresh is held
- * between its claim of the old token and its commit (its audit row waits on a table lock), the
- * revocation is started then, and the lock released.
+ * A revocation that runs while a refresh of the same session, or a login with the password being
+ * changed, is committing must still end that session. The refresh or login is held before its
+ * commit (its audit row waits on a table lock), the revocation is started then, and the lock
+ * released.
  */
-describe('a revocation racing a refresh of the same session', () => {
+describe('a revocation racing a refresh or a login of the same user', () => {
   const stack = new Stack();
   let admin: ReturnType<typeof api>;
   const { createUser } = credentialHelpers(stack, () => admin);
@@ -72,5 +72,43 @@ describe('a revocation racing a refresh of the same session', () => {
     const after = await refresh(rotated.refresh_token);
     expect(after.status).toBe(400);
     expect((await api(stack, rotated.access_token).get('/api/v1/auth/me')).status).toBe(401);
+  });
+
+  it('a login with the old password that commits after a password change gets no session', async () => {
+    const u = await createUser('late-login');
+    const mine = await login(stack, u.username, u.password);
+    const pg = new Client({ connectionString: stack.db.url });
+    await pg.connect();
+    try {
+      // The login's record (one statement with its audit row) waits on the lock after the password
+      // was checked; the change then runs its revocations and waits on the lock too.
+      await pg.query('BEGIN');
+      await pg.query('LOCK TABLE audit_events IN EXCLUSIVE MODE');
+      const loggingIn = fetch(`${stack.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', username: u.username, password: u.password }),
+      });
+      await new Promise((r) => setTimeout(r, 600));
+      const changing = api(stack, mine.access_token).put('/api/v1/users/me/password', {
+        currentPassword: u.password,
+        newPassword: 'late-login-new-Passw0rd-1',
+      });
+      await new Promise((r) => setTimeout(r, 400));
+      await pg.query('COMMIT');
+      const [loggedIn, changed] = await Promise.all([loggingIn, changing]);
+      expect(changed.status).toBeLessThan(300);
+      // Before: 200, and a session opened with the old password outlived the change.
+      if (loggedIn.status === 200) {
+        const s = await readJson<SessionReply>(loggedIn);
+        expect((await api(stack, s.access_token).get('/api/v1/auth/me')).status).toBe(401);
+        expect((await refresh(s.refresh_token)).status).toBe(400);
+      } else {
+        expect(loggedIn.status).toBe(400);
+        expect((await readJson<{ error: string }>(loggedIn)).error).toBe('invalid_grant');
+      }
+    } finally {
+      await pg.end();
+    }
   });
 });
