@@ -39,7 +39,10 @@ describe('token exchange (RFC 8693) request parameters', () => {
   afterAll(() => stack.stop(), 60000);
 
   it('requested_token_type: absent or access_token is served; any other type is invalid_request', async () => {
-    for (const extra of [{}, { requested_token_type: ACCESS_TOKEN_TYPE }] as Array<Record<string, string>>) {
+    // An empty parameter is an omitted one (RFC 6749 §3.1).
+    for (const extra of [{}, { requested_token_type: ACCESS_TOKEN_TYPE }, { requested_token_type: '' }] as Array<
+      Record<string, string>
+    >) {
       const ok = await exchange(extra);
       expect(ok.status).toBe(200);
       expect(await readJson<OAuthTokenReply>(ok)).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE });
@@ -79,6 +82,7 @@ describe('token exchange (RFC 8693) request parameters', () => {
   });
 
   it('audience: the configured one is served; a token for another audience is invalid_target', async () => {
+    expect((await exchange({ audience: '' })).status).toBe(200);
     const ok = await exchange({ audience: 'portcullis' });
     expect(ok.status).toBe(200);
     const { access_token } = await readJson<OAuthTokenReply>(ok);
