@@ -132,4 +132,13 @@ describe('token exchange (RFC 8693) request parameters', () => {
       expect(body.expires_in).toBe(exp - iat);
     }
   });
+
+  it('a scope asked is not narrowed to: the reply says what was granted (RFC 8693 §2.2.1)', async () => {
+    // Before: no `scope` in the reply, though the token carried something else than was asked.
+    const other = await readJson<OAuthTokenReply>(await exchange({ scope: 'tokens:read' }));
+    expect(other.scope).toBe('service');
+    const same = await readJson<OAuthTokenReply>(await exchange({ scope: 'service' }));
+    expect(same).not.toHaveProperty('scope');
+    expect(await readJson<OAuthTokenReply>(await exchange({}))).not.toHaveProperty('scope');
+  });
 });
