@@ -223,6 +223,34 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<OAuthErrorReply>(tooLong)).error).toBe('invalid_request');
   });
 
+  it('parameters sent without a value are treated as omitted (RFC 6749 §3.1)', async () => {
+    const c = await createClient('blank-params', ['service']);
+    // Before: 400 invalid_request naming client_id / client_secret, as if a bad value had been sent.
+    const owner = await form('/oauth/token', {
+      grant_type: 'password',
+      username: 'admin',
+      password: stack.adminPassword,
+      client_id: '',
+      client_secret: '',
+      scope: '',
+    });
+    expect(owner.status).toBe(200);
+    const issued = await cc('blank-params', c.client_secret, { client_id: '', scope: '' });
+    expect(issued.status).toBe(200);
+    const { access_token } = await readJson<OAuthTokenReply>(issued);
+    const introspected = await form(
+      '/oauth/introspect',
+      { token: access_token, token_type_hint: '', client_id: '' },
+      basic('blank-params', c.client_secret),
+    );
+    expect(introspected.status).toBe(200);
+    expect((await readJson<IntrospectionReply>(introspected)).active).toBe(true);
+    // A required parameter sent empty is still missing.
+    const noGrant = await form('/oauth/token', { grant_type: '' });
+    expect(noGrant.status).toBe(400);
+    expect((await readJson<OAuthErrorReply>(noGrant)).error).toBe('invalid_request');
+  });
+
   it('discovery lists what the server does', async () => {
     const d = await readJson<DiscoveryReply>(await fetch(`${stack.url}/.well-known/oauth-authorization-server`));
     expect(d.grant_types_supported).toEqual(

@@ -54,11 +54,16 @@ export class ApiKeyExchangeHandler {
     const key = await this.keys.findByHash(this.masterKey.hashSecret(req.apiKey));
     const client = key ? await this.clients.find(key.clientId) : null;
     if (!key || !client || !client.enabled) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
-      throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
+    // Whole seconds, as a token's exp: the bearer ends no later than the key (as a token minted from
+    // a PAT ends with the PAT), so an expired key does not keep working through what it was
+    // exchanged for; a key with less than a second left is as good as expired.
+    const keyLeft = key.expiresAt
+      ? Math.floor(key.expiresAt.getTime() / 1000) - Math.floor(Date.now() / 1000)
+      : Infinity;
+    if (keyLeft <= 0) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
 
     const held = permissionsOf(client.roles);
-    const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
+    const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity, keyLeft);
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
         {

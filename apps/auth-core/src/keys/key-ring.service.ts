@@ -76,7 +76,14 @@ export class KeyRingService {
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
     const kid = await calculateJwkThumbprint(jwk as never);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const maxLifetime = Math.max(this.config.ACCESS_TOKEN_TTL, this.config.EXTENDED_TOKEN_MAX_TTL);
+    // The old key must verify every JWT it may have signed: the longest any kind of token can live.
+    const maxLifetime = Math.max(
+      this.config.ACCESS_TOKEN_TTL,
+      this.config.EXTENDED_TOKEN_MAX_TTL,
+      this.config.TOKEN_MAX_TTL,
+      this.config.API_KEY_TOKEN_TTL,
+      this.config.SYSTEM_TOKEN_TTL,
+    );
     await this.keys.activate(
       {
         kid,

@@ -90,12 +90,18 @@ export class LoginHandler {
       success: true,
       data: { tid: session.access.tid, cid },
     });
-    await this.records.record({
+    const recorded = await this.records.record({
       userId: user.id,
+      passwordHash: user.passwordHash!,
       access: session.accessRow,
       refresh: session.refreshRow,
       audit: audit.row,
     });
+    if (!recorded) {
+      // The password changed (or the user was disabled) while this one was being checked.
+      await this.audit.record({ type: 'login.failed', subject: user.id, success: false, data: { reason: 'stale' } });
+      throw INVALID_CREDENTIALS();
+    }
     this.audit.announce(audit.event);
     return { ...session.reply, userId: user.id, passwordWasNeverChanged: user.passwordChangedAt === null };
   }

@@ -17,7 +17,8 @@ const LENIENT = new WeakSet<object>();
 /**
  * Class decorator for inputs whose standard says unknown parameters are ignored (RFC 6749 §3.1
  * and §3.2, which RFC 7009 and RFC 7662 follow): OAuth clients send extensions freely (`resource`,
- * `nonce`, …). Known fields are still checked as strictly as anywhere else.
+ * `nonce`, …). Known fields are still checked as strictly as anywhere else. The same section
+ * treats a parameter sent without a value as omitted: empty strings are dropped too.
  */
 export function IgnoresUnknownFields(): ClassDecorator {
   return (cls) => {
@@ -56,9 +57,9 @@ export class StrictValidationPipe implements PipeTransform {
     if (checkable && this.emptyIsBare.has(cls) && isEmpty(value)) return new (cls as new () => object)();
     if (checkable && nestedDeeperThan(value)) throw tooDeep();
     let unknown = checkable ? unknownFields(cls as new () => object, value as object) : [];
-    if (unknown.length && LENIENT.has(cls as object)) {
+    if (checkable && LENIENT.has(cls as object)) {
       const drop = new Set(unknown.map((u) => u.field));
-      value = Object.fromEntries(Object.entries(value as object).filter(([k]) => !drop.has(k)));
+      value = Object.fromEntries(Object.entries(value as object).filter(([k, v]) => v !== '' && !drop.has(k)));
       unknown = [];
     }
     let result: unknown;

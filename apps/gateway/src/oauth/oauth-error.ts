@@ -40,6 +40,12 @@ export class InvalidScope extends OAuthError {
     super('invalid_scope', description);
   }
 }
+/** RFC 8693 §2.2.2: no token can be issued for the audience asked. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description);
+  }
+}
 export class TemporarilyUnavailable extends OAuthError {
   constructor(description: string) {
     super('temporarily_unavailable', description, 503);

@@ -6,13 +6,15 @@ import {
   ErrorCode,
   ID_TOKEN_TYPE,
   LoginReply,
+  MetaReply,
   PortcullisError,
   SUBJECTS,
   TokenReply,
 } from '@portcullis/contracts';
 import { CoreClientService } from '../core/core-client.service';
 import { readOptionalClientAuth } from './client-auth';
-import { InvalidClient, InvalidRequest } from './oauth-error';
+import { grantedScope } from './granted-scope';
+import { InvalidClient, InvalidRequest, InvalidTarget } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -62,9 +64,29 @@ export class TokenExchangeGrant {
     rid: string,
     authorization?: string,
     ip?: string,
+  ): Promise<TokenReply & { issued_token_type: string; scope?: string }> {
+    const reply = await this.exchange(req, rid, authorization, ip);
+    // The exchange does not narrow to a requested scope, as the password grant does not: the reply
+    // says what the token carries when that is not what was asked (RFC 8693 §2.2.1).
+    return { ...reply, scope: grantedScope(req.scope, reply.roles) };
+  }
+
+  private async exchange(
+    req: TokenRequestDto,
+    rid: string,
+    authorization?: string,
+    ip?: string,
   ): Promise<TokenReply & { issued_token_type: string }> {
     if (!req.subject_token || !req.subject_token_type)
       throw new InvalidRequest('subject_token and subject_token_type are required');
+    // RFC 8693 §2.1: what cannot be honoured is refused, not swapped for something else — a client
+    // asking for a refresh token, or for a delegation token naming its actor, would otherwise get a
+    // plain access token and be told nothing.
+    if (req.requested_token_type !== undefined && req.requested_token_type !== ACCESS_TOKEN_TYPE)
+      throw new InvalidRequest(`requested_token_type ${req.requested_token_type} is not supported`);
+    if (req.actor_token !== undefined || req.actor_token_type !== undefined)
+      throw new InvalidRequest('Delegation (actor_token) is not supported');
+    if (req.audience !== undefined) await this.assertAudience(req.audience, rid);
     // Client authentication is optional here, but credentials presented are checked (by auth-core).
     const presented = readOptionalClientAuth(authorization, req);
     const client = presented?.client_secret
@@ -86,6 +108,12 @@ export class TokenExchangeGrant {
       tid: r.tid,
       issued_token_type: ACCESS_TOKEN_TYPE,
     };
+  }
+
+  /** Every token carries auth-core's one AUDIENCE: a token for another service cannot be issued. */
+  private async assertAudience(audience: string, rid: string): Promise<void> {
+    const { audience: ours } = await this.core.request<MetaReply>(SUBJECTS.META, {}, rid);
+    if (audience !== ours) throw new InvalidTarget(`Tokens are issued for audience ${ours} only, not ${audience}`);
   }
 
   /** The same sign-in as `POST /api/v1/auth/oidc/login`, provider chosen by the token's `iss`. */

@@ -18,5 +18,7 @@ export class TokenRequestDto {
   @IsOptional() @IsString() @MaxLength(8192) subject_token?: string;
   @IsOptional() @IsString() @MaxLength(256) subject_token_type?: string;
   @IsOptional() @IsString() @MaxLength(256) requested_token_type?: string;
+  @IsOptional() @IsString() @MaxLength(8192) actor_token?: string;
+  @IsOptional() @IsString() @MaxLength(256) actor_token_type?: string;
   @IsOptional() @IsString() @MaxLength(1024) audience?: string;
 }

@@ -1,0 +1,62 @@
+import { api } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+interface KeyView {
+  kid: string;
+  status: string;
+  verifyUntil: string | null;
+}
+
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+
+/**
+ * SPEC §3: a rotated-out key stays in the JWKS (and verifies) until every token it signed has
+ * expired — whichever kind of token lives longest under the configured caps, not just access and
+ * extended tokens.
+ */
+describe('signing key rotation keeps the old key as long as its longest-lived token', () => {
+  // POST /tokens may mint for an hour, API-key and system bearers live 20 minutes: all longer
+  // than the access (60 s) and extended (120 s) caps.
+  const stack = new Stack({
+    env: {
+      ACCESS_TOKEN_TTL: '60',
+      EXTENDED_TOKEN_MAX_TTL: '120',
+      TOKEN_MAX_TTL: '3600',
+      API_KEY_TOKEN_TTL: '1200',
+      SYSTEM_TOKEN_TTL: '1200',
+    },
+  });
+  let admin: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('a token minted for TOKEN_MAX_TTL before a rotation is still covered by the retired key', async () => {
+    const minted = await admin.post('/api/v1/tokens', { token_life: 3600 });
+    expect(minted.status).toBe(201);
+    const token = (minted.body as { access_token: string }).access_token;
+    const system = await admin.post('/api/v1/auth/system-token');
+    expect(system.status).toBeLessThan(300);
+    const systemToken = (system.body as { access_token: string }).access_token;
+
+    expect((await admin.post('/api/v1/keys/rotate')).status).toBeLessThan(300);
+    const keys = (await admin.get('/api/v1/keys')).body as { items: KeyView[] };
+    const retired = keys.items.find((k) => k.kid === kidOf(token))!;
+    expect(retired).toMatchObject({ status: 'retired' });
+    const verifyUntil = Date.parse(retired.verifyUntil!) / 1000;
+    // Before: verifyUntil was rotation + max(ACCESS_TOKEN_TTL, EXTENDED_TOKEN_MAX_TTL) + skew, so
+    // the key left the JWKS about 150 s after the rotation while these tokens ran for 20-60 minutes.
+    expect(verifyUntil).toBeGreaterThanOrEqual(claimsOf(token).exp);
+    expect(verifyUntil).toBeGreaterThanOrEqual(claimsOf(systemToken).exp);
+
+    const jwks = (await (await fetch(`${stack.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((k) => k.kid)).toContain(kidOf(token));
+    expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
+  });
+});
