@@ -230,7 +230,8 @@ describe('access-control matrix generated from /docs-json', () => {
         const seen = { key, token: token ?? 'none', status: r.status, envelope: r.body?.status };
         if (r.status !== 401) report.error(`${key} without a valid token answered ${r.status}`);
         expect(seen).toEqual({ key, token: token ?? 'none', status: 401, envelope: 'UNAUTHENTICATED' });
-        expect(r.headers.get('www-authenticate')).toBe('Bearer');
+        // RFC 6750 §3.1: a refused bearer is invalid_token; no credentials, no error code.
+        expect(r.headers.get('www-authenticate')).toBe(token ? 'Bearer error="invalid_token"' : 'Bearer');
       }
     }
   });

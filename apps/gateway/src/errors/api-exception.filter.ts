@@ -13,6 +13,14 @@ interface FastifyLikeError {
 }
 
 /**
+ * RFC 6750 §3.1: a bearer that was presented and refused is `invalid_token`; a request that sent
+ * none gets the bare challenge (no error code: it did not try).
+ */
+function challenge(req: FastifyRequest): string {
+  return /^bearer\s/i.test(req.headers.authorization ?? '') ? 'Bearer error="invalid_token"' : 'Bearer';
+}
+
+/**
  * The native API's single error exit: coded errors from auth-core or validation, Nest's HTTP
  * exceptions and Fastify's own (413, bad JSON) all leave in the SPEC §4 envelope. Anything
  * unexpected is logged and answered as INTERNAL without its message.
@@ -34,7 +42,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       ? { code: 'METHOD_NOT_ALLOWED' as const, message: wrongMethod.message, details: null }
       : this.describe(exception, host);
     const body = envelope(code, message, details);
-    if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', 'Bearer');
+    if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', challenge(req));
     setRetryAfter(exception, reply);
     void reply.status(HTTP_STATUS_OF[code]).send(body);
   }
