@@ -191,6 +191,22 @@ describe('narrow credentials cannot widen themselves', () => {
     expect((await validate(own.body.access_token)).valid).toBe(true);
   });
 
+  it('a system token asked with a PAT ends no later than the PAT', async () => {
+    const boss = await createUser('esc-boss6', ['admin'], ['*']);
+    const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const pat = await session.post('/api/v1/users/me/tokens', { name: 'short', expiresAt: soon });
+    expect(pat.status).toBe(201);
+    const system = await api(stack, pat.body.token).post('/api/v1/auth/system-token', {});
+    expect(system.status).toBe(200);
+    // SYSTEM_TOKEN_TTL is 300 s: the PAT has about 60 left.
+    expect(system.body.expires_in).toBeLessThanOrEqual(60);
+    const exp = (await validate(system.body.access_token)).claims!.exp as number;
+    expect(exp * 1000).toBeLessThanOrEqual(Date.parse(soon) + 1000);
+    // A session asks for the whole SYSTEM_TOKEN_TTL: the session's end revokes it (its family).
+    expect((await session.post('/api/v1/auth/system-token', {})).body.expires_in).toBe(300);
+  });
+
   it('a narrowed token makes a system token no wider; the system role mints no extended admin token', async () => {
     const boss = await createUser('esc-boss3', ['admin'], ['*']);
     const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);

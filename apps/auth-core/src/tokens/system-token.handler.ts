@@ -47,7 +47,11 @@ export class SystemTokenHandler {
         'FORBIDDEN',
         'A system token cannot mint another; ask with the credential it came from',
       );
-    const ttl = this.config.SYSTEM_TOKEN_TTL;
+    // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
+    // /tokens and extended tokens; a session's system token ends with the session through its family.
+    const ttl = actor.session
+      ? this.config.SYSTEM_TOKEN_TTL
+      : Math.min(this.config.SYSTEM_TOKEN_TTL, c.exp - Math.floor(Date.now() / 1000));
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
         {
