@@ -112,6 +112,8 @@ describe('auth-core configuration', () => {
     ['no DATABASE_URL', (e) => omit(e, 'DATABASE_URL'), ['DATABASE_URL']],
     ['ACCESS_TOKEN_TTL=abc', (e) => ({ ...e, ACCESS_TOKEN_TTL: 'abc' }), ['ACCESS_TOKEN_TTL']],
     ['ACCESS_TOKEN_TTL below the minimum', (e) => ({ ...e, ACCESS_TOKEN_TTL: '1' }), ['ACCESS_TOKEN_TTL']],
+    ['SESSION_MAX_TTL neither 0 nor at least 60', (e) => ({ ...e, SESSION_MAX_TTL: '30' }), ['SESSION_MAX_TTL']],
+    ['SESSION_MAX_TTL negative', (e) => ({ ...e, SESSION_MAX_TTL: '-1' }), ['SESSION_MAX_TTL']],
     ['REFRESH_TOKEN_TTL=-5', (e) => ({ ...e, REFRESH_TOKEN_TTL: '-5' }), ['REFRESH_TOKEN_TTL']],
     ['an http NATS_URL', (e) => ({ ...e, NATS_URL: 'http://127.0.0.1:4222' }), ['NATS_URL']],
     ['an ISSUER that is not a URL', (e) => ({ ...e, ISSUER: 'portcullis' }), ['ISSUER']],

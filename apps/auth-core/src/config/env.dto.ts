@@ -72,6 +72,19 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(31536000)
   REFRESH_TOKEN_TTL: number = 2592000;
 
+  /**
+   * The most a session may last however often it is refreshed (Keycloak's "SSO Session Max"):
+   * REFRESH_TOKEN_TTL is renewed by every refresh, so without it a session kept busy (or a stolen
+   * refresh token kept rotating) never ends. 0 turns it off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(315360000)
+  @ValidateIf((o: AuthCoreEnvDto) => o.SESSION_MAX_TTL !== 0)
+  @Min(60, { message: 'SESSION_MAX_TTL must be 0 (no limit) or at least 60' })
+  SESSION_MAX_TTL: number = 7776000;
+
   @Transform(toInt)
   @IsInt()
   @Min(60)

@@ -14,6 +14,7 @@ import { OidcFederation1764000000000 } from './migrations/1764000000000-oidc-fed
 import { PatAddresses1764100000000 } from './migrations/1764100000000-pat-addresses';
 import { DeletedCredentials1764200000000 } from './migrations/1764200000000-deleted-credentials';
 import { SystemTokenMinters1764300000000 } from './migrations/1764300000000-system-token-minters';
+import { SessionMax1764400000000 } from './migrations/1764400000000-session-max';
 
 export const ENTITIES = [
   UserEntity,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   PatAddresses1764100000000,
   DeletedCredentials1764200000000,
   SystemTokenMinters1764300000000,
+  SessionMax1764400000000,
 ];
 
 /**

@@ -10,6 +10,8 @@ export class RefreshTokenEntity {
   @Column({ type: 'varchar', length: 128 }) rcid!: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  /** When the session ends whatever its refreshes (SESSION_MAX_TTL); carried to each successor. */
+  @Column({ name: 'session_expires_at', type: 'timestamptz', nullable: true }) sessionExpiresAt!: Date | null;
   /** Set when rotated; presenting it again afterwards is reuse (RFC 9700). */
   @Column({ name: 'used_at', type: 'timestamptz', nullable: true }) usedAt!: Date | null;
   @Column({ type: 'boolean', default: false }) revoked!: boolean;

@@ -64,11 +64,14 @@ export class RefreshTokenHandler {
     const hash = this.masterKey.hashSecret(req.refresh_token);
     try {
       return await this.ds.transaction(async (m) => {
-        const [row] = await updateReturning<Pick<RefreshTokenEntity, 'id' | 'familyId' | 'userId' | 'cid' | 'rcid'>>(
+        const [row] = await updateReturning<
+          Pick<RefreshTokenEntity, 'id' | 'familyId' | 'userId' | 'cid' | 'rcid' | 'sessionExpiresAt'>
+        >(
           m,
           `UPDATE refresh_tokens SET used_at = now()
             WHERE token_hash = $1 AND used_at IS NULL AND NOT revoked AND expires_at > now()
-            RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid`,
+            RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid,
+              session_expires_at AS "sessionExpiresAt"`,
           [hash],
         );
         // Thrown inside the transaction: the token stays unused, for the client it was issued to.
@@ -97,6 +100,7 @@ export class RefreshTokenHandler {
           { cid: row.cid, rcid: row.rcid, maxTokenLifetime: sessionClient?.maxTokenLifetime },
           m,
           row.familyId,
+          row.sessionExpiresAt,
         );
         await this.audit.record(
           { type: 'token.refreshed', actor: user.id, subject: user.id, success: true, data: { tid: access.tid } },

@@ -120,8 +120,9 @@ export class TokenIssuerService {
     client: SessionClient,
     manager: EntityManager,
     familyId: string = randomUUID(),
+    sessionExpiresAt?: Date | null,
   ): Promise<{ access: IssuedAccessToken; reply: TokenReply & { refresh_token: string } }> {
-    const { access, accessRow, refreshRow, reply } = this.prepareUserSession(user, client, familyId);
+    const { access, accessRow, refreshRow, reply } = this.prepareUserSession(user, client, familyId, sessionExpiresAt);
     await this.accessTokens.insert(accessRow, manager);
     await this.refreshTokens.insert(refreshRow, manager);
     return { access, reply };
@@ -132,6 +133,7 @@ export class TokenIssuerService {
     user: { id: string; roles: string[]; tenants: string[] },
     { maxTokenLifetime, ...client }: SessionClient,
     familyId: string = randomUUID(),
+    sessionExpiresAt?: Date | null,
   ): {
     access: IssuedAccessToken;
     accessRow: AccessTokenEntity;
@@ -149,7 +151,7 @@ export class TokenIssuerService {
       familyId,
       userId: user.id,
     });
-    const refresh = this.prepareRefresh({ familyId, userId: user.id, ...client });
+    const refresh = this.prepareRefresh({ familyId, userId: user.id, ...client }, sessionExpiresAt);
     return {
       access,
       accessRow,
@@ -165,13 +167,23 @@ export class TokenIssuerService {
     };
   }
 
-  /** Opaque, 256 bits of randomness; only its keyed hash is stored. */
-  private prepareRefresh(spec: { familyId: string; userId: string; cid: string; rcid: string }): {
+  /**
+   * Opaque, 256 bits of randomness; only its keyed hash is stored. A new session (no
+   * `sessionExpiresAt` given) gets its absolute end here; a refresh carries its session's on, and
+   * a session from before SESSION_MAX_TTL existed (null) keeps having none.
+   */
+  private prepareRefresh(
+    spec: { familyId: string; userId: string; cid: string; rcid: string },
+    sessionExpiresAt?: Date | null,
+  ): {
     token: string;
     row: RefreshTokenEntity;
   } {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = Date.now();
+    const max = this.config.SESSION_MAX_TTL;
+    const sessionEnd = sessionExpiresAt !== undefined ? sessionExpiresAt : max ? new Date(now + max * 1000) : null;
+    const idleEnd = now + this.config.REFRESH_TOKEN_TTL * 1000;
     const row: RefreshTokenEntity = {
       id: randomUUID(),
       tokenHash: this.masterKey.hashSecret(token),
@@ -180,7 +192,8 @@ export class TokenIssuerService {
       cid: spec.cid,
       rcid: spec.rcid,
       createdAt: new Date(now),
-      expiresAt: new Date(now + this.config.REFRESH_TOKEN_TTL * 1000),
+      expiresAt: new Date(Math.min(idleEnd, sessionEnd?.getTime() ?? Infinity)),
+      sessionExpiresAt: sessionEnd,
       usedAt: null,
       revoked: false,
     };
