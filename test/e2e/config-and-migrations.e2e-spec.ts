@@ -110,6 +110,23 @@ describe('auth-core configuration', () => {
     ],
     ['a non-postgres DATABASE_URL', (e) => ({ ...e, DATABASE_URL: 'mysql://root@127.0.0.1/db' }), ['DATABASE_URL']],
     ['no DATABASE_URL', (e) => omit(e, 'DATABASE_URL'), ['DATABASE_URL']],
+    // Each passed a prefix check, then failed inside the driver as a bare "Invalid URL" or
+    // "URI malformed" stack after three connection attempts, never naming the variable.
+    [
+      'a DATABASE_URL with a port out of range',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u:pw@127.0.0.1:99999/db' }),
+      ['DATABASE_URL'],
+    ],
+    [
+      'a DATABASE_URL with a bad port',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u@127.0.0.1:abc/db' }),
+      ['DATABASE_URL'],
+    ],
+    [
+      'a DATABASE_URL with a broken escape',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u:100%@127.0.0.1:5432/db' }),
+      ['DATABASE_URL'],
+    ],
     ['ACCESS_TOKEN_TTL=abc', (e) => ({ ...e, ACCESS_TOKEN_TTL: 'abc' }), ['ACCESS_TOKEN_TTL']],
     ['ACCESS_TOKEN_TTL below the minimum', (e) => ({ ...e, ACCESS_TOKEN_TTL: '1' }), ['ACCESS_TOKEN_TTL']],
     ['REFRESH_TOKEN_TTL=-5', (e) => ({ ...e, REFRESH_TOKEN_TTL: '-5' }), ['REFRESH_TOKEN_TTL']],
@@ -253,6 +270,15 @@ describe('migrations', () => {
     const { code, out } = await run('migrate', MIGRATE_MAIN, {});
     expect(code).toBe(1);
     expect(out).toMatch(/DATABASE_URL/);
+  });
+
+  it('a DATABASE_URL that is no URL exits 1 naming the variable, not echoing it', async () => {
+    const { code, out } = await run('migrate', MIGRATE_MAIN, {
+      DATABASE_URL: 'postgres://u:s3cret%@127.0.0.1:99999/db',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/DATABASE_URL/);
+    expect(out).not.toContain('s3cret');
   });
 
   it('an unreachable database fails with exit 1, not a hang', async () => {

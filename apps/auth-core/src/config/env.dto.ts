@@ -16,6 +16,7 @@ import {
 import { RolePermissionsConstraint } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto } from '@portcullis/nats-options';
+import { DatabaseUrlConstraint } from '../database/database-url';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
@@ -28,7 +29,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   NODE_ENV: string = 'development';
 
   @IsString()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Validate(DatabaseUrlConstraint)
   DATABASE_URL!: string;
 
   @IsString()
