@@ -131,6 +131,9 @@ describe('auth-core configuration', () => {
     ['ACCESS_TOKEN_TTL below the minimum', (e) => ({ ...e, ACCESS_TOKEN_TTL: '1' }), ['ACCESS_TOKEN_TTL']],
     ['REFRESH_TOKEN_TTL=-5', (e) => ({ ...e, REFRESH_TOKEN_TTL: '-5' }), ['REFRESH_TOKEN_TTL']],
     ['an http NATS_URL', (e) => ({ ...e, NATS_URL: 'http://127.0.0.1:4222' }), ['NATS_URL']],
+    // Passed the scheme check, then "auth-core failed to start: TypeError: Invalid URL".
+    ['a NATS_URL with a port out of range', (e) => ({ ...e, NATS_URL: 'nats://127.0.0.1:99999' }), ['NATS_URL']],
+    ['a NATS_URL without a host', (e) => ({ ...e, NATS_URL: 'nats://:4222' }), ['NATS_URL']],
     ['an ISSUER that is not a URL', (e) => ({ ...e, ISSUER: 'portcullis' }), ['ISSUER']],
     ['an unknown LOG_LEVEL', (e) => ({ ...e, LOG_LEVEL: 'loud' }), ['LOG_LEVEL']],
     ['an unknown NODE_ENV', (e) => ({ ...e, NODE_ENV: 'prod' }), ['NODE_ENV']],

@@ -58,6 +58,46 @@ function ReadableFile() {
     });
 }
 
+const NATS_URL_SHAPE = /^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/;
+
+/**
+ * What is wrong with a NATS_URL, or null. nats.js parses each server only as it connects, and one
+ * it cannot parse (a port out of range, no host) ended the app as a bare "TypeError: Invalid URL".
+ * An entry is never repeated: it may carry a user and password.
+ */
+export function natsUrlProblem(value: unknown): string | null {
+  if (typeof value !== 'string' || !NATS_URL_SHAPE.test(value))
+    return 'NATS_URL must be nats://host:port (comma-separated for a cluster)';
+  const entries = value.split(',');
+  for (const [i, entry] of entries.entries()) {
+    let host = '';
+    try {
+      host = new URL(entry).hostname;
+    } catch {
+      // left empty: refused below
+    }
+    if (!host) {
+      const which = entries.length > 1 ? ` (server ${i + 1})` : '';
+      return `NATS_URL is not a URL${which}: it needs a host and a port of 1-65535, nats://host:port`;
+    }
+  }
+  return null;
+}
+
+/** NATS_URL of every app: one or more nats:// or tls:// servers, each a URL nats.js can connect to. */
+export function NatsUrlList() {
+  return (target: object, property: string) =>
+    registerDecorator({
+      name: 'natsUrlList',
+      target: target.constructor,
+      propertyName: property,
+      validator: {
+        validate: (value: unknown) => natsUrlProblem(value) === null,
+        defaultMessage: (args?: ValidationArguments) => natsUrlProblem(args?.value) ?? 'NATS_URL is invalid',
+      },
+    });
+}
+
 /**
  * How an app authenticates to NATS and secures the link. Both apps' environment DTOs extend this,
  * so every NATS connection of the system is configured the same way (see deploy/README.md).

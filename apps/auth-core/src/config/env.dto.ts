@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { RolePermissionsConstraint } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
-import { NatsEnvDto } from '@portcullis/nats-options';
+import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -32,10 +32,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Validate(DatabaseUrlConstraint)
   DATABASE_URL!: string;
 
-  @IsString()
-  @Matches(/^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/, {
-    message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
-  })
+  @NatsUrlList()
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @IsString()
