@@ -13,6 +13,7 @@ import {
   NATS_URL,
   spawnApp,
   waitForReady,
+  within,
 } from '../support/stack';
 
 /**
@@ -200,6 +201,34 @@ describe('auth-core configuration', () => {
       );
       await fresh.drop();
       // The replica made its events stream under this test's prefix: it goes too.
+      const nc = await connect({ servers: NATS_URL });
+      await (
+        await jetstreamManager(nc)
+      ).streams
+        .delete(jetStreamName('PORTCULLIS_EVENTS', env.NATS_SUBJECT_PREFIX))
+        .catch(() => undefined);
+      await nc.close();
+    }
+  });
+});
+
+describe('auth-core logs', () => {
+  it('never show the password of a NATS_URL that carries one', async () => {
+    const fresh = await createDatabase();
+    const secret = `natspw-${randomBytes(6).toString('hex')}`;
+    // nats.js takes user:password@ from the URL; the shared test server has no auth and ignores it.
+    const natsUrl = NATS_URL.replace('nats://', `nats://probe:${secret}@`);
+    const env: Record<string, string> = { ...(await baseEnv()), DATABASE_URL: fresh.url, NATS_URL: natsUrl };
+    const proc = spawnApp('auth-core', AUTH_CORE_MAIN, env);
+    started.push(proc);
+    try {
+      await waitForReady(`http://127.0.0.1:${env.HEALTH_PORT}/health/ready`, proc);
+      await within(5000, async () => proc.logs().includes('auth-core ready'));
+      expect(proc.logs()).toContain('auth-core ready: NATS nats://');
+      expect(proc.logs()).not.toContain(secret);
+    } finally {
+      await proc.stop();
+      await fresh.drop();
       const nc = await connect({ servers: NATS_URL });
       await (
         await jetstreamManager(nc)
