@@ -76,7 +76,15 @@ export class KeyRingService {
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
     const kid = await calculateJwkThumbprint(jwk as never);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const maxLifetime = Math.max(this.config.ACCESS_TOKEN_TTL, this.config.EXTENDED_TOKEN_MAX_TTL);
+    // Every cap an access token's lifetime may reach: POST /tokens (TOKEN_MAX_TTL) may outlast extended tokens.
+    const c = this.config;
+    const maxLifetime = Math.max(
+      c.ACCESS_TOKEN_TTL,
+      c.EXTENDED_TOKEN_MAX_TTL,
+      c.TOKEN_MAX_TTL,
+      c.SYSTEM_TOKEN_TTL,
+      c.API_KEY_TOKEN_TTL,
+    );
     await this.keys.activate(
       {
         kid,
