@@ -13,14 +13,12 @@ import {
   Validate,
   ValidateIf,
 } from 'class-validator';
-import { RolePermissionsConstraint } from '@portcullis/contracts';
+import { RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
 
 /** Environment of auth-core (SPEC §6), validated once at boot; NATS auth/TLS settings come from NatsEnvDto. */
 export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
@@ -170,8 +168,9 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(3600)
   OIDC_JWKS_COOLDOWN_SECONDS: number = 30;
 
-  @Transform(toBool)
-  @IsBoolean()
+  // true/1 or false/0 and nothing else: anything else read as false, and a typo skipped the migrations.
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'MIGRATE_ON_START must be true or false' })
   MIGRATE_ON_START: boolean = true;
 
   @Transform(toInt)
