@@ -1,5 +1,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { IsOptional, IsString, MinLength, registerDecorator, ValidateIf, ValidationArguments } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  Matches,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
 
 const AUTH_VARS = ['NATS_USER', 'NATS_TOKEN', 'NATS_CREDS'] as const;
 
@@ -104,6 +112,18 @@ export function NatsUrlList() {
  * Secrets are given as values (NATS_PASSWORD, NATS_TOKEN) or, preferably, as mounted files.
  */
 export class NatsEnvDto {
+  /**
+   * Put in front of every subject (libs/contracts reads it raw): plain subject tokens only. A `*` or
+   * `>` would make each subscription a wildcard over every deployment's subjects, and a space or an
+   * empty token ends the app at its first subscription as an illegal subject.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, {
+    message:
+      'NATS_SUBJECT_PREFIX must be subject tokens of letters, digits, - and _, e.g. prod. (no wildcards or spaces)',
+  })
+  NATS_SUBJECT_PREFIX?: string;
+
   @ValidateIf(pairSet('NATS_USER'))
   @IsString({ message: 'NATS_USER is required together with NATS_PASSWORD' })
   @MinLength(1)

@@ -36,6 +36,19 @@ describe('gateway configuration', () => {
     },
   );
 
+  // Read raw into every subject: a wildcard served (and streamed) every deployment's subjects, a
+  // space ended the app as a bare "InvalidSubjectError: illegal subject".
+  it.each(['*.', '>.', 'a b.', 'prod..', '.prod.', 'prod.*.'])(
+    'refuses NATS_SUBJECT_PREFIX=%j, naming the variable',
+    (value) => {
+      expect(() => loadGatewayConfig({ NATS_SUBJECT_PREFIX: value })).toThrow(/NATS_SUBJECT_PREFIX: /);
+    },
+  );
+
+  it.each(['prod.', 't1a2b3c.', 'team-a.prod.', 'prod_'])('takes NATS_SUBJECT_PREFIX=%j', (value) => {
+    expect(() => loadGatewayConfig({ NATS_SUBJECT_PREFIX: value })).not.toThrow();
+  });
+
   it('refuses a ROLE_PERMISSIONS it cannot use, naming the variable and the problem', () => {
     expect(() => loadGatewayConfig({ ROLE_PERMISSIONS: '{"service":["fly"]}' })).toThrow(
       /ROLE_PERMISSIONS: ROLE_PERMISSIONS role "service" names unknown permissions: fly/,
