@@ -136,6 +136,10 @@ describe('auth-core configuration', () => {
     ['a NATS_URL with a port out of range', (e) => ({ ...e, NATS_URL: 'nats://127.0.0.1:99999' }), ['NATS_URL']],
     ['a NATS_URL without a host', (e) => ({ ...e, NATS_URL: 'nats://:4222' }), ['NATS_URL']],
     ['an ISSUER that is not a URL', (e) => ({ ...e, ISSUER: 'portcullis' }), ['ISSUER']],
+    // Passed the http(s) prefix check; discovery then advertised endpoints no client can use.
+    ['an ISSUER with a port out of range', (e) => ({ ...e, ISSUER: 'https://auth.example.com:99999' }), ['ISSUER']],
+    ['an ISSUER with a query', (e) => ({ ...e, ISSUER: 'https://auth.example.com/?tenant=a' }), ['ISSUER']],
+    ['an ISSUER with a fragment', (e) => ({ ...e, ISSUER: 'https://auth.example.com/#x' }), ['ISSUER']],
     ['a NATS_SUBJECT_PREFIX with a space', (e) => ({ ...e, NATS_SUBJECT_PREFIX: 'a b.' }), ['NATS_SUBJECT_PREFIX']],
     ['a NATS_SUBJECT_PREFIX with a wildcard', (e) => ({ ...e, NATS_SUBJECT_PREFIX: '*.' }), ['NATS_SUBJECT_PREFIX']],
     ['an unknown LOG_LEVEL', (e) => ({ ...e, LOG_LEVEL: 'loud' }), ['LOG_LEVEL']],

@@ -17,6 +17,7 @@ import { RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
+import { IssuerConstraint } from './issuer.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -34,7 +35,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @IsString()
-  @Matches(/^https?:\/\/\S+$/, { message: 'ISSUER must be an http(s) URL' })
+  @Validate(IssuerConstraint)
   ISSUER: string = 'http://localhost:3000';
 
   @IsString()
