@@ -22,3 +22,27 @@ describe('auth-core configuration', () => {
     );
   });
 });
+
+describe('ADMIN_PASSWORD', () => {
+  // Each created the bootstrap admin before, with a password the API refuses for any other user
+  // (the last one could never even be used: a login takes at most 1024 characters).
+  it.each([
+    ['a well-known one', 'password1234', /ADMIN_PASSWORD: ADMIN_PASSWORD is a well-known password/],
+    ['one letter', 'aaaaaaaaaaaaaaaa', /ADMIN_PASSWORD: ADMIN_PASSWORD uses fewer than 5 different characters/],
+    ['a keyboard run', 'qwertyuiopasdf', /ADMIN_PASSWORD: ADMIN_PASSWORD is a keyboard or alphabet sequence/],
+    ['1030 characters', 'Abc1-'.repeat(206), /ADMIN_PASSWORD: ADMIN_PASSWORD must be at most 1024 characters/],
+    ['9 characters', 'short-Pw1', /ADMIN_PASSWORD: ADMIN_PASSWORD must be at least 12 characters/],
+  ])('refuses %s as the bootstrap admin password, naming the variable', (_label, value, message) => {
+    expect(() => loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: value })).toThrow(message);
+  });
+
+  it('takes one the password rule takes', () => {
+    expect(loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: 'correct-Horse-7-battery' }).ADMIN_PASSWORD).toBe(
+      'correct-Horse-7-battery',
+    );
+  });
+
+  it('never repeats the value it refuses', () => {
+    expect(() => loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: 'password1234' })).not.toThrow(/password1234/);
+  });
+});

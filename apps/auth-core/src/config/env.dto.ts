@@ -9,15 +9,17 @@ import {
   Matches,
   Max,
   Min,
+  MaxLength,
   MinLength,
   Validate,
   ValidateIf,
 } from 'class-validator';
-import { RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
+import { MAX_PASSWORD_LENGTH, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
 import { IssuerConstraint } from './issuer.constraint';
+import { AdminPasswordConstraint } from './admin-password.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -52,9 +54,12 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Matches(/^[A-Za-z0-9._@-]{1,128}$/, { message: 'ADMIN_USERNAME must be 1-128 of [A-Za-z0-9._@-]' })
   ADMIN_USERNAME: string = 'admin';
 
+  /** The most powerful account: held to the rule every other password is (users/password-policy). */
   @IsOptional()
   @IsString()
   @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  @MaxLength(MAX_PASSWORD_LENGTH, { message: `ADMIN_PASSWORD must be at most ${MAX_PASSWORD_LENGTH} characters` })
+  @Validate(AdminPasswordConstraint)
   ADMIN_PASSWORD?: string;
 
   @Transform(toInt)
