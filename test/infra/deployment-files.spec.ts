@@ -272,6 +272,25 @@ describe('.env.example', () => {
   });
 });
 
+describe('.env.example examples', () => {
+  // A commented `e.g.` is what gets copied into .env: it must be a value the app starts with.
+  const example = (name: string) => {
+    const lines = read('.env.example').split('\n');
+    const at = lines.findIndex((l) => l.startsWith(`${name}=`));
+    return /e\.g\. (.+)$/.exec(lines[at - 1] ?? '')?.[1];
+  };
+
+  it.each(['OIDC_PROVIDERS', 'ROLE_PERMISSIONS'])("the %s example passes auth-core's validation", (name) => {
+    const value = example(name);
+    expect(value).toBeDefined();
+    const errors = validateSync(
+      plainToInstance(AuthCoreEnvDto, { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/p', [name]: value }),
+      { whitelist: true },
+    ).filter((e) => e.property === name);
+    expect(errors.map((e) => Object.values(e.constraints ?? {}).join('; '))).toEqual([]);
+  });
+});
+
 describe('Dockerfile', () => {
   // Joined continuation lines, comments dropped, split into stages at each FROM.
   const lines = read('Dockerfile')
