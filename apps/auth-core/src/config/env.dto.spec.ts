@@ -46,3 +46,22 @@ describe('ADMIN_PASSWORD', () => {
     expect(() => loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: 'password1234' })).not.toThrow(/password1234/);
   });
 });
+
+describe('CLIENT_REGISTRATION_DEFAULT_ROLES', () => {
+  it.each(['service', 'service,reader', 'team.a:reader'])('takes %j', (value) => {
+    expect(
+      loadAuthCoreConfig({ ...base, CLIENT_REGISTRATION_DEFAULT_ROLES: value }).CLIENT_REGISTRATION_DEFAULT_ROLES,
+    ).toBe(value);
+  });
+
+  // Each was stored as given on every self-registered client: a role the API refuses to grant
+  // (ROLE_PATTERN: 1-64 characters starting with a letter or digit), an empty one, or one twice.
+  it.each(['-x', 'service,,reader', 'service,service', `r${'x'.repeat(64)}`, 'admin', 'service,system'])(
+    'refuses %j, naming the variable',
+    (value) => {
+      expect(() => loadAuthCoreConfig({ ...base, CLIENT_REGISTRATION_DEFAULT_ROLES: value })).toThrow(
+        /CLIENT_REGISTRATION_DEFAULT_ROLES: CLIENT_REGISTRATION_DEFAULT_ROLES must be/,
+      );
+    },
+  );
+});

@@ -20,6 +20,7 @@ import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
 import { IssuerConstraint } from './issuer.constraint';
 import { AdminPasswordConstraint } from './admin-password.constraint';
+import { DistinctListConstraint } from './distinct-list.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -134,11 +135,15 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @MinLength(16, { message: 'CLIENT_REGISTRATION_TOKEN must be at least 16 characters' })
   CLIENT_REGISTRATION_TOKEN?: string;
 
-  /** Roles a self-registered client gets; admin and system are never allowed here. */
+  /**
+   * Roles a self-registered client gets; admin and system are never allowed here. Each is a role
+   * the API could grant (ROLE_PATTERN), once: the list is stored as given on every such client.
+   */
   @IsString()
-  @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9._:,-]*$/, {
+  @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9][A-Za-z0-9._:-]{0,63}(,[A-Za-z0-9][A-Za-z0-9._:-]{0,63})*$/, {
     message: 'CLIENT_REGISTRATION_DEFAULT_ROLES must be a comma list of roles without admin or system',
   })
+  @Validate(DistinctListConstraint)
   CLIENT_REGISTRATION_DEFAULT_ROLES: string = 'service';
 
   /** External identity providers (JSON array or the path of a file holding one); see federation/. */
