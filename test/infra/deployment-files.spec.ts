@@ -207,6 +207,12 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it.each(['gateway', 'example-service'])('%s gets the ROLE_PERMISSIONS auth-core has', (name) => {
+    // The gateway and a service in the SDK's local mode map roles to permissions themselves: with
+    // the defaults instead of the operator's map they would grant what was taken from a role.
+    expect(env(name).ROLE_PERMISSIONS).toBe(env('auth-core').ROLE_PERMISSIONS);
+  });
+
   it.each([
     ['auth-core', AuthCoreEnvDto],
     ['gateway', GatewayEnvDto],
