@@ -89,6 +89,9 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     // The event feeds hear JetStream's advisories about their stream (a lost stream is found at once).
     expect(stack.logs()).not.toContain('cannot hear');
     expect(stack.logs()).toMatch(/token\.validate is served by 2 worker thread\(s\)/);
+    // The gateway verifies JWTs itself (LOCAL_JWT_VALIDATION, on by default) within its permissions.
+    await within(5000, async () => stack.gateway.logs().includes('local JWT validation is live'));
+    expect(stack.gateway.logs()).not.toMatch(/permissions violation/i);
     for (const p of Object.values(passwords)) expect(stack.logs()).not.toContain(p);
   });
 
