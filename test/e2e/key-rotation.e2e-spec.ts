@@ -1,5 +1,5 @@
 import { api } from '../support/fixtures';
-import { login, Stack } from '../support/stack';
+import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack } from '../support/stack';
 
 /**
  * A rotated-out signing key stays in the JWKS until every token it signed has expired (SPEC §3),
@@ -28,4 +28,19 @@ describe('signing key rotation', () => {
     const validated = await api(stack).post('/api/v1/auth/validate', { token });
     expect(validated.body.valid).toBe(true);
   });
+
+  it('a replica given another MASTER_KEY than the one the keys were stored with stops, naming it', async () => {
+    const other = `other-${'k'.repeat(40)}`;
+    const proc = spawnApp('auth-core(other key)', AUTH_CORE_MAIN, {
+      ...stack.coreEnv(await freePort()),
+      MASTER_KEY: other,
+    });
+    const timer = setTimeout(() => void proc.stop('SIGKILL'), 20000);
+    const code = await proc.waitForExit();
+    clearTimeout(timer);
+    // Was "auth-core failed to start: Error: Unsupported state or unable to authenticate data".
+    expect(code).toBe(1);
+    expect(proc.logs()).toMatch(/MASTER_KEY/);
+    expect(proc.logs()).not.toContain(other);
+  }, 30000);
 });
