@@ -207,6 +207,24 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it.each(['auth-core', 'gateway', 'example-service'])(
+    '%s gets every NATS identity and TLS variable .env.example documents',
+    (name) => {
+      // Set in .env for a NATS with authentication or mutual TLS, a variable compose does not pass
+      // on leaves that app connecting without it.
+      const vars = [
+        'NATS_USER',
+        'NATS_PASSWORD',
+        'NATS_TOKEN',
+        'NATS_CREDS',
+        'NATS_TLS_CA',
+        'NATS_TLS_CERT',
+        'NATS_TLS_KEY',
+      ];
+      expect(vars.filter((v) => env(name)[v] !== `\${${v}:-}`)).toEqual([]);
+    },
+  );
+
   it.each(['gateway', 'example-service'])('%s gets the ROLE_PERMISSIONS auth-core has', (name) => {
     // The gateway and a service in the SDK's local mode map roles to permissions themselves: with
     // the defaults instead of the operator's map they would grant what was taken from a role.
