@@ -65,3 +65,16 @@ describe('CLIENT_REGISTRATION_DEFAULT_ROLES', () => {
     },
   );
 });
+
+describe('DEFAULT_CLIENT_ID', () => {
+  it('is portcullis unless set', () => {
+    expect(loadAuthCoreConfig(base).DEFAULT_CLIENT_ID).toBe('portcullis');
+    expect(loadAuthCoreConfig({ ...base, DEFAULT_CLIENT_ID: 'login-app' }).DEFAULT_CLIENT_ID).toBe('login-app');
+  });
+
+  // Each became the `cid` of every login's token before: an id no client can have (a space or an
+  // oversize one the listings' client_ids filter refuses, so those tokens could not be selected).
+  it.each(['a b', '-x', `c${'x'.repeat(128)}`])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, DEFAULT_CLIENT_ID: value })).toThrow(/DEFAULT_CLIENT_ID: /);
+  });
+});

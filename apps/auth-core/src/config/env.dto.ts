@@ -14,7 +14,7 @@ import {
   Validate,
   ValidateIf,
 } from 'class-validator';
-import { MAX_PASSWORD_LENGTH, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
+import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrlConstraint } from '../database/database-url';
@@ -216,8 +216,12 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(60000)
   DB_QUERY_TIMEOUT_MS: number = 2000;
 
+  /** The `cid` of a login made without a client: shaped like any client id (CLIENT_ID_PATTERN). */
   @IsOptional()
   @IsString()
+  @Matches(CLIENT_ID_PATTERN, {
+    message: 'DEFAULT_CLIENT_ID must be a client id: 1-128 of [A-Za-z0-9._:-], starting with a letter or digit',
+  })
   DEFAULT_CLIENT_ID: string = 'portcullis';
 
   @IsOptional()
