@@ -13,6 +13,7 @@ import {
   NATS_URL,
   spawnApp,
   waitForReady,
+  within,
 } from '../support/stack';
 
 /**
@@ -110,13 +111,39 @@ describe('auth-core configuration', () => {
     ],
     ['a non-postgres DATABASE_URL', (e) => ({ ...e, DATABASE_URL: 'mysql://root@127.0.0.1/db' }), ['DATABASE_URL']],
     ['no DATABASE_URL', (e) => omit(e, 'DATABASE_URL'), ['DATABASE_URL']],
+    // Each passed a prefix check, then failed inside the driver as a bare "Invalid URL" or
+    // "URI malformed" stack after three connection attempts, never naming the variable.
+    [
+      'a DATABASE_URL with a port out of range',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u:pw@127.0.0.1:99999/db' }),
+      ['DATABASE_URL'],
+    ],
+    [
+      'a DATABASE_URL with a bad port',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u@127.0.0.1:abc/db' }),
+      ['DATABASE_URL'],
+    ],
+    [
+      'a DATABASE_URL with a broken escape',
+      (e) => ({ ...e, DATABASE_URL: 'postgres://u:100%@127.0.0.1:5432/db' }),
+      ['DATABASE_URL'],
+    ],
     ['ACCESS_TOKEN_TTL=abc', (e) => ({ ...e, ACCESS_TOKEN_TTL: 'abc' }), ['ACCESS_TOKEN_TTL']],
     ['ACCESS_TOKEN_TTL below the minimum', (e) => ({ ...e, ACCESS_TOKEN_TTL: '1' }), ['ACCESS_TOKEN_TTL']],
     ['SESSION_MAX_TTL neither 0 nor at least 60', (e) => ({ ...e, SESSION_MAX_TTL: '30' }), ['SESSION_MAX_TTL']],
     ['SESSION_MAX_TTL negative', (e) => ({ ...e, SESSION_MAX_TTL: '-1' }), ['SESSION_MAX_TTL']],
     ['REFRESH_TOKEN_TTL=-5', (e) => ({ ...e, REFRESH_TOKEN_TTL: '-5' }), ['REFRESH_TOKEN_TTL']],
     ['an http NATS_URL', (e) => ({ ...e, NATS_URL: 'http://127.0.0.1:4222' }), ['NATS_URL']],
+    // Passed the scheme check, then "auth-core failed to start: TypeError: Invalid URL".
+    ['a NATS_URL with a port out of range', (e) => ({ ...e, NATS_URL: 'nats://127.0.0.1:99999' }), ['NATS_URL']],
+    ['a NATS_URL without a host', (e) => ({ ...e, NATS_URL: 'nats://:4222' }), ['NATS_URL']],
     ['an ISSUER that is not a URL', (e) => ({ ...e, ISSUER: 'portcullis' }), ['ISSUER']],
+    // Passed the http(s) prefix check; discovery then advertised endpoints no client can use.
+    ['an ISSUER with a port out of range', (e) => ({ ...e, ISSUER: 'https://auth.example.com:99999' }), ['ISSUER']],
+    ['an ISSUER with a query', (e) => ({ ...e, ISSUER: 'https://auth.example.com/?tenant=a' }), ['ISSUER']],
+    ['an ISSUER with a fragment', (e) => ({ ...e, ISSUER: 'https://auth.example.com/#x' }), ['ISSUER']],
+    ['a NATS_SUBJECT_PREFIX with a space', (e) => ({ ...e, NATS_SUBJECT_PREFIX: 'a b.' }), ['NATS_SUBJECT_PREFIX']],
+    ['a NATS_SUBJECT_PREFIX with a wildcard', (e) => ({ ...e, NATS_SUBJECT_PREFIX: '*.' }), ['NATS_SUBJECT_PREFIX']],
     ['an unknown LOG_LEVEL', (e) => ({ ...e, LOG_LEVEL: 'loud' }), ['LOG_LEVEL']],
     ['an unknown NODE_ENV', (e) => ({ ...e, NODE_ENV: 'prod' }), ['NODE_ENV']],
     [
@@ -193,6 +220,34 @@ describe('auth-core configuration', () => {
   });
 });
 
+describe('auth-core logs', () => {
+  it('never show the password of a NATS_URL that carries one', async () => {
+    const fresh = await createDatabase();
+    const secret = `natspw-${randomBytes(6).toString('hex')}`;
+    // nats.js takes user:password@ from the URL; the shared test server has no auth and ignores it.
+    const natsUrl = NATS_URL.replace('nats://', `nats://probe:${secret}@`);
+    const env: Record<string, string> = { ...(await baseEnv()), DATABASE_URL: fresh.url, NATS_URL: natsUrl };
+    const proc = spawnApp('auth-core', AUTH_CORE_MAIN, env);
+    started.push(proc);
+    try {
+      await waitForReady(`http://127.0.0.1:${env.HEALTH_PORT}/health/ready`, proc);
+      await within(5000, async () => proc.logs().includes('auth-core ready'));
+      expect(proc.logs()).toContain('auth-core ready: NATS nats://');
+      expect(proc.logs()).not.toContain(secret);
+    } finally {
+      await proc.stop();
+      await fresh.drop();
+      const nc = await connect({ servers: NATS_URL });
+      await (
+        await jetstreamManager(nc)
+      ).streams
+        .delete(jetStreamName('PORTCULLIS_EVENTS', env.NATS_SUBJECT_PREFIX))
+        .catch(() => undefined);
+      await nc.close();
+    }
+  });
+});
+
 describe('migrations', () => {
   let tablesAfterFirstRun: string[] = [];
 
@@ -255,6 +310,15 @@ describe('migrations', () => {
     const { code, out } = await run('migrate', MIGRATE_MAIN, {});
     expect(code).toBe(1);
     expect(out).toMatch(/DATABASE_URL/);
+  });
+
+  it('a DATABASE_URL that is no URL exits 1 naming the variable, not echoing it', async () => {
+    const { code, out } = await run('migrate', MIGRATE_MAIN, {
+      DATABASE_URL: 'postgres://u:s3cret%@127.0.0.1:99999/db',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/DATABASE_URL/);
+    expect(out).not.toContain('s3cret');
   });
 
   it('an unreachable database fails with exit 1, not a hang', async () => {

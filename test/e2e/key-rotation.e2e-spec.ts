@@ -1,5 +1,5 @@
 import { api } from '../support/fixtures';
-import { login, Stack } from '../support/stack';
+import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack } from '../support/stack';
 
 interface KeyView {
   kid: string;
@@ -59,4 +59,19 @@ describe('signing key rotation keeps the old key as long as its longest-lived to
     expect(jwks.keys.map((k) => k.kid)).toContain(kidOf(token));
     expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
   });
+
+  it('a replica given another MASTER_KEY than the one the keys were stored with stops, naming it', async () => {
+    const other = `other-${'k'.repeat(40)}`;
+    const proc = spawnApp('auth-core(other key)', AUTH_CORE_MAIN, {
+      ...stack.coreEnv(await freePort()),
+      MASTER_KEY: other,
+    });
+    const timer = setTimeout(() => void proc.stop('SIGKILL'), 20000);
+    const code = await proc.waitForExit();
+    clearTimeout(timer);
+    // Was "auth-core failed to start: Error: Unsupported state or unable to authenticate data".
+    expect(code).toBe(1);
+    expect(proc.logs()).toMatch(/MASTER_KEY/);
+    expect(proc.logs()).not.toContain(other);
+  }, 30000);
 });

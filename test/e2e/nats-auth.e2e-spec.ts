@@ -89,6 +89,9 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     // The event feeds hear JetStream's advisories about their stream (a lost stream is found at once).
     expect(stack.logs()).not.toContain('cannot hear');
     expect(stack.logs()).toMatch(/token\.validate is served by 2 worker thread\(s\)/);
+    // The gateway verifies JWTs itself (LOCAL_JWT_VALIDATION, on by default) within its permissions.
+    await within(5000, async () => stack.gateway.logs().includes('local JWT validation is live'));
+    expect(stack.gateway.logs()).not.toMatch(/permissions violation/i);
     for (const p of Object.values(passwords)) expect(stack.logs()).not.toContain(p);
   });
 
@@ -176,6 +179,46 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
       expect(reply.json()).toMatchObject({ valid: false });
       expect(received).toEqual([]);
     }
+  });
+
+  it('gives a cluster service the events the SDK follows, not the audit trail', async () => {
+    // The audit events hold who failed to log in, with which username, from which address: the
+    // REST API gives them only to `audit:read`. A cluster service's identity must not read them
+    // off NATS, neither live nor from the stream.
+    const nc = await as('example-service');
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error));
+    })();
+    const live: Msg[] = [];
+    nc.subscribe(`${stack.prefix}auth.v1.events.audit`, { callback: (e, m) => void (e || live.push(m)) });
+    await nc.flush();
+    await within(2000, async () => errors.length > 0).catch(() => undefined);
+
+    const audit: unknown[] = [];
+    const feed = new EventFeed(await as('example-service'), stack.streamName('PORTCULLIS_EVENTS'), {
+      warn: () => undefined,
+    });
+    // What LocalValidator follows is allowed (control).
+    for (const event of ['token.revoked', 'principal.disabled', 'keys.rotated'])
+      await feed.follow(`${stack.prefix}auth.v1.events.${event}`, new Date(), () => undefined);
+    const following = feed
+      .follow(`${stack.prefix}auth.v1.events.audit`, new Date(0), (e) => audit.push(e))
+      .then(
+        () => 'followed',
+        (err: Error) => err.message,
+      );
+    // Audit events exist (the logins above): a consumer allowed on them would deliver some.
+    await login(stack);
+    const outcome = await Promise.race([following, new Promise((r) => setTimeout(() => r('pending'), 3000))]);
+    await new Promise((r) => setTimeout(r, 500));
+    await feed.close();
+    expect({
+      subscribe: /permissions violation/i.test(errors.join(' ')) ? 'refused' : 'allowed',
+      consumer: outcome === 'followed' ? outcome : 'refused',
+      audit: audit.length,
+      live: live.length,
+    }).toEqual({ subscribe: 'refused', consumer: 'refused', audit: 0, live: 0 });
   });
 
   it('lets no one but auth-core publish revocation events', async () => {

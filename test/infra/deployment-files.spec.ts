@@ -207,6 +207,30 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it.each(['auth-core', 'gateway', 'example-service'])(
+    '%s gets every NATS identity and TLS variable .env.example documents',
+    (name) => {
+      // Set in .env for a NATS with authentication or mutual TLS, a variable compose does not pass
+      // on leaves that app connecting without it.
+      const vars = [
+        'NATS_USER',
+        'NATS_PASSWORD',
+        'NATS_TOKEN',
+        'NATS_CREDS',
+        'NATS_TLS_CA',
+        'NATS_TLS_CERT',
+        'NATS_TLS_KEY',
+      ];
+      expect(vars.filter((v) => env(name)[v] !== `\${${v}:-}`)).toEqual([]);
+    },
+  );
+
+  it.each(['gateway', 'example-service'])('%s gets the ROLE_PERMISSIONS auth-core has', (name) => {
+    // The gateway and a service in the SDK's local mode map roles to permissions themselves: with
+    // the defaults instead of the operator's map they would grant what was taken from a role.
+    expect(env(name).ROLE_PERMISSIONS).toBe(env('auth-core').ROLE_PERMISSIONS);
+  });
+
   it.each([
     ['auth-core', AuthCoreEnvDto],
     ['gateway', GatewayEnvDto],
@@ -269,6 +293,25 @@ describe('.env.example', () => {
       ...['NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'],
     ];
     expect(settings.filter((s) => !documented.has(s))).toEqual([]);
+  });
+});
+
+describe('.env.example examples', () => {
+  // A commented `e.g.` is what gets copied into .env: it must be a value the app starts with.
+  const example = (name: string) => {
+    const lines = read('.env.example').split('\n');
+    const at = lines.findIndex((l) => l.startsWith(`${name}=`));
+    return /e\.g\. (.+)$/.exec(lines[at - 1] ?? '')?.[1];
+  };
+
+  it.each(['OIDC_PROVIDERS', 'ROLE_PERMISSIONS'])("the %s example passes auth-core's validation", (name) => {
+    const value = example(name);
+    expect(value).toBeDefined();
+    const errors = validateSync(
+      plainToInstance(AuthCoreEnvDto, { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/p', [name]: value }),
+      { whitelist: true },
+    ).filter((e) => e.property === name);
+    expect(errors.map((e) => Object.values(e.constraints ?? {}).join('; '))).toEqual([]);
   });
 });
 

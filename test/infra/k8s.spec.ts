@@ -141,6 +141,22 @@ describeK8s('deploy/k8s', () => {
     expect(Number(env[listenVar])).toBe(APPS[name as keyof typeof APPS].port);
   });
 
+  it.each(Object.keys(APPS))('%s judges permissions with the ROLE_PERMISSIONS auth-core has', (name) => {
+    // Every process that maps roles to permissions — the gateway, and a service in the SDK's local
+    // mode — must be given the same map, or it grants what the operator took away from a role.
+    const c = container(name);
+    const fromConfigMap =
+      (c.envFrom ?? []).some((f) => f.configMapRef?.name === 'portcullis-config') ||
+      (c.env ?? []).some(
+        (e) =>
+          e.name === 'ROLE_PERMISSIONS' &&
+          e.valueFrom?.configMapKeyRef?.name === 'portcullis-config' &&
+          e.valueFrom.configMapKeyRef.key === 'ROLE_PERMISSIONS',
+      );
+    expect(configMap()).toHaveProperty('ROLE_PERMISSIONS');
+    expect([name, fromConfigMap]).toEqual([name, true]);
+  });
+
   it('Services target named ports that exist on their pods', () => {
     for (const svc of prod.filter((o) => o.kind === 'Service')) {
       const target = Object.entries(workloads).find(([, w]) =>

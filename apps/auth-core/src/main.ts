@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { CustomStrategy } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AUTH_CORE_QUEUE, cacheValidationMetadata } from '@portcullis/contracts';
-import { describeNatsAuth, natsConnectionOptions } from '@portcullis/nats-options';
+import { describeNatsAuth, natsConnectionOptions, natsServersForLog } from '@portcullis/nats-options';
 import {
   closeIdleConnectionsWhileClosing,
   createPinoLogger,
@@ -88,7 +88,7 @@ async function bootstrap(): Promise<void> {
   await app.startAllMicroservices();
   await app.listen(config.HEALTH_PORT, '0.0.0.0');
   logger.log(
-    `auth-core ready: NATS ${config.NATS_URL} (${describeNatsAuth(natsOptions)}), health on :${config.HEALTH_PORT}`,
+    `auth-core ready: NATS ${natsServersForLog(config.NATS_URL)} (${describeNatsAuth(natsOptions)}), health on :${config.HEALTH_PORT}`,
     'Bootstrap',
   );
 }

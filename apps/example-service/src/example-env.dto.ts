@@ -1,16 +1,13 @@
 import { WithProcessEnv } from '@portcullis/observability';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { NatsEnvDto } from '@portcullis/nats-options';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
 /** The example service's environment: NATS identity/TLS like the other apps, plus the SDK mode. */
 export class ExampleEnvDto extends WithProcessEnv(NatsEnvDto) {
-  @IsString()
-  @Matches(/^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/, {
-    message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
-  })
+  @NatsUrlList()
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @Transform(toInt)

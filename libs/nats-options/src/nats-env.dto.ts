@@ -1,5 +1,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { IsOptional, IsString, MinLength, registerDecorator, ValidateIf, ValidationArguments } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  Matches,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
 
 const AUTH_VARS = ['NATS_USER', 'NATS_TOKEN', 'NATS_CREDS'] as const;
 
@@ -58,12 +66,64 @@ function ReadableFile() {
     });
 }
 
+const NATS_URL_SHAPE = /^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/;
+
+/**
+ * What is wrong with a NATS_URL, or null. nats.js parses each server only as it connects, and one
+ * it cannot parse (a port out of range, no host) ended the app as a bare "TypeError: Invalid URL".
+ * An entry is never repeated: it may carry a user and password.
+ */
+export function natsUrlProblem(value: unknown): string | null {
+  if (typeof value !== 'string' || !NATS_URL_SHAPE.test(value))
+    return 'NATS_URL must be nats://host:port (comma-separated for a cluster)';
+  const entries = value.split(',');
+  for (const [i, entry] of entries.entries()) {
+    let host = '';
+    try {
+      host = new URL(entry).hostname;
+    } catch {
+      // left empty: refused below
+    }
+    if (!host) {
+      const which = entries.length > 1 ? ` (server ${i + 1})` : '';
+      return `NATS_URL is not a URL${which}: it needs a host and a port of 1-65535, nats://host:port`;
+    }
+  }
+  return null;
+}
+
+/** NATS_URL of every app: one or more nats:// or tls:// servers, each a URL nats.js can connect to. */
+export function NatsUrlList() {
+  return (target: object, property: string) =>
+    registerDecorator({
+      name: 'natsUrlList',
+      target: target.constructor,
+      propertyName: property,
+      validator: {
+        validate: (value: unknown) => natsUrlProblem(value) === null,
+        defaultMessage: (args?: ValidationArguments) => natsUrlProblem(args?.value) ?? 'NATS_URL is invalid',
+      },
+    });
+}
+
 /**
  * How an app authenticates to NATS and secures the link. Both apps' environment DTOs extend this,
  * so every NATS connection of the system is configured the same way (see deploy/README.md).
  * Secrets are given as values (NATS_PASSWORD, NATS_TOKEN) or, preferably, as mounted files.
  */
 export class NatsEnvDto {
+  /**
+   * Put in front of every subject (libs/contracts reads it raw): plain subject tokens only. A `*` or
+   * `>` would make each subscription a wildcard over every deployment's subjects, and a space or an
+   * empty token ends the app at its first subscription as an illegal subject.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, {
+    message:
+      'NATS_SUBJECT_PREFIX must be subject tokens of letters, digits, - and _, e.g. prod. (no wildcards or spaces)',
+  })
+  NATS_SUBJECT_PREFIX?: string;
+
   @ValidateIf(pairSet('NATS_USER'))
   @IsString({ message: 'NATS_USER is required together with NATS_PASSWORD' })
   @MinLength(1)

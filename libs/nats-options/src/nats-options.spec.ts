@@ -5,7 +5,7 @@ import { nkeys } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { NatsEnvDto } from './nats-env.dto';
-import { describeNatsAuth, natsConnectionOptions, natsSettings } from './nats-options';
+import { describeNatsAuth, natsConnectionOptions, natsServersForLog, natsSettings } from './nats-options';
 
 const dir = mkdtempSync(join(tmpdir(), 'nats-options-'));
 const file = (name: string, content = 'x') => {
@@ -47,6 +47,12 @@ describe('natsConnectionOptions', () => {
     expect(o).toMatchObject({ user: 'core', pass: 's3cret' });
     expect(describeNatsAuth(o)).toBe('auth=user/password, no TLS');
     expect(describeNatsAuth(o)).not.toContain('s3cret');
+  });
+
+  it('masks the user and password a NATS_URL may carry, for the logs', () => {
+    expect(natsServersForLog('nats://core:s3cret@n1:4222,tls://tok@n2:4222,nats://n3:4222')).toBe(
+      'nats://***@n1:4222,tls://***@n2:4222,nats://n3:4222',
+    );
   });
 
   it('passes a token', () => {

@@ -63,6 +63,14 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Nat
   return opts;
 }
 
+/**
+ * NATS_URL as a log may show it: nats.js takes a user and password (or a token) from a server's
+ * URL, so whatever stands before `@` is masked.
+ */
+export function natsServersForLog(natsUrl: string): string {
+  return natsUrl.replace(/:\/\/[^@/,]*@/g, '://***@');
+}
+
 /** What a startup log may say about the NATS link: the mechanism, never a secret or a path's content. */
 export function describeNatsAuth(opts: NatsConnectionSettings): string {
   const auth = opts.authenticator ? 'creds' : opts.user !== undefined ? 'user/password' : opts.token ? 'token' : 'none';

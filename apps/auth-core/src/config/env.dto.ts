@@ -9,17 +9,20 @@ import {
   Matches,
   Max,
   Min,
+  MaxLength,
   MinLength,
   Validate,
   ValidateIf,
 } from 'class-validator';
-import { RolePermissionsConstraint } from '@portcullis/contracts';
+import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
-import { NatsEnvDto } from '@portcullis/nats-options';
+import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
+import { DatabaseUrlConstraint } from '../database/database-url';
+import { IssuerConstraint } from './issuer.constraint';
+import { AdminPasswordConstraint } from './admin-password.constraint';
+import { DistinctListConstraint } from './distinct-list.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
 
 /** Environment of auth-core (SPEC §6), validated once at boot; NATS auth/TLS settings come from NatsEnvDto. */
 export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
@@ -28,17 +31,14 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   NODE_ENV: string = 'development';
 
   @IsString()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Validate(DatabaseUrlConstraint)
   DATABASE_URL!: string;
 
-  @IsString()
-  @Matches(/^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/, {
-    message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
-  })
+  @NatsUrlList()
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @IsString()
-  @Matches(/^https?:\/\/\S+$/, { message: 'ISSUER must be an http(s) URL' })
+  @Validate(IssuerConstraint)
   ISSUER: string = 'http://localhost:3000';
 
   @IsString()
@@ -55,9 +55,12 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Matches(/^[A-Za-z0-9._@-]{1,128}$/, { message: 'ADMIN_USERNAME must be 1-128 of [A-Za-z0-9._@-]' })
   ADMIN_USERNAME: string = 'admin';
 
+  /** The most powerful account: held to the rule every other password is (users/password-policy). */
   @IsOptional()
   @IsString()
   @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  @MaxLength(MAX_PASSWORD_LENGTH, { message: `ADMIN_PASSWORD must be at most ${MAX_PASSWORD_LENGTH} characters` })
+  @Validate(AdminPasswordConstraint)
   ADMIN_PASSWORD?: string;
 
   @Transform(toInt)
@@ -145,11 +148,15 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @MinLength(16, { message: 'CLIENT_REGISTRATION_TOKEN must be at least 16 characters' })
   CLIENT_REGISTRATION_TOKEN?: string;
 
-  /** Roles a self-registered client gets; admin and system are never allowed here. */
+  /**
+   * Roles a self-registered client gets; admin and system are never allowed here. Each is a role
+   * the API could grant (ROLE_PATTERN), once: the list is stored as given on every such client.
+   */
   @IsString()
-  @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9._:,-]*$/, {
+  @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9][A-Za-z0-9._:-]{0,63}(,[A-Za-z0-9][A-Za-z0-9._:-]{0,63})*$/, {
     message: 'CLIENT_REGISTRATION_DEFAULT_ROLES must be a comma list of roles without admin or system',
   })
+  @Validate(DistinctListConstraint)
   CLIENT_REGISTRATION_DEFAULT_ROLES: string = 'service';
 
   /** External identity providers (JSON array or the path of a file holding one); see federation/. */
@@ -185,8 +192,9 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(3600)
   OIDC_JWKS_COOLDOWN_SECONDS: number = 30;
 
-  @Transform(toBool)
-  @IsBoolean()
+  // true/1 or false/0 and nothing else: anything else read as false, and a typo skipped the migrations.
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'MIGRATE_ON_START must be true or false' })
   MIGRATE_ON_START: boolean = true;
 
   @Transform(toInt)
@@ -221,8 +229,12 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(60000)
   DB_QUERY_TIMEOUT_MS: number = 2000;
 
+  /** The `cid` of a login made without a client: shaped like any client id (CLIENT_ID_PATTERN). */
   @IsOptional()
   @IsString()
+  @Matches(CLIENT_ID_PATTERN, {
+    message: 'DEFAULT_CLIENT_ID must be a client id: 1-128 of [A-Za-z0-9._:-], starting with a letter or digit',
+  })
   DEFAULT_CLIENT_ID: string = 'portcullis';
 
   @IsOptional()

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { databaseUrlProblem } from './database-url';
 import { dataSourceOptions } from './data-source-options';
 
 /** `npm run migrate`: applies pending migrations and exits; safe to run any number of times. */
@@ -23,11 +24,12 @@ export async function runMigrations(url: string): Promise<string[]> {
 
 if (require.main === module) {
   const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error('Invalid configuration:\n  DATABASE_URL: must be set (postgres://…)');
+  const problem = databaseUrlProblem(url);
+  if (problem) {
+    console.error(`Invalid configuration:\n  DATABASE_URL: ${problem}`);
     process.exit(1);
   }
-  runMigrations(url).then(
+  runMigrations(url!).then(
     (names) => {
       console.log(names.length ? `Applied migrations: ${names.join(', ')}` : 'Database schema is up to date');
       process.exit(0);

@@ -101,7 +101,15 @@ export class KeyRingService {
     const rows = await this.keys.listVerifying();
     const activeRow = rows.find((r) => r.status === 'active');
     if (activeRow) {
-      const pem = this.masterKey.decrypt(activeRow.privateKeyEnc, activeRow.kid).toString();
+      let pem: string;
+      try {
+        pem = this.masterKey.decrypt(activeRow.privateKeyEnc, activeRow.kid).toString();
+      } catch {
+        // AES-GCM's own words ("unable to authenticate data") do not tell an operator what to fix.
+        throw new Error(
+          `MASTER_KEY cannot decrypt the active signing key ${activeRow.kid}: it is not the MASTER_KEY the signing keys in this database were stored with`,
+        );
+      }
       this.active = { kid: activeRow.kid, alg: activeRow.alg as SigningAlgorithm, privateKey: privateKeyFromPem(pem) };
     }
     this.verifier.setKeys(

@@ -21,6 +21,34 @@ describe('gateway configuration', () => {
     );
   });
 
+  // Each passed the scheme check, then ended the gateway as a bare "TypeError: Invalid URL" stack.
+  it.each(['nats://127.0.0.1:99999', 'nats://:4222', 'nats://127.0.0.1:abc', 'nats://ok:4222,nats://x y:4222'])(
+    'refuses NATS_URL=%j, which does not parse as a URL, naming the variable',
+    (value) => {
+      expect(() => loadGatewayConfig({ NATS_URL: value })).toThrow(/NATS_URL: NATS_URL /);
+    },
+  );
+
+  it.each(['nats://127.0.0.1:4222', 'nats://nats', 'tls://a:4222,tls://b:4222', 'tls://[::1]:4222'])(
+    'takes NATS_URL=%j',
+    (value) => {
+      expect(loadGatewayConfig({ NATS_URL: value }).NATS_URL).toBe(value);
+    },
+  );
+
+  // Read raw into every subject: a wildcard served (and streamed) every deployment's subjects, a
+  // space ended the app as a bare "InvalidSubjectError: illegal subject".
+  it.each(['*.', '>.', 'a b.', 'prod..', '.prod.', 'prod.*.'])(
+    'refuses NATS_SUBJECT_PREFIX=%j, naming the variable',
+    (value) => {
+      expect(() => loadGatewayConfig({ NATS_SUBJECT_PREFIX: value })).toThrow(/NATS_SUBJECT_PREFIX: /);
+    },
+  );
+
+  it.each(['prod.', 't1a2b3c.', 'team-a.prod.', 'prod_'])('takes NATS_SUBJECT_PREFIX=%j', (value) => {
+    expect(() => loadGatewayConfig({ NATS_SUBJECT_PREFIX: value })).not.toThrow();
+  });
+
   it('refuses a ROLE_PERMISSIONS it cannot use, naming the variable and the problem', () => {
     expect(() => loadGatewayConfig({ ROLE_PERMISSIONS: '{"service":["fly"]}' })).toThrow(
       /ROLE_PERMISSIONS: ROLE_PERMISSIONS role "service" names unknown permissions: fly/,

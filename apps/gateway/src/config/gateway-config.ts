@@ -1,8 +1,8 @@
 import { WithProcessEnv } from '@portcullis/observability';
 import { loadEnv, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
-import { NatsEnvDto } from '@portcullis/nats-options';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, Validate } from 'class-validator';
+import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { TrustProxyConstraint } from './trust-proxy.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -15,10 +15,7 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(65535)
   PORT: number = 3000;
 
-  @IsString()
-  @Matches(/^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/, {
-    message: 'NATS_URL must be nats://host:port (comma-separated for a cluster)',
-  })
+  @NatsUrlList()
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */

@@ -43,3 +43,26 @@ describe('AuthGuard: a tenant requirement that resolves to nothing is refused, n
     expect(asked.length).toBe(before);
   });
 });
+
+describe('AuthGuard: the bearer token (RFC 6750 §2.1, `Bearer 1*SP token`)', () => {
+  const tokens: string[] = [];
+  const client = { validate: async (t: string) => (tokens.push(t), ok) } as unknown as AuthClient;
+  const guard = new AuthGuard(client, new Reflector());
+  const withHeader = (authorization: string) =>
+    ({
+      switchToHttp: () => ({ getRequest: () => ({ headers: { authorization }, params: {} }) }),
+      getHandler: () => () => undefined,
+      getClass: () => class {},
+    }) as unknown as ExecutionContext;
+
+  // More than one space was refused with 401, while the gateway takes it (and the RFC allows it).
+  it.each(['Bearer abc', 'Bearer  abc', 'bearer   abc'])('takes %j', async (header) => {
+    await expect(guard.canActivate(withHeader(header))).resolves.toBe(true);
+    expect(tokens.pop()).toBe('abc');
+  });
+
+  it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Basic abc', 'Bearerabc'])('401 for %j', async (header) => {
+    const err = await guard.canActivate(withHeader(header)).catch((e: unknown) => e);
+    expect((err as HttpException).getStatus()).toBe(401);
+  });
+});

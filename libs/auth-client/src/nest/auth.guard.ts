@@ -6,7 +6,8 @@ import type { ValidationMode } from '../auth-client.options';
 import { MODE_KEY, PERMISSIONS_KEY, PRINCIPAL_PROPERTY, ROLES_KEY, TENANT_KEY } from './decorators';
 
 export const AUTH_CLIENT = Symbol('PORTCULLIS_AUTH_CLIENT');
-const BEARER = /^Bearer ([^\s]+)$/i;
+/** RFC 6750 §2.1: `Bearer 1*SP token`, as the gateway takes it. */
+const BEARER = /^Bearer +([^\s]+)$/i;
 
 interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;

@@ -1,0 +1,80 @@
+import { loadAuthCoreConfig } from './config';
+
+const base = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/portcullis',
+  MASTER_KEY: 'k'.repeat(40),
+};
+
+describe('auth-core configuration', () => {
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ])('MIGRATE_ON_START=%j is %j', (value, expected) => {
+    expect(loadAuthCoreConfig({ ...base, MIGRATE_ON_START: value }).MIGRATE_ON_START).toBe(expected);
+  });
+
+  // Each read as false before: a typo silently left the schema unmigrated.
+  it.each(['yes', 'on', 'ture', 'TRUE '])('refuses MIGRATE_ON_START=%j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, MIGRATE_ON_START: value })).toThrow(
+      /MIGRATE_ON_START: MIGRATE_ON_START must be true or false/,
+    );
+  });
+});
+
+describe('ADMIN_PASSWORD', () => {
+  // Each created the bootstrap admin before, with a password the API refuses for any other user
+  // (the last one could never even be used: a login takes at most 1024 characters).
+  it.each([
+    ['a well-known one', 'password1234', /ADMIN_PASSWORD: ADMIN_PASSWORD is a well-known password/],
+    ['one letter', 'aaaaaaaaaaaaaaaa', /ADMIN_PASSWORD: ADMIN_PASSWORD uses fewer than 5 different characters/],
+    ['a keyboard run', 'qwertyuiopasdf', /ADMIN_PASSWORD: ADMIN_PASSWORD is a keyboard or alphabet sequence/],
+    ['1030 characters', 'Abc1-'.repeat(206), /ADMIN_PASSWORD: ADMIN_PASSWORD must be at most 1024 characters/],
+    ['9 characters', 'short-Pw1', /ADMIN_PASSWORD: ADMIN_PASSWORD must be at least 12 characters/],
+  ])('refuses %s as the bootstrap admin password, naming the variable', (_label, value, message) => {
+    expect(() => loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: value })).toThrow(message);
+  });
+
+  it('takes one the password rule takes', () => {
+    expect(loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: 'correct-Horse-7-battery' }).ADMIN_PASSWORD).toBe(
+      'correct-Horse-7-battery',
+    );
+  });
+
+  it('never repeats the value it refuses', () => {
+    expect(() => loadAuthCoreConfig({ ...base, ADMIN_PASSWORD: 'password1234' })).not.toThrow(/password1234/);
+  });
+});
+
+describe('CLIENT_REGISTRATION_DEFAULT_ROLES', () => {
+  it.each(['service', 'service,reader', 'team.a:reader'])('takes %j', (value) => {
+    expect(
+      loadAuthCoreConfig({ ...base, CLIENT_REGISTRATION_DEFAULT_ROLES: value }).CLIENT_REGISTRATION_DEFAULT_ROLES,
+    ).toBe(value);
+  });
+
+  // Each was stored as given on every self-registered client: a role the API refuses to grant
+  // (ROLE_PATTERN: 1-64 characters starting with a letter or digit), an empty one, or one twice.
+  it.each(['-x', 'service,,reader', 'service,service', `r${'x'.repeat(64)}`, 'admin', 'service,system'])(
+    'refuses %j, naming the variable',
+    (value) => {
+      expect(() => loadAuthCoreConfig({ ...base, CLIENT_REGISTRATION_DEFAULT_ROLES: value })).toThrow(
+        /CLIENT_REGISTRATION_DEFAULT_ROLES: CLIENT_REGISTRATION_DEFAULT_ROLES must be/,
+      );
+    },
+  );
+});
+
+describe('DEFAULT_CLIENT_ID', () => {
+  it('is portcullis unless set', () => {
+    expect(loadAuthCoreConfig(base).DEFAULT_CLIENT_ID).toBe('portcullis');
+    expect(loadAuthCoreConfig({ ...base, DEFAULT_CLIENT_ID: 'login-app' }).DEFAULT_CLIENT_ID).toBe('login-app');
+  });
+
+  // Each became the `cid` of every login's token before: an id no client can have (a space or an
+  // oversize one the listings' client_ids filter refuses, so those tokens could not be selected).
+  it.each(['a b', '-x', `c${'x'.repeat(128)}`])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, DEFAULT_CLIENT_ID: value })).toThrow(/DEFAULT_CLIENT_ID: /);
+  });
+});
