@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorEnvelope, JwksReply, MeReply, SUBJECTS } from '@portcullis/contracts';
 import { api, DiscoveryReply, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
@@ -282,6 +284,8 @@ describe('token lifecycle (2 auth-core replicas)', () => {
       auth_provider_initialized: true,
       auth_db_initialized: true,
       nats: { state: 'connected' },
+      // The apps run as `node dist/…`, where npm's environment is not: the version is package.json's.
+      version: (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version,
     });
     expect((await get('/health/live')).status).toBe(200);
     expect((await get('/health/ready')).status).toBe(200);

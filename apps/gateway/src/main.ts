@@ -9,6 +9,7 @@ import {
   installGracefulShutdown,
   instrumentHttp,
   PinoNestLogger,
+  serviceVersion,
 } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
 import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
@@ -105,7 +106,7 @@ async function bootstrap(): Promise<void> {
   const doc = new DocumentBuilder()
     .setTitle('Portcullis')
     .setDescription('Authentication and token service of the cluster')
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setVersion(serviceVersion())
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, documentErrorResponses(SwaggerModule.createDocument(app, doc)), {

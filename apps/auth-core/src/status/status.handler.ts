@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { JwksReply, MetaReply, RevocationSnapshot, StatusReply, SUBJECTS } from '@portcullis/contracts';
+import { serviceVersion } from '@portcullis/observability';
 import { ALLOWED_ALGORITHMS } from '@portcullis/jwt';
 import { DataSource } from 'typeorm';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
@@ -9,7 +10,7 @@ import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from '../tokens/revocation-cache.service';
 
 export const REPLICA_ID = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-export const VERSION = process.env.npm_package_version ?? '0.1.0';
+export const VERSION = serviceVersion();
 
 /** Read-only answers the gateway needs: JWKS, issuer metadata, service status. */
 @Controller()

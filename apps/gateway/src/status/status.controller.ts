@@ -1,10 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { StatusReply, SUBJECTS } from '@portcullis/contracts';
+import { serviceVersion } from '@portcullis/observability';
 import { CoreClientService } from '../core/core-client.service';
 import { StatusResponseDto } from './status-response.dto';
 
-const VERSION = process.env.npm_package_version ?? '0.1.0';
+const VERSION = serviceVersion();
 
 @ApiTags('status')
 @Controller('api/v1/status')
