@@ -67,10 +67,6 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(10485760)
   BODY_LIMIT_BYTES: number = 65536;
 
-  @IsOptional()
-  @IsString()
-  PUBLIC_URL?: string;
-
   /**
    * `true`: the REST validate routes verify JWTs here, against the keys and revocation state
    * auth-core streams (auth-core still judges PATs and anything the gateway cannot vouch for).
