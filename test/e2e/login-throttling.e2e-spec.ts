@@ -95,6 +95,17 @@ describe('failed-login throttling behind a trusted proxy (TRUST_PROXY)', () => {
     expect((await login('203.0.113.7')).status).toBe(429);
     expect((await login('203.0.113.8')).status).toBe(401);
   });
+
+  it('counts an IPv6 caller by its /64, so hopping between the addresses of its subnet does not help', async () => {
+    // Before: each IPv6 address had its own count, and a caller given a /64 (any home line or
+    // cloud machine) guessed afresh from each of its 2^64 addresses; the fourth answered 401.
+    expect((await login('2001:db8:a:b::1')).status).toBe(401);
+    expect((await login('2001:db8:a:b:1:2:3:4')).status).toBe(401);
+    expect((await login('2001:0db8:000a:000b:ffff::9')).status).toBe(401);
+    expect((await login('2001:db8:a:b::5')).status).toBe(429);
+    // The next /64 is someone else.
+    expect((await login('2001:db8:a:c::1')).status).toBe(401);
+  });
 });
 
 describe('failed logins are counted across gateway replicas', () => {
