@@ -1,6 +1,6 @@
 import { credentialHelpers } from '../support/credentials';
 import { api } from '../support/fixtures';
-import { login, Stack } from '../support/stack';
+import { login, Stack, within } from '../support/stack';
 
 // What a PAT reaches beyond its owner: nobody else's account can delete it, and it never keeps a
 // tenant its owner has lost. Its lifecycle is in credentials-users-pats.e2e-spec.ts.
@@ -67,4 +67,33 @@ describe('PATs stay within their owner', () => {
     expect((await validate(wide, { tenant: 't1' })).error?.code).toBe('FORBIDDEN');
     expect((await validate(wide, { tenant: 't2' })).valid).toBe(true);
   });
+
+  it('a PAT refused because its owner is disabled is not recorded as used, nor its address as known', async () => {
+    // Before: the refused PAT's lastUsedAt was set (the owner was told it had been used) and its
+    // address recorded and audited as a new one, so a later accepted use from there raised nothing.
+    const wendy = await createUser('wendy');
+    const pat = (await (await signIn(wendy)).post('/api/v1/users/me/tokens', { name: 'ci' })).body;
+    expect((await admin.patch(`/api/v1/users/${wendy.id}`, { enabled: false })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500)); // every replica knows within a second (SPEC §7)
+    for (let i = 0; i < 4; i++)
+      expect((await api(stack).post('/api/v1/auth/validate', { token: pat.token })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 11_000)); // replicas write the uses they saw every 10 s
+    const [row] = await stack.query<{ last_used_at: Date | null }>(
+      `SELECT last_used_at FROM personal_access_tokens WHERE id = $1`,
+      [pat.id],
+    );
+    expect(row.last_used_at).toBeNull();
+    expect(await stack.query(`SELECT ip FROM pat_addresses WHERE pat_id = $1`, [pat.id])).toEqual([]);
+
+    // Enabled again, a use is a use.
+    expect((await admin.patch(`/api/v1/users/${wendy.id}`, { enabled: true })).status).toBe(200);
+    await within(
+      2000,
+      async () => (await api(stack).post('/api/v1/auth/validate', { token: pat.token })).status === 200,
+    );
+    await within(
+      3000,
+      async () => (await stack.query(`SELECT ip FROM pat_addresses WHERE pat_id = $1`, [pat.id])).length === 1,
+    );
+  }, 30000);
 });

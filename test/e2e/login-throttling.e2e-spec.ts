@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { OAuthErrorReply, readJson, seedUser } from '../support/fixtures';
+import { api, OAuthErrorReply, readJson, seedUser } from '../support/fixtures';
 import { Stack } from '../support/stack';
 
 /** SPEC §7: repeated failed logins are throttled (per IP) and lock the account for a while. */
@@ -95,6 +95,17 @@ describe('failed-login throttling behind a trusted proxy (TRUST_PROXY)', () => {
     expect((await login('203.0.113.7')).status).toBe(429);
     expect((await login('203.0.113.8')).status).toBe(401);
   });
+
+  it('counts an IPv6 caller by its /64, so hopping between the addresses of its subnet does not help', async () => {
+    // Before: each IPv6 address had its own count, and a caller given a /64 (any home line or
+    // cloud machine) guessed afresh from each of its 2^64 addresses; the fourth answered 401.
+    expect((await login('2001:db8:a:b::1')).status).toBe(401);
+    expect((await login('2001:db8:a:b:1:2:3:4')).status).toBe(401);
+    expect((await login('2001:0db8:000a:000b:ffff::9')).status).toBe(401);
+    expect((await login('2001:db8:a:b::5')).status).toBe(429);
+    // The next /64 is someone else.
+    expect((await login('2001:db8:a:c::1')).status).toBe(401);
+  });
 });
 
 describe('failed logins are counted across gateway replicas', () => {
@@ -158,5 +169,55 @@ describe('failed logins are counted across gateway replicas', () => {
     expect(await login(second.url, next)).toBe(429);
     expect(await login(stack.url, next)).toBe(429);
     expect(stack.gateway.logs()).toContain('shared failed-login count answers again');
+  });
+});
+
+describe('an account that has failed many times over', () => {
+  const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1' } });
+  const login = (username: string, password: string) =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+  const state = async (id: string) =>
+    (
+      await stack.query<{ failed_logins: number; locked_for: number }>(
+        `SELECT failed_logins, extract(epoch from locked_until - now())::float AS locked_for FROM users WHERE id = $1`,
+        [id],
+      )
+    )[0];
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('answers a wrong password as ever, counts it and keeps the lockout at its cap', async () => {
+    // Some 45 failures past the threshold (from many addresses, or through PUT /users/me/password,
+    // which no per-address throttle counts): the back-off's doubling once overflowed PostgreSQL's
+    // interval, so every further wrong password answered 500 (not 401: the account is known) and
+    // went uncounted and unaudited, and the address throttle, which counts only 401s, no longer
+    // slowed the guessing.
+    const u = await seedUser(stack, 'many', 'many-password-12345');
+    await stack.query(`UPDATE users SET failed_logins = 60 WHERE id = $1`, [u.id]);
+    const unknown = await login('nobody-at-all', 'wrong-password-xyz');
+    const wrong = await login('many', 'wrong-password-xyz');
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toBe(await unknown.text());
+    const after = await state(u.id);
+    expect(after.failed_logins).toBe(61);
+    expect(after.locked_for).toBeGreaterThan(14 * 60);
+    expect(after.locked_for).toBeLessThanOrEqual(15 * 60);
+
+    // The same through a password change, from a session of the user's (a login clears the count).
+    await stack.query(`UPDATE users SET locked_until = NULL WHERE id = $1`, [u.id]);
+    const asU = api(stack, (await u.login()).access_token);
+    expect((await state(u.id)).failed_logins).toBe(0);
+    await stack.query(`UPDATE users SET failed_logins = 60 WHERE id = $1`, [u.id]);
+    const change = await asU.put('/api/v1/users/me/password', {
+      currentPassword: 'wrong-password-xyz',
+      newPassword: 'another-password-67890',
+    });
+    expect(change.status).toBe(403);
+    expect((await state(u.id)).failed_logins).toBe(61);
   });
 });

@@ -76,4 +76,20 @@ describe('password changes and resets', () => {
     expect(await valid(mine.access_token)).toBe(true);
     expect(await valid(other.access_token)).toBe(false);
   });
+
+  it('the current password written in another Unicode form is not a new password', async () => {
+    // Passwords are hashed and checked in NFC, so 'é' as one code point or as 'e' + U+0301 is
+    // one password. Before, the change compared the raw strings: the current password in NFD
+    // was taken as a new one (200), the "must differ" rule passed while nothing changed.
+    const composed = 'caf\u00e9-au-lait-2024';
+    const r = await admin.post('/api/v1/users', { username: 'unicode', password: composed, roles: ['user'] });
+    expect(r.status).toBe(201);
+    const asU = api(stack, (await login(stack, 'unicode', composed)).access_token);
+    const same = await asU.put('/api/v1/users/me/password', {
+      currentPassword: composed,
+      newPassword: composed.normalize('NFD'),
+    });
+    expect(same.status).toBe(400);
+    expect(same.body.error.data.fields.map((f: { field: string }) => f.field)).toEqual(['newPassword']);
+  });
 });

@@ -13,6 +13,7 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 describe('token exchange (RFC 8693) request parameters', () => {
   const stack = new Stack();
   let apiKey: string;
+  let admin: ReturnType<typeof api>;
 
   const exchange = (extra: Record<string, string>) =>
     fetch(`${stack.url}/oauth/token`, {
@@ -30,7 +31,7 @@ describe('token exchange (RFC 8693) request parameters', () => {
 
   beforeAll(async () => {
     await stack.start();
-    const admin = api(stack, (await login(stack)).access_token);
+    admin = api(stack, (await login(stack)).access_token);
     expect((await admin.post('/api/v1/clients', { clientId: 'exchanger', roles: ['service'] })).status).toBe(201);
     const key = await admin.post('/api/v1/clients/exchanger/api-keys', { name: 'k' });
     expect(key.status).toBe(201);
@@ -140,5 +141,33 @@ describe('token exchange (RFC 8693) request parameters', () => {
     const same = await readJson<OAuthTokenReply>(await exchange({ scope: 'service' }));
     expect(same).not.toHaveProperty('scope');
     expect(await readJson<OAuthTokenReply>(await exchange({}))).not.toHaveProperty('scope');
+  });
+
+  it("a key exchanged here is recorded as used from the caller's address, as on POST /api/v1/auth", async () => {
+    // Before: this grant handed auth-core no address, so a key used only here (a stolen one, say)
+    // never raised apikey.used_from_new_ip and its last address was never recorded.
+    const key = await admin.post('/api/v1/clients/exchanger/api-keys', { name: 'watched' });
+    expect(key.status).toBe(201);
+    const res = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: key.body.apiKey as string,
+        subject_token_type: API_KEY_TYPE,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const events = (
+      (await admin.get('/api/v1/audit?type=apikey.used_from_new_ip&limit=100')).body.items as Array<{
+        data: { id: string; ip: string; previousIp: string | null };
+      }>
+    ).filter((e) => e.data.id === key.body.id);
+    expect(events.map((e) => e.data)).toEqual([{ id: key.body.id, ip: '127.0.0.1', previousIp: null }]);
+    const [row] = await stack.query<{ last_used_ip: string | null }>(
+      `SELECT last_used_ip FROM api_keys WHERE id = $1`,
+      [key.body.id],
+    );
+    expect(row.last_used_ip).toBe('127.0.0.1');
   });
 });

@@ -235,4 +235,34 @@ describe('narrow credentials cannot widen themselves', () => {
       (await admin.post('/api/v1/auth/extended-token', { clientId: 'esc-admin-client', expiry: 86400 })).status,
     ).toBeLessThan(300);
   });
+
+  it('a PAT or an API key narrowed to some permissions meets no role requirement beyond them', async () => {
+    // Before: the claims carry the owner's roles beside the narrowed perms, and a role requirement
+    // looked at the roles alone: an admin's read-only PAT passed validate with roles=[admin] (REST,
+    // NATS, the SDK's @Roles guard), so a service gating on the admin role let it do anything.
+    const boss = await createUser('role-boss', ['admin'], ['*']);
+    const session = api(stack, (await login(stack, boss.username, boss.password)).access_token);
+    const readOnly = await session.post('/api/v1/users/me/tokens', {
+      name: 'read-only',
+      permissions: ['tokens:read'],
+      expiresAt: inDays(1),
+    });
+    const full = await session.post('/api/v1/users/me/tokens', { name: 'full', expiresAt: inDays(1) });
+    const asAdmin = { roles: ['admin'] };
+    expect(await validate(readOnly.body.token, asAdmin)).toMatchObject({ valid: false, error: { code: 'FORBIDDEN' } });
+    expect((await api(stack).post('/api/v1/auth/validate', { token: readOnly.body.token, ...asAdmin })).status).toBe(
+      403,
+    );
+    expect((await validate(readOnly.body.token, { permissions: ['tokens:read'] })).valid).toBe(true);
+    // Not narrowed below the role, it meets it as before.
+    expect((await validate(full.body.token, asAdmin)).valid).toBe(true);
+
+    await createClient('role-robot', ['admin']);
+    const key = await admin.post('/api/v1/clients/role-robot/api-keys', { name: 'k', permissions: ['token:validate'] });
+    const bearer = (await readJson<{ access_token: string }>(await exchange(key.body.apiKey))).access_token;
+    expect(await validate(bearer, asAdmin)).toMatchObject({ valid: false, error: { code: 'FORBIDDEN' } });
+    const wide = await admin.post('/api/v1/clients/role-robot/api-keys', { name: 'wide' });
+    const wideBearer = (await readJson<{ access_token: string }>(await exchange(wide.body.apiKey))).access_token;
+    expect((await validate(wideBearer, asAdmin)).valid).toBe(true);
+  });
 });

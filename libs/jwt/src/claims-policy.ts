@@ -27,7 +27,13 @@ export function missingRequirement(
   req: Requirements,
   roleMap?: Record<string, readonly string[]>,
 ): string | null {
-  const lackingRoles = (req.roles ?? []).filter((r) => !c.roles.includes(r));
+  // A token narrowed to `perms` (a PAT, an API key's bearer, a scoped token) carries its owner's
+  // roles, but holds a role only as far as the narrowing leaves it every permission of the role:
+  // otherwise a read-only PAT of an admin would pass any gate on the admin role.
+  const narrowed = c.perms;
+  const lackingRoles = (req.roles ?? []).filter(
+    (r) => !c.roles.includes(r) || (!!narrowed && permissionsOf([r], roleMap).some((p) => !narrowed.includes(p))),
+  );
   if (lackingRoles.length) return `Missing role: ${lackingRoles.join(', ')}`;
   if (req.permissions?.length) {
     const held = c.perms ?? permissionsOf(c.roles, roleMap);

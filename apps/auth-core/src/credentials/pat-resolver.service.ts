@@ -40,7 +40,8 @@ export class PatResolverService implements OnApplicationShutdown {
     private readonly audit: AuditService,
   ) {}
 
-  async resolve(token: string, clientIp?: string): Promise<PatResolution> {
+  /** The PAT's claims; nothing is recorded until its use is judged (noteUse). */
+  async resolve(token: string): Promise<PatResolution> {
     if (!isWellFormedCredential(token, PAT_PREFIX))
       return { ok: false, code: 'UNAUTHENTICATED', message: 'Token is malformed' };
     const hash = this.masterKey.hashSecret(token);
@@ -78,9 +79,13 @@ export class PatResolverService implements OnApplicationShutdown {
     }
     if (claims.exp <= Math.floor(now / 1000))
       return { ok: false, code: 'UNAUTHENTICATED', message: 'Token has expired' };
-    this.pendingUse.set(claims.jti, now);
-    if (clientIp) this.noteAddress(claims, clientIp);
     return { ok: true, claims };
+  }
+
+  /** Records a use of a resolved PAT that was not refused: when, and from where. */
+  noteUse(claims: AccessTokenClaims, clientIp?: string): void {
+    this.pendingUse.set(claims.jti, Date.now());
+    if (clientIp) this.noteAddress(claims, clientIp);
   }
 
   /**

@@ -63,8 +63,12 @@ export class TokenValidationService {
   }
 
   private async decidePat(token: string, req: Requirements, clientIp?: string): Promise<ValidateTokenReply> {
-    const result = await this.pats.resolve(token, clientIp);
+    const result = await this.pats.resolve(token);
     if (!result.ok) return refusal(result.code, result.message);
-    return judgeClaims(result.claims, req, this.revocations);
+    const reply = judgeClaims(result.claims, req, this.revocations);
+    // A PAT deleted, or of a disabled owner, was refused, not used: its lastUsedAt and known
+    // addresses stay as they were. One that lacks what was required was still its owner's to use.
+    if (reply.valid || reply.error.code !== 'UNAUTHENTICATED') this.pats.noteUse(result.claims, clientIp);
+    return reply;
   }
 }

@@ -53,7 +53,8 @@ export class ChangePasswordHandler {
       });
       throw new PortcullisError('FORBIDDEN', 'Current password is wrong');
     }
-    if (req.newPassword === req.currentPassword) {
+    // Compared as they are hashed (NFC): the same password in another Unicode form is the same password.
+    if (req.newPassword.normalize('NFC') === req.currentPassword.normalize('NFC')) {
       throw new PortcullisError('BAD_REQUEST', 'The new password must differ from the current one', [
         { field: 'newPassword', errors: ['must differ from currentPassword'] },
       ]);

@@ -165,11 +165,13 @@ export class UsersRepository {
     baseSeconds: number,
     manager: EntityManager = this.ds.manager,
   ): Promise<void> {
-    // Exponential back-off once past the threshold: base, 2×base, … capped at 15 minutes.
+    // Exponential back-off once past the threshold: base, 2×base, … capped at 15 minutes. The
+    // exponent stops at 10 (any base ≥ 1 s is past the cap by then): unbounded, the doubling
+    // overflowed the interval some 45 failures on, and every failure after that was an error.
     await manager.query(
       `UPDATE users SET failed_logins = failed_logins + 1,
          locked_until = CASE WHEN failed_logins + 1 >= $2
-           THEN now() + least(interval '15 minutes', make_interval(secs => $3) * power(2, failed_logins + 1 - $2))
+           THEN now() + least(interval '15 minutes', make_interval(secs => $3) * power(2, least(failed_logins + 1 - $2, 10)))
            ELSE locked_until END
        WHERE id = $1`,
       [id, threshold, baseSeconds],

@@ -4,6 +4,7 @@ import { PortcullisError } from '@portcullis/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { CoreClientService } from '../core/core-client.service';
 import { SharedLoginFailures } from './shared-login-failures';
+import { throttledAddress } from './throttled-address';
 
 const THROTTLER = 'failed-login';
 const SHARED_RETRY_MS = 1000;
@@ -49,8 +50,9 @@ export class FailedLoginThrottleService {
     });
   }
 
-  /** Throws TOO_MANY_REQUESTS while the address is blocked. */
-  async assertAllowed(ip: string): Promise<void> {
+  /** Throws TOO_MANY_REQUESTS while the address (an IPv6 address's /64) is blocked. */
+  async assertAllowed(address: string): Promise<void> {
+    const ip = throttledAddress(address);
     const local = this.storage.storage.get(this.key(ip));
     const localUntil = local?.isBlocked ? local.blockExpiresAt : 0;
     const until = Math.max(localUntil, await this.fromShared(() => this.shared.blockedUntil(ip), 0));
@@ -61,8 +63,9 @@ export class FailedLoginThrottleService {
   }
 
   /** Runs a login; a credential failure counts against the address. */
-  async guard<T>(ip: string, login: () => Promise<T>): Promise<T> {
-    await this.assertAllowed(ip);
+  async guard<T>(address: string, login: () => Promise<T>): Promise<T> {
+    await this.assertAllowed(address);
+    const ip = throttledAddress(address);
     try {
       return await login();
     } catch (err) {

@@ -95,8 +95,14 @@ export class TokenExchangeGrant {
     if (req.subject_token_type === ID_TOKEN_TYPE) return this.exchangeIdToken(req.subject_token, rid, client, ip);
     if (req.subject_token_type !== API_KEY_TOKEN_TYPE)
       throw new InvalidRequest(`subject_token_type ${req.subject_token_type} is not supported`);
+    // The address too, as POST /api/v1/auth gives it: a key used only here would otherwise never
+    // be audited as used from a new address.
     const r = await this.core
-      .request<ApiKeyExchangeReply>(SUBJECTS.API_KEYS_EXCHANGE, { apiKey: req.subject_token, ...client }, rid)
+      .request<ApiKeyExchangeReply>(
+        SUBJECTS.API_KEYS_EXCHANGE,
+        { apiKey: req.subject_token, ...client, ...(ip ? { ip } : {}) },
+        rid,
+      )
       .catch((err: unknown) => {
         throw subjectTokenRefusal(err, 'apiKey');
       });
