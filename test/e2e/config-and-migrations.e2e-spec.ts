@@ -132,6 +132,7 @@ describe('auth-core configuration', () => {
     ['ACCESS_TOKEN_TTL below the minimum', (e) => ({ ...e, ACCESS_TOKEN_TTL: '1' }), ['ACCESS_TOKEN_TTL']],
     ['SESSION_MAX_TTL neither 0 nor at least 60', (e) => ({ ...e, SESSION_MAX_TTL: '30' }), ['SESSION_MAX_TTL']],
     ['SESSION_MAX_TTL negative', (e) => ({ ...e, SESSION_MAX_TTL: '-1' }), ['SESSION_MAX_TTL']],
+    ['LOCKOUT_RESET_SECONDS negative', (e) => ({ ...e, LOCKOUT_RESET_SECONDS: '-5' }), ['LOCKOUT_RESET_SECONDS']],
     ['REFRESH_TOKEN_TTL=-5', (e) => ({ ...e, REFRESH_TOKEN_TTL: '-5' }), ['REFRESH_TOKEN_TTL']],
     ['an http NATS_URL', (e) => ({ ...e, NATS_URL: 'http://127.0.0.1:4222' }), ['NATS_URL']],
     // Passed the scheme check, then "auth-core failed to start: TypeError: Invalid URL".

@@ -221,3 +221,35 @@ describe('an account that has failed many times over', () => {
     expect((await state(u.id)).failed_logins).toBe(61);
   });
 });
+
+/** LOCKOUT_RESET_SECONDS: failures older than it are forgotten before the next one counts. */
+describe.each([
+  ['12 h by default', {}, 1],
+  ['0: kept until a successful login', { LOCKOUT_RESET_SECONDS: '0' }, 3],
+])('failed logins long ago, reset %s', (_label, env, expected) => {
+  const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1', ...env } });
+  const login = (username: string, password: string) =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('a typo today after two failures 13 hours ago', async () => {
+    const u = await seedUser(stack, 'rex', 'rex-password-12345');
+    expect((await login('rex', 'wrong-password-xyz')).status).toBe(401);
+    expect((await login('rex', 'wrong-password-xyz')).status).toBe(401);
+    await stack.query(`UPDATE users SET last_failed_login_at = now() - interval '13 hours' WHERE id = $1`, [u.id]);
+    expect((await login('rex', 'wrong-password-xyz')).status).toBe(401);
+    const [row] = await stack.query<{ failed_logins: number; locked: boolean }>(
+      `SELECT failed_logins, locked_until > now() AS locked FROM users WHERE id = $1`,
+      [u.id],
+    );
+    // Forgotten, the two old ones leave this the first failure: no lockout. Kept, it is the third.
+    expect(row).toEqual({ failed_logins: expected, locked: expected >= 3 ? true : null });
+    expect((await login('rex', u.password)).status).toBe(expected >= 3 ? 401 : 200);
+  });
+});

@@ -31,3 +31,10 @@ export function loadAuthCoreConfig(env: NodeJS.ProcessEnv = process.env): AuthCo
   }
   return Object.freeze({ ...dto, MASTER_KEY: masterKey, masterKeyIsDevelopmentKey });
 }
+
+/** The account lockout's settings, as UsersRepository.recordFailedLogin takes them. */
+export const lockoutPolicy = (c: AuthCoreConfig) => ({
+  threshold: c.LOCKOUT_THRESHOLD,
+  baseSeconds: c.LOCKOUT_BASE_SECONDS,
+  resetSeconds: c.LOCKOUT_RESET_SECONDS,
+});

@@ -216,6 +216,17 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(3600)
   LOCKOUT_BASE_SECONDS: number = 30;
 
+  /**
+   * Failed logins older than this are forgotten before the next one counts (Keycloak's "failure
+   * reset time"): without it a few typos months apart add up, and one more locks the account at a
+   * doubled length. 0 keeps them until a successful login.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(2592000)
+  LOCKOUT_RESET_SECONDS: number = 43200;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

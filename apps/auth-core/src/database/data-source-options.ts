@@ -15,6 +15,7 @@ import { PatAddresses1764100000000 } from './migrations/1764100000000-pat-addres
 import { DeletedCredentials1764200000000 } from './migrations/1764200000000-deleted-credentials';
 import { SystemTokenMinters1764300000000 } from './migrations/1764300000000-system-token-minters';
 import { SessionMax1764400000000 } from './migrations/1764400000000-session-max';
+import { FailedLoginReset1764500000000 } from './migrations/1764500000000-failed-login-reset';
 
 export const ENTITIES = [
   UserEntity,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   DeletedCredentials1764200000000,
   SystemTokenMinters1764300000000,
   SessionMax1764400000000,
+  FailedLoginReset1764500000000,
 ];
 
 /**

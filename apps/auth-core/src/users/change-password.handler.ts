@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ChangePasswordRequest, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { AUTH_CORE_CONFIG, AuthCoreConfig, lockoutPolicy } from '../config/config';
 import { ActorService } from '../tokens/actor.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
@@ -38,13 +38,7 @@ export class ChangePasswordHandler {
     const locked = !!user.lockedUntil && user.lockedUntil.getTime() > Date.now();
     if (!correct || locked) {
       await this.ds.transaction(async (m) => {
-        if (!correct)
-          await this.users.recordFailedLogin(
-            user.id,
-            this.config.LOCKOUT_THRESHOLD,
-            this.config.LOCKOUT_BASE_SECONDS,
-            m,
-          );
+        if (!correct) await this.users.recordFailedLogin(user.id, lockoutPolicy(this.config), m);
         const reason = correct ? 'locked' : 'bad_password';
         await this.audit.record(
           { type: 'password.change_failed', actor: user.id, subject: user.id, success: false, data: { reason } },

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { LoginReply, LoginRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { AUTH_CORE_CONFIG, AuthCoreConfig, lockoutPolicy } from '../config/config';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { PasswordHasherService } from './password-hasher.service';
 import { ClientsRepository } from '../clients/clients.repository';
@@ -60,12 +60,7 @@ export class LoginHandler {
       // unless the password was wrong) and the audit row, in one commit — so the time taken does
       // not tell a wrong password from an unknown user or a locked or disabled account.
       await this.ds.transaction(async (m) => {
-        await this.users.recordFailedLogin(
-          user && !passwordOk ? user.id : null,
-          this.config.LOCKOUT_THRESHOLD,
-          this.config.LOCKOUT_BASE_SECONDS,
-          m,
-        );
+        await this.users.recordFailedLogin(user && !passwordOk ? user.id : null, lockoutPolicy(this.config), m);
         await this.audit.record(
           { type: 'login.failed', subject: user?.id ?? null, success: false, data: { reason } },
           m,

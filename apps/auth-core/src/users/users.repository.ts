@@ -158,23 +158,30 @@ export class UsersRepository {
     return manager.getRepository(UserEntity).count();
   }
 
-  /** `id` null runs the same statement matching no row, so every failed login costs the same. */
+  /**
+   * `id` null runs the same statement matching no row, so every failed login costs the same.
+   * `policy.resetSeconds`: failures older than this are forgotten before this one is counted
+   * (Keycloak's failure reset time); 0 keeps them until a successful login.
+   */
   async recordFailedLogin(
     id: string | null,
-    threshold: number,
-    baseSeconds: number,
+    policy: { threshold: number; baseSeconds: number; resetSeconds: number },
     manager: EntityManager = this.ds.manager,
   ): Promise<void> {
     // Exponential back-off once past the threshold: base, 2×base, … capped at 15 minutes. The
     // exponent stops at 10 (any base ≥ 1 s is past the cap by then): unbounded, the doubling
     // overflowed the interval some 45 failures on, and every failure after that was an error.
+    // A row from before last_failed_login_at existed (null) keeps its count.
+    const count = `(CASE WHEN $4 > 0 AND last_failed_login_at < now() - make_interval(secs => $4)
+      THEN 0 ELSE failed_logins END + 1)`;
     await manager.query(
-      `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2
-           THEN now() + least(interval '15 minutes', make_interval(secs => $3) * power(2, least(failed_logins + 1 - $2, 10)))
+      `UPDATE users SET failed_logins = ${count},
+         last_failed_login_at = now(),
+         locked_until = CASE WHEN ${count} >= $2
+           THEN now() + least(interval '15 minutes', make_interval(secs => $3) * power(2, least(${count} - $2, 10)))
            ELSE locked_until END
        WHERE id = $1`,
-      [id, threshold, baseSeconds],
+      [id, policy.threshold, policy.baseSeconds, policy.resetSeconds],
     );
   }
 }
