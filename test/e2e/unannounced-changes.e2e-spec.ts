@@ -7,7 +7,7 @@ import { login, Stack, within } from '../support/stack';
  * SPEC §4 "nothing half-written": a change the other replicas cannot be told of (JetStream refusing
  * events) is not acknowledged — and not done either. A disable (§7: refused by every replica) whose
  * user holds only a PAT (no access token whose revocation event would fail first and roll the
- * change back).
+ * change back), and a signing key rotation.
  */
 describe('a change the other replicas cannot be told of', () => {
   const stack = new Stack({ replicas: 2 });
@@ -50,5 +50,27 @@ describe('a change the other replicas cannot be told of', () => {
     await within(1000, async () =>
       (await Promise.all(Array.from({ length: 8 }, () => validate(pat.body.token)))).every((r) => !r.valid),
     );
+  });
+
+  it('a key rotation answers 503 and changes nothing: tokens issued after it verify on every replica', async () => {
+    const activeKid = async () =>
+      ((await admin.get('/api/v1/keys')).body.items as Array<{ kid: string; status: string }>).find(
+        (k) => k.status === 'active',
+      )?.kid;
+    const before = await activeKid();
+    await refuseEvents(true);
+    try {
+      expect((await admin.post('/api/v1/keys/rotate')).status).toBe(503);
+      expect(await activeKid()).toBe(before);
+      // Issued by either replica: each must sign with a key the other knows.
+      for (let i = 0; i < 6; i++)
+        expect(await allValid((await admin.post('/api/v1/tokens', {})).body.access_token)).toBe(true);
+    } finally {
+      await refuseEvents(false);
+    }
+    expect((await admin.post('/api/v1/keys/rotate')).status).toBe(201);
+    expect(await activeKid()).not.toBe(before);
+    for (let i = 0; i < 6; i++)
+      expect(await allValid((await admin.post('/api/v1/tokens', {})).body.access_token)).toBe(true);
   });
 });
