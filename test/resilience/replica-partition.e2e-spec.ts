@@ -66,7 +66,10 @@ class Relay {
  * are back; neither may judge a token in the moment between being reachable again and having caught
  * up with that feed (nats.js subscribes again at once; the feed restarts after).
  */
-describe('an auth-core replica and a gateway cut off from NATS while tokens are revoked', () => {
+describe.each([
+  ['on its main thread', '0'],
+  ['on validate worker threads', '2'],
+])('an auth-core replica (validating %s) and a gateway cut off from NATS while tokens are revoked', (_, workers) => {
   const stack = new Stack({ replicas: 1 });
   const relay = new Relay(new URL(stack.natsUrl));
   let isolated: ManagedProcess;
@@ -81,6 +84,7 @@ describe('an auth-core replica and a gateway cut off from NATS while tokens are 
     isolated = spawnApp('auth-core#relayed', AUTH_CORE_MAIN, {
       ...stack.coreEnv(port),
       NATS_URL: `nats://127.0.0.1:${relay.port}`,
+      VERIFY_WORKERS: workers,
     });
     stack.replicas.push(isolated);
     stack.replicaPorts.push(port);
