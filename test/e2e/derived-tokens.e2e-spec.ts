@@ -120,6 +120,17 @@ describe('tokens minted from another credential', () => {
       expect((await validate(mine.body.access_token as string)).valid).toBe(true);
     });
 
+    it("revoking all of one's own tokens (DELETE /tokens) revokes the system tokens one asked for; another user's stays", async () => {
+      const user = await createUser('system-four', ['system'], []);
+      const s = await systemToken((await login(stack, user.username, user.password)).access_token);
+      expect(s.status).toBe(200);
+      const others = await systemToken((await login(stack)).access_token);
+      const again = api(stack, (await login(stack, user.username, user.password)).access_token);
+      expect((await again.del('/api/v1/tokens')).status).toBe(200);
+      await everywhereInvalid(s.body.access_token as string);
+      expect((await validate(others.body.access_token as string)).valid).toBe(true);
+    });
+
     it('disabling the user who asked for one revokes it', async () => {
       const other = await createUser('admin-three', ['admin'], []);
       const s = await systemToken((await login(stack, other.username, other.password)).access_token);

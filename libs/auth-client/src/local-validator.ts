@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
+  ERROR_HEADER,
   EVENTS,
   EVENTS_STREAM,
   JwksReply,
@@ -187,12 +188,18 @@ export class LocalValidator {
 
   private async ask<T>(subject: string): Promise<T> {
     const msg = await this.nc.request(subject, '{}', { timeout: this.opts.timeoutMs });
+    // A refusal (a replica still catching up, say) is no state to start from: asked again.
+    const refused = msg.headers?.get(ERROR_HEADER);
+    if (refused) throw new Error(`${subject} refused: ${refused}`);
     return msg.json<T>();
   }
 
   async validate(token: string, req: Requirements = {}): Promise<ValidateTokenReply> {
     if (this.closed) return unavailable('Local validation has been closed');
     if (!this.synced) return unavailable('Local validation is not synchronised with auth-core yet');
+    // After a reconnect the snapshot may be in before the feed has read what was published meanwhile.
+    if (this.feed && !this.feed.current)
+      return unavailable('Local validation is catching up with the events published while NATS was away');
     if (Date.now() - this.lastHeartbeat > this.opts.stalenessBoundMs)
       return unavailable('Local validation state is stale: auth-core has been silent too long');
     const verifyOpts = { issuer: this.issuer, audience: this.audience, clockSkew: this.clockSkew };

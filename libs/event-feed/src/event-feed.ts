@@ -40,6 +40,11 @@ export interface EventFeedHooks {
    * from the feed reloads it from its source.
    */
   newStream?: (created: string) => void;
+  /**
+   * The feed fell behind (its connection dropped: events may be published that it cannot read) or
+   * caught up again (every follower has read what its stream held when it restarted after that).
+   */
+  currentChanged?: (current: boolean) => void;
 }
 
 interface Follower {
@@ -53,6 +58,10 @@ interface Follower {
   restarting?: boolean;
   /** Set when the stream changed while a restart was under way: that restart may follow the old one. */
   stale?: boolean;
+  /** Set when the connection dropped, until the follower has read what the stream took meanwhile. */
+  behind?: boolean;
+  /** The consumer made since the drop: only its reads count towards catching up (not ones left from before). */
+  resumed?: ConsumerMessages;
 }
 
 /**
@@ -126,9 +135,13 @@ export class EventFeed {
         : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: f.since.toISOString() };
     // A single subject as a string: multi-subject filters need nats-server 2.10, Debian ships 2.9.
     const consumer = await this.js.consumers.get(this.stream, { filter_subjects: f.subject, ...position });
+    // What the stream held for this follower when its consumer was made: read all, it is current.
+    const pending = (await consumer.info(true)).num_pending;
     const messages = await consumer.consume();
     f.streamCreated = created;
     f.messages = messages;
+    if (f.behind) f.resumed = messages;
+    if (pending === 0) this.caughtUp(f, messages);
     void (async () => {
       for await (const m of messages) {
         f.lastSeq = m.seq;
@@ -137,6 +150,7 @@ export class EventFeed {
         } catch {
           // A malformed event changes nothing; the feed goes on.
         }
+        if (m.info.pending === 0) this.caughtUp(f, messages);
       }
       // The consumer ended without close() (its stream was deleted): follow the stream again.
       if (f.messages === messages) await this.renew(f);
@@ -154,6 +168,31 @@ export class EventFeed {
   /** When the stream the feed's followers last started on was made (JetStream's `created`). */
   get streamCreated(): string | undefined {
     return this.created;
+  }
+
+  /**
+   * False from the moment the connection drops until every follower, restarted after the
+   * reconnect, has read what the stream took meanwhile: whoever judges by the state the feed keeps
+   * must not judge by it in between (nats.js subscribes again before the followers can restart).
+   */
+  get current(): boolean {
+    return this.followers.every((f) => !f.behind);
+  }
+
+  private fallBehind(): void {
+    const was = this.current;
+    for (const f of this.followers) {
+      f.behind = true;
+      f.resumed = undefined;
+    }
+    if (was && this.followers.length) this.hooks.currentChanged?.(false);
+  }
+
+  private caughtUp(f: Follower, by: ConsumerMessages): void {
+    if (!f.behind || f.resumed !== by) return;
+    f.behind = false;
+    f.resumed = undefined;
+    if (this.current) this.hooks.currentChanged?.(true);
   }
 
   private manager(): Promise<JetStreamManager> {
@@ -189,7 +228,9 @@ export class EventFeed {
 
   private async watch(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type !== 'reconnect' || this.closed) continue;
+      if (this.closed) continue;
+      if (s.type === 'disconnect') this.fallBehind();
+      if (s.type !== 'reconnect') continue;
       // Side by side, as on an advisory: one follower waiting for a missing stream holds no other up.
       for (const f of this.followers) void this.renew(f);
     }

@@ -34,7 +34,10 @@ export class ClientLifecycleHandler {
     const client = await this.ds.transaction(async (m) => {
       requireWithin(actor, (await this.clients.get(req.clientId, m)).roles, `Changing client ${req.clientId}`);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
-      if (!req.enabled) await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
+      if (!req.enabled) {
+        await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
+        await this.revocation.setPrincipalDisabled('client', req.clientId, true);
+      }
       await this.audit.record(
         {
           type: req.enabled ? 'client.enabled' : 'client.disabled',
@@ -46,7 +49,7 @@ export class ClientLifecycleHandler {
       );
       return updated;
     });
-    await this.revocation.setPrincipalDisabled('client', req.clientId, !req.enabled);
+    if (req.enabled) await this.revocation.setPrincipalDisabled('client', req.clientId, false);
     return toClientView(client);
   }
 
@@ -63,10 +66,10 @@ export class ClientLifecycleHandler {
         { type: 'client.deleted', actor: actor.claims.sub, subject: req.clientId, success: true },
         m,
       );
+      // A deleted client stays refused in memory, so a client re-created under the same id
+      // does not revive tokens that were minted before.
+      await this.revocation.setPrincipalDisabled('client', req.clientId, true);
     });
-    // A deleted client stays refused in memory, so a client re-created under the same id
-    // does not revive tokens that were minted before.
-    await this.revocation.setPrincipalDisabled('client', req.clientId, true);
     return { deleted: true };
   }
 

@@ -63,6 +63,7 @@ export class EventBusService implements OnApplicationShutdown {
   private remakeFailing = false;
   private stopped = false;
   private readonly newStreamListeners: Array<{ what: string; reload: (stream: string) => Promise<void> }> = [];
+  private readonly currentListeners: Array<(current: boolean) => void> = [];
 
   constructor(private readonly nats: NatsConnectionService) {}
 
@@ -139,6 +140,12 @@ export class EventBusService implements OnApplicationShutdown {
         this.logger.warn(`${EVENTS_STREAM} is a new stream: reloading what the lost one may have held unread`);
         for (const l of this.newStreamListeners) void this.runUntilDone(l.what, () => l.reload(created));
       },
+      currentChanged: (current) => {
+        if (!current)
+          this.logger.warn('NATS connection lost: validation answers UNAVAILABLE until the feed has caught up');
+        else this.logger.log('the events feed has caught up: validation answers again');
+        for (const l of this.currentListeners) l(current);
+      },
     });
     await this.feed.follow<T>(subject, since, onEvent);
   }
@@ -151,6 +158,20 @@ export class EventBusService implements OnApplicationShutdown {
    */
   onNewStream(what: string, reload: (stream: string) => Promise<void>): void {
     this.newStreamListeners.push({ what, reload });
+  }
+
+  /**
+   * Whether this replica has read every event the stream took: false from the moment its NATS
+   * connection drops until its feed, restarted after the reconnect, has read what was published
+   * meanwhile (a revocation made by another replica, say).
+   */
+  isCurrent(): boolean {
+    return this.feed?.current ?? true;
+  }
+
+  /** `listener` hears each change of isCurrent(). */
+  onCurrentChange(listener: (current: boolean) => void): void {
+    this.currentListeners.push(listener);
   }
 
   /** When the stream this replica's feed reads was made (JetStream's `created`); unset before it follows. */

@@ -44,8 +44,8 @@ export class KeyRingService {
     }
     // A lost events stream may have taken a rotation with it: the keys are read again then too.
     this.bus.onNewStream('reloading the signing keys', () => this.load());
-    await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, () => {
-      void this.bus.runUntilDone('loading the rotated signing keys', () => this.load());
+    await this.bus.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, (e) => {
+      void this.bus.runUntilDone('loading the rotated signing keys', () => this.loadUntil(e.kid));
     });
   }
 
@@ -62,15 +62,33 @@ export class KeyRingService {
     return { keys: this.publicJwks };
   }
 
-  /** Creates a new active key; the old one keeps verifying until its last token has expired. */
+  /**
+   * Creates a new active key; the old one keeps verifying until its last token has expired. The
+   * event is published before the key is committed, so a rotation the other replicas cannot hear
+   * of is rolled back (else this replica would sign with a key they refuse as unknown).
+   */
   async rotate(alg: SigningAlgorithm = 'ES256'): Promise<string> {
-    const kid = await this.createKey(alg);
+    const kid = await this.createKey(alg, (kid) =>
+      this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent),
+    );
     await this.load();
-    await this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent);
     return kid;
   }
 
-  private async createKey(alg: SigningAlgorithm): Promise<string> {
+  /**
+   * The event may arrive a moment before the key it names is committed (milliseconds): read again,
+   * soon, until it is in, so that this replica signs with it about as soon as the rotating one does.
+   */
+  private async loadUntil(kid: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.load();
+      // Still missing after a second or so: the rotation was rolled back after all.
+      if (this.verifier.hasKid(kid) || attempt === 20) return;
+      await new Promise((r) => setTimeout(r, Math.min(5 * attempt, 100)).unref());
+    }
+  }
+
+  private async createKey(alg: SigningAlgorithm, announce?: (kid: string) => Promise<void>): Promise<string> {
     const { publicKey, privateKey } =
       alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
@@ -92,6 +110,7 @@ export class KeyRingService {
         privateKeyEnc: this.masterKey.encrypt(Buffer.from(pem), kid),
       },
       new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
+      announce && (() => announce(kid)),
     );
     this.logger.log(`created signing key ${kid} (${alg})`);
     return kid;

@@ -32,12 +32,14 @@ export class SigningKeysRepository {
    * Makes `key` the active key in one transaction, retiring the one active before (it verifies
    * until `verifyUntil`). Two replicas creating the first key at once: one gets a unique violation.
    */
-  async activate(key: NewSigningKey, verifyUntil: Date): Promise<void> {
+  /** `beforeCommit` runs last in the transaction: if it fails, nothing changes. */
+  async activate(key: NewSigningKey, verifyUntil: Date, beforeCommit?: () => Promise<void>): Promise<void> {
     const row = { ...key, status: 'active', retiredAt: null, verifyUntil: null } as const;
     await this.ds.transaction(async (m) => {
       await m.update(SigningKeyEntity, { status: 'active' }, { status: 'retired', retiredAt: new Date(), verifyUntil });
       // TypeORM's insert type does not take a jsonb column typed as a record; the row is the entity's.
       await m.insert(SigningKeyEntity, row as QueryDeepPartialEntity<SigningKeyEntity>);
+      await beforeCommit?.();
     });
   }
 }

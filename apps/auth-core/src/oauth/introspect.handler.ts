@@ -3,7 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IntrospectionReply, IntrospectRequest, permissionsOf, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
-import { TokenValidationService } from '../tokens/token-validation.service';
+import { TokenValidationService, unlessUnavailable } from '../tokens/token-validation.service';
 import { ClientAuthenticatorService } from './client-authenticator.service';
 
 const INACTIVE: IntrospectionReply = { active: false };
@@ -43,7 +43,7 @@ export class IntrospectHandler {
         iat: Math.floor(rt.createdAt.getTime() / 1000),
       };
     }
-    const result = await this.validation.validate(req.token);
+    const result = unlessUnavailable(await this.validation.validate(req.token));
     if (!result.valid) return INACTIVE;
     const c = result.claims;
     if (c.exp * 1000 <= Date.now()) return INACTIVE;

@@ -5,7 +5,7 @@ import { decodeCompact } from '@portcullis/jwt';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
-import { TokenValidationService } from '../tokens/token-validation.service';
+import { TokenValidationService, unlessUnavailable } from '../tokens/token-validation.service';
 import { ClientAuthenticatorService } from './client-authenticator.service';
 
 /**
@@ -34,7 +34,7 @@ export class RevokeHandler {
     }
     // Only a token this server signed counts; an expired one needs no revoking.
     if (!decodeCompact(req.token)) return { revoked: false };
-    const result = await this.validation.validate(req.token);
+    const result = unlessUnavailable(await this.validation.validate(req.token));
     if (!result.valid) return { revoked: false };
     const c = result.claims;
     if (c.cid !== client.clientId) return { revoked: false };

@@ -1,7 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { JwksReply, MetaReply, RevocationSnapshot, StatusReply, SUBJECTS } from '@portcullis/contracts';
+import {
+  JwksReply,
+  MetaReply,
+  PortcullisError,
+  RevocationSnapshot,
+  StatusReply,
+  SUBJECTS,
+} from '@portcullis/contracts';
 import { serviceVersion } from '@portcullis/observability';
 import { ALLOWED_ALGORITHMS } from '@portcullis/jwt';
 import { DataSource } from 'typeorm';
@@ -30,6 +37,9 @@ export class StatusHandler {
   /** For SDKs in local mode: the revocation state to start from before following events. */
   @MessagePattern(SUBJECTS.REVOCATIONS_SNAPSHOT)
   revocationSnapshot(): RevocationSnapshot {
+    // A replica catching up after a reconnect lacks what it missed: the SDK asks again (another one).
+    if (!this.revocations.isCurrent())
+      throw new PortcullisError('UNAVAILABLE', 'This replica is catching up with the events stream');
     return this.revocations.snapshot();
   }
 

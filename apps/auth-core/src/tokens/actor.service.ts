@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessTokenClaims, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
-import { TokenValidationService } from './token-validation.service';
+import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 export interface Actor {
   claims: AccessTokenClaims;
@@ -27,7 +27,7 @@ export class ActorService {
   constructor(private readonly validation: TokenValidationService) {}
 
   async authenticate(auth: string, ...required: string[]): Promise<Actor> {
-    const result = await this.validation.validate(auth);
+    const result = unlessUnavailable(await this.validation.validate(auth));
     if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
     const claims = result.claims;
     const actor: Actor = {

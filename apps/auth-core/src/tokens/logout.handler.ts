@@ -4,7 +4,7 @@ import { LogoutSessionRequestDto, PortcullisError, SUBJECTS, validatePayload } f
 import { UserSessionsService } from '../users/user-sessions.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationService } from './revocation.service';
-import { TokenValidationService } from './token-validation.service';
+import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 /**
  * Revokes the presented access token and, for a login session, its whole refresh family; a PAT
@@ -23,7 +23,7 @@ export class LogoutHandler {
   @MessagePattern(SUBJECTS.LOGOUT)
   async handle(@Payload() payload: unknown): Promise<{ revoked: number }> {
     const req = validatePayload(LogoutSessionRequestDto, payload);
-    const result = await this.validation.validate(req.token);
+    const result = unlessUnavailable(await this.validation.validate(req.token));
     if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
     const { claims } = result;
     const other = req.refresh_token ? await this.refreshTokens.findActive(req.refresh_token) : null;

@@ -3,7 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { LogoutRequestDto, MeReply, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { toUserView } from '../users/user-view';
 import { UsersRepository } from '../users/users.repository';
-import { TokenValidationService } from './token-validation.service';
+import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,7 +18,7 @@ export class MeHandler {
   @MessagePattern(SUBJECTS.AUTH_ME)
   async handle(@Payload() payload: unknown): Promise<MeReply> {
     const req = validatePayload(LogoutRequestDto, payload);
-    const result = await this.validation.validate(req.token);
+    const result = unlessUnavailable(await this.validation.validate(req.token));
     if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
     const c = result.claims;
     const isUser = (c.typ === 'user' || c.typ === 'pat') && UUID.test(c.sub);

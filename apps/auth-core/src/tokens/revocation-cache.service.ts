@@ -107,6 +107,19 @@ export class RevocationCacheService implements OnApplicationShutdown {
     return !stopped();
   }
 
+  /**
+   * Whether this state can vouch for a token now: not while this replica's NATS connection is down
+   * nor after it comes back until the feed has caught up (requests reach the replica again before
+   * the events it missed meanwhile do).
+   */
+  isCurrent(): boolean {
+    return this.bus.isCurrent();
+  }
+
+  onCurrentChange(listener: (current: boolean) => void): void {
+    this.bus.onCurrentChange(listener);
+  }
+
   isRevoked(tid: string): boolean {
     return this.state.isRevoked(tid);
   }

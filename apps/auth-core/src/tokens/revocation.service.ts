@@ -79,12 +79,15 @@ export class RevocationService {
 
   /**
    * Marks a principal disabled (or enabled again) on every replica: validation refuses its
-   * tokens from the moment the event lands, whatever the database says.
+   * tokens from the moment the event lands, whatever the database says. A disable is announced
+   * inside the transaction that makes it (as revocations are), so one the others cannot hear of is
+   * rolled back rather than left done here and unknown there; an enable once that has committed.
    */
   async setPrincipalDisabled(kind: 'user' | 'client', id: string, disabled: boolean): Promise<void> {
     const event: PrincipalDisabledEvent = { kind, id, disabled, at: new Date().toISOString() };
-    this.cache.applyDisabled(event);
     await this.bus.publish(EVENTS.PRINCIPAL_DISABLED, event);
+    // Here at once only once the others will hear of it, as in announceRevoked.
+    this.cache.applyDisabled(event);
   }
 
   async revokeTokens(tids: string[], reason: string, actor: string | null, manager?: EntityManager): Promise<number> {

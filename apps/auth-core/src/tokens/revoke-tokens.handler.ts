@@ -9,6 +9,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { UserSessionsService } from '../users/user-sessions.service';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -22,6 +23,7 @@ export class RevokeTokensHandler {
     private readonly actors: ActorService,
     private readonly revocation: RevocationService,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly sessions: UserSessionsService,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -29,7 +31,10 @@ export class RevokeTokensHandler {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
     return this.ds.transaction(async (m) => {
-      if (actor.isUser) await this.refreshTokens.revokeOfUser(actor.principalId, null, m);
+      // A user's tokens include the system tokens they asked for (their subject is a client), as
+      // when an administrator revokes the user's tokens; their sessions (refresh families) go too.
+      if (actor.isUser)
+        return { count: await this.sessions.revokeSessions(actor.principalId, 'revoked_own', actor.claims.sub, m) };
       const count = await this.revocation.revokeWhere(
         AccessTokensRepository.ownerCondition(!actor.isUser, '$1'),
         [actor.principalId],

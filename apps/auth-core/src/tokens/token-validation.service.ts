@@ -1,15 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PAT_PREFIX, ValidateTokenReply } from '@portcullis/contracts';
+import { PAT_PREFIX, PortcullisError, ValidateTokenReply } from '@portcullis/contracts';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import { judgeClaims, refusal, Requirements } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { countValidations } from '../metrics/metrics';
 import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
-import { JwtJudge } from './jwt-judge';
+import { JwtJudge, NOT_CURRENT } from './jwt-judge';
 import { outcomeOf } from './validation-outcome';
 
 export type { Requirements };
+
+/**
+ * For a use case that acts on a token (an actor's, logout, me, revoke, introspect): a state that
+ * cannot vouch for any token right now is the caller's 503 to retry, not a verdict on this token.
+ */
+export function unlessUnavailable(reply: ValidateTokenReply): ValidateTokenReply {
+  if (!reply.valid && reply.error.code === 'UNAVAILABLE') throw new PortcullisError('UNAVAILABLE', reply.error.message);
+  return reply;
+}
 
 /** SPEC §3 validation, entirely in memory: signature and claims, revocation, principal state, requirements. */
 @Injectable()
@@ -22,11 +31,12 @@ export class TokenValidationService {
     private readonly revocations: RevocationCacheService,
     private readonly pats: PatResolverService,
   ) {
-    this.jwt = new JwtJudge(keys.verifier, revocations, {
-      issuer: config.ISSUER,
-      audience: config.AUDIENCE,
-      clockSkew: config.CLOCK_SKEW,
-    });
+    this.jwt = new JwtJudge(
+      keys.verifier,
+      revocations,
+      { issuer: config.ISSUER, audience: config.AUDIENCE, clockSkew: config.CLOCK_SKEW },
+      () => revocations.isCurrent(),
+    );
   }
 
   /** JWTs are judged from memory alone; a PAT needs its record (cached briefly). */
@@ -63,6 +73,7 @@ export class TokenValidationService {
   }
 
   private async decidePat(token: string, req: Requirements, clientIp?: string): Promise<ValidateTokenReply> {
+    if (!this.revocations.isCurrent()) return NOT_CURRENT;
     const result = await this.pats.resolve(token);
     if (!result.ok) return refusal(result.code, result.message);
     const reply = judgeClaims(result.claims, req, this.revocations);

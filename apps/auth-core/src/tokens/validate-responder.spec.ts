@@ -97,14 +97,17 @@ describe('remembered verifications', () => {
 
   let keys: KeyRingService;
   let revoked: Set<string>;
+  let current: boolean;
   let service: TokenValidationService;
   beforeEach(() => {
+    current = true;
     keys = { verifier: new TokenVerifier() } as unknown as KeyRingService;
     keys.verifier.setKeys([{ kid: 'k1', alg: 'ES256', key: ec.publicKey }]);
     revoked = new Set();
     const revocations = {
       isRevoked: (tid: string) => revoked.has(tid),
       isDisabled: () => false,
+      isCurrent: () => current,
     } as unknown as RevocationCacheService;
     service = new TokenValidationService(config, keys, revocations, {} as PatResolverService);
   });
@@ -147,6 +150,17 @@ describe('remembered verifications', () => {
     expect(JSON.parse(sent[2])).toMatchObject({ valid: false, error: { message: 'Token has been revoked' } });
     ask();
     expect(JSON.parse(sent[3])).toMatchObject({ valid: false });
+  });
+
+  it('while the revocations are not current (NATS reconnecting), every token is UNAVAILABLE, remembered or not', async () => {
+    const t = sign({ jti: 'tid-c' });
+    expect(service.validateNow(t)).toMatchObject({ valid: true });
+    current = false;
+    expect(service.validateNow(t)).toMatchObject({ valid: false, error: { code: 'UNAVAILABLE' } });
+    expect(service.validateNow(sign({ jti: 'tid-d' }))).toMatchObject({ valid: false, error: { code: 'UNAVAILABLE' } });
+    expect(await service.validate('pcl_pat_x')).toMatchObject({ valid: false, error: { code: 'UNAVAILABLE' } });
+    current = true;
+    expect(service.validateNow(t)).toMatchObject({ valid: true });
   });
 
   it('a remembered token is refused past exp (+ skew), never served from memory', () => {

@@ -17,7 +17,8 @@ export interface ValidateWorkerData {
 }
 
 /** On the state port, read synchronously by the worker before it judges (receiveMessageOnPort). */
-export type StateMessage = { keys: VerificationKey[] } | { state: RevocationStateCopy } | { change: RevocationChange };
+export type StateMessage =
+  { keys: VerificationKey[] } | { state: RevocationStateCopy } | { change: RevocationChange } | { current: boolean };
 
 export type ToWorker = { patReply: { id: number; reply?: ValidateTokenReply; failed?: true } } | { drain: true };
 

@@ -50,6 +50,7 @@ export class ValidateWorkers {
   async start(count: number): Promise<void> {
     this.keys.verifier.onKeysChanged((keys) => this.mirror.broadcast({ keys }));
     this.revocations.onChange((change) => this.mirror.broadcast({ change }));
+    this.revocations.onCurrentChange((current) => this.mirror.broadcast({ current }));
     for (let i = 0; i < count; i++) this.lanes.push(this.spawn(i));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READY_TIMEOUT_MS)));
@@ -75,7 +76,11 @@ export class ValidateWorkers {
     const worker = new Worker(join(__dirname, 'validate.worker.js'), { workerData, transferList: [port2] });
     worker.unref();
     // The whole state first, on the port the worker reads before judging anything; changes follow.
-    this.mirror.add(port1, [{ keys: this.keys.verifier.listKeys() }, { state: this.revocations.copy() }]);
+    this.mirror.add(port1, [
+      { keys: this.keys.verifier.listKeys() },
+      { state: this.revocations.copy() },
+      { current: this.revocations.isCurrent() },
+    ]);
     let ready!: () => void;
     const lane: Lane = { index, worker, state: port1, ready: new Promise<void>((resolve) => (ready = resolve)) };
     worker.on('message', (m: ToMain) => this.onMessage(lane, m, ready));

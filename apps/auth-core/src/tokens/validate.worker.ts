@@ -31,11 +31,14 @@ const post = (m: ToMain) => port.postMessage(m);
 
 const verifier = new TokenVerifier();
 const state = new RevocationState();
-const jwt = new JwtJudge(verifier, state, data.verify);
+/** The main thread's RevocationCacheService.isCurrent(), mirrored. */
+let current = true;
+const jwt = new JwtJudge(verifier, state, data.verify, () => current);
 // Read before every judgement: see StateFollower.
 const mirror = new StateFollower<StateMessage>(data.statePort, data.generation, (msg) => {
   if ('keys' in msg) verifier.setKeys(msg.keys);
   else if ('state' in msg) state.load(msg.state);
+  else if ('current' in msg) current = msg.current;
   else if ('revoked' in msg.change) state.applyRevoked(msg.change.revoked);
   else state.applyDisabled(msg.change.disabled);
 });

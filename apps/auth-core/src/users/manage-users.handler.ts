@@ -122,7 +122,10 @@ export class ManageUsersHandler {
       // A password set by an administrator is not one the user chose: keep passwordWasNeverChanged.
       if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
       const updated = await this.users.update(req.userId, changes, m);
-      if (req.enabled === false) await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+      if (req.enabled === false) {
+        await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+        await this.revocation.setPrincipalDisabled('user', req.userId, true);
+      }
       // A reset is what an administrator does after a compromise: the sessions the old password
       // opened end with it (the administrator's own, resetting themselves, is spared).
       else if (passwordHash) {
@@ -153,7 +156,7 @@ export class ManageUsersHandler {
       );
       return updated;
     });
-    if (req.enabled !== undefined) await this.revocation.setPrincipalDisabled('user', req.userId, !req.enabled);
+    if (req.enabled === true) await this.revocation.setPrincipalDisabled('user', req.userId, false);
     return toUserView(user);
   }
 
@@ -178,8 +181,8 @@ export class ManageUsersHandler {
         { type: 'user.deleted', actor: actor.claims.sub, subject: req.userId!, success: true },
         m,
       );
+      await this.revocation.setPrincipalDisabled('user', req.userId!, true);
     });
-    await this.revocation.setPrincipalDisabled('user', req.userId, true);
     return { deleted: true };
   }
 }
