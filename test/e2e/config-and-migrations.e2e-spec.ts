@@ -59,6 +59,13 @@ const tablesOf = async (url: string) =>
     )
   ).map((r) => r.t);
 
+/** A replica makes its events stream under the test's subject prefix: the test removes it after. */
+async function dropEventsStream(prefix: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  await (await jetstreamManager(nc)).streams.delete(jetStreamName('PORTCULLIS_EVENTS', prefix)).catch(() => undefined);
+  await nc.close();
+}
+
 async function baseEnv(): Promise<Record<string, string>> {
   return {
     DATABASE_URL: db.url,
@@ -210,13 +217,7 @@ describe('auth-core configuration', () => {
       );
       await fresh.drop();
       // The replica made its events stream under this test's prefix: it goes too.
-      const nc = await connect({ servers: NATS_URL });
-      await (
-        await jetstreamManager(nc)
-      ).streams
-        .delete(jetStreamName('PORTCULLIS_EVENTS', env.NATS_SUBJECT_PREFIX))
-        .catch(() => undefined);
-      await nc.close();
+      await dropEventsStream(env.NATS_SUBJECT_PREFIX);
     }
   });
 });
@@ -238,13 +239,7 @@ describe('auth-core logs', () => {
     } finally {
       await proc.stop();
       await fresh.drop();
-      const nc = await connect({ servers: NATS_URL });
-      await (
-        await jetstreamManager(nc)
-      ).streams
-        .delete(jetStreamName('PORTCULLIS_EVENTS', env.NATS_SUBJECT_PREFIX))
-        .catch(() => undefined);
-      await nc.close();
+      await dropEventsStream(env.NATS_SUBJECT_PREFIX);
     }
   });
 });
