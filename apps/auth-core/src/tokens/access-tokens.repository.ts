@@ -101,10 +101,14 @@ export class AccessTokensRepository {
     await manager.insert(AccessTokenEntity, row);
   }
 
-  /** The revoked tokens validation must still refuse (see revokeWhere for the 5 minutes). */
+  /**
+   * The revoked tokens validation must still refuse: past expiry plus a margin beyond any
+   * CLOCK_SKEW (at most 300 s) and any drift between a replica's clock and PostgreSQL's, the same
+   * 600 s after which a replica's memory forgets a revocation (libs/jwt RevocationState).
+   */
   async revokedUnexpired(): Promise<Array<{ tid: string; exp: number }>> {
     const rows: Array<{ tid: string; exp: string }> = await this.ds.query(
-      `SELECT tid, extract(epoch from expires_at)::bigint AS exp FROM access_tokens WHERE revoked AND expires_at > now() - interval '5 minutes'`,
+      `SELECT tid, extract(epoch from expires_at)::bigint AS exp FROM access_tokens WHERE revoked AND expires_at > now() - interval '10 minutes'`,
     );
     return rows.map((r) => ({ tid: r.tid, exp: Number(r.exp) }));
   }
@@ -121,7 +125,7 @@ export class AccessTokensRepository {
     const rows = await updateReturning<{ tid: string; exp: string }>(
       manager,
       `UPDATE access_tokens SET revoked = true, revoked_at = now()
-        WHERE NOT revoked AND expires_at > now() - interval '5 minutes' AND (${where})
+        WHERE NOT revoked AND expires_at > now() - interval '10 minutes' AND (${where})
         RETURNING tid, extract(epoch from expires_at)::bigint AS exp`,
       params,
     );
