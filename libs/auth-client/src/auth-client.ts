@@ -22,6 +22,10 @@ export class AuthClient {
   static async create(options: AuthClientOptions): Promise<AuthClient> {
     const o = { ...DEFAULTS, ...options };
     if (!o.natsConnection && !o.natsUrl) throw new Error('AuthClient needs natsUrl or natsConnection');
+    // auth-core's own bound (CLOCK_SKEW ≤ 300 s): a revocation is forgotten 600 s after the token's
+    // exp, so a wider skew would accept revoked tokens again in the time between.
+    if (o.clockSkew !== undefined && !(Number.isInteger(o.clockSkew) && o.clockSkew >= 0 && o.clockSkew <= 300))
+      throw new Error('AuthClient clockSkew must be a whole number of seconds from 0 to 300');
     // Local mode judges permissions with this process's role map: a bad one fails here, not per request.
     if (o.mode === 'local') {
       try {
