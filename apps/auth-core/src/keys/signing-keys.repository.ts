@@ -31,8 +31,8 @@ export class SigningKeysRepository {
   /**
    * Makes `key` the active key in one transaction, retiring the one active before (it verifies
    * until `verifyUntil`). Two replicas creating the first key at once: one gets a unique violation.
+   * `beforeCommit` runs last in the transaction: if it fails, nothing changes.
    */
-  /** `beforeCommit` runs last in the transaction: if it fails, nothing changes. */
   async activate(key: NewSigningKey, verifyUntil: Date, beforeCommit?: () => Promise<void>): Promise<void> {
     const row = { ...key, status: 'active', retiredAt: null, verifyUntil: null } as const;
     await this.ds.transaction(async (m) => {
