@@ -46,6 +46,14 @@ export class ActorService {
 export const can = (actor: Actor, permission: string) => actor.permissions.includes(permission);
 
 /**
+ * Seconds a token minted by `actor` may live at most: what is left of a derived credential (a PAT,
+ * an API key's bearer, a narrowed token), which mints nothing that outlives it; no bound for a
+ * session, whose family ends what it mints.
+ */
+export const lifetimeLeft = (actor: Actor): number =>
+  actor.session ? Infinity : actor.claims.exp - Math.floor(Date.now() / 1000);
+
+/**
  * Refuses granting `roles`, or changing a principal that holds them, when they carry a permission
  * the actor lacks: `clients:write` or `users:write` (a PAT narrowed to it, a role ROLE_PERMISSIONS
  * gives it) would otherwise make or take over an `admin` and so be one. `what` opens the message

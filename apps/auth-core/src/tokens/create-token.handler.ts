@@ -13,7 +13,7 @@ import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ClientsRepository } from '../clients/clients.repository';
 import { toTokenData } from './access-tokens.repository';
-import { ActorService, can } from './actor.service';
+import { ActorService, can, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
 
@@ -83,7 +83,7 @@ export class CreateTokenHandler {
 
     // A token minted from a PAT, an API key's bearer or another derived token ends when that one
     // does: otherwise a credential about to expire (or to be deleted) could renew itself.
-    if (!actor.session) target.cap = Math.min(target.cap, c.exp - Math.floor(Date.now() / 1000));
+    target.cap = Math.min(target.cap, lifetimeLeft(actor));
     const roles = req.roles ?? target.roles;
     // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
     const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));

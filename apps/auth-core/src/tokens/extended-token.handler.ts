@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ClientsRepository } from '../clients/clients.repository';
-import { ActorService } from './actor.service';
+import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
 
@@ -44,8 +44,7 @@ export class ExtendedTokenHandler {
     // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
     // /tokens. A system token is how a cluster component asks: its extended tokens are its purpose.
     const derived = !actor.session && c.typ !== 'system';
-    const left = derived ? c.exp - Math.floor(Date.now() / 1000) : Infinity;
-    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL, left);
+    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL, derived ? lifetimeLeft(actor) : Infinity);
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);

@@ -12,7 +12,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
-import { ActorService } from './actor.service';
+import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
 
@@ -47,11 +47,7 @@ export class SystemTokenHandler {
         'FORBIDDEN',
         'A system token cannot mint another; ask with the credential it came from',
       );
-    // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
-    // /tokens and extended tokens; a session's system token ends with the session through its family.
-    const ttl = actor.session
-      ? this.config.SYSTEM_TOKEN_TTL
-      : Math.min(this.config.SYSTEM_TOKEN_TTL, c.exp - Math.floor(Date.now() / 1000));
+    const ttl = Math.min(this.config.SYSTEM_TOKEN_TTL, lifetimeLeft(actor));
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
         {
