@@ -20,3 +20,4 @@ export * from './load-env';
 export * from './validation-metadata-cache';
 export * from './role-permissions.constraint';
 export * from './dto/page-query.dto';
+export * from './env-check.decorator';

@@ -1,13 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import {
-  IsOptional,
-  IsString,
-  Matches,
-  MinLength,
-  registerDecorator,
-  ValidateIf,
-  ValidationArguments,
-} from 'class-validator';
+import { IsOptional, IsString, Matches, MinLength, ValidateIf } from 'class-validator';
+import { EnvCheck } from '@portcullis/contracts';
 
 const AUTH_VARS = ['NATS_USER', 'NATS_TOKEN', 'NATS_CREDS'] as const;
 
@@ -24,18 +17,12 @@ const pairSet = (name: string) => (o: object) =>
 /** Fails when this variable is set together with any of `others`: the server would see two identities. */
 function NotWith(others: readonly string[]) {
   return (target: object, property: string) =>
-    registerDecorator({
-      name: 'notWith',
-      target: target.constructor,
-      propertyName: property,
-      validator: {
-        validate: (value: unknown, args: ValidationArguments) =>
-          value === undefined ||
-          others.every((o) => o === property || (args.object as Record<string, unknown>)[o] === undefined),
-        defaultMessage: () =>
-          `${property} cannot be combined with ${others.filter((o) => o !== property).join(' or ')}: pick one way to authenticate to NATS`,
-      },
-    });
+    EnvCheck('notWith', (value, args) =>
+      value === undefined ||
+      others.every((o) => o === property || (args.object as Record<string, unknown>)[o] === undefined)
+        ? null
+        : `${property} cannot be combined with ${others.filter((o) => o !== property).join(' or ')}: pick one way to authenticate to NATS`,
+    )(target, property);
 }
 
 /**
@@ -44,26 +31,18 @@ function NotWith(others: readonly string[]) {
  */
 function ReadableFile() {
   return (target: object, property: string) =>
-    registerDecorator({
-      name: 'readableFile',
-      target: target.constructor,
-      propertyName: property,
-      validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string') return false;
-          try {
-            accessSync(value, constants.R_OK);
-            return statSync(value).isFile();
-          } catch {
-            return false;
-          }
-        },
-        defaultMessage: (args?: ValidationArguments) =>
-          args?.value === undefined && PAIRS[property]
-            ? `${property} is required together with ${PAIRS[property]}`
-            : `${property} must be the path of a readable file (got ${JSON.stringify(args?.value)})`,
-      },
-    });
+    EnvCheck('readableFile', (value) => {
+      if (value === undefined && PAIRS[property]) return `${property} is required together with ${PAIRS[property]}`;
+      try {
+        if (typeof value === 'string') {
+          accessSync(value, constants.R_OK);
+          if (statSync(value).isFile()) return null;
+        }
+      } catch {
+        // refused below
+      }
+      return `${property} must be the path of a readable file (got ${JSON.stringify(value)})`;
+    })(target, property);
 }
 
 const NATS_URL_SHAPE = /^(nats|tls):\/\/[^,]+(,(nats|tls):\/\/[^,]+)*$/;
@@ -93,18 +72,7 @@ export function natsUrlProblem(value: unknown): string | null {
 }
 
 /** NATS_URL of every app: one or more nats:// or tls:// servers, each a URL nats.js can connect to. */
-export function NatsUrlList() {
-  return (target: object, property: string) =>
-    registerDecorator({
-      name: 'natsUrlList',
-      target: target.constructor,
-      propertyName: property,
-      validator: {
-        validate: (value: unknown) => natsUrlProblem(value) === null,
-        defaultMessage: (args?: ValidationArguments) => natsUrlProblem(args?.value) ?? 'NATS_URL is invalid',
-      },
-    });
-}
+export const NatsUrlList = () => EnvCheck('natsUrlList', natsUrlProblem);
 
 /**
  * How an app authenticates to NATS and secures the link. Both apps' environment DTOs extend this,

@@ -14,13 +14,13 @@ import {
   Validate,
   ValidateIf,
 } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
+import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissions, toBoolean } from '@portcullis/contracts';
 import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
-import { DatabaseUrlConstraint } from '../database/database-url';
-import { IssuerConstraint } from './issuer.constraint';
-import { AdminPasswordConstraint } from './admin-password.constraint';
-import { DistinctListConstraint } from './distinct-list.constraint';
+import { DatabaseUrl } from '../database/database-url';
+import { Issuer } from './issuer.constraint';
+import { AdminPassword } from './admin-password.constraint';
+import { DistinctList } from './distinct-list.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -31,14 +31,14 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   NODE_ENV: string = 'development';
 
   @IsString()
-  @Validate(DatabaseUrlConstraint)
+  @DatabaseUrl()
   DATABASE_URL!: string;
 
   @NatsUrlList()
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @IsString()
-  @Validate(IssuerConstraint)
+  @Issuer()
   ISSUER: string = 'http://localhost:3000';
 
   @IsString()
@@ -60,7 +60,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @IsString()
   @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
   @MaxLength(MAX_PASSWORD_LENGTH, { message: `ADMIN_PASSWORD must be at most ${MAX_PASSWORD_LENGTH} characters` })
-  @Validate(AdminPasswordConstraint)
+  @AdminPassword()
   ADMIN_PASSWORD?: string;
 
   @Transform(toInt)
@@ -156,7 +156,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Matches(/^(?!.*\b(admin|system)\b)[A-Za-z0-9][A-Za-z0-9._:-]{0,63}(,[A-Za-z0-9][A-Za-z0-9._:-]{0,63})*$/, {
     message: 'CLIENT_REGISTRATION_DEFAULT_ROLES must be a comma list of roles without admin or system',
   })
-  @Validate(DistinctListConstraint)
+  @DistinctList()
   CLIENT_REGISTRATION_DEFAULT_ROLES: string = 'service';
 
   /** External identity providers (JSON array or the path of a file holding one); see federation/. */
@@ -168,7 +168,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */
   @IsOptional()
   @IsString()
-  @Validate(RolePermissionsConstraint)
+  @RolePermissions()
   ROLE_PERMISSIONS?: string;
 
   /** One deadline for fetching an IdP's discovery document and JWKS; below the gateway's timeout. */

@@ -1,4 +1,4 @@
-import { ValidatorConstraint, ValidatorConstraintInterface, ValidationArguments } from 'class-validator';
+import { EnvCheck } from '@portcullis/contracts';
 
 /**
  * What is wrong with an ISSUER, or null. It is every token's `iss` and the base of the endpoints
@@ -21,13 +21,4 @@ export function issuerProblem(value: unknown): string | null {
   return null;
 }
 
-@ValidatorConstraint({ name: 'issuer' })
-export class IssuerConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return issuerProblem(value) === null;
-  }
-
-  defaultMessage(args: ValidationArguments): string {
-    return issuerProblem(args.value) ?? 'ISSUER is invalid';
-  }
-}
+export const Issuer = () => EnvCheck('issuer', issuerProblem);

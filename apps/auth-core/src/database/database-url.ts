@@ -1,4 +1,4 @@
-import { ValidatorConstraint, ValidatorConstraintInterface, ValidationArguments } from 'class-validator';
+import { EnvCheck } from '@portcullis/contracts';
 
 /**
  * What is wrong with a DATABASE_URL, or null. TypeORM and pg parse it only when they first
@@ -25,13 +25,4 @@ export function databaseUrlProblem(value: unknown): string | null {
   return null;
 }
 
-@ValidatorConstraint({ name: 'databaseUrl' })
-export class DatabaseUrlConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return databaseUrlProblem(value) === null;
-  }
-
-  defaultMessage(args: ValidationArguments): string {
-    return databaseUrlProblem(args.value) ?? 'DATABASE_URL is invalid';
-  }
-}
+export const DatabaseUrl = () => EnvCheck('databaseUrl', databaseUrlProblem);

@@ -1,9 +1,9 @@
 import { WithProcessEnv } from '@portcullis/observability';
-import { loadEnv, RolePermissionsConstraint, toBoolean } from '@portcullis/contracts';
+import { loadEnv, RolePermissions, toBoolean } from '@portcullis/contracts';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, Validate } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
-import { TrustProxyConstraint } from './trust-proxy.constraint';
+import { TrustProxy } from './trust-proxy.constraint';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -21,7 +21,7 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
   /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */
   @IsOptional()
   @IsString()
-  @Validate(RolePermissionsConstraint)
+  @RolePermissions()
   ROLE_PERMISSIONS?: string;
 
   /** Upper bound on any request to auth-core; past it the caller gets 503, never a hang. */
@@ -57,7 +57,7 @@ export class GatewayEnvDto extends WithProcessEnv(NatsEnvDto) {
    */
   @IsOptional()
   @IsString()
-  @Validate(TrustProxyConstraint)
+  @TrustProxy()
   TRUST_PROXY?: string;
 
   /** Request bodies above this are refused with 413 before they are parsed. */

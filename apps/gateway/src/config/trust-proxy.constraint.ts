@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { EnvCheck } from '@portcullis/contracts';
 
 const DIGITS = /^\d{1,3}$/;
 
@@ -8,16 +8,13 @@ const DIGITS = /^\d{1,3}$/;
  * server is built, and proxy-addr throws a bare TypeError for an entry it cannot parse: so every
  * entry is checked here, as strictly as proxy-addr reads it, and the boot fails naming the variable.
  */
-@ValidatorConstraint({ name: 'trustProxy' })
-export class TrustProxyConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return problemOf(value) === null;
-  }
-
-  defaultMessage(args: ValidationArguments): string {
-    return `TRUST_PROXY must be true or a comma-separated list of IP addresses and CIDRs: ${problemOf(args.value) ?? 'is invalid'}`;
-  }
-}
+export const TrustProxy = () =>
+  EnvCheck('trustProxy', (value) => {
+    const problem = problemOf(value);
+    return problem === null
+      ? null
+      : `TRUST_PROXY must be true or a comma-separated list of IP addresses and CIDRs: ${problem}`;
+  });
 
 function problemOf(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
