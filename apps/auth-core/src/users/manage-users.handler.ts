@@ -133,6 +133,7 @@ export class ManageUsersHandler {
       const updated = await this.users.update(req.userId, changes, m);
       if (req.enabled === false) {
         await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+        await this.sessions.revokePatLineage(req.userId, 'user_disabled', actor.claims.sub, m);
         await this.revocation.setPrincipalDisabled('user', req.userId, true);
       }
       // A reset is what an administrator does after a compromise: the sessions the old password
