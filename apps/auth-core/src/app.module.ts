@@ -22,6 +22,7 @@ import { ChangePasswordHandler } from './users/change-password.handler';
 import { ManageUsersHandler } from './users/manage-users.handler';
 import { UserCredentialsHandler } from './users/user-credentials.handler';
 import { UserSessionsService } from './users/user-sessions.service';
+import { AdminContinuityService } from './users/admin-continuity.service';
 import { OidcConfigHandler } from './federation/oidc-config.handler';
 import { OidcKeysService } from './federation/oidc-keys.service';
 import { OidcLoginHandler } from './federation/oidc-login.handler';
@@ -150,6 +151,7 @@ export class AppModule {
         RefreshTokensRepository,
         PatResolverService,
         UserSessionsService,
+        AdminContinuityService,
         OidcProvidersService,
         OidcKeysService,
         OidcVerifierService,

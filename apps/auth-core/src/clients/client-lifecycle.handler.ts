@@ -73,8 +73,21 @@ export class ClientLifecycleHandler {
     return { deleted: true };
   }
 
+  /**
+   * Its tokens, and what its API keys' bearers minted for another client (POST /tokens, extended
+   * tokens): those name the other client and carry the key's id as family (token-lineage.ts), so
+   * the owner condition alone left them valid past a disable, and past a delete whose cascade
+   * removed the keys without revoking their line.
+   */
   private async revokeAll(clientId: string, reason: string, actor: string, m: EntityManager): Promise<number> {
     await this.refreshTokens.revokeOfClient(clientId, m);
-    return this.revocation.revokeWhere(AccessTokensRepository.ownerCondition(true, '$1'), [clientId], reason, actor, m);
+    return this.revocation.revokeWhere(
+      `${AccessTokensRepository.ownerCondition(true, '$1')}
+        OR family_id IN (SELECT id FROM api_keys WHERE client_id = $1)`,
+      [clientId],
+      reason,
+      actor,
+      m,
+    );
   }
 }

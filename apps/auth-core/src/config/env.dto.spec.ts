@@ -78,3 +78,14 @@ describe('DEFAULT_CLIENT_ID', () => {
     expect(() => loadAuthCoreConfig({ ...base, DEFAULT_CLIENT_ID: value })).toThrow(/DEFAULT_CLIENT_ID: /);
   });
 });
+
+describe('API_KEY_MAX_TTL_DAYS', () => {
+  it('is 0 (no bound) unless set, and takes whole days up to ten years', () => {
+    expect(loadAuthCoreConfig(base).API_KEY_MAX_TTL_DAYS).toBe(0);
+    expect(loadAuthCoreConfig({ ...base, API_KEY_MAX_TTL_DAYS: '90' }).API_KEY_MAX_TTL_DAYS).toBe(90);
+  });
+
+  it.each(['-1', '3651', '1.5', 'year'])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, API_KEY_MAX_TTL_DAYS: value })).toThrow(/API_KEY_MAX_TTL_DAYS/);
+  });
+});

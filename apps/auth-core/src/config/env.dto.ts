@@ -107,6 +107,17 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(3650)
   PAT_MAX_TTL_DAYS: number = 365;
 
+  /**
+   * Longest API key an administrator may issue, in days; 0: no bound, and a key may have no expiry
+   * at all (a machine credential, as a Keycloak client secret or a Hydra client's by default). Set,
+   * a key without `expiresAt` gets the longest allowed, as a PAT gets its default.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  API_KEY_MAX_TTL_DAYS: number = 0;
+
   /** Lifetime of the bearer an API key is exchanged for. */
   @Transform(toInt)
   @IsInt()

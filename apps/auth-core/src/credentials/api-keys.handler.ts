@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
@@ -17,6 +17,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
 import { Actor, ActorService, can, requireSession, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
@@ -48,6 +49,7 @@ export class ApiKeysHandler {
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
     private readonly keys: ApiKeysRepository,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
   ) {}
 
   @MessagePattern(SUBJECTS.API_KEYS_CREATE)
@@ -56,12 +58,12 @@ export class ApiKeysHandler {
     const { actor, self } = await this.allowed(req.auth, req.clientId);
     const client = await this.clients.get(req.clientId);
     if (!self) requireWithin(actor, client.roles, `Issuing an API key of client ${client.clientId}`);
-    const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
-    if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw new PortcullisError('BAD_REQUEST', 'expiresAt must be in the future', [
-        { field: 'expiresAt', errors: ['expiresAt must be in the future'] },
-      ]);
-    }
+    const maxDays = this.config.API_KEY_MAX_TTL_DAYS;
+    const latest = Date.now() + maxDays * 86400_000;
+    const expiresAt = req.expiresAt ? new Date(req.expiresAt) : maxDays ? new Date(latest) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw badExpiry('expiresAt must be in the future');
+    if (expiresAt && maxDays && expiresAt.getTime() > latest)
+      throw badExpiry(`expiresAt must be within ${maxDays} days (API_KEY_MAX_TTL_DAYS)`);
     const held = permissionsOf(client.roles);
     const tooWide = (req.permissions ?? []).filter((p) => !held.includes(p));
     if (tooWide.length)
@@ -164,3 +166,6 @@ export class ApiKeysHandler {
     return { actor, self };
   }
 }
+
+const badExpiry = (message: string) =>
+  new PortcullisError('BAD_REQUEST', message, [{ field: 'expiresAt', errors: [message] }]);

@@ -16,6 +16,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ActorService, can, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
+import { AdminContinuityService } from './admin-continuity.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
 import { UserEntity } from './user.entity';
@@ -34,6 +35,7 @@ export class ManageUsersHandler {
     private readonly sessions: UserSessionsService,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
+    private readonly admins: AdminContinuityService,
   ) {}
 
   @MessagePattern(SUBJECTS.USERS_CREATE)
@@ -104,6 +106,7 @@ export class ManageUsersHandler {
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
+      await this.admins.lock(m);
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
@@ -121,9 +124,16 @@ export class ManageUsersHandler {
       if (req.enabled !== undefined) changes.enabled = req.enabled;
       // A password set by an administrator is not one the user chose: keep passwordWasNeverChanged.
       if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
+      await this.admins.requireAnotherAdmin(
+        current,
+        { ...current, ...changes },
+        `${req.enabled === false ? 'Disabling' : 'Changing'} user ${req.userId}`,
+        m,
+      );
       const updated = await this.users.update(req.userId, changes, m);
       if (req.enabled === false) {
         await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+        await this.sessions.revokePatLineage(req.userId, 'user_disabled', actor.claims.sub, m);
         await this.revocation.setPrincipalDisabled('user', req.userId, true);
       }
       // A reset is what an administrator does after a compromise: the sessions the old password
@@ -171,9 +181,11 @@ export class ManageUsersHandler {
     if (actor.isUser && req.userId === actor.principalId)
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
+      await this.admins.lock(m);
       const user = await this.users.findById(req.userId!, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
       requireWithin(actor, user.roles, `Deleting user ${req.userId}`);
+      await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);
       await this.sessions.revokeSessions(req.userId!, 'user_deleted', actor.claims.sub, m);
       await this.sessions.deletePats({ userId: req.userId! }, 'user_deleted', actor.claims.sub, m);
       await this.users.delete(req.userId!, m);

@@ -5,6 +5,7 @@ import { CountReply, PortcullisError, SUBJECTS, UserTargetRequest, validatePaylo
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ActorService, requireWithin } from '../tokens/actor.service';
+import { AdminContinuityService } from './admin-continuity.service';
 import { UserSessionsService } from './user-sessions.service';
 import { UsersRepository } from './users.repository';
 
@@ -20,6 +21,7 @@ export class UserCredentialsHandler {
     private readonly users: UsersRepository,
     private readonly sessions: UserSessionsService,
     private readonly audit: AuditService,
+    private readonly admins: AdminContinuityService,
   ) {}
 
   @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
@@ -42,6 +44,16 @@ export class UserCredentialsHandler {
     // Like deleting yourself: without a password or a token left, nobody could sign in as you again.
     if (self) throw new PortcullisError('CONFLICT', 'You cannot remove your own credentials');
     return this.ds.transaction(async (m) => {
+      await this.admins.lock(m);
+      // Read again under the lock: what target() saw may have changed since.
+      const user = await this.users.findById(userId, m);
+      if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
+      await this.admins.requireAnotherAdmin(
+        user,
+        { ...user, passwordHash: null },
+        `Removing the credentials of user ${userId}`,
+        m,
+      );
       await this.users.update(userId, { passwordHash: null, failedLogins: 0, lockedUntil: null }, m);
       const revokedTokens = await this.sessions.revokeSessions(userId, 'credentials_removed', actor, m);
       const deletedPats = await this.sessions.deletePats({ userId }, 'credentials_removed', actor, m);

@@ -42,6 +42,23 @@ export class UserSessionsService {
   }
 
   /**
+   * The tokens minted from the user's PATs (POST /tokens, extended tokens: their family is the PAT's
+   * id, token-lineage.ts). Those minted for the user itself are refused with the user and revoked by
+   * revokeSessions; those minted for a client name the client, so a disable has to reach them here
+   * or they would outlive it. The PATs themselves are only suspended (refused while the user is
+   * disabled), as GitHub does with a suspended user's tokens.
+   */
+  async revokePatLineage(userId: string, reason: string, actor: string, m: EntityManager): Promise<number> {
+    return this.revocation.revokeWhere(
+      'family_id IN (SELECT id FROM personal_access_tokens WHERE user_id = $1::uuid)',
+      [userId],
+      reason,
+      actor,
+      m,
+    );
+  }
+
+  /**
    * Deletes PATs (marks them deleted: see the DeletedCredentials migration) and tells every replica
    * they are dead (their ids act as token ids). Returns how many were live.
    */
