@@ -87,13 +87,27 @@ export class OidcVerifierService {
     } catch (err) {
       throw this.translate(err, provider);
     }
-    if (aud.length > 1 && claims.azp !== undefined && claims.azp !== provider.clientId)
-      throw reject('audience', 'ID token was issued to another client (azp)', provider);
+    this.checkAuthorizedParty(provider, aud, claims.azp);
     if (opts.nonce !== undefined && claims.nonce !== opts.nonce)
       throw reject('nonce', 'ID token nonce does not match', provider);
     if (typeof claims.sub !== 'string' || claims.sub.length < 1 || claims.sub.length > MAX_SUBJECT_LENGTH)
       throw reject('claims', 'ID token subject is invalid', provider);
     return { provider, issuer: provider.issuer, subject: claims.sub, claims };
+  }
+
+  /**
+   * OIDC Core §3.1.3.7: a token also meant for audiences this service does not own may have been
+   * received by one of them, which could replay it here; only `azp` naming our client shows it
+   * was issued to us. With our audience alone, `azp` may name a sibling client (Google's
+   * cross-client tokens), as the IdP addressed it to us.
+   */
+  private checkAuthorizedParty(provider: OidcProvider, aud: string[], azp: unknown): void {
+    if (aud.length < 2) return;
+    if (azp !== undefined && azp !== provider.clientId)
+      throw reject('audience', 'ID token was issued to another client (azp)', provider);
+    const ours = [provider.audience, provider.clientId];
+    if (azp === undefined && aud.some((a) => !ours.includes(a)))
+      throw reject('audience', 'ID token has other audiences and no azp naming this client', provider);
   }
 
   private choose(name: string | undefined, iss: unknown, aud: string[]): OidcProvider {
