@@ -53,4 +53,32 @@ describe('OIDC federation under attack', () => {
     });
     expect(r.status).toBe(200);
   });
+
+  // The IdP is where a federated account authenticates (its MFA, its disable) and where its roles
+  // come from (refreshed at each IdP sign-in): a password here would go around all of that.
+  it('never lets a federated account sign in with a password', async () => {
+    const first = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'pw-sub', groups: ['platform-admins'] }) });
+    expect(first.status).toBe(200);
+    const password = 'a long enough password 1!';
+    const set = await admin.patch(`/api/v1/users/${first.body.userId}`, { password });
+    expect(set.status).toBe(409);
+    expect(set.body.message).toMatch(/identity provider acme/);
+
+    // A password already on the row (set before this rule) opens nothing either.
+    const local = await admin.post('/api/v1/users', { username: 'pw-donor', password });
+    expect(local.status).toBe(201);
+    await stack.query(
+      `UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'pw-donor') WHERE id = $1`,
+      [first.body.userId],
+    );
+    const r = await api(stack).post('/api/v1/auth/login', { username: 'acme:pw-sub', password });
+    expect(r.status).toBe(401);
+    expect(r.body.message).toBe('Invalid username or password');
+    const [row] = await stack.query<{ reason: string }>(
+      `SELECT data->>'reason' AS reason FROM audit_events WHERE type = 'login.failed' AND subject = $1`,
+      [first.body.userId],
+    );
+    expect(row.reason).toBe('federated_user');
+    expect((await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'pw-sub' }) })).status).toBe(200);
+  });
 });

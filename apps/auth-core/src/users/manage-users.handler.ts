@@ -108,6 +108,13 @@ export class ManageUsersHandler {
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`);
+      // Its IdP authenticates a federated user (MFA, disable) and refreshes its roles at each
+      // sign-in: a password here would be a way around both.
+      if (passwordHash && current.source === 'oidc')
+        throw new PortcullisError(
+          'CONFLICT',
+          `User ${current.username} signs in at identity provider ${current.username.split(':')[0]} and has no password here`,
+        );
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
       if (actor.isUser && req.userId === actor.principalId) {
