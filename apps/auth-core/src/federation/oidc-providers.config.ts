@@ -61,6 +61,10 @@ export interface ParseOptions {
 
 const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 
+/** https, or plain http where allowed: outside production, or on the machine itself. */
+export const isSecureUrl = (url: URL, allowInsecureHttp: boolean): boolean =>
+  url.protocol === 'https:' || (url.protocol === 'http:' && (allowInsecureHttp || isLoopback(url)));
+
 function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: string[]): string | undefined {
   if (typeof value !== 'string' || value.length > 512) {
     problems.push(`${field} must be a URL string`);
@@ -73,8 +77,7 @@ function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: s
     problems.push(`${field} must be a URL (got ${JSON.stringify(value.slice(0, 80))})`);
     return undefined;
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (opts.allowInsecureHttp || isLoopback(url)));
-  if (!secure) problems.push(`${field} must be an https URL`);
+  if (!isSecureUrl(url, opts.allowInsecureHttp)) problems.push(`${field} must be an https URL`);
   if (url.search || url.hash) problems.push(`${field} must have no query or fragment`);
   return value;
 }
