@@ -114,6 +114,17 @@ describe('OIDC_PROVIDERS parsing', () => {
     expect(problem([acme, { ...acme, clientId: 'other' }])).toMatch(/OIDC_PROVIDERS\[1\] \(acme\): name is used twice/);
   });
 
+  // Which mapping a token of that issuer and audience gets would depend on the order of the list.
+  it('refuses two providers of one issuer and audience, but not one per client of an issuer', () => {
+    expect(problem([acme, { ...acme, name: 'acme2' }])).toMatch(
+      /OIDC_PROVIDERS\[1\] \(acme2\): issuer and audience are those of OIDC_PROVIDERS\[0\] \(acme\)/,
+    );
+    expect(
+      problem([acme, { ...acme, name: 'acme2', issuer: `${acme.issuer}/`, clientId: 'x', audience: acme.clientId }]),
+    ).toMatch(/OIDC_PROVIDERS\[1\] \(acme2\): issuer and audience are those of OIDC_PROVIDERS\[0\]/);
+    expect(parse([acme, { ...acme, name: 'acme-cli', clientId: 'portcullis-cli' }])).toHaveLength(2);
+  });
+
   it('stops auth-core configuration loading with a message naming OIDC_PROVIDERS', () => {
     const env = { DATABASE_URL: 'postgres://x@127.0.0.1/db', MASTER_KEY: 'k'.repeat(48), NODE_ENV: 'test' };
     expect(loadAuthCoreConfig({ ...env, OIDC_PROVIDERS: JSON.stringify([acme]) }).OIDC_PROVIDERS).toBeDefined();

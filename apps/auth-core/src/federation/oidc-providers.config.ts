@@ -167,6 +167,8 @@ function parseProvider(raw: unknown, opts: ParseOptions, problems: string[]): Oi
   };
 }
 
+const sameIssuer = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
 /**
  * OIDC_PROVIDERS is a JSON array, or the path of a file holding one (for a mounted ConfigMap).
  * Every problem is reported at once, each naming the variable and the provider.
@@ -193,6 +195,7 @@ export function parseOidcProviders(raw: string | undefined, opts: ParseOptions):
   if (!Array.isArray(list)) throw new OidcConfigError('OIDC_PROVIDERS must be a JSON array of providers');
   const errors: string[] = [];
   const providers: OidcProvider[] = [];
+  const labels: string[] = [];
   list.forEach((entry, i) => {
     const problems: string[] = [];
     const provider = parseProvider(entry, opts, problems);
@@ -200,7 +203,14 @@ export function parseOidcProviders(raw: string | undefined, opts: ParseOptions):
     for (const p of problems) errors.push(`${label}: ${p}`);
     if (provider) {
       if (providers.some((o) => o.name === provider.name)) errors.push(`${label}: name is used twice`);
+      // One provider per client of an issuer: with two for the same audience, which role mapping
+      // a token gets would hang on the order of this list (discovery ignores a trailing slash).
+      const same = providers.findIndex(
+        (o) => sameIssuer(o.issuer, provider.issuer) && o.audience === provider.audience,
+      );
+      if (same >= 0) errors.push(`${label}: issuer and audience are those of ${labels[same]}`);
       providers.push(provider);
+      labels.push(label);
     }
   });
   if (errors.length) throw new OidcConfigError(errors.join('; '));
