@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { api } from '../support/fixtures';
 import { freePort, login, Stack } from '../support/stack';
 import { SigningKey, TestIdp } from '../support/test-idp';
@@ -8,15 +10,23 @@ import { SigningKey, TestIdp } from '../support/test-idp';
  */
 describe('OIDC federation under attack', () => {
   let acme: TestIdp;
+  let beta: TestIdp;
+  let junk: TestIdp;
+  let drip: TestIdp;
   let stack: Stack;
   let k1: SigningKey;
+  let kb: SigningKey;
   let admin: ReturnType<typeof api>;
 
   const oidcLogin = (body: Record<string, unknown>) => api(stack).post('/api/v1/auth/oidc/login', body);
 
   beforeAll(async () => {
     acme = await new TestIdp(await freePort()).start();
+    beta = await new TestIdp(await freePort()).start();
+    junk = await new TestIdp(await freePort()).start();
+    drip = await new TestIdp(await freePort()).start();
     k1 = await acme.newKey('RS256');
+    kb = await beta.newKey('RS256');
     const providers = [
       {
         name: 'acme',
@@ -25,14 +35,20 @@ describe('OIDC federation under attack', () => {
         rolesClaim: 'groups',
         mapRoles: { 'platform-admins': 'admin' },
       },
+      { name: 'beta', issuer: beta.issuer, clientId: 'portcullis-web' },
+      { name: 'junk', issuer: junk.issuer, clientId: 'portcullis-web' },
+      { name: 'drip', issuer: drip.issuer, clientId: 'portcullis-web' },
     ];
-    stack = await new Stack({ env: { OIDC_PROVIDERS: JSON.stringify(providers) } }).start();
+    // The default JWKS cooldown (30 s): unknown kids must not make Portcullis hammer an IdP.
+    stack = await new Stack({
+      env: { OIDC_PROVIDERS: JSON.stringify(providers), OIDC_HTTP_TIMEOUT_MS: '1000' },
+    }).start();
     admin = api(stack, (await login(stack)).access_token);
   }, 90000);
 
   afterAll(async () => {
     await stack?.stop();
-    await acme?.stop();
+    await Promise.all([acme?.stop(), beta?.stop(), junk?.stop(), drip?.stop()]);
   }, 60000);
 
   // OIDC Core §3.1.3.7: with several audiences, `azp` says which client the token was issued to.
@@ -80,5 +96,118 @@ describe('OIDC federation under attack', () => {
     );
     expect(row.reason).toBe('federated_user');
     expect((await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'pw-sub' }) })).status).toBe(200);
+  });
+
+  it("refuses a token of one provider signed with another provider's key, or presented as the other's", async () => {
+    const forged = await beta.idToken(kb, { iss: acme.issuer });
+    const r = await oidcLogin({ idToken: forged });
+    expect(r.status).toBe(401);
+    expect(r.body.message).toBe('ID token is signed by a key acme does not publish');
+    const named = await oidcLogin({ idToken: await acme.idToken(k1), provider: 'beta' });
+    expect(named.status).toBe(401);
+    expect(named.body.message).toMatch(/beta/);
+  });
+
+  it('keeps the same sub at two issuers two accounts, each with its own roles', async () => {
+    const a = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'shared-sub', groups: ['platform-admins'] }) });
+    const b = await oidcLogin({ idToken: await beta.idToken(kb, { sub: 'shared-sub', groups: ['platform-admins'] }) });
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.userId).not.toBe(b.body.userId);
+    expect([a.body.roles, b.body.roles]).toEqual([['admin', 'user'], ['user']]);
+  });
+
+  it('gives nothing for claims naming the local admin or its roles', async () => {
+    const r = await oidcLogin({
+      idToken: await acme.idToken(k1, {
+        sub: 'admin',
+        preferred_username: stack.adminUsername,
+        email: 'admin@portcullis.local',
+        roles: ['admin'],
+        groups: ['admin', 'Platform-Admins', 'platform-admins ', { 'platform-admins': true }],
+        realm_access: { roles: ['admin'] },
+      }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.roles).toEqual(['user']);
+    const [row] = await stack.query<{ username: string; source: string }>(
+      `SELECT username, source FROM users WHERE id = $1`,
+      [r.body.userId],
+    );
+    expect(row).toEqual({ username: 'acme:admin', source: 'oidc' });
+    const [local] = await stack.query<{ id: string }>(`SELECT id FROM users WHERE username = $1`, [
+      stack.adminUsername,
+    ]);
+    expect(local.id).not.toBe(r.body.userId);
+  });
+
+  it.each([
+    ['nbf in the future', { nbf: Math.floor(Date.now() / 1000) + 600 }, 'ID token is not valid yet'],
+    ['no iat', { iat: undefined }, 'ID token has no iat claim'],
+    ['an iat a day old with a far exp', { iat: Math.floor(Date.now() / 1000) - 90_000, exp: 4102444800 }, /./],
+  ])('refuses a token with %s', async (_what, claims, message) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = { sub: 'time-sub', aud: 'portcullis-web', iat: now, exp: now + 300 };
+    for (const [k, v] of Object.entries(claims)) payload[k] = v;
+    const token = await new SignJWT(payload)
+      .setProtectedHeader({ alg: k1.alg, kid: k1.kid })
+      .setIssuer(acme.issuer)
+      .sign(k1.privateKey);
+    const r = await oidcLogin({ idToken: token });
+    expect(r.status).toBe(401);
+    expect(r.body.message).toMatch(message);
+  });
+
+  // RFC 8725 §3.11 / RFC 9068: an access token the IdP issued for an API is not a sign-in.
+  it.each(['at+jwt', 'application/at+JWT', 'logout+jwt'])('refuses a token typed %s', async (typ) => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ sub: 'typ-sub', aud: 'portcullis-web', iat: now, exp: now + 300 })
+      .setProtectedHeader({ alg: k1.alg, kid: k1.kid, typ })
+      .setIssuer(acme.issuer)
+      .sign(k1.privateKey);
+    const r = await oidcLogin({ idToken: token });
+    expect(r.status).toBe(401);
+    expect(r.body.message).toBe('ID token is not an ID token (typ)');
+  });
+
+  it('asks an IdP for its keys at most once per cooldown, however many unknown kids arrive', async () => {
+    const fetches = () => beta.requests.filter((u) => u === '/jwks').length;
+    const before = fetches();
+    const rogue = await beta.newKey('RS256', false);
+    for (let i = 0; i < 15; i++) {
+      const token = await new SignJWT({ sub: 'kid-sub', aud: 'portcullis-web' })
+        .setProtectedHeader({ alg: 'RS256', kid: `guess-${randomBytes(4).toString('hex')}` })
+        .setIssuer(beta.issuer)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(rogue.privateKey);
+      expect((await oidcLogin({ idToken: token })).status).toBe(401);
+    }
+    expect(fetches() - before).toBeLessThanOrEqual(1);
+  });
+
+  it('answers 503, not a crash, when a JWKS holds garbage or drips forever', async () => {
+    const kj = await junk.newKey('RS256', false);
+    junk.jwksHandler = (res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [{ kty: 'RSA', kid: kj.kid, alg: 'RS256', n: '%%%', e: '!!' }, 7, null, 'x'] }));
+    const garbage = await oidcLogin({ idToken: await junk.idToken(kj) });
+    expect(garbage.status).toBe(503);
+    expect(garbage.body.message).toMatch(/^Identity provider junk is unavailable/);
+
+    // Headers at once, then a byte now and then: the deadline covers the body too.
+    const kd = await drip.newKey('RS256', false);
+    let timer: NodeJS.Timeout | undefined;
+    drip.jwksHandler = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"keys":[');
+      timer = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(timer));
+    };
+    const started = Date.now();
+    const slow = await oidcLogin({ idToken: await drip.idToken(kd) });
+    clearInterval(timer);
+    expect(slow.status).toBe(503);
+    expect(slow.body.message).toBe('Identity provider drip is unavailable: no answer within 1000 ms');
+    expect(Date.now() - started).toBeLessThan(2900);
   });
 });

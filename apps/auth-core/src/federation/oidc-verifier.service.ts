@@ -22,6 +22,12 @@ import { OidcProvidersService } from './oidc-providers.service';
  */
 const MAX_TOKEN_AGE = '24h';
 const MAX_SUBJECT_LENGTH = 255;
+/**
+ * Explicit JWT types of tokens that are not ID tokens (RFC 8725 §3.11): an IdP's access token for
+ * an API (RFC 9068), a logout token or a security event may carry our audience too.
+ */
+const NOT_ID_TOKEN_TYPES = ['at+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'token-introspection+jwt'];
+const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
 export interface VerifiedIdentity {
   provider: OidcProvider;
@@ -73,6 +79,8 @@ export class OidcVerifierService {
     // Before any network: `none`, HMAC or anything else off the list never costs an IdP request.
     if (typeof header.alg !== 'string' || !provider.allowedAlgorithms.includes(header.alg))
       throw reject('algorithm', `ID token algorithm ${String(header.alg)} is not allowed`, provider);
+    if (typeof header.typ === 'string' && NOT_ID_TOKEN_TYPES.includes(normalizeTyp(header.typ)))
+      throw reject('token_type', 'ID token is not an ID token (typ)', provider);
 
     let claims: JWTPayload;
     try {
@@ -147,6 +155,8 @@ export class OidcVerifierService {
     if (err instanceof errors.JWTExpired) return reject('expired', 'ID token has expired', provider);
     if (err instanceof errors.JWTClaimValidationFailed) {
       const claim = err.claim;
+      // Only a failed time or value check has a message of its own; an absent claim says so.
+      if (err.reason === 'missing') return reject('claims', `ID token has no ${claim} claim`, provider);
       if (claim === 'aud')
         return reject('audience', 'ID token audience does not include the configured client', provider);
       if (claim === 'iss')
