@@ -210,4 +210,17 @@ describe('OIDC federation under attack', () => {
     expect(slow.body.message).toBe('Identity provider drip is unavailable: no answer within 1000 ms');
     expect(Date.now() - started).toBeLessThan(2900);
   });
+
+  // PostgreSQL text holds neither NUL nor half a surrogate pair (the driver turns one into U+FFFD,
+  // so two such subjects would be one account).
+  it('refuses a subject PostgreSQL cannot keep as it is', async () => {
+    const nul = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'nul\u0000sub' }) });
+    expect(nul.status).toBe(401);
+    expect(nul.body.message).toBe('ID token subject is invalid');
+    for (const sub of ['half-\ud800', 'half-\udbff']) {
+      const r = await oidcLogin({ idToken: await acme.idToken(k1, { sub }) });
+      expect(r.status).toBe(401);
+      expect(r.body.message).toBe('ID token subject is invalid');
+    }
+  });
 });

@@ -27,6 +27,12 @@ const MAX_SUBJECT_LENGTH = 255;
  * an API (RFC 9068), a logout token or a security event may carry our audience too.
  */
 const NOT_ID_TOKEN_TYPES = ['at+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'token-introspection+jwt'];
+/**
+ * What PostgreSQL keeps exactly: no NUL (refused there, a 500) and no half surrogate pair (the
+ * driver writes U+FFFD for one, so two subjects would become one account); no control characters.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const UNSTORABLE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
 export interface VerifiedIdentity {
@@ -98,9 +104,10 @@ export class OidcVerifierService {
     this.checkAuthorizedParty(provider, aud, claims.azp);
     if (opts.nonce !== undefined && claims.nonce !== opts.nonce)
       throw reject('nonce', 'ID token nonce does not match', provider);
-    if (typeof claims.sub !== 'string' || claims.sub.length < 1 || claims.sub.length > MAX_SUBJECT_LENGTH)
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub.length < 1 || sub.length > MAX_SUBJECT_LENGTH || UNSTORABLE.test(sub))
       throw reject('claims', 'ID token subject is invalid', provider);
-    return { provider, issuer: provider.issuer, subject: claims.sub, claims };
+    return { provider, issuer: provider.issuer, subject: sub, claims };
   }
 
   /**
