@@ -111,6 +111,9 @@ describe('OIDC_PROVIDERS parsing', () => {
     expect(parse([{ ...acme, issuer: 'http://idp.acme.example' }])[0].issuer).toBe('http://idp.acme.example');
     expect(parse([{ ...acme, issuer: 'http://127.0.0.1:8080/realms/x' }], prod)).toHaveLength(1);
     expect(problem([{ ...acme, issuer: 'https://idp.example/?a=1' }])).toMatch(/no query or fragment/);
+    // An empty one too: users are keyed `issuer#sub`, so `https://x/#` + `y` would be `https://x/` + `#y`.
+    expect(problem([{ ...acme, issuer: 'https://idp.example/#' }])).toMatch(/issuer must have no query or fragment/);
+    expect(problem([{ ...acme, issuer: 'https://idp.example/?' }])).toMatch(/issuer must have no query or fragment/);
     expect(problem([acme, { ...acme, clientId: 'other' }])).toMatch(/OIDC_PROVIDERS\[1\] \(acme\): name is used twice/);
   });
 

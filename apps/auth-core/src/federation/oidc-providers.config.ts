@@ -78,7 +78,8 @@ function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: s
     return undefined;
   }
   if (!isSecureUrl(url, opts.allowInsecureHttp)) problems.push(`${field} must be an https URL`);
-  if (url.search || url.hash) problems.push(`${field} must have no query or fragment`);
+  // On the text, not the URL: `https://x/#` parses with an empty hash, and `#` splits the users' key.
+  if (/[?#]/.test(value)) problems.push(`${field} must have no query or fragment`);
   return value;
 }
 
