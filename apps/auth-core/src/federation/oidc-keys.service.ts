@@ -17,7 +17,7 @@ export interface KeyPolicy {
   /** Minimum time between two fetches (refetch on an unknown `kid`, retry after a failure). */
   cooldownMs: number;
   maxStaleMs: number;
-  /** Whether a plain-http jwks_uri off loopback is acceptable (as for the issuer: not in production). */
+  /** Whether a plain-http jwks_uri off loopback is acceptable (as for the issuer: in tests only). */
   allowInsecureHttp: boolean;
 }
 

@@ -141,5 +141,13 @@ describe('OIDC_PROVIDERS parsing', () => {
         OIDC_PROVIDERS: JSON.stringify([{ ...acme, issuer: 'http://a.b' }]),
       }),
     ).toThrow(/OIDC_PROVIDERS.*issuer must be an https URL/);
+    // NODE_ENV defaults to development: a deployment that forgot it must not fetch keys in clear.
+    const { NODE_ENV: _test, ...unset } = env;
+    for (const over of [{}, { NODE_ENV: 'development' }])
+      expect(() =>
+        loadAuthCoreConfig({ ...unset, ...over, OIDC_PROVIDERS: JSON.stringify([{ ...acme, issuer: 'http://a.b' }]) }),
+      ).toThrow(/OIDC_PROVIDERS: OIDC_PROVIDERS\[0\] \(acme\): issuer must be an https URL/);
+    const loopback = JSON.stringify([{ ...acme, issuer: 'http://localhost:8080/realms/dev' }]);
+    expect(loadAuthCoreConfig({ ...unset, OIDC_PROVIDERS: loopback }).OIDC_PROVIDERS).toBe(loopback);
   });
 });

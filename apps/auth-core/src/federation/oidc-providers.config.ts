@@ -54,14 +54,14 @@ const CLAIM_NAME = /^[\x21-\x7e]{1,256}$/;
 export class OidcConfigError extends Error {}
 
 export interface ParseOptions {
-  /** Plain http issuers are fine on a developer machine or loopback, never in production. */
+  /** Plain http issuers off loopback: in tests only. */
   allowInsecureHttp: boolean;
   readFile?: (path: string) => string;
 }
 
 const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 
-/** https, or plain http where allowed: outside production, or on the machine itself. */
+/** https, or plain http where allowed: in tests, or on the machine itself. */
 export const isSecureUrl = (url: URL, allowInsecureHttp: boolean): boolean =>
   url.protocol === 'https:' || (url.protocol === 'http:' && (allowInsecureHttp || isLoopback(url)));
 
@@ -218,8 +218,12 @@ export function parseOidcProviders(raw: string | undefined, opts: ParseOptions):
   return providers;
 }
 
+/**
+ * Plain http off loopback only for the test suites' IdPs: NODE_ENV defaults to development, so a
+ * deployment that forgot to set it would otherwise fetch the keys that vouch for identities in clear.
+ */
 export const optionsFor = (env: { NODE_ENV?: string }): ParseOptions => ({
-  allowInsecureHttp: env.NODE_ENV !== 'production',
+  allowInsecureHttp: env.NODE_ENV === 'test',
 });
 
 /** Lets the boot-time environment validation reject a bad OIDC_PROVIDERS with the parser's own words. */
