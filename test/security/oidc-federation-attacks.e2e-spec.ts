@@ -223,4 +223,32 @@ describe('OIDC federation under attack', () => {
       expect(r.body.message).toBe('ID token subject is invalid');
     }
   });
+
+  // Whoever joins the IdP group mapped to admin becomes one here: that must be traceable as a change.
+  it('audits roles an IdP sign-in changes as a user update by the provider', async () => {
+    const first = await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'climber-sub' }) });
+    const up = await oidcLogin({
+      idToken: await acme.idToken(k1, { sub: 'climber-sub', groups: ['platform-admins'] }),
+    });
+    const same = await oidcLogin({
+      idToken: await acme.idToken(k1, { sub: 'climber-sub', groups: ['platform-admins'] }),
+    });
+    expect([first.status, up.status, same.status]).toEqual([200, 200, 200]);
+    const rows = await stack.query<{ actor: string; data: Record<string, unknown> }>(
+      `SELECT actor, data FROM audit_events WHERE type = 'user.updated' AND subject = $1 ORDER BY created_at`,
+      [first.body.userId],
+    );
+    expect(rows).toEqual([
+      {
+        actor: 'oidc:acme',
+        data: {
+          fields: ['roles'],
+          source: 'oidc',
+          provider: 'acme',
+          previousRoles: ['user'],
+          roles: ['admin', 'user'],
+        },
+      },
+    ]);
+  });
 });
