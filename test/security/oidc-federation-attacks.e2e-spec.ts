@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { api } from '../support/fixtures';
 import { freePort, login, Stack } from '../support/stack';
@@ -13,6 +13,7 @@ describe('OIDC federation under attack', () => {
   let beta: TestIdp;
   let junk: TestIdp;
   let drip: TestIdp;
+  let weak: TestIdp;
   let stack: Stack;
   let k1: SigningKey;
   let kb: SigningKey;
@@ -25,6 +26,7 @@ describe('OIDC federation under attack', () => {
     beta = await new TestIdp(await freePort()).start();
     junk = await new TestIdp(await freePort()).start();
     drip = await new TestIdp(await freePort()).start();
+    weak = await new TestIdp(await freePort()).start();
     k1 = await acme.newKey('RS256');
     kb = await beta.newKey('RS256');
     const providers = [
@@ -38,6 +40,7 @@ describe('OIDC federation under attack', () => {
       { name: 'beta', issuer: beta.issuer, clientId: 'portcullis-web' },
       { name: 'junk', issuer: junk.issuer, clientId: 'portcullis-web' },
       { name: 'drip', issuer: drip.issuer, clientId: 'portcullis-web' },
+      { name: 'weak', issuer: weak.issuer, clientId: 'portcullis-web' },
     ];
     // The default JWKS cooldown (30 s): unknown kids must not make Portcullis hammer an IdP.
     stack = await new Stack({
@@ -48,7 +51,7 @@ describe('OIDC federation under attack', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([acme?.stop(), beta?.stop(), junk?.stop(), drip?.stop()]);
+    await Promise.all([acme?.stop(), beta?.stop(), junk?.stop(), drip?.stop(), weak?.stop()]);
   }, 60000);
 
   // OIDC Core §3.1.3.7: with several audiences, `azp` says which client the token was issued to.
@@ -209,6 +212,17 @@ describe('OIDC federation under attack', () => {
     expect(slow.status).toBe(503);
     expect(slow.body.message).toBe('Identity provider drip is unavailable: no answer within 1000 ms');
     expect(Date.now() - started).toBeLessThan(2900);
+  });
+
+  // A key jose will not use (here a 1024-bit RSA modulus) is the IdP's fault: said so, naming it,
+  // not an internal error.
+  it('answers 503 naming the provider when the key a token names is unusable', async () => {
+    const kw = await weak.newKey('RS256', false);
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    weak.published = [{ ...small, kid: kw.kid, alg: 'RS256', use: 'sig' }];
+    const r = await oidcLogin({ idToken: await weak.idToken(kw) });
+    expect(r.status).toBe(503);
+    expect(r.body.message).toMatch(new RegExp(`^Identity provider weak is unavailable: its key ${kw.kid} is unusable`));
   });
 
   // PostgreSQL text holds neither NUL nor half a surrogate pair (the driver turns one into U+FFFD,

@@ -201,4 +201,13 @@ describe('ProviderKeySet', () => {
     const dev = new ProviderKeySet(provider, policy({ allowInsecureHttp: true }), quiet, idp(plain).fetchImpl);
     await expect(jwtVerify(await k1.sign(), dev.getKey)).resolves.toBeDefined();
   });
+
+  it('reports a published key that cannot be used as the IdP being unavailable, naming the key', async () => {
+    const k1 = await key('k1');
+    const mangled = { ...k1.jwk, x: '%%%', y: '!!' };
+    const set = new ProviderKeySet(provider, policy(), quiet, idp({ keys: [mangled] }).fetchImpl);
+    const err = await jwtVerify(await k1.sign(), set.getKey).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdpUnavailableError);
+    expect((err as Error).message).toMatch(/^Identity provider acme is unavailable: its key k1 is unusable \(/);
+  });
 });

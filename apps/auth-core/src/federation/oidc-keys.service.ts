@@ -72,14 +72,28 @@ export class ProviderKeySet {
       });
     }
     try {
-      return await this.local!(header, token);
+      return await this.select(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey) || this.coolingDown()) throw err;
       // A `kid` we have not seen: the IdP may have rotated its keys since the last fetch.
       await this.refresh();
-      return this.local!(header, token);
+      return this.select(header, token);
     }
   };
+
+  /**
+   * The key the token names. One jose will not import (an RSA modulus under 2048 bits, material
+   * that does not decode) throws a TypeError or DOMException: that is the IdP's fault, not ours.
+   */
+  private async select(...[header, token]: Parameters<JWTVerifyGetKey>): ReturnType<LocalKeySet> {
+    try {
+      return await this.local!(header, token);
+    } catch (err) {
+      if (err instanceof errors.JOSEError) throw err;
+      const kid = typeof header.kid === 'string' ? header.kid.slice(0, 64) : '(no kid)';
+      throw this.unavailable(`its key ${kid} is unusable (${(err as Error)?.message ?? String(err)})`);
+    }
+  }
 
   private coolingDown(): boolean {
     return Date.now() - this.lastAttempt < this.policy.cooldownMs;

@@ -99,7 +99,7 @@ export class OidcVerifierService {
         requiredClaims: ['sub', 'iat', 'exp'],
       });
     } catch (err) {
-      throw this.translate(err, provider);
+      throw this.translate(err, provider, header.kid);
     }
     this.checkAuthorizedParty(provider, aud, claims.azp);
     if (opts.nonce !== undefined && claims.nonce !== opts.nonce)
@@ -149,14 +149,22 @@ export class OidcVerifierService {
         try {
           return (await jwtVerify(token, key, options)).payload;
         } catch (inner) {
-          if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+          // A key that cannot verify at all (a short RSA modulus: a TypeError) is just not this one.
+          if (inner instanceof errors.JOSEError && !(inner instanceof errors.JWSSignatureVerificationFailed))
+            throw inner;
         }
       }
       throw new errors.JWSSignatureVerificationFailed();
     }
   }
 
-  private translate(err: unknown, provider: OidcProvider): PortcullisError {
+  private translate(err: unknown, provider: OidcProvider, kid: unknown): PortcullisError {
+    // jose refuses a key it cannot verify with (an RSA modulus under 2048 bits) with a TypeError:
+    // the IdP publishes a key unfit for use, which is its fault, not an internal error here.
+    if (err instanceof TypeError && !(err instanceof errors.JOSEError)) {
+      const key = typeof kid === 'string' ? kid.slice(0, 64) : '(no kid)';
+      err = new IdpUnavailableError(provider.name, `its key ${key} is unusable (${err.message})`);
+    }
     if (err instanceof IdpUnavailableError)
       return new OidcLoginError('UNAVAILABLE', err.message, 'provider_unavailable', provider.name);
     if (err instanceof errors.JWTExpired) return reject('expired', 'ID token has expired', provider);
