@@ -114,6 +114,11 @@ describe('OIDC_PROVIDERS parsing', () => {
     // An empty one too: users are keyed `issuer#sub`, so `https://x/#` + `y` would be `https://x/` + `#y`.
     expect(problem([{ ...acme, issuer: 'https://idp.example/#' }])).toMatch(/issuer must have no query or fragment/);
     expect(problem([{ ...acme, issuer: 'https://idp.example/?' }])).toMatch(/issuer must have no query or fragment/);
+    // GET /auth/oidc/config shows both to anyone: a password in them would be published.
+    expect(problem([{ ...acme, baseUrl: 'https://me:s3cret@idp.example/login' }])).toMatch(
+      /baseUrl must have no user or password/,
+    );
+    expect(problem([{ ...acme, issuer: 'https://me@idp.example' }])).toMatch(/issuer must have no user or password/);
     expect(problem([acme, { ...acme, clientId: 'other' }])).toMatch(/OIDC_PROVIDERS\[1\] \(acme\): name is used twice/);
   });
 

@@ -80,6 +80,8 @@ function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: s
   if (!isSecureUrl(url, opts.allowInsecureHttp)) problems.push(`${field} must be an https URL`);
   // On the text, not the URL: `https://x/#` parses with an empty hash, and `#` splits the users' key.
   if (/[?#]/.test(value)) problems.push(`${field} must have no query or fragment`);
+  // Both are shown to anyone at GET /auth/oidc/config.
+  if (url.username || url.password) problems.push(`${field} must have no user or password`);
   return value;
 }
 
