@@ -225,6 +225,18 @@ describe('OIDC federation under attack', () => {
     expect(r.body.message).toMatch(new RegExp(`^Identity provider weak is unavailable: its key ${kw.kid} is unusable`));
   });
 
+  it('takes a deeply nested token in its stride, and refuses one past the size bound unread', async () => {
+    const deep = JSON.parse('['.repeat(1000) + ']'.repeat(1000)) as unknown;
+    const nested = await acme.idToken(k1, { sub: 'deep-sub', groups: deep, tenants: { a: { b: deep } } });
+    const r = await oidcLogin({ idToken: nested });
+    expect(r.status).toBe(200);
+    expect(r.body.roles).toEqual(['user']);
+    const huge = await acme.idToken(k1, { sub: 'huge-sub', pad: 'x'.repeat(20_000) });
+    const big = await oidcLogin({ idToken: huge });
+    expect(big.status).toBe(400);
+    expect(big.body.error.data.fields[0].field).toBe('idToken');
+  });
+
   // PostgreSQL text holds neither NUL nor half a surrogate pair (the driver turns one into U+FFFD,
   // so two such subjects would be one account).
   it('refuses a subject PostgreSQL cannot keep as it is', async () => {
