@@ -98,6 +98,13 @@ describe('OIDC federation under attack', () => {
       [first.body.userId],
     );
     expect(row.reason).toBe('federated_user');
+    // Nor does it set one itself: a 200 would promise a password that opens nothing.
+    const own = await api(stack, first.body.access_token).put('/api/v1/users/me/password', {
+      currentPassword: password,
+      newPassword: 'another long password 2?',
+    });
+    expect(own.status).toBe(409);
+    expect(own.body.message).toMatch(/identity provider acme/);
     expect((await oidcLogin({ idToken: await acme.idToken(k1, { sub: 'pw-sub' }) })).status).toBe(200);
   });
 

@@ -18,6 +18,7 @@ import { ActorService, can, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
+import { assertMayHavePassword } from './user-access';
 import { UserEntity } from './user.entity';
 import { toUserView } from './user-view';
 import { UserSessionsService } from './user-sessions.service';
@@ -108,13 +109,7 @@ export class ManageUsersHandler {
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`);
-      // Its IdP authenticates a federated user (MFA, disable) and refreshes its roles at each
-      // sign-in: a password here would be a way around both.
-      if (passwordHash && current.source === 'oidc')
-        throw new PortcullisError(
-          'CONFLICT',
-          `User ${current.username} signs in at identity provider ${current.username.split(':')[0]} and has no password here`,
-        );
+      if (passwordHash) assertMayHavePassword(current);
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
       if (actor.isUser && req.userId === actor.principalId) {
