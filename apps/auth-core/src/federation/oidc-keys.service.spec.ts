@@ -188,7 +188,7 @@ describe('ProviderKeySet', () => {
     expect(pulled).toBeLessThan(2 * 1024 * 1024);
   });
 
-  it('takes keys from an https jwks_uri only, as it does an issuer (plain http: development or loopback)', async () => {
+  it('takes keys from an https jwks_uri only, as it does an issuer (plain http: in tests or on loopback)', async () => {
     const k1 = await key('k1');
     const plain = { keys: [k1.jwk], jwksUri: 'http://keys.idp.test/jwks' };
     const strict = new ProviderKeySet(provider, policy(), quiet, idp(plain).fetchImpl);
