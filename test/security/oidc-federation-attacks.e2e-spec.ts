@@ -37,6 +37,8 @@ describe('OIDC federation under attack', () => {
         rolesClaim: 'groups',
         mapRoles: { 'platform-admins': 'admin' },
       },
+      // A second client at the same IdP (a CLI): its own provider entry, without the admin mapping.
+      { name: 'acme-cli', issuer: acme.issuer, clientId: 'portcullis-cli' },
       { name: 'beta', issuer: beta.issuer, clientId: 'portcullis-web' },
       { name: 'junk', issuer: junk.issuer, clientId: 'portcullis-web' },
       { name: 'drip', issuer: drip.issuer, clientId: 'portcullis-web' },
@@ -64,6 +66,14 @@ describe('OIDC federation under attack', () => {
     expect(r.status).toBe(401);
     expect(r.body).toMatchObject({ status: 'UNAUTHENTICATED' });
     expect(r.body.message).toMatch(/azp/);
+  });
+
+  it('picks, among the providers of one issuer, the client azp names', async () => {
+    const claims = { sub: 'cli-sub', aud: ['portcullis-web', 'portcullis-cli'], azp: 'portcullis-cli' };
+    const r = await oidcLogin({ idToken: await acme.idToken(k1, { ...claims, groups: ['platform-admins'] }) });
+    expect(r.status).toBe(200);
+    // acme-cli's configuration applies: no mapping, so no admin.
+    expect(r.body.roles).toEqual(['user']);
   });
 
   it('accepts several audiences when azp names this client', async () => {

@@ -81,7 +81,7 @@ export class OidcVerifierService {
       throw reject('malformed', 'ID token is malformed', null);
     }
     const aud = typeof unverified.aud === 'string' ? [unverified.aud] : (unverified.aud ?? []);
-    const provider = this.choose(opts.provider, unverified.iss, aud);
+    const provider = this.choose(opts.provider, unverified.iss, aud, unverified.azp);
     // Before any network: `none`, HMAC or anything else off the list never costs an IdP request.
     if (typeof header.alg !== 'string' || !provider.allowedAlgorithms.includes(header.alg))
       throw reject('algorithm', `ID token algorithm ${String(header.alg)} is not allowed`, provider);
@@ -125,7 +125,7 @@ export class OidcVerifierService {
       throw reject('audience', 'ID token has other audiences and no azp naming this client', provider);
   }
 
-  private choose(name: string | undefined, iss: unknown, aud: string[]): OidcProvider {
+  private choose(name: string | undefined, iss: unknown, aud: string[], azp: unknown): OidcProvider {
     if (name !== undefined) {
       const named = this.providers.byName(name);
       if (!named)
@@ -134,7 +134,7 @@ export class OidcVerifierService {
         ]);
       return named;
     }
-    const byIssuer = typeof iss === 'string' ? this.providers.byIssuer(iss, aud) : undefined;
+    const byIssuer = typeof iss === 'string' ? this.providers.byIssuer(iss, aud, azp) : undefined;
     if (!byIssuer) throw reject('unknown_issuer', 'ID token issuer is not a configured identity provider', null);
     return byIssuer;
   }
