@@ -13,6 +13,8 @@ export class TestIdp {
   readonly keys: SigningKey[] = [];
   published: JWK[] = [];
   requests: string[] = [];
+  /** Set to answer the JWKS request some other way (garbage, a slow drip…). */
+  jwksHandler?: (res: ServerResponse) => void;
   private server?: Server;
 
   constructor(
@@ -50,7 +52,7 @@ export class TestIdp {
         authorization_endpoint: `${this.issuer}/authorize`,
         id_token_signing_alg_values_supported: ['RS256', 'ES256'],
       });
-    if (req.url === '/jwks') return json(200, { keys: this.published });
+    if (req.url === '/jwks') return this.jwksHandler ? this.jwksHandler(res) : json(200, { keys: this.published });
     json(404, { error: 'not_found' });
   }
 

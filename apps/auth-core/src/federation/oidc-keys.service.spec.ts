@@ -27,6 +27,7 @@ function idp(state: {
   hangBare?: boolean;
   downWith?: unknown;
   issuer?: string;
+  jwksUri?: string;
 }) {
   const calls: string[] = [];
   const fetchImpl = (async (url: string, init: { signal: AbortSignal }) => {
@@ -40,7 +41,7 @@ function idp(state: {
     if (state.downWith !== undefined) throw Object.assign(new TypeError('fetch failed'), { cause: state.downWith });
     if (state.down) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     const body = String(url).endsWith('/openid-configuration')
-      ? { issuer: state.issuer ?? ISSUER, jwks_uri: `${ISSUER}/jwks` }
+      ? { issuer: state.issuer ?? ISSUER, jwks_uri: state.jwksUri ?? `${ISSUER}/jwks` }
       : { keys: state.keys };
     return new Response(JSON.stringify(body), { status: 200 });
   }) as unknown as typeof fetch;
@@ -52,6 +53,7 @@ const policy = (over: Partial<KeyPolicy> = {}): KeyPolicy => ({
   cacheMs: 60_000,
   cooldownMs: 0,
   maxStaleMs: 60_000,
+  allowInsecureHttp: false,
   ...over,
 });
 
@@ -155,5 +157,57 @@ describe('ProviderKeySet', () => {
     await expect(jwtVerify(await k1.sign(), foreign.getKey)).rejects.toThrow(
       /discovery document names issuer "https:\/\/evil"/,
     );
+  });
+
+  it('reads no more of an IdP answer than it would keep', async () => {
+    const k1 = await key('k1');
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const huge = (headers: Record<string, string> = {}) =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(c) {
+            if (pulled >= 20 * 1024 * 1024) return c.close();
+            pulled += chunk.byteLength;
+            c.enqueue(chunk);
+          },
+        }),
+        { status: 200, headers },
+      );
+    const endless = (async () => huge()) as unknown as typeof fetch;
+    const set = new ProviderKeySet(provider, policy(), quiet, endless);
+    await expect(jwtVerify(await k1.sign(), set.getKey)).rejects.toThrow(
+      'Identity provider acme is unavailable: discovery document is too large',
+    );
+    expect(pulled).toBeLessThan(2 * 1024 * 1024);
+
+    pulled = 0;
+    const declared = (async () => huge({ 'content-length': String(20 * 1024 * 1024) })) as unknown as typeof fetch;
+    const told = new ProviderKeySet(provider, policy(), quiet, declared);
+    await expect(jwtVerify(await k1.sign(), told.getKey)).rejects.toThrow('discovery document is too large');
+    expect(pulled).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('takes keys from an https jwks_uri only, as it does an issuer (plain http: in tests or on loopback)', async () => {
+    const k1 = await key('k1');
+    const plain = { keys: [k1.jwk], jwksUri: 'http://keys.idp.test/jwks' };
+    const strict = new ProviderKeySet(provider, policy(), quiet, idp(plain).fetchImpl);
+    await expect(jwtVerify(await k1.sign(), strict.getKey)).rejects.toThrow(
+      'Identity provider acme is unavailable: its discovery document has no https jwks_uri',
+    );
+    const loopback = { keys: [k1.jwk], jwksUri: 'http://127.0.0.1:8080/jwks' };
+    const local = new ProviderKeySet(provider, policy(), quiet, idp(loopback).fetchImpl);
+    await expect(jwtVerify(await k1.sign(), local.getKey)).resolves.toBeDefined();
+    const dev = new ProviderKeySet(provider, policy({ allowInsecureHttp: true }), quiet, idp(plain).fetchImpl);
+    await expect(jwtVerify(await k1.sign(), dev.getKey)).resolves.toBeDefined();
+  });
+
+  it('reports a published key that cannot be used as the IdP being unavailable, naming the key', async () => {
+    const k1 = await key('k1');
+    const mangled = { ...k1.jwk, x: '%%%', y: '!!' };
+    const set = new ProviderKeySet(provider, policy(), quiet, idp({ keys: [mangled] }).fetchImpl);
+    const err = await jwtVerify(await k1.sign(), set.getKey).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdpUnavailableError);
+    expect((err as Error).message).toMatch(/^Identity provider acme is unavailable: its key k1 is unusable \(/);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PortcullisError } from '@portcullis/contracts';
 import { createLocalJWKSet, errors, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
-import { OidcProvider } from './oidc-providers.config';
+import { isSecureUrl, OidcProvider, optionsFor } from './oidc-providers.config';
 
 /** How long keys already fetched keep verifying tokens while the IdP cannot be reached. */
 const MAX_STALE_MS = 24 * 3600_000;
@@ -17,6 +17,8 @@ export interface KeyPolicy {
   /** Minimum time between two fetches (refetch on an unknown `kid`, retry after a failure). */
   cooldownMs: number;
   maxStaleMs: number;
+  /** Whether a plain-http jwks_uri off loopback is acceptable (as for the issuer: in tests only). */
+  allowInsecureHttp: boolean;
 }
 
 export class IdpUnavailableError extends PortcullisError {
@@ -26,6 +28,14 @@ export class IdpUnavailableError extends PortcullisError {
 }
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
+const parseUrl = (value: string): URL | null => {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Discovery (`{issuer}/.well-known/openid-configuration` → `jwks_uri`) and the JWKS of one
@@ -62,14 +72,28 @@ export class ProviderKeySet {
       });
     }
     try {
-      return await this.local!(header, token);
+      return await this.select(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey) || this.coolingDown()) throw err;
       // A `kid` we have not seen: the IdP may have rotated its keys since the last fetch.
       await this.refresh();
-      return this.local!(header, token);
+      return this.select(header, token);
     }
   };
+
+  /**
+   * The key the token names. One jose will not import (an RSA modulus under 2048 bits, material
+   * that does not decode) throws a TypeError or DOMException: that is the IdP's fault, not ours.
+   */
+  private async select(...[header, token]: Parameters<JWTVerifyGetKey>): ReturnType<LocalKeySet> {
+    try {
+      return await this.local!(header, token);
+    } catch (err) {
+      if (err instanceof errors.JOSEError) throw err;
+      const kid = typeof header.kid === 'string' ? header.kid.slice(0, 64) : '(no kid)';
+      throw this.unavailable(`its key ${kid} is unusable (${(err as Error)?.message ?? String(err)})`);
+    }
+  }
 
   private coolingDown(): boolean {
     return Date.now() - this.lastAttempt < this.policy.cooldownMs;
@@ -108,21 +132,46 @@ export class ProviderKeySet {
     // OIDC Discovery §4.3: the document must be about exactly the configured issuer.
     if (doc.issuer !== this.provider.issuer)
       throw this.unavailable(`its discovery document names issuer ${JSON.stringify(doc.issuer)}`);
-    if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri))
-      throw this.unavailable('its discovery document has no jwks_uri');
-    return doc.jwks_uri;
+    // The keys are the trust anchor: fetched over plain http they are whatever the network says.
+    const jwksUri = typeof doc.jwks_uri === 'string' && doc.jwks_uri.length <= 2048 ? parseUrl(doc.jwks_uri) : null;
+    if (!jwksUri || !isSecureUrl(jwksUri, this.policy.allowInsecureHttp))
+      throw this.unavailable('its discovery document has no https jwks_uri');
+    return jwksUri.href;
   }
 
   private async fetchJson(url: string, signal: AbortSignal, what: string): Promise<unknown> {
     const res = await this.fetchImpl(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
     if (res.status !== 200) throw this.unavailable(`${what} answered HTTP ${res.status}`);
-    const text = await res.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw this.unavailable(`${what} is too large`);
+    const text = await this.readBounded(res, what);
     try {
       return JSON.parse(text);
     } catch {
       throw this.unavailable(`${what} is not JSON`);
     }
+  }
+
+  /** Reads no more than MAX_DOCUMENT_BYTES: a hostile or broken IdP cannot fill this replica's memory. */
+  private async readBounded(res: Response, what: string): Promise<string> {
+    const tooLarge = () => this.unavailable(`${what} is too large`);
+    if (Number(res.headers.get('content-length')) > MAX_DOCUMENT_BYTES) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_DOCUMENT_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   private unavailable(detail: string): IdpUnavailableError {
@@ -158,6 +207,7 @@ export class OidcKeysService {
       cacheMs: config.OIDC_JWKS_CACHE_SECONDS * 1000,
       cooldownMs: config.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
       maxStaleMs: MAX_STALE_MS,
+      allowInsecureHttp: optionsFor(config).allowInsecureHttp,
     };
   }
 

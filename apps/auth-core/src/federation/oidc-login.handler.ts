@@ -11,6 +11,23 @@ import { externalSubject, rolesFor, tenantsFor, usernameFor } from './oidc-ident
 import { OidcLoginError, OidcVerifierService, VerifiedIdentity } from './oidc-verifier.service';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** What an IdP sign-in changed in the user's roles and tenants, for the audit; null when nothing. */
+function changedAccess(before: { roles: string[]; tenants: string[] }, after: { roles: string[]; tenants: string[] }) {
+  const fields: string[] = [];
+  const data: Record<string, string[]> = {};
+  if (!sameSet(before.roles, after.roles)) {
+    fields.push('roles');
+    Object.assign(data, { previousRoles: before.roles, roles: after.roles });
+  }
+  if (!sameSet(before.tenants, after.tenants)) {
+    fields.push('tenants');
+    Object.assign(data, { previousTenants: before.tenants, tenants: after.tenants });
+  }
+  return fields.length ? { fields, ...data } : null;
+}
+
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
 /**
@@ -61,7 +78,7 @@ export class OidcLoginHandler {
           m,
         );
         if (!upserted) return null;
-        const { user, created } = upserted;
+        const { user, created, previous } = upserted;
         const { access, reply } = await this.issuer.issueUserSession(user, { cid, rcid: cid }, m);
         if (created) {
           await this.audit.record(
@@ -71,6 +88,21 @@ export class OidcLoginHandler {
               subject: user.id,
               success: true,
               data: { source: 'oidc', provider: provider.name, username: user.username, roles: user.roles },
+            },
+            m,
+          );
+        }
+        // Joining the IdP group mapped to `admin` makes an administrator here: recorded as the
+        // change it is, like an administrator's PATCH, not only inside the sign-in event.
+        const changed = previous ? changedAccess(previous, user) : null;
+        if (changed) {
+          await this.audit.record(
+            {
+              type: 'user.updated',
+              actor: `oidc:${provider.name}`,
+              subject: user.id,
+              success: true,
+              data: { ...changed, source: 'oidc', provider: provider.name },
             },
             m,
           );

@@ -111,7 +111,26 @@ describe('OIDC_PROVIDERS parsing', () => {
     expect(parse([{ ...acme, issuer: 'http://idp.acme.example' }])[0].issuer).toBe('http://idp.acme.example');
     expect(parse([{ ...acme, issuer: 'http://127.0.0.1:8080/realms/x' }], prod)).toHaveLength(1);
     expect(problem([{ ...acme, issuer: 'https://idp.example/?a=1' }])).toMatch(/no query or fragment/);
+    // An empty one too: users are keyed `issuer#sub`, so `https://x/#` + `y` would be `https://x/` + `#y`.
+    expect(problem([{ ...acme, issuer: 'https://idp.example/#' }])).toMatch(/issuer must have no query or fragment/);
+    expect(problem([{ ...acme, issuer: 'https://idp.example/?' }])).toMatch(/issuer must have no query or fragment/);
+    // GET /auth/oidc/config shows both to anyone: a password in them would be published.
+    expect(problem([{ ...acme, baseUrl: 'https://me:s3cret@idp.example/login' }])).toMatch(
+      /baseUrl must have no user or password/,
+    );
+    expect(problem([{ ...acme, issuer: 'https://me@idp.example' }])).toMatch(/issuer must have no user or password/);
     expect(problem([acme, { ...acme, clientId: 'other' }])).toMatch(/OIDC_PROVIDERS\[1\] \(acme\): name is used twice/);
+  });
+
+  // Which mapping a token of that issuer and audience gets would depend on the order of the list.
+  it('refuses two providers of one issuer and audience, but not one per client of an issuer', () => {
+    expect(problem([acme, { ...acme, name: 'acme2' }])).toMatch(
+      /OIDC_PROVIDERS\[1\] \(acme2\): issuer and audience are those of OIDC_PROVIDERS\[0\] \(acme\)/,
+    );
+    expect(
+      problem([acme, { ...acme, name: 'acme2', issuer: `${acme.issuer}/`, clientId: 'x', audience: acme.clientId }]),
+    ).toMatch(/OIDC_PROVIDERS\[1\] \(acme2\): issuer and audience are those of OIDC_PROVIDERS\[0\]/);
+    expect(parse([acme, { ...acme, name: 'acme-cli', clientId: 'portcullis-cli' }])).toHaveLength(2);
   });
 
   it('stops auth-core configuration loading with a message naming OIDC_PROVIDERS', () => {
@@ -127,5 +146,13 @@ describe('OIDC_PROVIDERS parsing', () => {
         OIDC_PROVIDERS: JSON.stringify([{ ...acme, issuer: 'http://a.b' }]),
       }),
     ).toThrow(/OIDC_PROVIDERS.*issuer must be an https URL/);
+    // NODE_ENV defaults to development: a deployment that forgot it must not fetch keys in clear.
+    const { NODE_ENV: _test, ...unset } = env;
+    for (const over of [{}, { NODE_ENV: 'development' }])
+      expect(() =>
+        loadAuthCoreConfig({ ...unset, ...over, OIDC_PROVIDERS: JSON.stringify([{ ...acme, issuer: 'http://a.b' }]) }),
+      ).toThrow(/OIDC_PROVIDERS: OIDC_PROVIDERS\[0\] \(acme\): issuer must be an https URL/);
+    const loopback = JSON.stringify([{ ...acme, issuer: 'http://localhost:8080/realms/dev' }]);
+    expect(loadAuthCoreConfig({ ...unset, OIDC_PROVIDERS: loopback }).OIDC_PROVIDERS).toBe(loopback);
   });
 });

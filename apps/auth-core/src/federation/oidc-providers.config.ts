@@ -54,12 +54,16 @@ const CLAIM_NAME = /^[\x21-\x7e]{1,256}$/;
 export class OidcConfigError extends Error {}
 
 export interface ParseOptions {
-  /** Plain http issuers are fine on a developer machine or loopback, never in production. */
+  /** Plain http issuers off loopback: in tests only. */
   allowInsecureHttp: boolean;
   readFile?: (path: string) => string;
 }
 
 const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+
+/** https, or plain http where allowed: in tests, or on the machine itself. */
+export const isSecureUrl = (url: URL, allowInsecureHttp: boolean): boolean =>
+  url.protocol === 'https:' || (url.protocol === 'http:' && (allowInsecureHttp || isLoopback(url)));
 
 function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: string[]): string | undefined {
   if (typeof value !== 'string' || value.length > 512) {
@@ -73,9 +77,11 @@ function checkUrl(value: unknown, field: string, opts: ParseOptions, problems: s
     problems.push(`${field} must be a URL (got ${JSON.stringify(value.slice(0, 80))})`);
     return undefined;
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (opts.allowInsecureHttp || isLoopback(url)));
-  if (!secure) problems.push(`${field} must be an https URL`);
-  if (url.search || url.hash) problems.push(`${field} must have no query or fragment`);
+  if (!isSecureUrl(url, opts.allowInsecureHttp)) problems.push(`${field} must be an https URL`);
+  // On the text, not the URL: `https://x/#` parses with an empty hash, and `#` splits the users' key.
+  if (/[?#]/.test(value)) problems.push(`${field} must have no query or fragment`);
+  // Both are shown to anyone at GET /auth/oidc/config.
+  if (url.username || url.password) problems.push(`${field} must have no user or password`);
   return value;
 }
 
@@ -164,6 +170,8 @@ function parseProvider(raw: unknown, opts: ParseOptions, problems: string[]): Oi
   };
 }
 
+const sameIssuer = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
 /**
  * OIDC_PROVIDERS is a JSON array, or the path of a file holding one (for a mounted ConfigMap).
  * Every problem is reported at once, each naming the variable and the provider.
@@ -190,6 +198,7 @@ export function parseOidcProviders(raw: string | undefined, opts: ParseOptions):
   if (!Array.isArray(list)) throw new OidcConfigError('OIDC_PROVIDERS must be a JSON array of providers');
   const errors: string[] = [];
   const providers: OidcProvider[] = [];
+  const labels: string[] = [];
   list.forEach((entry, i) => {
     const problems: string[] = [];
     const provider = parseProvider(entry, opts, problems);
@@ -197,15 +206,26 @@ export function parseOidcProviders(raw: string | undefined, opts: ParseOptions):
     for (const p of problems) errors.push(`${label}: ${p}`);
     if (provider) {
       if (providers.some((o) => o.name === provider.name)) errors.push(`${label}: name is used twice`);
+      // One provider per client of an issuer: with two for the same audience, which role mapping
+      // a token gets would hang on the order of this list (discovery ignores a trailing slash).
+      const same = providers.findIndex(
+        (o) => sameIssuer(o.issuer, provider.issuer) && o.audience === provider.audience,
+      );
+      if (same >= 0) errors.push(`${label}: issuer and audience are those of ${labels[same]}`);
       providers.push(provider);
+      labels.push(label);
     }
   });
   if (errors.length) throw new OidcConfigError(errors.join('; '));
   return providers;
 }
 
+/**
+ * Plain http off loopback only for the test suites' IdPs: NODE_ENV defaults to development, so a
+ * deployment that forgot to set it would otherwise fetch the keys that vouch for identities in clear.
+ */
 export const optionsFor = (env: { NODE_ENV?: string }): ParseOptions => ({
-  allowInsecureHttp: env.NODE_ENV !== 'production',
+  allowInsecureHttp: env.NODE_ENV === 'test',
 });
 
 /** Lets the boot-time environment validation reject a bad OIDC_PROVIDERS with the parser's own words. */

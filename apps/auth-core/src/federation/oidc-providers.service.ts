@@ -15,9 +15,13 @@ export class OidcProvidersService {
     return this.providers.find((p) => p.name === name);
   }
 
-  /** Several providers may share an issuer (one per client id); the token's audience decides. */
-  byIssuer(issuer: string, aud: string[]): OidcProvider | undefined {
+  /**
+   * Several providers may share an issuer (one per client id): the client `azp` names when the
+   * token is addressed to it, else the first whose audience the token holds.
+   */
+  byIssuer(issuer: string, aud: string[], azp?: unknown): OidcProvider | undefined {
     const candidates = this.providers.filter((p) => p.issuer === issuer);
-    return candidates.find((p) => aud.includes(p.audience)) ?? candidates[0];
+    const addressed = candidates.filter((p) => aud.includes(p.audience));
+    return addressed.find((p) => p.clientId === azp) ?? addressed[0] ?? candidates[0];
   }
 }

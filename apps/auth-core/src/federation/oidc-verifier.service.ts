@@ -22,6 +22,18 @@ import { OidcProvidersService } from './oidc-providers.service';
  */
 const MAX_TOKEN_AGE = '24h';
 const MAX_SUBJECT_LENGTH = 255;
+/**
+ * Explicit JWT types of tokens that are not ID tokens (RFC 8725 §3.11): an IdP's access token for
+ * an API (RFC 9068), a logout token or a security event may carry our audience too.
+ */
+const NOT_ID_TOKEN_TYPES = ['at+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'token-introspection+jwt'];
+/**
+ * What PostgreSQL keeps exactly: no NUL (refused there, a 500) and no half surrogate pair (the
+ * driver writes U+FFFD for one, so two subjects would become one account); no control characters.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const UNSTORABLE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
 export interface VerifiedIdentity {
   provider: OidcProvider;
@@ -69,10 +81,12 @@ export class OidcVerifierService {
       throw reject('malformed', 'ID token is malformed', null);
     }
     const aud = typeof unverified.aud === 'string' ? [unverified.aud] : (unverified.aud ?? []);
-    const provider = this.choose(opts.provider, unverified.iss, aud);
+    const provider = this.choose(opts.provider, unverified.iss, aud, unverified.azp);
     // Before any network: `none`, HMAC or anything else off the list never costs an IdP request.
     if (typeof header.alg !== 'string' || !provider.allowedAlgorithms.includes(header.alg))
       throw reject('algorithm', `ID token algorithm ${String(header.alg)} is not allowed`, provider);
+    if (typeof header.typ === 'string' && NOT_ID_TOKEN_TYPES.includes(normalizeTyp(header.typ)))
+      throw reject('token_type', 'ID token is not an ID token (typ)', provider);
 
     let claims: JWTPayload;
     try {
@@ -85,18 +99,33 @@ export class OidcVerifierService {
         requiredClaims: ['sub', 'iat', 'exp'],
       });
     } catch (err) {
-      throw this.translate(err, provider);
+      throw this.translate(err, provider, header.kid);
     }
-    if (aud.length > 1 && claims.azp !== undefined && claims.azp !== provider.clientId)
-      throw reject('audience', 'ID token was issued to another client (azp)', provider);
+    this.checkAuthorizedParty(provider, aud, claims.azp);
     if (opts.nonce !== undefined && claims.nonce !== opts.nonce)
       throw reject('nonce', 'ID token nonce does not match', provider);
-    if (typeof claims.sub !== 'string' || claims.sub.length < 1 || claims.sub.length > MAX_SUBJECT_LENGTH)
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub.length < 1 || sub.length > MAX_SUBJECT_LENGTH || UNSTORABLE.test(sub))
       throw reject('claims', 'ID token subject is invalid', provider);
-    return { provider, issuer: provider.issuer, subject: claims.sub, claims };
+    return { provider, issuer: provider.issuer, subject: sub, claims };
   }
 
-  private choose(name: string | undefined, iss: unknown, aud: string[]): OidcProvider {
+  /**
+   * OIDC Core §3.1.3.7: a token also meant for audiences this service does not own may have been
+   * received by one of them, which could replay it here; only `azp` naming our client shows it
+   * was issued to us. With our audience alone, `azp` may name a sibling client (Google's
+   * cross-client tokens), as the IdP addressed it to us.
+   */
+  private checkAuthorizedParty(provider: OidcProvider, aud: string[], azp: unknown): void {
+    if (aud.length < 2) return;
+    if (azp !== undefined && azp !== provider.clientId)
+      throw reject('audience', 'ID token was issued to another client (azp)', provider);
+    const ours = [provider.audience, provider.clientId];
+    if (azp === undefined && aud.some((a) => !ours.includes(a)))
+      throw reject('audience', 'ID token has other audiences and no azp naming this client', provider);
+  }
+
+  private choose(name: string | undefined, iss: unknown, aud: string[], azp: unknown): OidcProvider {
     if (name !== undefined) {
       const named = this.providers.byName(name);
       if (!named)
@@ -105,7 +134,7 @@ export class OidcVerifierService {
         ]);
       return named;
     }
-    const byIssuer = typeof iss === 'string' ? this.providers.byIssuer(iss, aud) : undefined;
+    const byIssuer = typeof iss === 'string' ? this.providers.byIssuer(iss, aud, azp) : undefined;
     if (!byIssuer) throw reject('unknown_issuer', 'ID token issuer is not a configured identity provider', null);
     return byIssuer;
   }
@@ -120,19 +149,29 @@ export class OidcVerifierService {
         try {
           return (await jwtVerify(token, key, options)).payload;
         } catch (inner) {
-          if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+          // A key that cannot verify at all (a short RSA modulus: a TypeError) is just not this one.
+          if (inner instanceof errors.JOSEError && !(inner instanceof errors.JWSSignatureVerificationFailed))
+            throw inner;
         }
       }
       throw new errors.JWSSignatureVerificationFailed();
     }
   }
 
-  private translate(err: unknown, provider: OidcProvider): PortcullisError {
+  private translate(err: unknown, provider: OidcProvider, kid: unknown): PortcullisError {
+    // jose refuses a key it cannot verify with (an RSA modulus under 2048 bits) with a TypeError:
+    // the IdP publishes a key unfit for use, which is its fault, not an internal error here.
+    if (err instanceof TypeError && !(err instanceof errors.JOSEError)) {
+      const key = typeof kid === 'string' ? kid.slice(0, 64) : '(no kid)';
+      err = new IdpUnavailableError(provider.name, `its key ${key} is unusable (${err.message})`);
+    }
     if (err instanceof IdpUnavailableError)
       return new OidcLoginError('UNAVAILABLE', err.message, 'provider_unavailable', provider.name);
     if (err instanceof errors.JWTExpired) return reject('expired', 'ID token has expired', provider);
     if (err instanceof errors.JWTClaimValidationFailed) {
       const claim = err.claim;
+      // Only a failed time or value check has a message of its own; an absent claim says so.
+      if (err.reason === 'missing') return reject('claims', `ID token has no ${claim} claim`, provider);
       if (claim === 'aud')
         return reject('audience', 'ID token audience does not include the configured client', provider);
       if (claim === 'iss')

@@ -8,6 +8,7 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig, lockoutPolicy } from '../config/confi
 import { ActorService } from '../tokens/actor.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
+import { assertMayHavePassword } from './user-access';
 import { UserSessionsService } from './user-sessions.service';
 import { UsersRepository } from './users.repository';
 
@@ -32,6 +33,7 @@ export class ChangePasswordHandler {
       throw new PortcullisError('FORBIDDEN', 'Only a signed-in user can change their password');
     const user = await this.users.findById(actor.principalId);
     if (!user) throw new PortcullisError('UNAUTHENTICATED', 'User no longer exists');
+    assertMayHavePassword(user);
     // A stolen access token must not be an unlimited password oracle: a wrong current password
     // counts as a failed login (towards the lockout), and a locked account is refused the same way.
     const correct = await this.hasher.verify(user.passwordHash, req.currentPassword);

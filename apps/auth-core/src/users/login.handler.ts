@@ -54,8 +54,19 @@ export class LoginHandler {
     // argon2 runs whatever the state of the account: the time taken reveals nothing.
     const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, req.password);
     const locked = !!user?.lockedUntil && user.lockedUntil.getTime() > Date.now();
-    if (!user || !passwordOk || locked || !user.enabled) {
-      const reason = !user ? 'unknown_user' : !passwordOk ? 'bad_password' : locked ? 'locked' : 'disabled';
+    // A federated user signs in at its IdP only, even with a password left on its row: a password
+    // would go around the IdP's own checks and the roles it refreshes at each sign-in.
+    const federated = user?.source === 'oidc';
+    if (!user || !passwordOk || federated || locked || !user.enabled) {
+      const reason = !user
+        ? 'unknown_user'
+        : !passwordOk
+          ? 'bad_password'
+          : federated
+            ? 'federated_user'
+            : locked
+              ? 'locked'
+              : 'disabled';
       // Every failure does the same database work — the failure-counter UPDATE (matching no row
       // unless the password was wrong) and the audit row, in one commit — so the time taken does
       // not tell a wrong password from an unknown user or a locked or disabled account.

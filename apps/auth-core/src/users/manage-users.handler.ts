@@ -19,6 +19,7 @@ import { RevocationService } from '../tokens/revocation.service';
 import { AdminContinuityService } from './admin-continuity.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
+import { assertMayHavePassword } from './user-access';
 import { UserEntity } from './user.entity';
 import { toUserView } from './user-view';
 import { UserSessionsService } from './user-sessions.service';
@@ -111,6 +112,7 @@ export class ManageUsersHandler {
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`);
+      if (passwordHash) assertMayHavePassword(current);
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
       if (actor.isUser && req.userId === actor.principalId) {

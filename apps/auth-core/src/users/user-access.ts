@@ -13,3 +13,16 @@ export function targetUserId(actor: Actor, userId: string | undefined): string {
   if (!can(actor, 'users:write')) throw new PortcullisError('FORBIDDEN', 'Acting on another user needs users:write');
   return userId;
 }
+
+/**
+ * A federated user authenticates at its IdP (MFA, disable there) and gets its roles from it at
+ * each sign-in: a password here would be a way around both, so none is set (login refuses one).
+ */
+export function assertMayHavePassword(user: { source: string; username: string }): void {
+  if (user.source !== 'oidc') return;
+  const provider = user.username.split(':')[0];
+  throw new PortcullisError(
+    'CONFLICT',
+    `User ${user.username} signs in at identity provider ${provider} and has no password here`,
+  );
+}

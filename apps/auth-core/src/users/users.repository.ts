@@ -131,27 +131,36 @@ export class UsersRepository {
   async upsertExternal(
     input: { externalSubject: string; username: string; roles: string[]; tenants: string[] | null },
     manager: EntityManager = this.ds.manager,
-  ): Promise<{ user: UserEntity; created: boolean } | null> {
-    const rows: Array<{ id: string; created: boolean }> = await manager.query(
-      `INSERT INTO users (username, username_normalized, password_hash, roles, tenants, source, external_subject)
-       VALUES ($1, $2, NULL, $3, $4, 'oidc', $5)
-       ON CONFLICT (external_subject) WHERE external_subject IS NOT NULL DO UPDATE
-         SET roles = EXCLUDED.roles,
-             tenants = CASE WHEN $6::boolean THEN EXCLUDED.tenants ELSE users.tenants END,
-             updated_at = now()
-         WHERE users.enabled
-       RETURNING id, (xmax = 0) AS created`,
-      [
-        input.username,
-        normalizeUsername(input.username),
-        input.roles,
-        input.tenants ?? [],
-        input.externalSubject,
-        input.tenants !== null,
-      ],
-    );
+  ): Promise<{ user: UserEntity; created: boolean; previous: { roles: string[]; tenants: string[] } | null } | null> {
+    // `prev` reads the row as it was before this statement, for the audit of what the IdP changed.
+    const rows: Array<{ id: string; created: boolean; prev_roles: string[] | null; prev_tenants: string[] | null }> =
+      await manager.query(
+        `WITH prev AS (SELECT roles, tenants FROM users WHERE external_subject = $5)
+         INSERT INTO users (username, username_normalized, password_hash, roles, tenants, source, external_subject)
+         VALUES ($1, $2, NULL, $3, $4, 'oidc', $5)
+         ON CONFLICT (external_subject) WHERE external_subject IS NOT NULL DO UPDATE
+           SET roles = EXCLUDED.roles,
+               tenants = CASE WHEN $6::boolean THEN EXCLUDED.tenants ELSE users.tenants END,
+               updated_at = now()
+           WHERE users.enabled
+         RETURNING id, (xmax = 0) AS created, (SELECT roles FROM prev) AS prev_roles,
+           (SELECT tenants FROM prev) AS prev_tenants`,
+        [
+          input.username,
+          normalizeUsername(input.username),
+          input.roles,
+          input.tenants ?? [],
+          input.externalSubject,
+          input.tenants !== null,
+        ],
+      );
     if (!rows.length) return null;
-    return { user: (await this.findById(rows[0].id, manager))!, created: rows[0].created };
+    const [row] = rows;
+    return {
+      user: (await this.findById(row.id, manager))!,
+      created: row.created,
+      previous: row.prev_roles ? { roles: row.prev_roles, tenants: row.prev_tenants ?? [] } : null,
+    };
   }
 
   count(manager: EntityManager = this.ds.manager): Promise<number> {
