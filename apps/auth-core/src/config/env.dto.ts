@@ -11,11 +11,10 @@ import {
   Min,
   MaxLength,
   MinLength,
-  Validate,
   ValidateIf,
 } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissions, toBoolean } from '@portcullis/contracts';
-import { OidcProvidersConstraint } from '../federation/oidc-providers.config';
+import { OidcProviders } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrl } from '../database/database-url';
 import { Issuer } from './issuer.constraint';
@@ -173,7 +172,7 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   /** External identity providers (JSON array or the path of a file holding one); see federation/. */
   @IsOptional()
   @IsString()
-  @Validate(OidcProvidersConstraint)
+  @OidcProviders()
   OIDC_PROVIDERS?: string;
 
   /** JSON role → permissions, replacing the defaults role by role; the same value on every app. */

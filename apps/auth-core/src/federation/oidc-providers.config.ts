@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OIDC_PROVIDER_NAME_PATTERN, ROLE_PATTERN } from '@portcullis/contracts';
-import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { EnvCheck, OIDC_PROVIDER_NAME_PATTERN, ROLE_PATTERN } from '@portcullis/contracts';
 
 /** One external OpenID Connect identity provider whose ID tokens are accepted, fully defaulted. */
 export interface OidcProvider {
@@ -229,17 +228,8 @@ export const optionsFor = (env: { NODE_ENV?: string }): ParseOptions => ({
 });
 
 /** Lets the boot-time environment validation reject a bad OIDC_PROVIDERS with the parser's own words. */
-@ValidatorConstraint({ name: 'oidcProviders' })
-export class OidcProvidersConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown, args: ValidationArguments): boolean {
-    return this.problem(value, args) === null;
-  }
-
-  defaultMessage(args: ValidationArguments): string {
-    return this.problem(args.value, args) ?? 'OIDC_PROVIDERS is invalid';
-  }
-
-  private problem(value: unknown, args: ValidationArguments): string | null {
+export const OidcProviders = () =>
+  EnvCheck('oidcProviders', (value, args) => {
     if (value !== undefined && typeof value !== 'string') return 'OIDC_PROVIDERS must be a string';
     try {
       parseOidcProviders(value, optionsFor(args.object as { NODE_ENV?: string }));
@@ -247,5 +237,4 @@ export class OidcProvidersConstraint implements ValidatorConstraintInterface {
     } catch (err) {
       return (err as Error).message;
     }
-  }
-}
+  });
