@@ -1,0 +1,106 @@
+import { AccessTokenClaims, SUBJECTS } from '@portcullis/contracts';
+import { clientHelpers } from '../support/clients';
+import { api, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * `scope` on the password and refresh_token grants (RFC 6749 §3.3, §4.3.2, §6): the rule
+ * client_credentials narrows by — each scope token a role or a permission the user holds — and a
+ * refresh that narrows within the session's original grant, never beyond it.
+ */
+describe('OAuth scope on the password and refresh_token grants', () => {
+  const stack = new Stack({ replicas: 1 });
+  let admin: ReturnType<typeof api>;
+  const { form } = clientHelpers(stack, () => admin);
+  const username = 'scoped-user';
+  const password = 'Scoped-user-Pa55word!';
+  const owner = { grant_type: 'password', username, password };
+  const claimsOf = async (token: string, permissions?: string[]) =>
+    stack.natsRequest<{ valid: boolean; claims: AccessTokenClaims }>(SUBJECTS.TOKEN_VALIDATE, {
+      token,
+      ...(permissions ? { permissions } : {}),
+    });
+  const granted = async (params: Record<string, string>) => {
+    const res = await form('/oauth/token', params);
+    expect({ status: res.status, params }).toMatchObject({ status: 200 });
+    return readJson<SessionReply>(res);
+  };
+  const refused = async (params: Record<string, string>) => {
+    const res = await form('/oauth/token', params);
+    return { status: res.status, error: (await readJson<OAuthErrorReply>(res)).error };
+  };
+  const refresh = (refresh_token: string, scope?: string) => ({
+    grant_type: 'refresh_token',
+    refresh_token,
+    ...(scope !== undefined ? { scope } : {}),
+  });
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    expect((await admin.post('/api/v1/users', { username, password, roles: ['user', 'service'] })).status).toBe(201);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('the password grant narrows the tokens to the roles or permissions asked, and says what it granted', async () => {
+    const whole = await granted(owner);
+    expect(whole.roles).toEqual(['user', 'service']);
+    expect(whole.scope).toBeUndefined();
+    expect((await claimsOf(whole.access_token)).claims.perms).toBeUndefined();
+
+    const byRole = await granted({ ...owner, scope: 'service' });
+    expect(byRole).toMatchObject({ roles: ['service'], scope: 'service' });
+    expect((await claimsOf(byRole.access_token)).claims).toMatchObject({ roles: ['service'] });
+
+    const byPerm = await granted({ ...owner, scope: 'tokens:read' });
+    expect(byPerm).toMatchObject({ roles: ['user', 'service'], scope: 'tokens:read' });
+    expect((await claimsOf(byPerm.access_token)).claims.perms).toEqual(['tokens:read']);
+    expect((await claimsOf(byPerm.access_token, ['tokens:write'])).valid).toBe(false);
+    expect((await claimsOf(byPerm.access_token, ['tokens:read'])).valid).toBe(true);
+  });
+
+  it('a scope the user does not hold is invalid_scope; with a wrong password it is the usual invalid_grant', async () => {
+    for (const scope of ['admin', 'users:write', 'tokens:read no-such-thing'])
+      expect(await refused({ ...owner, scope })).toEqual({ status: 400, error: 'invalid_scope' });
+    // Judged after the password: a wrong password learns nothing about what the account holds.
+    expect(await refused({ ...owner, password: 'Wrong-Pa55word-xyz', scope: 'admin' })).toEqual({
+      status: 400,
+      error: 'invalid_grant',
+    });
+  });
+
+  it('a refresh narrows within the original grant, never beyond, and the next refresh may ask for all of it again', async () => {
+    const session = await granted({ ...owner, scope: 'tokens:read tokens:write' });
+    expect((await claimsOf(session.access_token)).claims.perms).toEqual(['tokens:read', 'tokens:write']);
+
+    const narrower = await granted(refresh(session.refresh_token, 'tokens:read'));
+    expect(narrower.scope).toBe('tokens:read');
+    expect((await claimsOf(narrower.access_token)).claims.perms).toEqual(['tokens:read']);
+
+    // Wider than the session was granted, though the user holds it: refused, and the refresh token
+    // stays usable (RFC 6749 §6: the scope must not include any not originally granted).
+    for (const scope of ['token:validate', 'service', 'admin'])
+      expect(await refused(refresh(narrower.refresh_token, scope))).toEqual({ status: 400, error: 'invalid_scope' });
+
+    const again = await granted(refresh(narrower.refresh_token, 'tokens:read tokens:write'));
+    expect((await claimsOf(again.access_token)).claims.perms).toEqual(['tokens:read', 'tokens:write']);
+    // No scope asked: the original grant, not everything the user holds.
+    const omitted = await granted(refresh(again.refresh_token));
+    expect(omitted.scope).toBe('tokens:read tokens:write');
+    expect((await claimsOf(omitted.access_token)).claims.perms).toEqual(['tokens:read', 'tokens:write']);
+    // The native refresh of a narrowed session stays narrowed too.
+    const native = await api(stack).post('/api/v1/auth/refresh', { refresh_token: omitted.refresh_token });
+    expect(native.status).toBe(200);
+    expect((await claimsOf(native.body.access_token)).claims.perms).toEqual(['tokens:read', 'tokens:write']);
+  });
+
+  it('a session granted without a scope may be narrowed by a refresh and widened back to the whole grant', async () => {
+    const session = await granted(owner);
+    expect(await refused(refresh(session.refresh_token, 'admin'))).toEqual({ status: 400, error: 'invalid_scope' });
+    const narrowed = await granted(refresh(session.refresh_token, 'service'));
+    expect(narrowed).toMatchObject({ roles: ['service'], scope: 'service' });
+    const whole = await granted(refresh(narrowed.refresh_token));
+    expect(whole.roles).toEqual(['user', 'service']);
+    expect(whole.scope).toBeUndefined();
+  });
+});
