@@ -32,6 +32,10 @@ export class OAuthTokenResponseDto implements Omit<TokenReply, 'tid'> {
 export class IntrospectionDto implements IntrospectionReply {
   active!: boolean;
   sub?: string;
+
+  @ApiPropertyOptional({ description: 'For a token whose subject is a user' })
+  username?: string;
+
   client_id?: string;
 
   @ApiPropertyOptional({ description: 'Permissions (or roles), space-separated' })
