@@ -103,4 +103,19 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     expect(whole.roles).toEqual(['user', 'service']);
     expect(whole.scope).toBeUndefined();
   });
+  it('a refresh leaves out what the user has lost since, and a narrowed session left with nothing is invalid_grant', async () => {
+    const other = 'scope-loser';
+    const created = await admin.post('/api/v1/users', { username: other, password, roles: ['user', 'service'] });
+    expect(created.status).toBe(201);
+    const as = { grant_type: 'password', username: other, password };
+    const both = await granted({ ...as, scope: 'service tokens:read' });
+    const onlyService = await granted({ ...as, scope: 'service' });
+    // Behind the API's back, so no revocation comes with it: only the refresh's own check is left.
+    await stack.query(`UPDATE users SET roles = '{user}' WHERE id = $1`, [created.body.id]);
+    const kept = await granted(refresh(both.refresh_token));
+    expect(kept).toMatchObject({ roles: ['user'], scope: 'tokens:read' });
+    expect((await claimsOf(kept.access_token)).claims.perms).toEqual(['tokens:read']);
+    expect(await refused(refresh(onlyService.refresh_token))).toEqual({ status: 400, error: 'invalid_grant' });
+    expect(await refused(refresh(kept.refresh_token, 'service'))).toEqual({ status: 400, error: 'invalid_scope' });
+  });
 });
