@@ -118,4 +118,13 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     expect(await refused(refresh(onlyService.refresh_token))).toEqual({ status: 400, error: 'invalid_grant' });
     expect(await refused(refresh(kept.refresh_token, 'service'))).toEqual({ status: 400, error: 'invalid_scope' });
   });
+  it('discovery lists the scope values a client may ask for: the permissions and the configured roles', async () => {
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      const d = await readJson<{ scopes_supported?: string[] }>(await fetch(`${stack.url}${path}`));
+      expect({ path, scopes: d.scopes_supported }).toEqual({
+        path,
+        scopes: expect.arrayContaining(['admin', 'user', 'service', 'system', 'tokens:read', 'token:validate']),
+      });
+    }
+  });
 });
