@@ -11,7 +11,7 @@ import { login, Stack } from '../support/stack';
 describe('OAuth scope on the password and refresh_token grants', () => {
   const stack = new Stack({ replicas: 1 });
   let admin: ReturnType<typeof api>;
-  const { form } = clientHelpers(stack, () => admin);
+  const { form, basic, createClient } = clientHelpers(stack, () => admin);
   const username = 'scoped-user';
   const password = 'Scoped-user-Pa55word!';
   const owner = { grant_type: 'password', username, password };
@@ -29,9 +29,10 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     const res = await form('/oauth/token', params);
     return { status: res.status, error: (await readJson<OAuthErrorReply>(res)).error };
   };
-  const refresh = (refresh_token: string, scope?: string) => ({
+  const refresh = (refresh_token: string, scope?: string, client_id?: string) => ({
     grant_type: 'refresh_token',
     refresh_token,
+    ...(client_id ? { client_id } : {}),
     ...(scope !== undefined ? { scope } : {}),
   });
 
@@ -107,16 +108,31 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     const other = 'scope-loser';
     const created = await admin.post('/api/v1/users', { username: other, password, roles: ['user', 'service'] });
     expect(created.status).toBe(201);
-    const as = { grant_type: 'password', username: other, password };
+    // The sessions are a client's (client_id alone: a public client), so that client may introspect them.
+    const owning = await createClient('scope-owner', ['reader']);
+    const as = { grant_type: 'password', username: other, password, client_id: 'scope-owner' };
     const both = await granted({ ...as, scope: 'service tokens:read' });
     const onlyService = await granted({ ...as, scope: 'service' });
     // Behind the API's back, so no revocation comes with it: only the refresh's own check is left.
     await stack.query(`UPDATE users SET roles = '{user}' WHERE id = $1`, [created.body.id]);
-    const kept = await granted(refresh(both.refresh_token));
+    const introspect = async (token: string) =>
+      readJson<{ active: boolean; scope?: string }>(
+        await form('/oauth/introspect', { token }, basic('scope-owner', owning.client_secret)),
+      );
+    // Introspection of the refresh tokens says what a refresh would grant now.
+    expect(await introspect(both.refresh_token)).toMatchObject({ active: true, scope: 'tokens:read' });
+    expect(await introspect(onlyService.refresh_token)).toEqual({ active: false });
+    const kept = await granted(refresh(both.refresh_token, undefined, 'scope-owner'));
     expect(kept).toMatchObject({ roles: ['user'], scope: 'tokens:read' });
     expect((await claimsOf(kept.access_token)).claims.perms).toEqual(['tokens:read']);
-    expect(await refused(refresh(onlyService.refresh_token))).toEqual({ status: 400, error: 'invalid_grant' });
-    expect(await refused(refresh(kept.refresh_token, 'service'))).toEqual({ status: 400, error: 'invalid_scope' });
+    expect(await refused(refresh(onlyService.refresh_token, undefined, 'scope-owner'))).toEqual({
+      status: 400,
+      error: 'invalid_grant',
+    });
+    expect(await refused(refresh(kept.refresh_token, 'service', 'scope-owner'))).toEqual({
+      status: 400,
+      error: 'invalid_scope',
+    });
   });
   it('discovery lists the scope values a client may ask for: the permissions and the configured roles', async () => {
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {

@@ -8,6 +8,7 @@ import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
 import { TokenValidationService, unlessUnavailable } from '../tokens/token-validation.service';
 import { UsersRepository } from '../users/users.repository';
 import { ClientAuthenticatorService } from './client-authenticator.service';
+import { holdsScope } from './scope-narrowing';
 
 const INACTIVE: IntrospectionReply = { active: false };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -73,11 +74,14 @@ export class IntrospectHandler {
     if (!rt || rt.cid !== client.clientId) return INACTIVE;
     const user = await this.users.findById(rt.userId);
     if (!user?.enabled) return INACTIVE;
+    // What a refresh would grant: the session's original scope less what the user lost since (none
+    // left: the refresh is refused), or everything the user holds.
+    const scope = rt.scope ? rt.scope.filter((s) => holdsScope(user.roles, s)) : user.roles;
+    if (rt.scope && !scope.length) return INACTIVE;
     return {
       active: true,
       token_type: 'refresh_token',
-      // What a refresh grants: the session's original scope, or everything the user holds.
-      scope: (rt.scope ?? user.roles).join(' '),
+      scope: scope.join(' '),
       sub: rt.userId,
       username: user.username,
       client_id: rt.cid,
