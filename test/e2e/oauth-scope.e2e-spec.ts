@@ -1,6 +1,6 @@
 import { AccessTokenClaims, SUBJECTS } from '@portcullis/contracts';
 import { clientHelpers } from '../support/clients';
-import { api, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
+import { api, inDays, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -22,8 +22,13 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     });
   const granted = async (params: Record<string, string>) => {
     const res = await form('/oauth/token', params);
-    expect({ status: res.status, params }).toMatchObject({ status: 200 });
-    return readJson<SessionReply>(res);
+    const body = await readJson<SessionReply & OAuthErrorReply>(res);
+    expect({ status: res.status, params, error: body.error_description }).toEqual({
+      status: 200,
+      params,
+      error: undefined,
+    });
+    return body;
   };
   const refused = async (params: Record<string, string>) => {
     const res = await form('/oauth/token', params);
@@ -142,5 +147,22 @@ describe('OAuth scope on the password and refresh_token grants', () => {
         scopes: expect.arrayContaining(['admin', 'user', 'service', 'system', 'tokens:read', 'token:validate']),
       });
     }
+  });
+  it('a narrowed password token does no more than it was narrowed to, nor mints anything wider', async () => {
+    const adminGrant = { grant_type: 'password', username: 'admin', password: stack.adminPassword };
+    const byPerm = api(stack, (await granted({ ...adminGrant, scope: 'tokens:write tokens:read' })).access_token);
+    expect((await byPerm.get('/api/v1/users')).status).toBe(403);
+    // Not a session: it mints no PAT, and a token it mints keeps its narrowing.
+    expect((await byPerm.post('/api/v1/users/me/tokens', { name: 'wide', expiresAt: inDays(1) })).status).toBe(403);
+    const minted = await byPerm.post('/api/v1/tokens', {});
+    expect(minted.status).toBe(201);
+    expect((await claimsOf(minted.body.access_token)).claims.perms).toEqual(['tokens:write', 'tokens:read']);
+
+    // Narrowed to one of its roles: a token it mints may not name the other one.
+    const byRole = api(stack, (await granted({ ...owner, scope: 'user' })).access_token);
+    expect((await byRole.post('/api/v1/tokens', { roles: ['service'] })).status).toBe(403);
+    expect((await byRole.post('/api/v1/tokens', { roles: ['user'] })).status).toBe(201);
+    // An administrator holds every permission, but not every role: no scope names one it lacks.
+    expect(await refused({ ...adminGrant, scope: 'system' })).toEqual({ status: 400, error: 'invalid_scope' });
   });
 });
