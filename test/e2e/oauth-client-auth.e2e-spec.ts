@@ -40,6 +40,18 @@ describe('OAuth client authentication', () => {
         error: 'invalid_client',
         challenge,
       });
+    // A refresh token of a session the client asked for with its secret, presented without any
+    // client credentials: the client must authenticate (RFC 6749 §6), and is told how.
+    const session = await readJson<{ refresh_token: string }>(
+      await form(
+        '/oauth/token',
+        { grant_type: 'password', username: 'admin', password: stack.adminPassword },
+        basic('ns:svc.a', secret),
+      ),
+    );
+    expect(
+      await outcome(await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: session.refresh_token })),
+    ).toEqual({ status: 401, error: 'invalid_client', challenge });
     // Wrong Basic credentials: challenged; a failed client_secret_post is not (openid-client
     // would read the challenge instead of the error).
     expect(await outcome(await form('/oauth/introspect', { token: 'x' }, basic('ns:svc.a', 'wrong')))).toEqual({

@@ -1,4 +1,4 @@
-import { ClientAuthenticationRequired, readClientAuth, readOptionalClientAuth } from './client-auth';
+import { readClientAuth, readOptionalClientAuth, usesPost } from './client-auth';
 import { InvalidClient, InvalidRequest } from './oauth-error';
 
 const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`;
@@ -40,13 +40,21 @@ describe('client authentication (RFC 6749 §2.3)', () => {
   it('reads client_secret_post, and says when no credentials came at all', () => {
     expect(readClientAuth(undefined, { client_id: 'svc', client_secret: 'x' }).method).toBe('client_secret_post');
     expect(readClientAuth('Bearer abc', { client_id: 'svc', client_secret: 'x' }).method).toBe('client_secret_post');
-    expect(() => readClientAuth(undefined, { client_id: 'svc' })).toThrow(ClientAuthenticationRequired);
-    expect(() => readClientAuth(undefined, {})).toThrow(ClientAuthenticationRequired);
+    expect(() => readClientAuth(undefined, { client_id: 'svc' })).toThrow('Client authentication is required');
+    expect(() => readClientAuth(undefined, {})).toThrow('Client authentication is required');
   });
 
   it('leaves a public client (a bare client_id) alone where authentication is optional', () => {
     expect(readOptionalClientAuth(undefined, { client_id: 'svc' })).toEqual({ client_id: 'svc' });
     expect(readOptionalClientAuth(undefined, {})).toBeUndefined();
     expect(() => readOptionalClientAuth('Basic', { client_id: 'svc' })).toThrow(InvalidClient);
+  });
+
+  it('tells client_secret_post (whose failure gets no challenge) from Basic and from no credentials', () => {
+    expect(usesPost(undefined, { client_id: 'svc', client_secret: 'x' })).toBe(true);
+    expect(usesPost('Basic abc', { client_secret: 'x' })).toBe(false);
+    expect(usesPost(undefined, { client_id: 'svc' })).toBe(false);
+    expect(usesPost(undefined, { client_secret: '' })).toBe(false);
+    expect(usesPost(undefined, undefined)).toBe(false);
   });
 });

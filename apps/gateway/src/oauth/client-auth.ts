@@ -12,6 +12,12 @@ const BASIC_CREDENTIALS = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
 /** Whether the request uses the Basic scheme at all, well-formed or not: it then chose client_secret_basic. */
 export const usesBasic = (authorization: string | undefined): boolean => /^Basic(\s|$)/i.test(authorization ?? '');
 
+/** Whether the request authenticates with client_secret_post: a client_secret in the body and no Basic header. */
+export const usesPost = (authorization: string | undefined, body: unknown): boolean =>
+  !usesBasic(authorization) &&
+  typeof (body as { client_secret?: unknown } | undefined)?.client_secret === 'string' &&
+  (body as { client_secret: string }).client_secret !== '';
+
 /** RFC 6749 Appendix B: a form-urlencoded value (`+` is a space), or null when it is not one. */
 function formDecode(value: string): string | null {
   try {
@@ -44,17 +50,7 @@ export function readClientAuth(
   }
   if (body.client_id && body.client_secret)
     return { client_id: body.client_id, client_secret: body.client_secret, method: 'client_secret_post' };
-  throw new ClientAuthenticationRequired();
-}
-
-/**
- * No client credentials at all. The 401 carries a Basic challenge (RFC 9110 §15.5.2, RFC 6749 §5.2:
- * the schemes supported); a client that tried client_secret_post and failed gets none (see the filter).
- */
-export class ClientAuthenticationRequired extends InvalidClient {
-  constructor() {
-    super('Client authentication is required');
-  }
+  throw new InvalidClient('Client authentication is required');
 }
 
 /**

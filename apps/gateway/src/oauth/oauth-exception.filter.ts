@@ -3,7 +3,7 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { methodNotAllowed } from '../errors/method-not-allowed';
 import { logUnexpected } from '../errors/unexpected-error';
-import { ClientAuthenticationRequired, usesBasic } from './client-auth';
+import { usesPost } from './client-auth';
 import { OAuthError, ServerError, toOAuthError } from './oauth-error';
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
@@ -23,11 +23,11 @@ export class OAuthExceptionFilter implements ExceptionFilter {
         : toOAuthError(exception);
     if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
     // RFC 6749 §5.2: a client that tried Basic is told to use Basic again, and a caller that sent
-    // no credentials at all is told what it may use (RFC 9110 §15.5.2). Not on the 401 of a client
+    // no client credentials is told what it may use (RFC 9110 §15.5.2). Not on the 401 of a client
     // that failed client_secret_post: OAuth clients such as openid-client read a challenge on a 401
     // as a request to authenticate differently and stop reading the RFC 6749 error in the body.
-    const challenge = usesBasic(req.headers.authorization) || err instanceof ClientAuthenticationRequired;
-    if (err.status === 401 && challenge) reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
+    if (err.status === 401 && !usesPost(req.headers.authorization, req.body))
+      reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
     setRetryAfter(exception, reply);
     void reply
       .status(err.status)
