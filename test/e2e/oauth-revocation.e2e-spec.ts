@@ -72,4 +72,24 @@ describe('OAuth revocation (RFC 7009)', () => {
     expect(missing.status).toBe(400);
     expect((await readJson<OAuthErrorReply>(missing)).error).toBe('invalid_request');
   });
+  it('an already rotated refresh token, revoked by its own client, still ends its session', async () => {
+    const first = await session();
+    const rotate = async (refresh_token: string) =>
+      readJson<SessionReply>(
+        await form(
+          '/oauth/token',
+          { grant_type: 'refresh_token', refresh_token },
+          basic(app.clientId, app.client_secret),
+        ),
+      );
+    const second = await rotate(first.refresh_token);
+    // Another client presenting it changes nothing.
+    expect((await revoke(first.refresh_token, other)).status).toBe(200);
+    expect(await natsValid(second.access_token)).toBe(true);
+    // Its own client (a logout with a stale copy): the grant ends, as RFC 7009 §2.1 asks of a refresh token.
+    const res = await revoke(first.refresh_token, app, 'refresh_token');
+    expect(res.status).toBe(200);
+    await everywhere(second.access_token, false);
+    expect(await refreshes(second.refresh_token)).toBe(false);
+  });
 });
