@@ -16,6 +16,7 @@ import { DeletedCredentials1764200000000 } from './migrations/1764200000000-dele
 import { SystemTokenMinters1764300000000 } from './migrations/1764300000000-system-token-minters';
 import { SessionMax1764400000000 } from './migrations/1764400000000-session-max';
 import { FailedLoginReset1764500000000 } from './migrations/1764500000000-failed-login-reset';
+import { RefreshTokenScope1764600000000 } from './migrations/1764600000000-refresh-token-scope';
 
 export const ENTITIES = [
   UserEntity,
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   SystemTokenMinters1764300000000,
   SessionMax1764400000000,
   FailedLoginReset1764500000000,
+  RefreshTokenScope1764600000000,
 ];
 
 /**

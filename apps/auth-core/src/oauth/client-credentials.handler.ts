@@ -2,8 +2,6 @@ import { Controller, Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import {
   AUTH_CORE_QUEUE,
   ClientCredentialsGrantRequest,
-  permissionsOf,
-  PortcullisError,
   SUBJECTS,
   TokenReply,
   validatePayload,
@@ -17,14 +15,15 @@ import { RevocationCacheService } from '../tokens/revocation-cache.service';
 import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenRecordWriter } from '../tokens/token-record.writer';
 import { ClientAuthenticatorService } from './client-authenticator.service';
+import { narrowToScope, scopeTokens } from './scope-narrowing';
 
 export interface ClientCredentialsReply extends TokenReply {
   scope?: string;
 }
 
 /**
- * RFC 6749 §4.4. `scope` narrows the token: each item is a role or a permission the client
- * holds; roles named replace the client's roles, permissions named become `perms`.
+ * RFC 6749 §4.4. `scope` narrows the token (narrowToScope, the rule the password and refresh
+ * grants follow too).
  *
  * Served on a subscription of its own (DirectResponder), not through Nest's dispatch: machines
  * fetch tokens at a high rate and the grant's own work per request is small. Like validate, it
@@ -86,14 +85,8 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
     client: ClientEntity,
     conditional: boolean,
   ): Promise<ClientCredentialsReply | null> {
-    const held = permissionsOf(client.roles);
-    const requested = (req.scope ?? '').split(' ').filter(Boolean);
-    const unknown = requested.filter((s) => !client.roles.includes(s) && !held.includes(s));
-    if (unknown.length)
-      throw new PortcullisError('FORBIDDEN', `Scope not allowed for this client: ${unknown.join(' ')}`);
-    const scopeRoles = requested.filter((s) => client.roles.includes(s));
-    const scopePerms = requested.filter((s) => !client.roles.includes(s));
-    const roles = scopeRoles.length ? scopeRoles : client.roles;
+    const requested = scopeTokens(req.scope);
+    const { roles, perms } = narrowToScope(client.roles, requested, 'client');
     const ttl = Math.min(this.config.ACCESS_TOKEN_TTL, client.maxTokenLifetime ?? Infinity);
     const issued = this.issuer.prepare({
       sub: client.clientId,
@@ -102,7 +95,7 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
       typ: 'client',
       roles,
       tenants: client.tenants,
-      perms: scopePerms.length ? scopePerms : undefined,
+      perms,
       ttlSeconds: ttl,
     });
     const audit = this.audit.prepare({

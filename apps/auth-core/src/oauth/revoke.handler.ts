@@ -25,9 +25,11 @@ export class RevokeHandler {
   async handle(@Payload() payload: unknown): Promise<{ revoked: boolean }> {
     const req = validatePayload(RevokeRequest, payload);
     const client = await this.authenticator.authenticate(req.client_id, req.client_secret);
-    const isRefresh = req.token.startsWith(REFRESH_TOKEN_PREFIX) || req.token_type_hint === 'refresh_token';
-    if (isRefresh && req.token.startsWith(REFRESH_TOKEN_PREFIX)) {
-      const rt = await this.refreshTokens.findActive(req.token);
+    // The prefix says what the token is; token_type_hint is only a hint (RFC 7009 §2.1).
+    if (req.token.startsWith(REFRESH_TOKEN_PREFIX)) {
+      // Rotated or expired too: the client that holds a stale copy of its session's refresh token
+      // (a logout after a refresh it lost track of) still means to end that grant (§2.1).
+      const rt = await this.refreshTokens.findByToken(req.token);
       if (!rt || rt.cid !== client.clientId) return { revoked: false };
       await this.revocation.revokeFamily(rt.familyId, 'oauth_revoke', client.clientId);
       return { revoked: true };

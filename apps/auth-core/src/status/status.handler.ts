@@ -4,8 +4,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   JwksReply,
   MetaReply,
+  PERMISSIONS,
   PortcullisError,
   RevocationSnapshot,
+  rolePermissions,
   StatusReply,
   SUBJECTS,
 } from '@portcullis/contracts';
@@ -50,6 +52,7 @@ export class StatusHandler {
       audience: this.config.AUDIENCE,
       signingAlgorithms: [...ALLOWED_ALGORITHMS],
       clockSkew: this.config.CLOCK_SKEW,
+      scopes: [...new Set([...PERMISSIONS, ...Object.keys(rolePermissions())])],
     };
   }
 

@@ -8,6 +8,8 @@ export class RefreshTokenEntity {
   @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
   @Column({ type: 'varchar', length: 128 }) cid!: string;
   @Column({ type: 'varchar', length: 128 }) rcid!: string;
+  /** The scope the session was granted at sign-in (null: not narrowed); carried to each successor. */
+  @Column({ type: 'text', array: true, nullable: true }) scope!: string[] | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
   /** When the session ends whatever its refreshes (SESSION_MAX_TTL); carried to each successor. */

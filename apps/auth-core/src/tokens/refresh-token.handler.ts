@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   clientAuthFailed,
   PortcullisError,
-  RefreshRequestDto,
+  RefreshGrantRequest,
   SUBJECTS,
   TokenReply,
   validatePayload,
@@ -12,6 +12,7 @@ import {
 import { DataSource } from 'typeorm';
 import { ClientsRepository } from '../clients/clients.repository';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
+import { holdsScope, scopeTokens } from '../oauth/scope-narrowing';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
@@ -53,7 +54,7 @@ export class RefreshTokenHandler {
 
   @MessagePattern(SUBJECTS.TOKEN_REFRESH)
   async handle(@Payload() payload: unknown): Promise<TokenReply> {
-    const req = validatePayload(RefreshRequestDto, payload);
+    const req = validatePayload(RefreshGrantRequest, payload);
     // RFC 6749 §6: a client that authenticates must do so correctly; a client that names itself
     // (authenticated, or a public client's bare client_id) may only refresh tokens issued to it.
     const client =
@@ -65,12 +66,12 @@ export class RefreshTokenHandler {
     try {
       return await this.ds.transaction(async (m) => {
         const [row] = await updateReturning<
-          Pick<RefreshTokenEntity, 'id' | 'familyId' | 'userId' | 'cid' | 'rcid' | 'sessionExpiresAt'>
+          Pick<RefreshTokenEntity, 'id' | 'familyId' | 'userId' | 'cid' | 'rcid' | 'scope' | 'sessionExpiresAt'>
         >(
           m,
           `UPDATE refresh_tokens SET used_at = now()
             WHERE token_hash = $1 AND used_at IS NULL AND NOT revoked AND expires_at > now()
-            RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid,
+            RETURNING id, family_id AS "familyId", user_id AS "userId", cid, rcid, scope,
               session_expires_at AS "sessionExpiresAt"`,
           [hash],
         );
@@ -101,6 +102,7 @@ export class RefreshTokenHandler {
           m,
           row.familyId,
           row.sessionExpiresAt,
+          { asked: this.scopeAsked(req.scope, row.scope, user.roles), family: row.scope },
         );
         await this.audit.record(
           { type: 'token.refreshed', actor: user.id, subject: user.id, success: true, data: { tid: access.tid } },
@@ -120,5 +122,26 @@ export class RefreshTokenHandler {
       });
       throw INVALID_GRANT('Refresh token has already been used');
     }
+  }
+
+  /**
+   * RFC 6749 §6: a refresh may ask for less than the session was granted, never more
+   * (FORBIDDEN: invalid_scope), and asking nothing is asking for all of it again — the refresh
+   * token issued keeps the whole original grant, so a later refresh may widen back to it. A role
+   * or permission the user has lost since is left out of what is asked; a narrowed session that
+   * kept none of its grant is refused (INVALID_GRANT) rather than fall back to everything the user holds.
+   * Errors are thrown inside the claiming transaction: the refresh token stays unused.
+   */
+  private scopeAsked(requested: string | undefined, family: string[] | null, roles: string[]): string[] {
+    const asked = scopeTokens(requested);
+    if (family) {
+      const wider = asked.filter((s) => !family.includes(s));
+      if (wider.length)
+        throw new PortcullisError('FORBIDDEN', `Scope exceeds what the session was granted: ${wider.join(' ')}`);
+    }
+    if (asked.length || !family) return asked;
+    const kept = family.filter((s) => holdsScope(roles, s));
+    if (!kept.length) throw INVALID_GRANT('The scope this session was granted is no longer held');
+    return kept;
   }
 }

@@ -37,6 +37,13 @@ export class RefreshTokensRepository {
     });
   }
 
+  /** A refresh token as recorded, whatever its state (rotated, revoked, expired), or null. */
+  findByToken(token: string): Promise<RefreshTokenEntity | null> {
+    return this.ds
+      .getRepository(RefreshTokenEntity)
+      .findOne({ where: { tokenHash: this.masterKey.hashSecret(token) } });
+  }
+
   /** Records a new refresh token (its hash), in the caller's transaction. */
   async insert(row: RefreshTokenEntity, manager: EntityManager): Promise<void> {
     await manager.insert(RefreshTokenEntity, row);

@@ -5,6 +5,7 @@ import { signCompact } from '@portcullis/jwt';
 import { EntityManager } from 'typeorm';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { KeyRingService } from '../keys/key-ring.service';
+import { narrowToScope } from '../oauth/scope-narrowing';
 import { MasterKey } from '../keys/master-key';
 import { tokensIssued } from '../metrics/metrics';
 import { AccessTokenEntity } from './access-token.entity';
@@ -39,6 +40,18 @@ export interface SessionClient {
   rcid: string;
   maxTokenLifetime?: number | null;
 }
+
+/**
+ * The scope of a user's session (RFC 6749 §3.3, §6): what this access token is narrowed to, and the
+ * scope the session was granted at sign-in, which every refresh token of the family carries on so
+ * a later refresh may ask for any of it again (null: not narrowed, everything the user holds).
+ */
+export interface SessionScope {
+  asked: readonly string[];
+  family: readonly string[] | null;
+}
+
+const WHOLE_SESSION: SessionScope = { asked: [], family: null };
 
 /** Mints tokens and records each one in the registry, inside the caller's transaction. */
 @Injectable()
@@ -121,37 +134,53 @@ export class TokenIssuerService {
     manager: EntityManager,
     familyId: string = randomUUID(),
     sessionExpiresAt?: Date | null,
+    scope: SessionScope = WHOLE_SESSION,
   ): Promise<{ access: IssuedAccessToken; reply: TokenReply & { refresh_token: string } }> {
-    const { access, accessRow, refreshRow, reply } = this.prepareUserSession(user, client, familyId, sessionExpiresAt);
+    const { access, accessRow, refreshRow, reply } = this.prepareUserSession(
+      user,
+      client,
+      familyId,
+      sessionExpiresAt,
+      scope,
+    );
     await this.accessTokens.insert(accessRow, manager);
     await this.refreshTokens.insert(refreshRow, manager);
     return { access, reply };
   }
 
-  /** issueUserSession's tokens and the rows that must be stored before they are handed out. */
+  /**
+   * issueUserSession's tokens and the rows that must be stored before they are handed out. A scope
+   * the user does not hold is FORBIDDEN (narrowToScope).
+   */
   prepareUserSession(
     user: { id: string; roles: string[]; tenants: string[] },
     { maxTokenLifetime, ...client }: SessionClient,
     familyId: string = randomUUID(),
     sessionExpiresAt?: Date | null,
+    scope: SessionScope = WHOLE_SESSION,
   ): {
     access: IssuedAccessToken;
     accessRow: AccessTokenEntity;
     refreshRow: RefreshTokenEntity;
     reply: TokenReply & { refresh_token: string };
   } {
+    const granted = narrowToScope(user.roles, scope.asked, 'user');
     const ttlSeconds = Math.min(this.config.ACCESS_TOKEN_TTL, maxTokenLifetime ?? Infinity);
     const { row: accessRow, ...access } = this.mint({
       sub: user.id,
       ...client,
       typ: 'user',
-      roles: user.roles,
+      roles: granted.roles,
       tenants: user.tenants,
+      perms: granted.perms,
       ttlSeconds,
       familyId,
       userId: user.id,
     });
-    const refresh = this.prepareRefresh({ familyId, userId: user.id, ...client }, sessionExpiresAt);
+    const refresh = this.prepareRefresh(
+      { familyId, userId: user.id, ...client, scope: scope.family ? [...scope.family] : null },
+      sessionExpiresAt,
+    );
     return {
       access,
       accessRow,
@@ -161,7 +190,8 @@ export class TokenIssuerService {
         token_type: 'Bearer',
         expires_in: ttlSeconds,
         refresh_token: refresh.token,
-        roles: user.roles,
+        roles: granted.roles,
+        ...(scope.asked.length ? { scope: scope.asked.join(' ') } : {}),
         tid: access.tid,
       },
     };
@@ -173,7 +203,7 @@ export class TokenIssuerService {
    * a session from before SESSION_MAX_TTL existed (null) keeps having none.
    */
   private prepareRefresh(
-    spec: { familyId: string; userId: string; cid: string; rcid: string },
+    spec: { familyId: string; userId: string; cid: string; rcid: string; scope: string[] | null },
     sessionExpiresAt?: Date | null,
   ): {
     token: string;
@@ -191,6 +221,7 @@ export class TokenIssuerService {
       userId: spec.userId,
       cid: spec.cid,
       rcid: spec.rcid,
+      scope: spec.scope,
       createdAt: new Date(now),
       expiresAt: new Date(Math.min(idleEnd, sessionEnd?.getTime() ?? Infinity)),
       sessionExpiresAt: sessionEnd,

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LoginReply, LoginRequestDto, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import { LoginReply, PasswordGrantRequest, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig, lockoutPolicy } from '../config/config';
@@ -10,6 +10,7 @@ import { PasswordHasherService } from './password-hasher.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { ClientEntity } from '../clients/client.entity';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
+import { scopeTokens } from '../oauth/scope-narrowing';
 import { LoginRecordWriter } from './login-record.writer';
 import { UsersRepository } from './users.repository';
 
@@ -32,7 +33,7 @@ export class LoginHandler {
 
   @MessagePattern(SUBJECTS.LOGIN)
   async handle(@Payload() payload: unknown): Promise<LoginReply> {
-    const req = validatePayload(LoginRequestDto, payload);
+    const req = validatePayload(PasswordGrantRequest, payload);
     let client: ClientEntity | null = null;
     if (req.clientSecret !== undefined) {
       if (!req.clientId)
@@ -84,11 +85,20 @@ export class LoginHandler {
     // `rcid` is who asked: the client itself when it authenticated (the OAuth password grant with
     // its secret), else Portcullis's own login on the client's behalf. A session an authenticated
     // client asked for is refreshed only by that client, authenticated (refresh-token.handler.ts).
-    const session = this.issuer.prepareUserSession(user, {
-      cid,
-      rcid: req.clientSecret !== undefined ? cid : this.config.DEFAULT_CLIENT_ID,
-      maxTokenLifetime: client?.maxTokenLifetime,
-    });
+    // The scope (the OAuth password grant's) is judged only now, against the user's roles: judged
+    // before the password, its answer would tell anyone what the account holds.
+    const scope = scopeTokens(req.scope);
+    const session = this.issuer.prepareUserSession(
+      user,
+      {
+        cid,
+        rcid: req.clientSecret !== undefined ? cid : this.config.DEFAULT_CLIENT_ID,
+        maxTokenLifetime: client?.maxTokenLifetime,
+      },
+      undefined,
+      undefined,
+      { asked: scope, family: scope.length ? scope : null },
+    );
     const audit = this.audit.prepare({
       type: 'login.succeeded',
       actor: user.id,

@@ -6,31 +6,47 @@ export interface ClientAuth {
   method: 'client_secret_basic' | 'client_secret_post';
 }
 
+/** RFC 7617 credentials: the scheme, one or more spaces, a token68 (optional whitespace after). */
+const BASIC_CREDENTIALS = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
+
+/** Whether the request uses the Basic scheme at all, well-formed or not: it then chose client_secret_basic. */
+export const usesBasic = (authorization: string | undefined): boolean => /^Basic(\s|$)/i.test(authorization ?? '');
+
+/** Whether the request authenticates with client_secret_post: a client_secret in the body and no Basic header. */
+export const usesPost = (authorization: string | undefined, body: unknown): boolean =>
+  !usesBasic(authorization) &&
+  typeof (body as { client_secret?: unknown } | undefined)?.client_secret === 'string' &&
+  (body as { client_secret: string }).client_secret !== '';
+
+/** RFC 6749 Appendix B: a form-urlencoded value (`+` is a space), or null when it is not one. */
+function formDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * RFC 6749 §2.3.1: credentials in a Basic header (form-urlencoded inside) or in the body —
- * exactly one of the two.
+ * exactly one of the two (§2.3: "MUST NOT use more than one"). A Basic header counts as the Basic
+ * method even when it cannot be read: read as absent, a client could present a second method.
  */
 export function readClientAuth(
   authorization: string | undefined,
   body: { client_id?: string; client_secret?: string },
 ): ClientAuth {
-  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '')?.[1];
-  if (basic) {
+  if (usesBasic(authorization)) {
     if (body.client_secret) throw new InvalidRequest('Use one client authentication method, not two');
-    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const encoded = BASIC_CREDENTIALS.exec(authorization!)?.[1];
+    const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new InvalidClient('Malformed Basic credentials');
-    try {
-      const client_id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
-      const client_secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
-      if (!client_id || !client_secret) throw new Error('empty');
-      if (body.client_id && body.client_id !== client_id)
-        throw new InvalidRequest('client_id does not match the Basic credentials');
-      return { client_id, client_secret, method: 'client_secret_basic' };
-    } catch (err) {
-      if (err instanceof InvalidRequest) throw err;
-      throw new InvalidClient('Malformed Basic credentials');
-    }
+    const client_id = colon > 0 ? formDecode(decoded.slice(0, colon)) : null;
+    const client_secret = colon > 0 ? formDecode(decoded.slice(colon + 1)) : null;
+    if (!client_id || !client_secret) throw new InvalidClient('Malformed Basic credentials');
+    if (body.client_id && body.client_id !== client_id)
+      throw new InvalidRequest('client_id does not match the Basic credentials');
+    return { client_id, client_secret, method: 'client_secret_basic' };
   }
   if (body.client_id && body.client_secret)
     return { client_id: body.client_id, client_secret: body.client_secret, method: 'client_secret_post' };
@@ -48,7 +64,6 @@ export function readOptionalClientAuth(
   authorization: string | undefined,
   body: { client_id?: string; client_secret?: string },
 ): { client_id: string; client_secret?: string } | undefined {
-  if (/^Basic /i.test(authorization ?? '') || body.client_secret !== undefined)
-    return readClientAuth(authorization, body);
+  if (usesBasic(authorization) || body.client_secret !== undefined) return readClientAuth(authorization, body);
   return body.client_id !== undefined ? { client_id: body.client_id } : undefined;
 }

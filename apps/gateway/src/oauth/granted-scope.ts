@@ -1,6 +1,6 @@
 /**
  * The `scope` member of a token reply for a grant that does not narrow the token to the scope
- * asked (password, refresh_token): RFC 6749 §3.3 lets the server ignore the request but then
+ * asked (token exchange): RFC 6749 §3.3 lets the server ignore the request but then
  * requires the reply to say what was granted — here the token's roles. Undefined when no scope was
  * asked, or when what was granted is what was asked (the order of scope tokens does not matter).
  */

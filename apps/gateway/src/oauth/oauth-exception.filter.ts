@@ -3,6 +3,7 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { methodNotAllowed } from '../errors/method-not-allowed';
 import { logUnexpected } from '../errors/unexpected-error';
+import { usesPost } from './client-auth';
 import { OAuthError, ServerError, toOAuthError } from './oauth-error';
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
@@ -21,11 +22,12 @@ export class OAuthExceptionFilter implements ExceptionFilter {
         ? new OAuthError('invalid_request', `No such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`, 404)
         : toOAuthError(exception);
     if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
-    // RFC 6749 §5.2: a client that tried Basic is told to use Basic again. Not on every 401 (as RFC
-    // 9110 would have it): OAuth clients such as openid-client read a challenge on a 401 as a
-    // request to authenticate differently and stop reading the RFC 6749 error in the body.
-    const usedBasic = /^Basic /i.test(req.headers.authorization ?? '');
-    if (err.status === 401 && usedBasic) reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
+    // RFC 6749 §5.2: a client that tried Basic is told to use Basic again, and a caller that sent
+    // no client credentials is told what it may use (RFC 9110 §15.5.2). Not on the 401 of a client
+    // that failed client_secret_post: OAuth clients such as openid-client read a challenge on a 401
+    // as a request to authenticate differently and stop reading the RFC 6749 error in the body.
+    if (err.status === 401 && !usesPost(req.headers.authorization, req.body))
+      reply.header('WWW-Authenticate', 'Basic realm="portcullis"');
     setRetryAfter(exception, reply);
     void reply
       .status(err.status)

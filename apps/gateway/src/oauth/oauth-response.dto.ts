@@ -16,7 +16,7 @@ export class OAuthTokenResponseDto implements Omit<TokenReply, 'tid'> {
 
   @ApiPropertyOptional({
     description:
-      'When a scope was asked for: the scope granted, space-separated (left out if exactly as asked, RFC 6749 §3.3)',
+      'The scope granted, space-separated (RFC 6749 §3.3): when the token is narrowed to one, or (token exchange) when what was granted differs from the scope asked',
   })
   scope?: string;
 
@@ -32,6 +32,10 @@ export class OAuthTokenResponseDto implements Omit<TokenReply, 'tid'> {
 export class IntrospectionDto implements IntrospectionReply {
   active!: boolean;
   sub?: string;
+
+  @ApiPropertyOptional({ description: 'For a token whose subject is a user' })
+  username?: string;
+
   client_id?: string;
 
   @ApiPropertyOptional({ description: 'Permissions (or roles), space-separated' })

@@ -72,6 +72,7 @@ export class OAuthController {
   @Post('introspect')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'Token introspection (RFC 7662), client-authenticated' })
   @ApiOkResponse({ type: IntrospectionDto })

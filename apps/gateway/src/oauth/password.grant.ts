@@ -3,11 +3,13 @@ import { LoginReply, SUBJECTS } from '@portcullis/contracts';
 import { FailedLoginThrottleService } from '../auth/failed-login-throttle.service';
 import { CoreClientService } from '../core/core-client.service';
 import { readOptionalClientAuth } from './client-auth';
-import { grantedScope } from './granted-scope';
 import { InvalidRequest } from './oauth-error';
 import { TokenRequestDto } from './token-request.dto';
 
-/** RFC 6749 §4.3: resource owner password credentials, the same login as `/api/v1/auth/login`. */
+/**
+ * RFC 6749 §4.3: resource owner password credentials, the same login as `/api/v1/auth/login`, and
+ * `scope` (§4.3.2) narrows the session to roles or permissions the user holds.
+ */
 @Injectable()
 export class PasswordGrant {
   readonly type = 'password';
@@ -28,11 +30,12 @@ export class PasswordGrant {
           password: req.password,
           ...(client?.client_id ? { clientId: client.client_id } : {}),
           ...(client?.client_secret ? { clientSecret: client.client_secret } : {}),
+          ...(req.scope ? { scope: req.scope } : {}),
         },
         rid,
       ),
     );
-    // The login does not narrow to a requested scope: the reply says what the token carries.
-    return { ...reply, scope: grantedScope(req.scope, reply.roles) };
+    // auth-core narrows the session to the scope asked (the client_credentials rule) and says so.
+    return reply;
   }
 }

@@ -66,8 +66,8 @@ export class TokenExchangeGrant {
     ip?: string,
   ): Promise<TokenReply & { issued_token_type: string; scope?: string }> {
     const reply = await this.exchange(req, rid, authorization, ip);
-    // The exchange does not narrow to a requested scope, as the password grant does not: the reply
-    // says what the token carries when that is not what was asked (RFC 8693 §2.2.1).
+    // The exchange does not narrow to a requested scope (the key's or the IdP's grant is the limit):
+    // the reply says what the token carries when that is not what was asked (RFC 8693 §2.2.1).
     return { ...reply, scope: grantedScope(req.scope, reply.roles) };
   }
 

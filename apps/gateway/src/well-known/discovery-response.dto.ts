@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { JwksReply } from '@portcullis/contracts';
 
 /** RFC 8414 authorization server metadata, as this gateway publishes it. */
@@ -13,6 +13,12 @@ export class OAuthServerMetadataDto {
   token_endpoint_auth_methods_supported!: string[];
   introspection_endpoint_auth_methods_supported!: string[];
   revocation_endpoint_auth_methods_supported!: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Scope values /oauth/token narrows a token by: each permission and each role of the role map (a role a principal holds outside it is one too)',
+  })
+  scopes_supported?: string[];
   access_token_signing_alg_values_supported!: string[];
   service_documentation!: string;
 

@@ -54,6 +54,8 @@ export class WellKnownController {
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
       introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
       revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      // Not every value a principal may hold (any role name is one), as RFC 8414 §2 allows.
+      ...(meta.scopes ? { scopes_supported: meta.scopes } : {}),
       access_token_signing_alg_values_supported: meta.signingAlgorithms,
       service_documentation: `${base}/docs`,
       // Not registered in RFC 8414 (none is for RFC 8693): how a client learns the API-key token type.

@@ -46,6 +46,24 @@ export class RefreshRequestDto {
   client_secret?: string;
 }
 
+/**
+ * The NATS payloads of `auth.v1.login` and `auth.v1.token.refresh`: the native bodies plus the OAuth
+ * grants' `scope` (RFC 6749 §3.3), which narrows the session's tokens. The native routes take no scope.
+ */
+export class PasswordGrantRequest extends LoginRequestDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  scope?: string;
+}
+
+export class RefreshGrantRequest extends RefreshRequestDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  scope?: string;
+}
+
 export class LogoutRequestDto {
   @IsString()
   @MaxLength(8192)
@@ -78,6 +96,8 @@ export interface TokenReply {
   expires_in: number;
   refresh_token?: string;
   roles: string[];
+  /** The scope granted, space-separated, when the token is narrowed to one (RFC 6749 §3.3). */
+  scope?: string;
   tid: string;
 }
 

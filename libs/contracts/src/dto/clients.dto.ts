@@ -160,6 +160,8 @@ export const RevokeRequest = IntrospectRequest;
 export interface IntrospectionReply {
   active: boolean;
   sub?: string;
+  /** The user's name, for a token whose subject is a user (RFC 7662 §2.2). */
+  username?: string;
   client_id?: string;
   scope?: string;
   exp?: number;

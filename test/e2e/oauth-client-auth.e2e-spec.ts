@@ -1,0 +1,115 @@
+import { clientHelpers } from '../support/clients';
+import { api, OAuthErrorReply, readJson } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * Client authentication at the OAuth endpoints (RFC 6749 §2.3, §5.2): one method per request,
+ * Basic credentials form-urlencoded inside, the challenge a 401 carries, and no caching of replies.
+ */
+describe('OAuth client authentication', () => {
+  const stack = new Stack({ replicas: 1 });
+  let admin: ReturnType<typeof api>;
+  let secret: string;
+  const { form, basic, createClient } = clientHelpers(stack, () => admin);
+  const raw = (credentials: string) => ({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
+  const cc = { grant_type: 'client_credentials' };
+  const outcome = async (res: Response) => ({
+    status: res.status,
+    error: res.status === 200 ? undefined : (await readJson<OAuthErrorReply>(res)).error,
+    challenge: res.headers.get('www-authenticate'),
+  });
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    secret = (await createClient('ns:svc.a', ['service'])).client_secret;
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('a caller with no credentials at all gets 401 invalid_client and a Basic challenge', async () => {
+    const challenge = 'Basic realm="portcullis"';
+    for (const [path, params] of [
+      ['/oauth/introspect', { token: 'whatever' }],
+      ['/oauth/revoke', { token: 'whatever' }],
+      ['/oauth/token', cc],
+      ['/oauth/token', { ...cc, client_id: 'ns:svc.a' }],
+    ] as Array<[string, Record<string, string>]>)
+      expect({ path, ...(await outcome(await form(path, params))) }).toEqual({
+        path,
+        status: 401,
+        error: 'invalid_client',
+        challenge,
+      });
+    // A refresh token of a session the client asked for with its secret, presented without any
+    // client credentials: the client must authenticate (RFC 6749 §6), and is told how.
+    const session = await readJson<{ refresh_token: string }>(
+      await form(
+        '/oauth/token',
+        { grant_type: 'password', username: 'admin', password: stack.adminPassword },
+        basic('ns:svc.a', secret),
+      ),
+    );
+    expect(
+      await outcome(await form('/oauth/token', { grant_type: 'refresh_token', refresh_token: session.refresh_token })),
+    ).toEqual({ status: 401, error: 'invalid_client', challenge });
+    // Wrong Basic credentials: challenged; a failed client_secret_post is not (openid-client
+    // would read the challenge instead of the error).
+    expect(await outcome(await form('/oauth/introspect', { token: 'x' }, basic('ns:svc.a', 'wrong')))).toEqual({
+      status: 401,
+      error: 'invalid_client',
+      challenge,
+    });
+    expect(
+      await outcome(await form('/oauth/introspect', { token: 'x', client_id: 'ns:svc.a', client_secret: 'wrong' })),
+    ).toEqual({ status: 401, error: 'invalid_client', challenge: null });
+  });
+
+  it('one method per request: a second one is invalid_request, even beside an unreadable Basic header', async () => {
+    const post = { ...cc, client_id: 'ns:svc.a', client_secret: secret };
+    expect((await outcome(await form('/oauth/token', post))).status).toBe(200);
+    for (const authorization of [basic('ns:svc.a', secret).authorization, 'Basic !!!', 'Basic'])
+      expect({ authorization, ...(await outcome(await form('/oauth/token', post, { authorization }))) }).toMatchObject({
+        authorization,
+        status: 400,
+        error: 'invalid_request',
+      });
+    // An unreadable Basic header alone is invalid_client.
+    expect(await outcome(await form('/oauth/token', cc, { authorization: 'Basic !!!' }))).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+    });
+  });
+
+  it('Basic credentials are form-urlencoded: encoded characters, a `:` in the id, several spaces after the scheme', async () => {
+    const everyChar = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    expect((await outcome(await form('/oauth/token', cc, basic('ns:svc.a', secret)))).status).toBe(200);
+    expect((await outcome(await form('/oauth/token', cc, raw(`ns%3Asvc.a:${everyChar(secret)}`)))).status).toBe(200);
+    const spaced = `Basic    ${Buffer.from(`ns%3Asvc.a:${secret}`).toString('base64')}`;
+    expect((await outcome(await form('/oauth/token', cc, { authorization: spaced }))).status).toBe(200);
+    // Not encoded, the id's own colon ends it: another client, which does not authenticate.
+    expect(await outcome(await form('/oauth/token', cc, raw(`ns:svc.a:${secret}`)))).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+    });
+  });
+
+  it('token and introspection replies are never cached, errors included', async () => {
+    const noStore = (res: Response) => ({
+      status: res.status,
+      cacheControl: res.headers.get('cache-control'),
+      pragma: res.headers.get('pragma'),
+    });
+    const json = (body: string) =>
+      fetch(`${stack.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    for (const [label, res] of [
+      ['issued', await form('/oauth/token', cc, basic('ns:svc.a', secret))],
+      ['invalid_request', await form('/oauth/token', {})],
+      ['invalid_client', await form('/oauth/token', cc, basic('ns:svc.a', 'wrong'))],
+      ['bad JSON', await json('{')],
+      ['too large', await json(JSON.stringify({ grant_type: 'x'.repeat(2_000_000) }))],
+      ['wrong method', await fetch(`${stack.url}/oauth/token`)],
+      ['introspection', await form('/oauth/introspect', { token: 'x' }, basic('ns:svc.a', secret))],
+    ] as Array<[string, Response]>)
+      expect({ label, ...noStore(res) }).toMatchObject({ label, cacheControl: 'no-store', pragma: 'no-cache' });
+  });
+});

@@ -1,0 +1,95 @@
+import { clientHelpers } from '../support/clients';
+import { api, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+/**
+ * RFC 7009 at /oauth/revoke: the hint is only a hint, a refresh token takes its grant's access
+ * tokens with it, another client's token and an unknown one answer 200 and change nothing.
+ */
+describe('OAuth revocation (RFC 7009)', () => {
+  const stack = new Stack({ replicas: 1 });
+  let admin: ReturnType<typeof api>;
+  const { form, basic, createClient, everywhere, natsValid } = clientHelpers(stack, () => admin);
+  let app: { clientId: string; client_secret: string };
+  let other: { clientId: string; client_secret: string };
+  const session = async () =>
+    readJson<SessionReply>(
+      await form(
+        '/oauth/token',
+        { grant_type: 'password', username: 'admin', password: stack.adminPassword },
+        basic(app.clientId, app.client_secret),
+      ),
+    );
+  const revoke = (token: string, as: { clientId: string; client_secret: string }, hint?: string) =>
+    form('/oauth/revoke', { token, ...(hint ? { token_type_hint: hint } : {}) }, basic(as.clientId, as.client_secret));
+  const refreshes = async (refresh_token: string) =>
+    (await form('/oauth/token', { grant_type: 'refresh_token', refresh_token }, basic(app.clientId, app.client_secret)))
+      .status === 200;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+    app = await createClient('revoking-app', ['reader']);
+    other = await createClient('other-app', ['reader']);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('finds the token whatever the hint says, and a refresh token takes its access tokens with it', async () => {
+    for (const hint of [undefined, 'refresh_token', 'access_token', 'no-such-hint']) {
+      const first = await session();
+      const second = await readJson<SessionReply>(
+        await form(
+          '/oauth/token',
+          { grant_type: 'refresh_token', refresh_token: first.refresh_token },
+          basic(app.clientId, app.client_secret),
+        ),
+      );
+      const res = await revoke(second.refresh_token, app, hint);
+      expect({ hint, status: res.status, body: await res.text() }).toEqual({ hint, status: 200, body: '' });
+      await everywhere(second.access_token, false);
+      expect(await natsValid(first.access_token)).toBe(false);
+      expect(await refreshes(second.refresh_token)).toBe(false);
+    }
+    for (const hint of [undefined, 'refresh_token', 'no-such-hint']) {
+      const s = await session();
+      expect((await revoke(s.access_token, app, hint)).status).toBe(200);
+      await everywhere(s.access_token, false);
+      // The access token's grant ends with it: its refresh token too.
+      expect(await refreshes(s.refresh_token)).toBe(false);
+    }
+  });
+
+  it("another client's token, an unknown one: 200 and nothing changes; no token: invalid_request", async () => {
+    const s = await session();
+    for (const token of [s.access_token, s.refresh_token])
+      for (const hint of [undefined, 'access_token', 'refresh_token'])
+        expect((await revoke(token, other, hint)).status).toBe(200);
+    expect(await natsValid(s.access_token)).toBe(true);
+    expect(await refreshes(s.refresh_token)).toBe(true);
+    for (const token of ['unknown', `pcl_rt_${'A'.repeat(43)}`, 'a.b.c'])
+      expect((await revoke(token, app)).status).toBe(200);
+    const missing = await form('/oauth/revoke', {}, basic(app.clientId, app.client_secret));
+    expect(missing.status).toBe(400);
+    expect((await readJson<OAuthErrorReply>(missing)).error).toBe('invalid_request');
+  });
+  it('an already rotated refresh token, revoked by its own client, still ends its session', async () => {
+    const first = await session();
+    const rotate = async (refresh_token: string) =>
+      readJson<SessionReply>(
+        await form(
+          '/oauth/token',
+          { grant_type: 'refresh_token', refresh_token },
+          basic(app.clientId, app.client_secret),
+        ),
+      );
+    const second = await rotate(first.refresh_token);
+    // Another client presenting it changes nothing.
+    expect((await revoke(first.refresh_token, other)).status).toBe(200);
+    expect(await natsValid(second.access_token)).toBe(true);
+    // Its own client (a logout with a stale copy): the grant ends, as RFC 7009 §2.1 asks of a refresh token.
+    const res = await revoke(first.refresh_token, app, 'refresh_token');
+    expect(res.status).toBe(200);
+    await everywhere(second.access_token, false);
+    expect(await refreshes(second.refresh_token)).toBe(false);
+  });
+});
