@@ -65,6 +65,18 @@ describe('OAuth scope on the password and refresh_token grants', () => {
     expect((await claimsOf(byPerm.access_token, ['tokens:read'])).valid).toBe(true);
   });
 
+  it("ignores OpenID Connect's identity scopes, which client libraries send by default", async () => {
+    const oidcDefault = await granted({ ...owner, scope: 'openid profile email offline_access' });
+    expect(oidcDefault.roles).toEqual(['user', 'service']);
+    expect((await claimsOf(oidcDefault.access_token)).claims.perms).toBeUndefined();
+    // The session is not narrowed: a refresh asking nothing gets everything back.
+    const refreshed = await granted(refresh(oidcDefault.refresh_token!));
+    expect(refreshed.roles).toEqual(['user', 'service']);
+
+    const withPerm = await granted({ ...owner, scope: 'openid tokens:read' });
+    expect(withPerm).toMatchObject({ roles: ['user', 'service'], scope: 'tokens:read' });
+  });
+
   it('a scope the user does not hold is invalid_scope; with a wrong password it is the usual invalid_grant', async () => {
     for (const scope of ['admin', 'users:write', 'tokens:read no-such-thing'])
       expect(await refused({ ...owner, scope })).toEqual({ status: 400, error: 'invalid_scope' });

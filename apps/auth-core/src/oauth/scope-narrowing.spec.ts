@@ -8,6 +8,11 @@ describe('scope narrowing (RFC 6749 §3.3)', () => {
     expect(scopeTokens('user  tokens:read user')).toEqual(['user', 'tokens:read']);
   });
 
+  it("leaves out OpenID Connect's identity scopes, which client libraries ask by default", () => {
+    expect(scopeTokens('openid profile email offline_access')).toEqual([]);
+    expect(scopeTokens('openid tokens:read')).toEqual(['tokens:read']);
+  });
+
   it('grants everything held when nothing is asked', () => {
     expect(narrowToScope(['user', 'service'], [], 'user')).toEqual({ roles: ['user', 'service'] });
   });

@@ -1,8 +1,19 @@
 import { permissionsOf, PortcullisError } from '@portcullis/contracts';
 
-/** The scope tokens of a `scope` value (RFC 6749 §3.3: space-delimited), each once, in the order first given. */
+/**
+ * OpenID Connect's identity scopes (Core §5.4, §11). Portcullis issues no ID token and has no
+ * userinfo endpoint, and OAuth client libraries ask for these by default (`openid profile email`),
+ * so they are ignored, as RFC 6749 §3.3 allows, rather than refused: refused, every such client's
+ * password grant failed with invalid_scope. They are never role names Portcullis grants by scope.
+ */
+export const IDENTITY_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'];
+
+/**
+ * The scope tokens of a `scope` value (RFC 6749 §3.3: space-delimited) that narrow a grant: each
+ * once, in the order first given, without the identity scopes.
+ */
 export function scopeTokens(scope: string | undefined): string[] {
-  return [...new Set((scope ?? '').split(' ').filter(Boolean))];
+  return [...new Set((scope ?? '').split(' ').filter((s) => s && !IDENTITY_SCOPES.includes(s)))];
 }
 
 /** Whether a principal with these roles may be granted this scope token: one of its roles or permissions. */
