@@ -143,6 +143,40 @@ describe("the PAT listings take the listings' query, and nothing else", () => {
   });
 });
 
+// A client's API keys are as unbounded as a user's PATs: the same query, the same paging.
+describe("a client's API key listing pages like the PAT listing", () => {
+  const names = ['key-1', 'key-2', 'key-3'];
+  const path = '/api/v1/clients/keyring/api-keys';
+
+  beforeAll(async () => {
+    expect((await admin.post('/api/v1/clients', { clientId: 'keyring', roles: ['service'] })).status).toBe(201);
+    for (const name of names) expect((await admin.post(path, { name })).status).toBe(201);
+  });
+
+  it('pages with limit and cursor, in the order of the whole list', async () => {
+    const all = await admin.get(path);
+    expect(all).toMatchObject({ status: 200, body: { nextCursor: null } });
+    const listed = all.body.items.map((k: { name: string }) => k.name);
+    expect([...listed].sort()).toEqual(names);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((k: { name: string }) => k.name));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(listed);
+  });
+
+  it('unknown fields and a bad cursor or limit are 400', async () => {
+    expectRefused('foo', await admin.get(`${path}?foo=1`), ['foo']);
+    expectRefused('cursor', await admin.get(`${path}?cursor=zzz`), ['cursor']);
+    expectRefused('limit', await admin.get(`${path}?limit=0`), ['limit']);
+  });
+});
+
 describe('routes that take no query refuse one', () => {
   it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
     await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = (

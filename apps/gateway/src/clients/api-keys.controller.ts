@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiKeyParamDto,
@@ -6,6 +6,7 @@ import {
   ClientIdParamDto,
   CreateApiKeyDto,
   CreatedApiKey,
+  ListApiKeysQueryDto,
   Page,
   SUBJECTS,
 } from '@portcullis/contracts';
@@ -39,10 +40,11 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(
     @Param() params: ClientIdParamDto,
+    @Query() q: ListApiKeysQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
   ): Promise<Page<ApiKeyView>> {
-    return this.core.request(SUBJECTS.API_KEYS_LIST, { clientId: params.clientId, auth: p.token }, rid);
+    return this.core.request(SUBJECTS.API_KEYS_LIST, { ...q, clientId: params.clientId, auth: p.token }, rid);
   }
 
   @Delete(':keyId')
