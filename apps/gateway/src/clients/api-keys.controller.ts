@@ -15,6 +15,7 @@ import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
 import { ApiKeyPageDto, CreatedApiKeyDto } from './client-response.dto';
+import { DocumentedErrors, TAKEN } from '../docs/documented-errors.decorator';
 
 @ApiTags('clients')
 @ApiBearerAuth()
@@ -26,6 +27,7 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Issue an API key for the client (shown once)' })
+  @DocumentedErrors({ 409: TAKEN })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   create(
     @Param() params: ClientIdParamDto,
