@@ -86,6 +86,24 @@ describe('the errors of operations that check a credential of their own are docu
   });
 });
 
+describe('every 401 of the native API carries a challenge (RFC 9110 §15.5.2, README)', () => {
+  it.each([
+    ['/api/v1/auth/login', { username: 'nobody', password: 'not-the-password' }],
+    ['/api/v1/auth/refresh', { refresh_token: `pcl_rt_${'x'.repeat(43)}` }],
+    ['/api/v1/auth', { apiKey: `pcl_key_${'A'.repeat(43)}_AAAAAA` }],
+    ['/api/v1/auth/validate', { token: 'a.b.c' }],
+    ['/api/v1/auth/oidc/login', { idToken: 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln' }],
+    ['/api/v1/clients/register', { clientId: 'no-token' }],
+  ])('POST %s → 401 with WWW-Authenticate: Bearer', async (path, body) => {
+    const r = await post(path, body);
+    expect({ path, status: r.status, challenge: r.headers.get('www-authenticate') }).toEqual({
+      path,
+      status: 401,
+      challenge: 'Bearer',
+    });
+  });
+});
+
 describe('a create whose name is taken → 409, documented', () => {
   it.each([
     ['/api/v1/clients', '/api/v1/clients', { clientId: 'twice' }],

@@ -42,7 +42,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       ? { code: 'METHOD_NOT_ALLOWED' as const, message: wrongMethod.message, details: null }
       : this.describe(exception, host);
     const body = envelope(code, message, details);
-    if (code === 'UNAUTHENTICATED' || code === 'INVALID_CREDENTIALS') reply.header('WWW-Authenticate', challenge(req));
+    // Every 401 names its scheme (RFC 9110 §15.5.2), a refused refresh token (INVALID_GRANT) too.
+    if (HTTP_STATUS_OF[code] === 401) reply.header('WWW-Authenticate', challenge(req));
     setRetryAfter(exception, reply);
     void reply.status(HTTP_STATUS_OF[code]).send(body);
   }
