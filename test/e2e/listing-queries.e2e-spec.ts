@@ -143,6 +143,19 @@ describe("the PAT listings take the listings' query, and nothing else", () => {
   });
 });
 
+// Python's requests and httpx send a boolean parameter as "True"/"False".
+describe('a boolean filter reads true/false in any case', () => {
+  it.each([
+    ['/api/v1/tokens?exclude_expired=True', '/api/v1/tokens?exclude_expired=true'],
+    ['/api/v1/tokens/all?exclude_expired=TRUE', '/api/v1/tokens/all?exclude_expired=true'],
+    ['/api/v1/users?enabled=False', '/api/v1/users?enabled=false'],
+    ['/api/v1/audit?success=True&limit=5', '/api/v1/audit?success=true&limit=5'],
+  ])('GET %s answers as the lower-case form', async (path, lower) => {
+    const [r, expected] = [await admin.get(path), await admin.get(lower)];
+    expect({ path, status: r.status, body: r.body }).toEqual({ path, status: 200, body: expected.body });
+  });
+});
+
 // A client's API keys are as unbounded as a user's PATs: the same query, the same paging.
 describe("a client's API key listing pages like the PAT listing", () => {
   const names = ['key-1', 'key-2', 'key-3'];
