@@ -156,6 +156,28 @@ describe('a boolean filter reads true/false in any case', () => {
   });
 });
 
+// axios (and PHP, Rails, qs) write a list parameter as `name[]=a&name[]=b`.
+describe('a list filter may be written name[]=…', () => {
+  it.each([
+    [
+      '/api/v1/tokens/all?client_ids[]=portcullis&client_ids[]=nobody',
+      '/api/v1/tokens/all?client_ids=portcullis,nobody',
+    ],
+    ['/api/v1/tokens/all?client_ids%5B%5D=portcullis', '/api/v1/tokens/all?client_ids=portcullis'],
+    ['/api/v1/tokens?roles[]=admin', '/api/v1/tokens?roles=admin'],
+    ['/api/v1/users?roles%5B%5D=admin&limit=5', '/api/v1/users?roles=admin&limit=5'],
+  ])('GET %s answers as %s', async (path, plain) => {
+    const [r, expected] = [await admin.get(path), await admin.get(plain)];
+    expect(expected.status).toBe(200);
+    expect({ path, status: r.status, body: r.body }).toEqual({ path, status: 200, body: expected.body });
+  });
+
+  it('other bracketed keys are still unknown fields', async () => {
+    expectRefused('roles[0]', await admin.get('/api/v1/tokens?roles[0]=admin'), ['roles[0]']);
+    expectRefused('no query here', await admin.get('/api/v1/auth/me?x[]=1'), ['x']);
+  });
+});
+
 // A client's API keys are as unbounded as a user's PATs: the same query, the same paging.
 describe("a client's API key listing pages like the PAT listing", () => {
   const names = ['key-1', 'key-2', 'key-3'];

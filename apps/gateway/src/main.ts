@@ -23,6 +23,7 @@ import {
 import { loadGatewayConfig } from './config/gateway-config';
 import { documentErrorResponses } from './docs/error-responses';
 import { jsonBodyParser } from './errors/json-body.parser';
+import { foldBracketKeys } from './errors/query-brackets';
 import { frameworkErrors } from './errors/framework-errors';
 import { NATIVE_API, NO_STORE } from './core/cache-policy';
 import { CoreClientService } from './core/core-client.service';
@@ -79,6 +80,7 @@ async function bootstrap(): Promise<void> {
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
     if (req.url.startsWith(NATIVE_API)) reply.headers(NO_STORE);
+    if (req.url.includes('?')) req.query = foldBracketKeys(req.query as Parameters<typeof foldBracketKeys>[0]);
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       if (authorizationFields(req.raw.rawHeaders) > 1) return void refuseDuplicateAuthorization(req, reply);
