@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Ip, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ExtendedTokenDto,
   LoginReply,
@@ -110,6 +110,22 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'An extended token for a registered client, expiry capped by EXTENDED_TOKEN_MAX_TTL' })
+  // Written out: the OpenAPI plugin reads `number | string` as an object.
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['clientId', 'expiry'],
+      properties: {
+        clientId: { type: 'string', minLength: 1, maxLength: 128 },
+        expiry: {
+          oneOf: [
+            { type: 'integer', minimum: 1, description: 'Seconds from now' },
+            { type: 'string', format: 'date-time', description: 'The moment the token expires (ISO-8601)' },
+          ],
+        },
+      },
+    },
+  })
   @ApiOkResponse({ type: TokenReplyDto })
   extendedToken(
     @Body() body: ExtendedTokenDto,
