@@ -329,6 +329,27 @@ describe('unknown paths and wrong methods', () => {
     expect(r.json.message).toContain(allow);
   });
 
+  // An empty path parameter matches no route: it was a 405 telling the caller to use the very
+  // method it had used ("DELETE is not allowed here; use DELETE").
+  it.each([
+    ['GET', '/api/v1/tokens/'],
+    ['DELETE', '/api/v1/tokens/'],
+    ['PATCH', '/api/v1/users/'],
+    ['GET', '/api/v1/users//tokens'],
+    ['DELETE', '/api/v1/users/me/tokens/'],
+    ['DELETE', '/api/v1/clients//roles'],
+    ['PUT', '/api/v1/clients/svc/roles/'],
+    ['POST', '/api/v1/clients//enable'],
+  ])('%s %s (an empty path parameter) → 404 in the envelope, without Allow', async (method, path) => {
+    const r = await send(method, path);
+    expect({ path, status: r.status, allow: r.allow, envelope: r.json.status }).toEqual({
+      path,
+      status: 404,
+      allow: null,
+      envelope: 'NOT_FOUND',
+    });
+  });
+
   it('a path no route has is still 404 in the envelope, without Allow', async () => {
     const r = await send('GET', '/api/v1/no-such-thing');
     expect({ status: r.status, allow: r.allow, envelope: r.json.status }).toEqual({

@@ -143,6 +143,75 @@ describe("the PAT listings take the listings' query, and nothing else", () => {
   });
 });
 
+// Python's requests and httpx send a boolean parameter as "True"/"False".
+describe('a boolean filter reads true/false in any case', () => {
+  it.each([
+    ['/api/v1/tokens?exclude_expired=True', '/api/v1/tokens?exclude_expired=true'],
+    ['/api/v1/tokens/all?exclude_expired=TRUE', '/api/v1/tokens/all?exclude_expired=true'],
+    ['/api/v1/users?enabled=False', '/api/v1/users?enabled=false'],
+    ['/api/v1/audit?success=True&limit=5', '/api/v1/audit?success=true&limit=5'],
+  ])('GET %s answers as the lower-case form', async (path, lower) => {
+    const [r, expected] = [await admin.get(path), await admin.get(lower)];
+    expect({ path, status: r.status, body: r.body }).toEqual({ path, status: 200, body: expected.body });
+  });
+});
+
+// axios (and PHP, Rails, qs) write a list parameter as `name[]=a&name[]=b`.
+describe('a list filter may be written name[]=…', () => {
+  it.each([
+    [
+      '/api/v1/tokens/all?client_ids[]=portcullis&client_ids[]=nobody',
+      '/api/v1/tokens/all?client_ids=portcullis,nobody',
+    ],
+    ['/api/v1/tokens/all?client_ids%5B%5D=portcullis', '/api/v1/tokens/all?client_ids=portcullis'],
+    ['/api/v1/tokens?roles[]=admin', '/api/v1/tokens?roles=admin'],
+    ['/api/v1/users?roles%5B%5D=admin&limit=5', '/api/v1/users?roles=admin&limit=5'],
+  ])('GET %s answers as %s', async (path, plain) => {
+    const [r, expected] = [await admin.get(path), await admin.get(plain)];
+    expect(expected.status).toBe(200);
+    expect({ path, status: r.status, body: r.body }).toEqual({ path, status: 200, body: expected.body });
+  });
+
+  it('other bracketed keys are still unknown fields', async () => {
+    expectRefused('roles[0]', await admin.get('/api/v1/tokens?roles[0]=admin'), ['roles[0]']);
+    expectRefused('no query here', await admin.get('/api/v1/auth/me?x[]=1'), ['x']);
+  });
+});
+
+// A client's API keys are as unbounded as a user's PATs: the same query, the same paging.
+describe("a client's API key listing pages like the PAT listing", () => {
+  const names = ['key-1', 'key-2', 'key-3'];
+  const path = '/api/v1/clients/keyring/api-keys';
+
+  beforeAll(async () => {
+    expect((await admin.post('/api/v1/clients', { clientId: 'keyring', roles: ['service'] })).status).toBe(201);
+    for (const name of names) expect((await admin.post(path, { name })).status).toBe(201);
+  });
+
+  it('pages with limit and cursor, in the order of the whole list', async () => {
+    const all = await admin.get(path);
+    expect(all).toMatchObject({ status: 200, body: { nextCursor: null } });
+    const listed = all.body.items.map((k: { name: string }) => k.name);
+    expect([...listed].sort()).toEqual(names);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((k: { name: string }) => k.name));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(listed);
+  });
+
+  it('unknown fields and a bad cursor or limit are 400', async () => {
+    expectRefused('foo', await admin.get(`${path}?foo=1`), ['foo']);
+    expectRefused('cursor', await admin.get(`${path}?cursor=zzz`), ['cursor']);
+    expectRefused('limit', await admin.get(`${path}?limit=0`), ['limit']);
+  });
+});
+
 describe('routes that take no query refuse one', () => {
   it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
     await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = (

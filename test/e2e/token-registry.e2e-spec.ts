@@ -1,5 +1,5 @@
 import { SUBJECTS } from '@portcullis/contracts';
-import { api, seedClient, seedUser } from '../support/fixtures';
+import { api, expectRefused, seedClient, seedUser } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 describe('token registry (issue #3, 2 replicas)', () => {
@@ -218,6 +218,12 @@ describe('token registry (issue #3, 2 replicas)', () => {
     ).claims;
     expect(capped.exp - capped.iat).toBe(7200);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'billing', expiry: 0 })).status).toBe(400);
+    // The moment itself (an ISO-8601 date-time) is an expiry too; a past one or a word is not.
+    const extend = (expiry: unknown) => admin.post('/api/v1/auth/extended-token', { clientId: 'billing', expiry });
+    const at = await extend(new Date(Date.now() + 3600_000).toISOString());
+    expect({ status: at.status, near: Math.abs(at.body.expires_in - 3600) <= 2 }).toEqual({ status: 200, near: true });
+    for (const bad of [new Date(Date.now() - 60_000).toISOString(), 'tomorrow', '3600'])
+      expectRefused(String(bad), await extend(bad), ['expiry']);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'nope', expiry: 60 })).status).toBe(404);
     expect((await admin.post('/api/v1/auth/extended-token', { clientId: 'frozen', expiry: 60 })).status).toBe(403);
   });

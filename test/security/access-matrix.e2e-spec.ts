@@ -72,6 +72,7 @@ interface Schema {
   maxLength?: number;
   minimum?: number;
   format?: string;
+  oneOf?: Schema[];
 }
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -94,6 +95,7 @@ export function minimalBody(doc: Doc, schema: Schema | undefined): Record<string
 }
 
 function valueFor(name: string, s: Schema): unknown {
+  if (s.oneOf?.length) return valueFor(name, s.oneOf[0]);
   if (s.type === 'array') return [];
   if (s.type === 'number' || s.type === 'integer') return Math.max(s.minimum ?? 0, 60);
   if (s.type === 'boolean') return false;

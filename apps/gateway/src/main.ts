@@ -22,6 +22,8 @@ import {
 } from './auth/authorization-header';
 import { loadGatewayConfig } from './config/gateway-config';
 import { documentErrorResponses } from './docs/error-responses';
+import { jsonBodyParser } from './errors/json-body.parser';
+import { foldBracketKeys } from './errors/query-brackets';
 import { frameworkErrors } from './errors/framework-errors';
 import { NATIVE_API, NO_STORE } from './core/cache-policy';
 import { CoreClientService } from './core/core-client.service';
@@ -71,12 +73,14 @@ async function bootstrap(): Promise<void> {
   });
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: config.BODY_LIMIT_BYTES });
   const fastify = app.getHttpAdapter().getInstance();
+  app.useBodyParser('application/json', { bodyLimit: config.BODY_LIMIT_BYTES }, jsonBodyParser(fastify));
   // Set before the reply is sent (an onResponse hook is too late for headers). No request context
   // here: the error filters and the debug access log below, the only code that logs during a
   // request, name the id themselves.
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('X-Request-Id', req.id);
     if (req.url.startsWith(NATIVE_API)) reply.headers(NO_STORE);
+    if (req.url.includes('?')) req.query = foldBracketKeys(req.query as Parameters<typeof foldBracketKeys>[0]);
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       if (authorizationFields(req.raw.rawHeaders) > 1) return void refuseDuplicateAuthorization(req, reply);

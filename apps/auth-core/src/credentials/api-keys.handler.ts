@@ -9,6 +9,8 @@ import {
   CreateApiKeyRequest,
   CreatedApiKey,
   generateCredential,
+  ListApiKeysRequest,
+  Page,
   permissionsOf,
   PortcullisError,
   SUBJECTS,
@@ -109,12 +111,12 @@ export class ApiKeysHandler {
   }
 
   @MessagePattern(SUBJECTS.API_KEYS_LIST)
-  async list(@Payload() payload: unknown): Promise<{ items: ApiKeyView[]; nextCursor: null }> {
-    const req = validatePayload(ClientApiKeysRequest, payload);
+  async list(@Payload() payload: unknown): Promise<Page<ApiKeyView>> {
+    const req = validatePayload(ListApiKeysRequest, payload);
     await this.allowed(req.auth, req.clientId, 'clients:read');
     const client = await this.clients.get(req.clientId);
-    const keys = await this.keys.listOf(req.clientId);
-    return { items: keys.map((k) => toApiKeyView(k, client)), nextCursor: null };
+    const page = await this.keys.list(req.clientId, req.limit ?? 50, req.cursor);
+    return { items: page.items.map((k) => toApiKeyView(k, client)), nextCursor: page.nextCursor };
   }
 
   /**

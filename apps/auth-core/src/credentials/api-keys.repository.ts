@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { insertUnlessTaken } from '../database/insert-unless-taken';
+import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
 import { ApiKeyEntity } from './api-key.entity';
 
 export type NewApiKey = Omit<ApiKeyEntity, 'id' | 'deletedAt' | 'lastUsedAt' | 'lastUsedIp'>;
@@ -19,9 +21,26 @@ export class ApiKeysRepository {
     return insertUnlessTaken(manager, ApiKeyEntity, key);
   }
 
-  /** A client's live keys, newest first. */
-  listOf(clientId: string): Promise<ApiKeyEntity[]> {
-    return this.ds.getRepository(ApiKeyEntity).find({ where: { clientId }, order: { createdAt: 'DESC' } });
+  /** A client's live keys, newest first, keyset-paged on (created_at, id) like the PAT listing. */
+  async list(clientId: string, limit: number, cursor?: string): Promise<Page<ApiKeyEntity>> {
+    const qb = this.ds
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder('k')
+      .where('k.client_id = :clientId', { clientId })
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor) {
+      const [ts, id] = decodeCursor(cursor, [isTimestamp, isUuid]);
+      qb.andWhere('(k.created_at, k.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
   }
 
   /** The client's key with this id, deleted or not. */

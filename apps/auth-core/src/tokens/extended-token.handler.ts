@@ -17,6 +17,17 @@ import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
 
+/** `expiry` as seconds from now: given so, or up to the moment given (a past moment is bad input). */
+function secondsUntil(expiry: number | string): number {
+  if (typeof expiry === 'number') return expiry;
+  const seconds = Math.floor((new Date(expiry).getTime() - Date.now()) / 1000);
+  if (seconds < 1)
+    throw new PortcullisError('BAD_REQUEST', 'expiry must be in the future', [
+      { field: 'expiry', errors: ['expiry must be in the future'] },
+    ]);
+  return seconds;
+}
+
 /**
  * An extended token: a registered, enabled client's token with a chosen lifetime, capped at
  * EXTENDED_TOKEN_MAX_TTL. Issued by administrators and cluster components (`system`).
@@ -44,7 +55,11 @@ export class ExtendedTokenHandler {
     // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
     // /tokens. A system token is how a cluster component asks: its extended tokens are its purpose.
     const derived = !actor.session && c.typ !== 'system';
-    const ttl = Math.min(req.expiry, this.config.EXTENDED_TOKEN_MAX_TTL, derived ? lifetimeLeft(actor) : Infinity);
+    const ttl = Math.min(
+      secondsUntil(req.expiry),
+      this.config.EXTENDED_TOKEN_MAX_TTL,
+      derived ? lifetimeLeft(actor) : Infinity,
+    );
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);

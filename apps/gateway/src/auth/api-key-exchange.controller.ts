@@ -4,6 +4,7 @@ import { ApiKeyExchangeDto, ApiKeyExchangeReply, SUBJECTS } from '@portcullis/co
 import { CoreClientService } from '../core/core-client.service';
 import { ApiKeyExchangeReplyDto } from './api-key-exchange-response.dto';
 import { RequestId } from './current-principal.decorator';
+import { DocumentedErrors } from '../docs/documented-errors.decorator';
 
 /**
  * `POST /api/v1/auth {apiKey}`: exchange an API key for a short-lived bearer. The reply keeps
@@ -17,6 +18,9 @@ export class ApiKeyExchangeController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange an API key for a bearer token' })
+  @DocumentedErrors({
+    401: '"Api Key has expired", or "Unauthenticated" for a key that is unknown, deleted or of a disabled client',
+  })
   @ApiOkResponse({ type: ApiKeyExchangeReplyDto })
   async exchange(
     @Body() body: ApiKeyExchangeDto,

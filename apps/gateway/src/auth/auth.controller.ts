@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Ip, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ExtendedTokenDto,
   LoginReply,
@@ -26,6 +26,7 @@ import { BearerAuthGuard } from './bearer-auth.guard';
 import type { AuthenticatedPrincipal } from './bearer.strategy';
 import { CurrentPrincipal, RequestId } from './current-principal.decorator';
 import { ValidateQueryDto } from './validate-query.dto';
+import { DocumentedErrors, THROTTLED } from '../docs/documented-errors.decorator';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
@@ -52,6 +53,10 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with username and password (optionally on behalf of a client)' })
+  @DocumentedErrors({
+    401: 'Invalid username or password (an unknown user, a wrong password and a locked account answer alike)',
+    429: THROTTLED,
+  })
   @ApiOkResponse({ type: LoginReplyDto })
   login(@Body() body: LoginRequestDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
     return this.throttle.guard(ip, () => this.core.request(SUBJECTS.LOGIN, body, rid));
@@ -60,6 +65,9 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate a refresh token for a new access token' })
+  @DocumentedErrors({
+    401: 'The refresh token is unknown, expired, revoked or already used, or its client did not authenticate',
+  })
   @ApiOkResponse({ type: TokenReplyDto })
   refresh(@Body() body: RefreshRequestDto, @RequestId() rid: string): Promise<TokenReply> {
     return this.core.request(SUBJECTS.TOKEN_REFRESH, body, rid);
@@ -102,6 +110,22 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'An extended token for a registered client, expiry capped by EXTENDED_TOKEN_MAX_TTL' })
+  // Written out: the OpenAPI plugin reads `number | string` as an object.
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['clientId', 'expiry'],
+      properties: {
+        clientId: { type: 'string', minLength: 1, maxLength: 128 },
+        expiry: {
+          oneOf: [
+            { type: 'integer', minimum: 1, description: 'Seconds from now' },
+            { type: 'string', format: 'date-time', description: 'The moment the token expires (ISO-8601)' },
+          ],
+        },
+      },
+    },
+  })
   @ApiOkResponse({ type: TokenReplyDto })
   extendedToken(
     @Body() body: ExtendedTokenDto,
@@ -131,6 +155,10 @@ export class AuthController {
   @HttpCode(200)
   @Header('Content-Type', JSON_UTF8)
   @ApiOperation({ summary: 'Validate a token given in the body' })
+  @DocumentedErrors({
+    401: 'The token is not valid',
+    403: 'The token lacks a role, permission or tenant the request requires',
+  })
   @ApiOkResponse({ type: ValidTokenDto })
   validateBody(@Body() body: ValidateTokenDto, @Ip() ip: string | undefined, @RequestId() rid: string) {
     return this.validate({ ...body, ...callerAddress(body.token, ip) }, rid);

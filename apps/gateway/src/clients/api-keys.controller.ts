@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiKeyParamDto,
@@ -6,6 +6,7 @@ import {
   ClientIdParamDto,
   CreateApiKeyDto,
   CreatedApiKey,
+  ListApiKeysQueryDto,
   Page,
   SUBJECTS,
 } from '@portcullis/contracts';
@@ -14,6 +15,7 @@ import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
 import { ApiKeyPageDto, CreatedApiKeyDto } from './client-response.dto';
+import { DocumentedErrors, TAKEN } from '../docs/documented-errors.decorator';
 
 @ApiTags('clients')
 @ApiBearerAuth()
@@ -25,6 +27,7 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Issue an API key for the client (shown once)' })
+  @DocumentedErrors({ 409: TAKEN })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   create(
     @Param() params: ClientIdParamDto,
@@ -39,10 +42,11 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(
     @Param() params: ClientIdParamDto,
+    @Query() q: ListApiKeysQueryDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
   ): Promise<Page<ApiKeyView>> {
-    return this.core.request(SUBJECTS.API_KEYS_LIST, { clientId: params.clientId, auth: p.token }, rid);
+    return this.core.request(SUBJECTS.API_KEYS_LIST, { ...q, clientId: params.clientId, auth: p.token }, rid);
   }
 
   @Delete(':keyId')

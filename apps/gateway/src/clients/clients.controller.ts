@@ -48,6 +48,7 @@ import {
   ClientWithSecretDto,
   UpdatedClientDto,
 } from './client-response.dto';
+import { DocumentedErrors, TAKEN } from '../docs/documented-errors.decorator';
 
 /**
  * Clients (service accounts). Role changes apply to tokens issued afterwards; tokens already
@@ -62,6 +63,11 @@ export class ClientsController {
   @Post('register')
   @HttpCode(201)
   @ApiOperation({ summary: 'Self-register a client (needs the registration token as bearer)' })
+  @DocumentedErrors({
+    401: 'The registration token is missing or wrong',
+    403: 'Self-registration is disabled',
+    409: TAKEN,
+  })
   @ApiCreatedResponse({ type: ClientWithSecretDto })
   register(
     @Body() body: RegisterClientDto,
@@ -78,6 +84,7 @@ export class ClientsController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create a client; the secret is in this reply only' })
+  @DocumentedErrors({ 409: TAKEN })
   @ApiCreatedResponse({ type: ClientWithSecretDto })
   create(
     @Body() body: CreateClientDto,

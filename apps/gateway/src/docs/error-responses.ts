@@ -51,8 +51,8 @@ export function documentErrorResponses(doc: OpenAPIObject): OpenAPIObject {
     for (const method of METHODS) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
-      const add = (code: string, description: string) => {
-        op.responses[code] ??= native
+      const body = (description: string) =>
+        native
           ? { description, content: { 'application/json': { schema: ENVELOPE } } }
           : oauth
             ? {
@@ -60,7 +60,12 @@ export function documentErrorResponses(doc: OpenAPIObject): OpenAPIObject {
                 content: { 'application/json': { schema: OAUTH_ERROR } },
               }
             : { description };
+      const add = (code: string, description: string) => {
+        op.responses[code] ??= body(description);
       };
+      // Errors a controller declared itself (DocumentedErrors) get the surface's error body.
+      for (const [code, declared] of Object.entries(op.responses) as Array<[string, { description?: string }]>)
+        if (/^[45]\d\d$/.test(code) && !('content' in declared)) op.responses[code] = body(declared.description ?? '');
       const params = op.parameters ?? [];
       if (op.requestBody || params.length) add('400', 'Bad input: every bad or unknown field is named');
       if (op.security?.some((s) => 'bearer' in s)) {

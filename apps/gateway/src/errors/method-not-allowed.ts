@@ -12,9 +12,14 @@ type RouterView = Pick<FastifyRequest, 'is404' | 'method' | 'url' | 'server'>;
 export function allowedMethods(req: RouterView): string[] | null {
   if (!req.is404) return null;
   const url = req.url.split('?', 1)[0];
+  // findRoute matches an empty parameter (`/tokens/`, `/users//tokens`) that routing does not: no
+  // method would be answered there, so it is no route at all (404), not a wrong method.
+  if (/\/\/|.\/$/.test(url)) return null;
   // Typed as always found; Fastify answers null when no route matches.
   const allowed = METHODS.filter((method) => (req.server.findRoute({ method, url }) as object | null) !== null);
-  return allowed.length ? allowed : null;
+  // The method asked is among them yet routing found nothing: the two disagree, and "use GET" to a
+  // GET would be no answer.
+  return allowed.length && !allowed.includes(req.method as (typeof METHODS)[number]) ? allowed : null;
 }
 
 /** The `Allow` header and the message both error filters answer a wrong method with, or null. */

@@ -5,6 +5,7 @@ import { RequestId } from '../auth/current-principal.decorator';
 import { LoginReplyDto } from '../auth/auth-response.dto';
 import { CoreClientService } from '../core/core-client.service';
 import { OidcProviderDto } from './oidc-response.dto';
+import { DocumentedErrors } from '../docs/documented-errors.decorator';
 
 /** Sign-in with an external OpenID Connect identity provider (SPEC §4). */
 @ApiTags('auth')
@@ -24,6 +25,10 @@ export class OidcController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in with an ID token of a configured identity provider' })
+  @DocumentedErrors({
+    401: 'The ID token is refused, or its user is disabled',
+    409: 'The username is taken by another account',
+  })
   @ApiOkResponse({ type: LoginReplyDto })
   login(@Body() body: OidcLoginDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
     return this.core.request(SUBJECTS.OIDC_LOGIN, { ...body, ip }, rid);

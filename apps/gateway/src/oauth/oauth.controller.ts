@@ -13,6 +13,7 @@ import { TokenOperationDto } from './introspection.dto';
 import { IntrospectionDto, OAuthTokenResponseDto } from './oauth-response.dto';
 import { TOKEN_EXCHANGE_GRANT, TokenExchangeGrant } from './token-exchange.grant';
 import { TokenRequestDto } from './token-request.dto';
+import { DocumentedErrors, THROTTLED } from '../docs/documented-errors.decorator';
 
 export const SUPPORTED_GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', TOKEN_EXCHANGE_GRANT] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -48,6 +49,7 @@ export class OAuthController {
   @Header('Pragma', 'no-cache')
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({ summary: 'OAuth 2 token endpoint (RFC 6749)' })
+  @DocumentedErrors({ 429: THROTTLED })
   @ApiOkResponse({ type: OAuthTokenResponseDto })
   async token(
     @Body() body: TokenRequestDto,

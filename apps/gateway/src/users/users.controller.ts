@@ -23,6 +23,7 @@ import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator
 import { CoreClientService } from '../core/core-client.service';
 import { CountDto } from '../tokens/token-response.dto';
 import { CreatedPatDto, PatPageDto, UserPageDto, UserViewDto } from './user-response.dto';
+import { DocumentedErrors, TAKEN } from '../docs/documented-errors.decorator';
 
 /** Users, their passwords, sessions and personal access tokens. */
 @ApiTags('users')
@@ -35,6 +36,7 @@ export class UsersController {
   @Post()
   @HttpCode(201)
   @ApiCreatedResponse({ type: UserViewDto })
+  @DocumentedErrors({ 409: TAKEN })
   create(
     @Body() body: CreateUserDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
@@ -73,6 +75,7 @@ export class UsersController {
   @Post('me/tokens')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a personal access token (value shown once)' })
+  @DocumentedErrors({ 409: TAKEN })
   @ApiCreatedResponse({ type: CreatedPatDto })
   createOwnPat(
     @Body() body: CreatePatDto,
@@ -161,6 +164,7 @@ export class UsersController {
   @Post(':id/tokens')
   @HttpCode(201)
   @ApiCreatedResponse({ type: CreatedPatDto })
+  @DocumentedErrors({ 409: TAKEN })
   createPat(
     @Param() params: UserIdParamDto,
     @Body() body: CreatePatDto,

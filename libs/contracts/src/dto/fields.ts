@@ -7,10 +7,12 @@ import {
   IsDateString,
   IsInt,
   IsString,
+  isDateString,
   Length,
   Matches,
   Max,
   Min,
+  ValidateBy,
 } from 'class-validator';
 import { toInt, toList } from './query-transforms';
 
@@ -45,6 +47,18 @@ export const MAX_PATH_PARAM_LENGTH = 256;
 const DATE_TIME = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/;
 export const IsDateTime = (message = '$property must be an ISO-8601 date-time') =>
   applyDecorators(IsDateString({ strict: true }, { message }), Matches(DATE_TIME, { message }));
+
+/** A lifetime given as seconds from now (an integer, 1 or more) or as the moment itself (a date-time). */
+export const IsSecondsOrDateTime = () =>
+  ValidateBy({
+    name: 'isSecondsOrDateTime',
+    validator: {
+      validate: (v: unknown) =>
+        (Number.isInteger(v) && (v as number) >= 1) ||
+        (typeof v === 'string' && isDateString(v, { strict: true }) && DATE_TIME.test(v)),
+      defaultMessage: () => '$property must be a number of seconds (1 or more) or an ISO-8601 date-time',
+    },
+  });
 
 /**
  * Each value once: these lists are stored (roles, tenants, permissions) or select what is revoked,

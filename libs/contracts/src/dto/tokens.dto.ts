@@ -2,7 +2,16 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
 import { TokenData } from './auth.dto';
 import { toBoolean } from './query-transforms';
-import { applyDecorators, BearerField, PageCursor, PageLimit, QueryStringList, WithAuth, NameList } from './fields';
+import {
+  applyDecorators,
+  BearerField,
+  IsSecondsOrDateTime,
+  PageCursor,
+  PageLimit,
+  QueryStringList,
+  WithAuth,
+  NameList,
+} from './fields';
 
 const NAME = /^[A-Za-z0-9._:@-]+$/;
 
@@ -65,9 +74,9 @@ export class ExtendedTokenDto {
   @Matches(NAME)
   clientId!: string;
 
-  @IsInt()
-  @Min(1)
-  expiry!: number;
+  /** Seconds from now, or the moment the token expires (ISO-8601); capped at EXTENDED_TOKEN_MAX_TTL. */
+  @IsSecondsOrDateTime()
+  expiry!: number | string;
 }
 
 export class TokenIdParamDto {

@@ -144,6 +144,9 @@ export class CreateApiKeyDto {
   tenants?: string[];
 }
 
+/** `GET /clients/{id}/api-keys`: newest first, paged like every listing. */
+export class ListApiKeysQueryDto extends PageQueryDto {}
+
 export class ApiKeyParamDto {
   @IsString() @Length(1, 128) clientId!: string;
   @IsUUID() keyId!: string;
@@ -174,6 +177,9 @@ export class DeletePatRequest extends WithAuth(TokenOrNameParamDto) {
   @IsOptional() @IsUUID() userId?: string;
 }
 export class CreateApiKeyRequest extends WithAuth(CreateApiKeyDto) {
+  @IsString() @Length(1, 128) clientId!: string;
+}
+export class ListApiKeysRequest extends WithAuth(ListApiKeysQueryDto) {
   @IsString() @Length(1, 128) clientId!: string;
 }
 export class ClientApiKeysRequest {
