@@ -102,6 +102,9 @@ describe.each([
     const system = await admin.post('/api/v1/auth/system-token');
     expect(system.status).toBe(200);
     tokens['system'] = system.body.access_token as string;
+    const extended = await admin.post('/api/v1/auth/extended-token', { clientId: 'svc', expiry: 3600 });
+    expect(extended.status).toBe(200);
+    tokens['extended'] = extended.body.access_token as string;
     const key = await admin.post('/api/v1/clients/svc/api-keys', { name: 'k' });
     expect(key.status).toBe(201);
     tokens['api key'] = key.body.apiKey as string;
@@ -169,6 +172,8 @@ describe.each([
       ['client', 'tenant acme', 'valid client'],
       ['system', 'no requirement', 'valid system'],
       ["api key's bearer", 'no requirement', 'valid apikey'],
+      ['extended', 'tenant acme', 'valid extended'],
+      ['extended', 'tenant other', 'FORBIDDEN: Token is not valid for tenant other'],
       ['PAT', 'permission tokens:read', 'valid pat'],
       ['revoked', 'no requirement', 'UNAUTHENTICATED: Token has been revoked'],
       ['user', 'tenant over 128 characters', 'BAD_REQUEST: Invalid request: tenant'],
