@@ -198,6 +198,25 @@ describe.each([
     expect([...refusals]).toEqual(['UNAUTHENTICATED: Token is malformed']);
   });
 
+  it('the SDK given no string as token (a plain JavaScript caller) answers BAD_REQUEST in both modes, as NATS does', async () => {
+    for (const token of [undefined, null, 42, { a: 1 }] as unknown as string[]) {
+      const nats = await stack.natsRequest<ValidateTokenReply>(SUBJECTS.TOKEN_VALIDATE, { token });
+      const local = await Promise.resolve()
+        .then(() => sdk!.local.validate(token))
+        .catch((e: Error) => `threw ${e.message}`);
+      const remote = await Promise.resolve()
+        .then(() => sdk!.remote.validate(token))
+        .catch((e: Error) => `threw ${e.message}`);
+      const answer = (r: ValidateTokenReply | string) => (typeof r === 'string' ? r : outcome(r));
+      expect({ token, nats: outcome(nats), local: answer(local), remote: answer(remote) }).toEqual({
+        token,
+        nats: 'BAD_REQUEST: Invalid request: token',
+        local: 'BAD_REQUEST: Invalid request: token',
+        remote: 'BAD_REQUEST: Invalid request: token',
+      });
+    }
+  });
+
   it('a malformed request is answered BAD_REQUEST (never an error reply, never silence)', async () => {
     for (const [label, payload] of MALFORMED) {
       const msg = await stack.natsRaw(SUBJECTS.TOKEN_VALIDATE, payload, 3000);

@@ -70,7 +70,8 @@ export class AuthClient {
    * `mode` forces one path for a single call.
    */
   validate(token: string, req: Requirements = {}, mode: ValidationMode = this.mode): Promise<ValidateTokenReply> {
-    if (mode === 'local' && this.local && !token.startsWith(PAT_PREFIX)) {
+    // A caller in plain JavaScript may pass anything as token: the check below answers it.
+    if (mode === 'local' && this.local && !(typeof token === 'string' && token.startsWith(PAT_PREFIX))) {
       // Refused here as auth-core refuses it (a 200-character tenant, 33 roles, a 9 kB token):
       // judged locally, such a request was answered valid or FORBIDDEN where remote said BAD_REQUEST.
       const checked = checkValidateRequest({ token, ...req });
