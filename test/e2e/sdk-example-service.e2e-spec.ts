@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { api, inDays } from '../support/fixtures';
 import { login, ManagedProcess, Stack, startExampleService, within } from '../support/stack';
 import { startPrivateNats } from '../support/private-nats';
@@ -14,6 +15,31 @@ const call = async (url: string, token?: string, method = 'GET', body?: unknown)
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 };
+
+/** GET with the Authorization fields given, each its own header line (fetch would join them into one). */
+const rawGet = (url: string, authorization: string[]) =>
+  new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const headers = [
+      'Host',
+      new URL(url).host,
+      'Connection',
+      'close',
+      ...authorization.flatMap((v) => ['Authorization', v]),
+    ];
+    const req = httpRequest(url, { headers }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        } catch {
+          reject(new Error(`${res.statusCode}: ${text}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 
 describe('cluster SDK through the example service (issue #7)', () => {
   const stack = new Stack({ replicas: 2 });
@@ -67,6 +93,18 @@ describe('cluster SDK through the example service (issue #7)', () => {
       expect((await call(`${svc.url}/widgets/audit`, adminToken)).status).toBe(200);
       expect((await call(`${svc.url}/widgets/tenants/acme`, writer.access_token)).status).toBe(200);
       expect((await call(`${svc.url}/widgets/tenants/acme`, reader.access_token)).status).toBe(403);
+    }
+  });
+
+  it('several Authorization headers → 400, as the gateway answers (Node keeps the first, a proxy may read the last)', async () => {
+    const writer = await clientToken('writer');
+    for (const svc of [local, remote]) {
+      expect((await rawGet(`${svc.url}/widgets`, [`Bearer ${writer.access_token}`])).status).toBe(200);
+      const twice = await rawGet(`${svc.url}/widgets`, [`Bearer ${writer.access_token}`, 'Bearer other']);
+      expect({ status: twice.status, body: twice.body }).toMatchObject({
+        status: 400,
+        body: { statusCode: 400, status: 'BAD_REQUEST' },
+      });
     }
   });
 

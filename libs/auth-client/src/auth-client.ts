@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { PAT_PREFIX, rolePermissions, ValidateTokenReply } from '@portcullis/contracts';
+import { checkValidateRequest, PAT_PREFIX, rolePermissions, ValidateTokenReply } from '@portcullis/contracts';
 import type { Requirements } from '@portcullis/jwt';
 import { AuthClientOptions, DEFAULTS, ValidationMode } from './auth-client.options';
 import { LocalValidator } from './local-validator';
@@ -70,7 +70,14 @@ export class AuthClient {
    * `mode` forces one path for a single call.
    */
   validate(token: string, req: Requirements = {}, mode: ValidationMode = this.mode): Promise<ValidateTokenReply> {
-    if (mode === 'local' && this.local && !token.startsWith(PAT_PREFIX)) return this.local.validate(token, req);
+    // A caller in plain JavaScript may pass anything as token: the check below answers it.
+    if (mode === 'local' && this.local && !(typeof token === 'string' && token.startsWith(PAT_PREFIX))) {
+      // Refused here as auth-core refuses it (a 200-character tenant, 33 roles, a 9 kB token):
+      // judged locally, such a request was answered valid or FORBIDDEN where remote said BAD_REQUEST.
+      const checked = checkValidateRequest({ token, ...req });
+      if ('error' in checked) return Promise.resolve({ valid: false, error: checked.error });
+      return this.local.validate(token, req);
+    }
     return this.remote.validate(token, req);
   }
 

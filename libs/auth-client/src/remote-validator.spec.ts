@@ -1,11 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENTS, ValidateTokenReply } from '@portcullis/contracts';
+import { ERROR_HEADER, EVENTS, ValidateTokenReply } from '@portcullis/contracts';
 import { RemoteValidator } from './remote-validator';
 
 /** A NATS connection whose requests, events and status changes the test drives by hand. */
 function fakeNats() {
   const callbacks = new Map<string, (err: unknown, msg: { json: () => unknown }) => void>();
-  const pending: Array<(reply: ValidateTokenReply) => void> = [];
+  const pending: Array<(reply: unknown, headers?: Record<string, string>) => void> = [];
   let pushStatus: (s: { type: string }) => void = () => undefined;
   const statuses: Array<{ type: string }> = [];
   let wake: (() => void) | undefined;
@@ -14,7 +14,12 @@ function fakeNats() {
       callbacks.set(subject, opts.callback);
       return { unsubscribe: () => undefined };
     },
-    request: () => new Promise((resolve) => pending.push((reply) => resolve({ json: () => reply }))),
+    request: () =>
+      new Promise((resolve) =>
+        pending.push((reply, headers) =>
+          resolve({ json: () => reply, headers: headers && { get: (k: string) => headers[k] ?? '' } }),
+        ),
+      ),
     status: () => ({
       async *[Symbol.asyncIterator]() {
         for (;;) {
@@ -75,6 +80,38 @@ describe('RemoteValidator: a cached answer is never older than the last revocati
     await tick();
     void v.validate('tok');
     expect(f.pending).toHaveLength(1);
+    v.close();
+  });
+});
+
+describe('RemoteValidator: whatever comes back, the answer has the shape of auth.v1.token.validate', () => {
+  const opts = { cacheSize: 10, cacheTtlMs: 5000, timeoutMs: 1000 };
+
+  it('an error reply (Portcullis-Error header) becomes {valid: false, error} with its code', async () => {
+    const f = fakeNats();
+    const v = new RemoteValidator(f.nc, opts);
+    const asked = v.validate('tok');
+    const error = { code: 'INTERNAL', message: 'Internal error', details: null };
+    f.pending.shift()!({ error }, { [ERROR_HEADER]: 'INTERNAL' });
+    expect(await asked).toEqual({ valid: false, error });
+    v.close();
+  });
+
+  it.each([
+    ['valid without claims', { valid: true }],
+    ['no valid field', { claims }],
+    ['null', null],
+    ['a refusal without an error', { valid: false }],
+  ])('%s: UNAVAILABLE, never a rejected promise nor a pass', async (_label, reply) => {
+    const f = fakeNats();
+    const v = new RemoteValidator(f.nc, opts);
+    const asked = v.validate('tok');
+    f.pending.shift()!(reply);
+    const answer = await asked;
+    expect({ valid: answer.valid, code: answer.valid ? null : answer.error.code }).toEqual({
+      valid: false,
+      code: 'UNAVAILABLE',
+    });
     v.close();
   });
 });

@@ -1,5 +1,14 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { EVENTS, PrincipalDisabledEvent, SUBJECTS, TokenRevokedEvent, ValidateTokenReply } from '@portcullis/contracts';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  ERROR_HEADER,
+  EVENTS,
+  isErrorCode,
+  PrincipalDisabledEvent,
+  SUBJECTS,
+  TokenRevokedEvent,
+  ValidateTokenReply,
+  WireError,
+} from '@portcullis/contracts';
 import type { Requirements } from '@portcullis/jwt';
 
 interface Entry {
@@ -11,6 +20,24 @@ export const unavailable = (message: string): ValidateTokenReply => ({
   valid: false,
   error: { code: 'UNAVAILABLE', message, details: null },
 });
+
+/**
+ * auth-core's reply as `{valid: true, claims}` or `{valid: false, error}`, whatever came back: an
+ * error reply (Portcullis-Error header, `{error}`: an INTERNAL when judging failed) keeps its code,
+ * and anything else is UNAVAILABLE. Returned as it came, an error reply lacked `valid`, and a
+ * `valid: true` without claims made validate() reject (a 500 from the guard) instead of answering.
+ */
+function validateReplyOf(msg: Msg): ValidateTokenReply {
+  const body = msg.json<Record<string, unknown> | null>();
+  const failed = msg.headers?.get(ERROR_HEADER);
+  const error = body?.error as WireError | undefined;
+  if (failed || body?.valid === false)
+    return error && typeof error === 'object' && isErrorCode(error.code)
+      ? { valid: false, error }
+      : unavailable('auth-core answered with an error of no known code');
+  if (body?.valid === true && body.claims && typeof body.claims === 'object') return body as ValidateTokenReply;
+  return unavailable('auth-core answered something that is not a validation reply');
+}
 
 /**
  * Asks auth-core (`auth.v1.token.validate`) and keeps positive answers briefly: never longer
@@ -83,7 +110,7 @@ export class RemoteValidator {
       const msg = await this.nc.request(SUBJECTS.TOKEN_VALIDATE, JSON.stringify({ token, ...req }), {
         timeout: this.opts.timeoutMs,
       });
-      reply = msg.json<ValidateTokenReply>();
+      reply = validateReplyOf(msg);
     } catch (err) {
       return unavailable(`auth-core did not answer: ${(err as Error).message}`);
     }

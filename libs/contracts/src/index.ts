@@ -21,3 +21,4 @@ export * from './validation-metadata-cache';
 export * from './role-permissions.constraint';
 export * from './dto/page-query.dto';
 export * from './env-check.decorator';
+export * from './validate-request';

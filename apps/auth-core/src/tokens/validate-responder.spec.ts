@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { generateKeyPairSync } from 'node:crypto';
-import { ValidateTokenRequestDto, validatePayload } from '@portcullis/contracts';
+import { plainValidRequest, ValidateTokenRequestDto, validatePayload } from '@portcullis/contracts';
 import { signCompact, TokenVerifier } from '@portcullis/jwt';
 import { AuthCoreConfig } from '../config/config';
 import { PatResolverService } from '../credentials/pat-resolver.service';
 import { KeyRingService } from '../keys/key-ring.service';
 import { RevocationCacheService } from './revocation-cache.service';
 import { TokenValidationService } from './token-validation.service';
-import { plainValidRequest, ValidateResponder } from './validate-responder';
+import { ValidateResponder } from './validate-responder';
 
 const accepts = (payload: unknown): boolean => {
   try {

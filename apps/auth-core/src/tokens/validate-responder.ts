@@ -1,35 +1,9 @@
-import { isIP } from 'node:net';
 import { Msg, NatsConnection } from '@nats-io/transport-node';
-import { PortcullisError, ValidateTokenReply, ValidateTokenRequestDto, validatePayload } from '@portcullis/contracts';
+import { checkValidateRequest, ValidateTokenReply, ValidateTokenRequestDto } from '@portcullis/contracts';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { PlainJsonDeserializer, PlainJsonSerializer } from '../nats/plain-json.codec';
 import { ResponderSubscription } from '../nats/drain';
-
-const FIELDS = new Set(['token', 'roles', 'permissions', 'tenant', 'clientIp']);
-const PLAIN = /^[\x21-\x7e]+$/;
-const plainString = (v: unknown, max: number): boolean => typeof v === 'string' && v.length <= max && PLAIN.test(v);
-const plainStrings = (v: unknown, max: number): boolean =>
-  Array.isArray(v) && v.length <= 32 && v.every((s) => plainString(s, max));
-
-/**
- * The request as nearly every caller sends it — `{token}`, maybe with roles/permissions/tenant/
- * clientIp made of plain ASCII — recognised without class-transformer/class-validator, which cost
- * more than the rest of a cached validation. It accepts only what ValidateTokenRequestDto
- * accepts; anything else (null, odd characters, oversize, unknown fields) returns null and takes
- * the full path, which gives the exact BAD_REQUEST details.
- */
-export function plainValidRequest(payload: unknown): ValidateTokenRequestDto | null {
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
-  const p = payload as Record<string, unknown>;
-  for (const k of Object.keys(p)) if (!FIELDS.has(k)) return null;
-  if (typeof p.token !== 'string' || p.token.length === 0 || p.token.length > 8192) return null;
-  if (p.roles !== undefined && !plainStrings(p.roles, 64)) return null;
-  if (p.permissions !== undefined && !plainStrings(p.permissions, 64)) return null;
-  if (p.tenant !== undefined && !plainString(p.tenant, 128)) return null;
-  if (p.clientIp !== undefined && !(plainString(p.clientIp, 64) && isIP(p.clientIp as string))) return null;
-  return p as unknown as ValidateTokenRequestDto;
-}
 
 /** What judges a well-formed request: the main thread's TokenValidationService, or a validate worker. */
 export interface ValidateJudge {
@@ -85,14 +59,9 @@ export class ValidateResponder {
 
   /** Answers one request (also the unit under test): a reply, or a promise of one. */
   handle(payload: unknown, msg?: Msg): ValidateTokenReply | Promise<ValidateTokenReply> {
-    let req: ValidateTokenRequestDto;
-    try {
-      req = plainValidRequest(payload) ?? validatePayload(ValidateTokenRequestDto, payload);
-    } catch (err) {
-      const e = err as PortcullisError;
-      return { valid: false, error: { code: 'BAD_REQUEST', message: e.message, details: e.details } };
-    }
-    return this.judge.judge(req, msg as Msg);
+    const checked = checkValidateRequest(payload);
+    if ('error' in checked) return { valid: false, error: checked.error };
+    return this.judge.judge(checked.req, msg as Msg);
   }
 
   /** NATS stops routing here; what it already routed is answered (at most `timeoutMs` each wait). */

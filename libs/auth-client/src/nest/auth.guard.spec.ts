@@ -66,3 +66,50 @@ describe('AuthGuard: the bearer token (RFC 6750 §2.1, `Bearer 1*SP token`)', ()
     expect((err as HttpException).getStatus()).toBe(401);
   });
 });
+
+describe('AuthGuard: several Authorization fields', () => {
+  const client = { validate: async () => ok } as unknown as AuthClient;
+  const guard = new AuthGuard(client, new Reflector());
+  const withRaw = (rawHeaders: string[], fastify: boolean) => {
+    const node = { headers: { authorization: 'Bearer abc' }, params: {}, rawHeaders };
+    const req = fastify ? { headers: node.headers, params: {}, raw: node } : node;
+    return {
+      switchToHttp: () => ({ getRequest: () => req }),
+      getHandler: () => () => undefined,
+      getClass: () => class {},
+    } as unknown as ExecutionContext;
+  };
+
+  it.each([true, false])('400 for two (Fastify: %s); one passes', async (fastify) => {
+    const two = ['Authorization', 'Bearer abc', 'authorization', 'Bearer other'];
+    const err = await guard.canActivate(withRaw(two, fastify)).catch((e: unknown) => e);
+    expect((err as HttpException).getStatus()).toBe(400);
+    await expect(guard.canActivate(withRaw(['Authorization', 'Bearer abc'], fastify))).resolves.toBe(true);
+  });
+});
+
+describe('AuthGuard: a request auth-core refuses as malformed (BAD_REQUEST)', () => {
+  const refusal = (fields: string[]) => ({
+    valid: false,
+    error: {
+      code: 'BAD_REQUEST',
+      message: `Invalid request: ${fields.join(', ')}`,
+      details: fields.map((field) => ({ field, errors: [`${field} is wrong`] })),
+    },
+  });
+  class Routes {
+    @Tenant(() => 't'.repeat(200)) byResolver() {}
+  }
+
+  it.each([
+    ['the token (too long to be one)', 401, ['token']],
+    ['the token and the tenant', 401, ['token', 'tenant']],
+    ['only the tenant the route requires (no token can hold it)', 403, ['tenant']],
+    ['only the roles the route requires', 403, ['roles']],
+  ])('naming %s → %i', async (_label, status, fields) => {
+    const client = { validate: async () => refusal(fields) } as unknown as AuthClient;
+    const guard = new AuthGuard(client, new Reflector());
+    const err = await guard.canActivate(contextFor(Routes.prototype.byResolver, {})).catch((e: unknown) => e);
+    expect((err as HttpException).getStatus()).toBe(status);
+  });
+});

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { envelope, ErrorCode } from '@portcullis/contracts';
+import { envelope, ErrorCode, WireError } from '@portcullis/contracts';
 import { AuthClient } from '../auth-client';
 import type { ValidationMode } from '../auth-client.options';
 import { MODE_KEY, PERMISSIONS_KEY, PRINCIPAL_PROPERTY, ROLES_KEY, TENANT_KEY } from './decorators';
@@ -11,6 +11,9 @@ const BEARER = /^Bearer +([^\s]+)$/i;
 
 interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;
+  /** Express's request is Node's; Fastify's holds Node's as `raw`. */
+  rawHeaders?: string[];
+  raw?: { rawHeaders?: string[] };
   params?: Record<string, string>;
   [PRINCIPAL_PROPERTY]?: unknown;
 }
@@ -29,6 +32,10 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<HttpRequest>();
+    // Node keeps the first of several Authorization fields and drops the rest, while a proxy in
+    // front may have judged the last: refused, as the gateway refuses it (RFC 9110 §5.3, a singleton).
+    if (authorizationFields(req.rawHeaders ?? req.raw?.rawHeaders ?? []) > 1)
+      throw this.error('BAD_REQUEST', 'Send one Authorization header, not several');
     const header = req.headers.authorization;
     const token = BEARER.exec(typeof header === 'string' ? header : '')?.[1];
     if (!token) throw this.error('UNAUTHENTICATED', 'Missing or malformed bearer token');
@@ -57,10 +64,7 @@ export class AuthGuard implements CanActivate {
       },
       mode,
     );
-    if (!result.valid) {
-      const code = result.error.code === 'BAD_REQUEST' ? 'UNAUTHENTICATED' : result.error.code;
-      throw this.error(code, result.error.message);
-    }
+    if (!result.valid) throw this.error(refusalCode(result.error), result.error.message);
     req[PRINCIPAL_PROPERTY] = result.claims;
     return true;
   }
@@ -69,4 +73,23 @@ export class AuthGuard implements CanActivate {
     const body = envelope(code, message);
     return new HttpException(body, body.statusCode);
   }
+}
+
+/** How many Authorization fields a request carried (its raw headers: name, value, name, value…). */
+function authorizationFields(rawHeaders: string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (/^authorization$/i.test(rawHeaders[i])) n++;
+  return n;
+}
+
+/**
+ * The guard's answer to a refusal. BAD_REQUEST is the token's fault when it names the token (too
+ * long to be one): 401. Otherwise it is this route's requirement that no token can meet (a tenant
+ * over 128 characters, from a route parameter or a resolver): 403, as for any tenant the token
+ * lacks — a 401 would tell the caller to sign in again, which gets it nowhere.
+ */
+export function refusalCode(error: WireError): ErrorCode {
+  if (error.code !== 'BAD_REQUEST') return error.code;
+  const fields = (error.details ?? []).map((d) => d.field);
+  return fields.length === 0 || fields.includes('token') ? 'UNAUTHENTICATED' : 'FORBIDDEN';
 }
