@@ -1,3 +1,5 @@
+import { headers } from '@nats-io/transport-node';
+import { REQUEST_ID_HEADER, SUBJECTS } from '@portcullis/contracts';
 import { login, Stack, within } from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
@@ -45,6 +47,28 @@ describe('observability', () => {
     // An id that is not a plain token is replaced, never echoed into logs and headers.
     const forged = await fetch(`${stack.url}/health/live`, { headers: { 'x-request-id': 'bad id;{"x":1}' } });
     expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps a request id from any NATS caller out of auth-core’s logs unless it is a short plain token', async () => {
+    // auth-core answers every cluster service, not only the gateway: the header is as untrusted there.
+    const nc = await stack.nats();
+    const ask = (requestId: string) => {
+      const h = headers();
+      h.set(REQUEST_ID_HEADER, requestId);
+      return nc.request(`${stack.prefix}${SUBJECTS.STATUS}`, '{}', { headers: h, timeout: 3000 });
+    };
+    const huge = `huge-${'x'.repeat(100_000)}`;
+    const odd = `odd id {"level":60,"msg":"forged"}`;
+    const plain = `plain-${Date.now()}`;
+    await ask(huge);
+    await ask(odd);
+    await ask(plain);
+    // Each request logs a debug line in its context; the plain id is there, the others are not.
+    await within(2000, async () => stack.replicas.some((r) => logLines(r.logs()).some((l) => l.requestId === plain)));
+    const logs = stack.replicas.map((r) => r.logs()).join('');
+    // Booleans, not toContain: a failure would otherwise print every log line, the huge one too.
+    expect(logs.includes('huge-xxxxxxxx')).toBe(false);
+    expect(logs.includes('forged')).toBe(false);
   });
 
   it('logs every change an administrator makes, with its request id, but not each token issued', async () => {

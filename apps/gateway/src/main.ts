@@ -12,7 +12,7 @@ import {
   serviceVersion,
 } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
-import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
+import { acceptableRequestId, cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import {
@@ -58,10 +58,8 @@ async function bootstrap(): Promise<void> {
     // the decoded value, so the DTOs' own bound is the right one; longer still answers 400.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // A caller-supplied request id is kept (and passed on to auth-core) so logs can be joined.
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-    },
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      acceptableRequestId(req.headers['x-request-id']) ?? randomUUID(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(pinoLogger),
