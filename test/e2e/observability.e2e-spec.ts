@@ -1,6 +1,17 @@
 import { headers } from '@nats-io/transport-node';
 import { REQUEST_ID_HEADER, SUBJECTS } from '@portcullis/contracts';
-import { login, Stack, within } from '../support/stack';
+import { randomBytes } from 'node:crypto';
+import {
+  freePort,
+  GATEWAY_MAIN,
+  login,
+  ManagedProcess,
+  NATS_URL,
+  spawnApp,
+  Stack,
+  waitForReady,
+  within,
+} from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
 describe('observability', () => {
@@ -157,5 +168,59 @@ describe('observability', () => {
     expect(logs).not.toContain(access_token);
     expect(logs).not.toContain(refresh_token);
     expect(logs).not.toContain(stack.masterKey);
+  });
+});
+
+describe('a gateway with no auth-core answering', () => {
+  let gateway: ManagedProcess;
+  let url = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // A subject prefix no auth-core serves: NATS is there, auth-core is not.
+    gateway = spawnApp('gateway (alone)', GATEWAY_MAIN, {
+      PORT: String(port),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString('hex')}.`,
+      LOG_LEVEL: 'info',
+    });
+    await waitForReady(`${url}/health/live`, gateway);
+  }, 30000);
+  afterAll(() => gateway?.stop());
+
+  it('is live, not ready, and its readiness says which check failed', async () => {
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(503);
+    // The probe's own report, as auth-core's and as this probe's 200: an operator sees what is down.
+    expect(await ready.json()).toMatchObject({
+      status: 'error',
+      error: { auth_core: { status: 'down', reason: 'auth-core is not available' } },
+      details: { nats: { status: 'up' } },
+    });
+  });
+
+  it('answers the native API at once with 503 in the envelope, and OAuth with temporarily_unavailable', async () => {
+    const t0 = Date.now();
+    const login = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'some-password-1' }),
+    });
+    expect(login.status).toBe(503);
+    expect(await login.json()).toMatchObject({
+      statusCode: 503,
+      status: 'UNAVAILABLE',
+      error: { errorKey: 'UNAVAILABLE' },
+    });
+    const token = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=a&client_secret=b',
+    });
+    expect(token.status).toBe(503);
+    expect(await token.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
