@@ -136,6 +136,29 @@ describe('observability', () => {
     );
   });
 
+  it('counts and access-logs the requests the router refuses (malformed URL, over-long path parameter)', async () => {
+    const requestId = `obs-refused-${Date.now()}`;
+    const count = async () =>
+      Number(
+        /portcullis_gateway_http_requests_total\{method="GET",route="unmatched",status="400"\} (\d+)/.exec(
+          await metrics(stack.url),
+        )?.[1] ?? 0,
+      );
+    const before = await count();
+    const bad = await fetch(`${stack.url}/api/v1/tokens/%zz`, { headers: { 'x-request-id': requestId } });
+    expect(bad.status).toBe(400);
+    const long = await fetch(`${stack.url}/api/v1/tokens/${'a'.repeat(400)}`);
+    expect(long.status).toBe(400);
+    // A scanner probing with broken URLs shows in the metrics and the access log like any other caller.
+    await within(2000, async () => (await count()) === before + 2);
+    await within(2000, async () => logLines(stack.gateway.logs()).some((l) => l.requestId === requestId));
+    expect(logLines(stack.gateway.logs()).find((l) => l.requestId === requestId)).toMatchObject({
+      msg: 'request',
+      route: 'unmatched',
+      status: 400,
+    });
+  });
+
   it('measures revocation lag on every replica', async () => {
     const { access_token, refresh_token } = await login(stack);
     const count = async (i: number) => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   closeIdleConnectionsWhileClosing,
@@ -44,10 +44,15 @@ async function bootstrap(): Promise<void> {
   pinoLogger = createPinoLogger('gateway', config.LOG_LEVEL);
   collectDefaultMetrics({ prefix: 'portcullis_gateway_' });
   const trustProxy = config.TRUST_PROXY;
+  const routerRefusals: { observe?: (req: FastifyRequest, reply: FastifyReply) => void } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
-    frameworkErrors,
+    // The router answers these before any hook: counted and access-logged once sent (see below).
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.once('finish', () => routerRefusals.observe?.(req, reply));
+      frameworkErrors(error, req, reply);
+    },
     // A request the router sees after closing began (read from a connection that was busy then) is
     // served while auth-core is still reachable (NATS drains only once the server has closed),
     // rather than given Fastify's own 503 body, which is not the envelope. Its reply still says
@@ -98,7 +103,7 @@ async function bootstrap(): Promise<void> {
           'request',
         )
     : undefined;
-  instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
+  routerRefusals.observe = instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
   installInputRules(app);
 
   const doc = new DocumentBuilder()
