@@ -159,6 +159,23 @@ describe('observability', () => {
     });
   });
 
+  it('counts audited events by type and outcome, logins ok and failed among them', async () => {
+    const sum = async (series: string) => (await stack.metric(0, series)) + (await stack.metric(1, series));
+    const ok = 'portcullis_auth_core_audit_events_total{type="login.succeeded",outcome="ok"}';
+    const failed = 'portcullis_auth_core_audit_events_total{type="login.failed",outcome="failed"}';
+    const before = { ok: await sum(ok), failed: await sum(failed) };
+    await login(stack);
+    const wrong = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: stack.adminUsername, password: 'not-the-password-1' }),
+    });
+    expect(wrong.status).toBe(401);
+    await within(2000, async () => (await sum(ok)) > before.ok && (await sum(failed)) > before.failed);
+    const text = await metrics(coreUrl(0));
+    expect(text).toMatch(/# TYPE portcullis_auth_core_audit_events_total counter/);
+  });
+
   it('measures revocation lag on every replica', async () => {
     const { access_token, refresh_token } = await login(stack);
     const count = async (i: number) => {
