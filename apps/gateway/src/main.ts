@@ -123,9 +123,11 @@ async function bootstrap(): Promise<void> {
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
+  // Listening need not wait for NATS (readiness says whether it is there); a server that hangs would
+  // otherwise hold the start for nats.js' whole connect timeout.
   await app
     .get(CoreClientService)
-    .connect()
+    .connectWithin(config.REQUEST_TIMEOUT_MS)
     .catch(() => undefined);
   await app.listen(config.PORT, '0.0.0.0');
   pinoLogger.info(`gateway listening on :${config.PORT}`);

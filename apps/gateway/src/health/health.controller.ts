@@ -49,10 +49,15 @@ export class HealthController {
   }
 
   private checks() {
-    const status = this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
-      (s) => ({ s, reason: '' }),
-      (err: Error) => ({ s: null, reason: err.message }),
-    );
+    // Without a NATS link the answer is known at once: a probe must not wait out a request timeout
+    // (longer than the kubelet's). The attempt to connect goes on, so readiness comes back unaided.
+    const status: Promise<{ s: StatusReply | null; reason: string }> = this.core.isConnected()
+      ? this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
+          (s) => ({ s, reason: '' }),
+          (err: Error) => ({ s: null, reason: err.message }),
+        )
+      : (void this.core.connect().catch(() => undefined),
+        Promise.resolve({ s: null, reason: `NATS is ${this.core.natsState()}` }));
     return this.health.check([
       async () => {
         const i = this.indicator.check('nats');
