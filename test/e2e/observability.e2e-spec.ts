@@ -1,6 +1,6 @@
 import { headers } from '@nats-io/transport-node';
 import { REQUEST_ID_HEADER, SUBJECTS } from '@portcullis/contracts';
-import { login, Stack, within } from '../support/stack';
+import { AUTH_CORE_MAIN, freePort, GATEWAY_MAIN, login, NATS_URL, spawnApp, Stack, within } from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
 describe('observability', () => {
@@ -188,6 +188,31 @@ describe('observability', () => {
       expect(Number(le1?.[1])).toBeGreaterThan(0);
     }
   });
+
+  it('a failed start is a JSON log line too (fatal, with the cause), not only a bare stack on stderr', async () => {
+    const fatalLine = (out: string) =>
+      logLines(out).find((l) => l.level === 60 && /failed to start/.test(String(l.msg)));
+    // auth-core: a database that refuses connections (the migrations at start fail at once).
+    const core = spawnApp('auth-core (no database)', AUTH_CORE_MAIN, {
+      ...stack.coreEnv(await freePort()),
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/nowhere`,
+    });
+    // The gateway: its port is already taken (by the stack's own gateway).
+    const gateway = spawnApp('gateway (port taken)', GATEWAY_MAIN, {
+      PORT: String(stack.gatewayPort),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: stack.prefix,
+    });
+    expect([await core.waitForExit(), await gateway.waitForExit()]).toEqual([1, 1]);
+    expect(fatalLine(core.logs())).toMatchObject({
+      app: 'auth-core',
+      err: { message: expect.stringMatching(/ECONNREFUSED/) },
+    });
+    expect(fatalLine(gateway.logs())).toMatchObject({
+      app: 'gateway',
+      err: { message: expect.stringMatching(/EADDRINUSE/) },
+    });
+  }, 30000);
 
   it('logs no secret: no password, token or refresh token in any line', async () => {
     const { access_token, refresh_token } = await login(stack);

@@ -97,6 +97,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: Error) => {
+  // A JSON line like every other (log pipelines parse nothing else), then the stack for a human.
+  createPinoLogger('auth-core', 'info').fatal({ err }, `auth-core failed to start: ${err.message}`);
   console.error(`auth-core failed to start: ${err.stack ?? err.message}`);
   process.exit(1);
 });

@@ -134,6 +134,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: Error) => {
+  // A JSON line like every other (log pipelines parse nothing else), then the stack for a human.
+  createPinoLogger('gateway', 'info').fatal({ err }, `gateway failed to start: ${err.message}`);
   console.error(`gateway failed to start: ${err.stack ?? err.message}`);
   process.exit(1);
 });
