@@ -1,5 +1,6 @@
 import { headers } from '@nats-io/transport-node';
 import { REQUEST_ID_HEADER, SUBJECTS } from '@portcullis/contracts';
+import { expositionProblems } from '../support/prometheus';
 import { AUTH_CORE_MAIN, freePort, GATEWAY_MAIN, login, NATS_URL, spawnApp, Stack, within } from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
@@ -163,6 +164,23 @@ describe('observability', () => {
     await within(2000, async () => (await sum(ok)) > before.ok && (await sum(failed)) > before.failed);
     const text = await metrics(coreUrl(0));
     expect(text).toMatch(/# TYPE portcullis_auth_core_audit_events_total counter/);
+  });
+
+  it('serves well-formed Prometheus text on both apps, with bounded labels only', async () => {
+    // The check finds what is wrong (control): a series twice, a sample of no family, a broken line.
+    expect(expositionProblems('# TYPE a counter\na{x="1"} 1\na{x="1"} 2\nb 1\na{x="1 1')).toHaveLength(3);
+    // Some traffic first, errors included, so every family has series.
+    await login(stack);
+    await fetch(`${stack.url}/api/v1/nope/${'x'.repeat(40)}`);
+    for (const url of [stack.url, coreUrl(0), coreUrl(1)]) {
+      const res = await fetch(`${url}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      expect({ url, problems: expositionProblems(text) }).toEqual({ url, problems: [] });
+      // No raw path, token or id in a label: routes are patterns, subjects are the subscribed ones.
+      expect(text.includes('xxxxxxxxxx')).toBe(false);
+      expect(text).not.toMatch(/route="\/api\/v1\/nope/);
+    }
   });
 
   it('measures revocation lag on every replica', async () => {
