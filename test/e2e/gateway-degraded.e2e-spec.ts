@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { jetStreamName } from '@portcullis/contracts';
 import { createServer, Server, Socket } from 'node:net';
 import { freePort, GATEWAY_MAIN, ManagedProcess, NATS_URL, spawnApp, waitForReady } from '../support/stack';
 
@@ -10,6 +13,7 @@ import { freePort, GATEWAY_MAIN, ManagedProcess, NATS_URL, spawnApp, waitForRead
 describe('a gateway with no auth-core answering', () => {
   let gateway: ManagedProcess;
   let url = '';
+  const prefix = `t${randomBytes(5).toString('hex')}.`;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -18,12 +22,20 @@ describe('a gateway with no auth-core answering', () => {
     gateway = spawnApp('gateway (alone)', GATEWAY_MAIN, {
       PORT: String(port),
       NATS_URL,
-      NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString('hex')}.`,
+      NATS_SUBJECT_PREFIX: prefix,
       LOG_LEVEL: 'info',
     });
     await waitForReady(`${url}/health/live`, gateway);
   }, 30000);
-  afterAll(() => gateway?.stop());
+  afterAll(async () => {
+    await gateway?.stop();
+    // The gateway made its failed-login bucket under the prefix: nothing of the test is left behind.
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names())
+      if (name.endsWith(jetStreamName('', prefix))) await jsm.streams.delete(name);
+    await nc.close();
+  });
 
   it('is live, not ready, and its readiness says which check failed', async () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
