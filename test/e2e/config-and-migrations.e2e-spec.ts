@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
-import { jetStreamName } from '@portcullis/contracts';
+import { jetStreamName, SUBJECTS } from '@portcullis/contracts';
 import {
   AUTH_CORE_MAIN,
   createDatabase,
@@ -328,4 +328,60 @@ describe('migrations', () => {
     expect(code).toBe(1);
     expect(out).toContain('Migration failed');
   });
+});
+
+describe('auth-core with MIGRATE_ON_START=false on a database the migration job has not reached yet', () => {
+  it('stays live but not ready, serves no NATS request, and starts once the migrations are applied', async () => {
+    const fresh = await createDatabase();
+    const env: Record<string, string> = { ...(await baseEnv()), DATABASE_URL: fresh.url, MIGRATE_ON_START: 'false' };
+    const health = `http://127.0.0.1:${env.HEALTH_PORT}`;
+    const nc = await connect({ servers: NATS_URL });
+    const status = () =>
+      nc.request(`${env.NATS_SUBJECT_PREFIX}${SUBJECTS.STATUS}`, '{}', { timeout: 1000 }).then(
+        (m) => m.json<{ auth_db_initialized: boolean }>(),
+        (err: Error) => err.message,
+      );
+    const proc = spawnApp('auth-core (schema pending)', AUTH_CORE_MAIN, env);
+    started.push(proc);
+    try {
+      await within(15000, async () => (await fetch(`${health}/health/live`).catch(() => null))?.status === 200);
+      // A rollout does not wait for the job: meanwhile the replica is neither ready nor in the queue group.
+      const ready = await fetch(`${health}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(await ready.json())).toContain('InitialSchema1763800000000');
+      expect(await status()).toMatch(/no responders|503/i);
+      expect(proc.running).toBe(true);
+
+      const { code } = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: fresh.url });
+      expect(code).toBe(0);
+      await waitForReady(`${health}/health/ready`, proc, 20000);
+      expect(await status()).toMatchObject({ auth_db_initialized: true });
+      expect(proc.logs()).toContain('waiting for');
+      expect(await proc.stop()).toBe(0);
+    } finally {
+      await proc.stop('SIGKILL');
+      await nc.close();
+      await dropEventsStream(env.NATS_SUBJECT_PREFIX);
+      await fresh.drop();
+    }
+  }, 60000);
+
+  it('a SIGTERM while it waits stops it at once with exit 0', async () => {
+    const fresh = await createDatabase();
+    const env: Record<string, string> = { ...(await baseEnv()), DATABASE_URL: fresh.url, MIGRATE_ON_START: 'false' };
+    const proc = spawnApp('auth-core (schema pending)', AUTH_CORE_MAIN, env);
+    started.push(proc);
+    try {
+      await within(
+        15000,
+        async () => (await fetch(`http://127.0.0.1:${env.HEALTH_PORT}/health/live`).catch(() => null))?.status === 200,
+      );
+      const t0 = Date.now();
+      expect(await proc.stop('SIGTERM', 5000)).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await proc.stop('SIGKILL');
+      await fresh.drop();
+    }
+  }, 60000);
 });

@@ -1,4 +1,7 @@
-import { login, Stack, within } from '../support/stack';
+import { headers } from '@nats-io/transport-node';
+import { REQUEST_ID_HEADER, SUBJECTS } from '@portcullis/contracts';
+import { expositionProblems } from '../support/prometheus';
+import { AUTH_CORE_MAIN, freePort, GATEWAY_MAIN, login, NATS_URL, spawnApp, Stack, within } from '../support/stack';
 
 /** What an operator sees: metrics on both apps, and one request id from the gateway into auth-core's logs. */
 describe('observability', () => {
@@ -45,6 +48,28 @@ describe('observability', () => {
     // An id that is not a plain token is replaced, never echoed into logs and headers.
     const forged = await fetch(`${stack.url}/health/live`, { headers: { 'x-request-id': 'bad id;{"x":1}' } });
     expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps a request id from any NATS caller out of auth-core’s logs unless it is a short plain token', async () => {
+    // auth-core answers every cluster service, not only the gateway: the header is as untrusted there.
+    const nc = await stack.nats();
+    const ask = (requestId: string) => {
+      const h = headers();
+      h.set(REQUEST_ID_HEADER, requestId);
+      return nc.request(`${stack.prefix}${SUBJECTS.STATUS}`, '{}', { headers: h, timeout: 3000 });
+    };
+    const huge = `huge-${'x'.repeat(100_000)}`;
+    const odd = `odd id {"level":60,"msg":"forged"}`;
+    const plain = `plain-${Date.now()}`;
+    await ask(huge);
+    await ask(odd);
+    await ask(plain);
+    // Each request logs a debug line in its context; the plain id is there, the others are not.
+    await within(2000, async () => stack.replicas.some((r) => logLines(r.logs()).some((l) => l.requestId === plain)));
+    const logs = stack.replicas.map((r) => r.logs()).join('');
+    // Booleans, not toContain: a failure would otherwise print every log line, the huge one too.
+    expect(logs.includes('huge-xxxxxxxx')).toBe(false);
+    expect(logs.includes('forged')).toBe(false);
   });
 
   it('logs every change an administrator makes, with its request id, but not each token issued', async () => {
@@ -101,6 +126,63 @@ describe('observability', () => {
     );
   });
 
+  it('counts and access-logs the requests the router refuses (malformed URL, over-long path parameter)', async () => {
+    const requestId = `obs-refused-${Date.now()}`;
+    const count = async () =>
+      Number(
+        /portcullis_gateway_http_requests_total\{method="GET",route="unmatched",status="400"\} (\d+)/.exec(
+          await metrics(stack.url),
+        )?.[1] ?? 0,
+      );
+    const before = await count();
+    const bad = await fetch(`${stack.url}/api/v1/tokens/%zz`, { headers: { 'x-request-id': requestId } });
+    expect(bad.status).toBe(400);
+    const long = await fetch(`${stack.url}/api/v1/tokens/${'a'.repeat(400)}`);
+    expect(long.status).toBe(400);
+    // A scanner probing with broken URLs shows in the metrics and the access log like any other caller.
+    await within(2000, async () => (await count()) === before + 2);
+    await within(2000, async () => logLines(stack.gateway.logs()).some((l) => l.requestId === requestId));
+    expect(logLines(stack.gateway.logs()).find((l) => l.requestId === requestId)).toMatchObject({
+      msg: 'request',
+      route: 'unmatched',
+      status: 400,
+    });
+  });
+
+  it('counts audited events by type and outcome, logins ok and failed among them', async () => {
+    const sum = async (series: string) => (await stack.metric(0, series)) + (await stack.metric(1, series));
+    const ok = 'portcullis_auth_core_audit_events_total{type="login.succeeded",outcome="ok"}';
+    const failed = 'portcullis_auth_core_audit_events_total{type="login.failed",outcome="failed"}';
+    const before = { ok: await sum(ok), failed: await sum(failed) };
+    await login(stack);
+    const wrong = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: stack.adminUsername, password: 'not-the-password-1' }),
+    });
+    expect(wrong.status).toBe(401);
+    await within(2000, async () => (await sum(ok)) > before.ok && (await sum(failed)) > before.failed);
+    const text = await metrics(coreUrl(0));
+    expect(text).toMatch(/# TYPE portcullis_auth_core_audit_events_total counter/);
+  });
+
+  it('serves well-formed Prometheus text on both apps, with bounded labels only', async () => {
+    // The check finds what is wrong (control): a series twice, a sample of no family, a broken line.
+    expect(expositionProblems('# TYPE a counter\na{x="1"} 1\na{x="1"} 2\nb 1\na{x="1 1')).toHaveLength(3);
+    // Some traffic first, errors included, so every family has series.
+    await login(stack);
+    await fetch(`${stack.url}/api/v1/nope/${'x'.repeat(40)}`);
+    for (const url of [stack.url, coreUrl(0), coreUrl(1)]) {
+      const res = await fetch(`${url}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      expect({ url, problems: expositionProblems(text) }).toEqual({ url, problems: [] });
+      // No raw path, token or id in a label: routes are patterns, subjects are the subscribed ones.
+      expect(text.includes('xxxxxxxxxx')).toBe(false);
+      expect(text).not.toMatch(/route="\/api\/v1\/nope/);
+    }
+  });
+
   it('measures revocation lag on every replica', async () => {
     const { access_token, refresh_token } = await login(stack);
     const count = async (i: number) => {
@@ -124,6 +206,31 @@ describe('observability', () => {
       expect(Number(le1?.[1])).toBeGreaterThan(0);
     }
   });
+
+  it('a failed start is a JSON log line too (fatal, with the cause), not only a bare stack on stderr', async () => {
+    const fatalLine = (out: string) =>
+      logLines(out).find((l) => l.level === 60 && /failed to start/.test(String(l.msg)));
+    // auth-core: a database that refuses connections (the migrations at start fail at once).
+    const core = spawnApp('auth-core (no database)', AUTH_CORE_MAIN, {
+      ...stack.coreEnv(await freePort()),
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/nowhere`,
+    });
+    // The gateway: its port is already taken (by the stack's own gateway).
+    const gateway = spawnApp('gateway (port taken)', GATEWAY_MAIN, {
+      PORT: String(stack.gatewayPort),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: stack.prefix,
+    });
+    expect([await core.waitForExit(), await gateway.waitForExit()]).toEqual([1, 1]);
+    expect(fatalLine(core.logs())).toMatchObject({
+      app: 'auth-core',
+      err: { message: expect.stringMatching(/ECONNREFUSED/) },
+    });
+    expect(fatalLine(gateway.logs())).toMatchObject({
+      app: 'gateway',
+      err: { message: expect.stringMatching(/EADDRINUSE/) },
+    });
+  }, 30000);
 
   it('logs no secret: no password, token or refresh token in any line', async () => {
     const { access_token, refresh_token } = await login(stack);

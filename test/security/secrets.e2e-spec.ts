@@ -34,21 +34,48 @@ afterAll(async () => {
   report.write();
 }, 60000);
 
-const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${stack.url}${path}`, {
-    method: 'POST',
+/** The body of every refusal (4xx/5xx) an error-path request got: none may repeat a secret it was sent. */
+const refusals: Array<{ where: string; value: string }> = [];
+async function send(path: string, init: RequestInit): Promise<Response> {
+  const res = await fetch(`${stack.url}${path}`, init);
+  if (res.status < 400) return res;
+  const text = await res.text();
+  refusals.push({ where: `${res.status} answer of ${init.method ?? 'GET'} ${path}`, value: text });
+  // Its body was read for the record; the caller gets an equal response to read again.
+  return new Response(text, { status: res.status, headers: res.headers });
+}
+const json = (path: string, body: unknown, headers: Record<string, string> = {}, method = 'POST') =>
+  send(path, {
+    method,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 const form = (path: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
-  fetch(`${stack.url}${path}`, {
+  send(path, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(body),
   });
+const secret = (label: string) => (secrets[label] = `${label.replace(/\W+/g, '-')}-${randomBytes(9).toString('hex')}`);
 const basic = (id: string, secret: string) => ({
   authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
 });
+
+const fetchRecorded = (path: string, headers: Record<string, string>, method = 'GET') =>
+  send(path, { method, headers });
+
+/** Every entry GET /api/v1/audit shows, page by page. */
+async function auditPages(admin: ReturnType<typeof api>): Promise<Array<{ where: string; value: string }>> {
+  const out: Array<{ where: string; value: string }> = [];
+  let cursor: string | null = null;
+  do {
+    const page = await admin.get(`/api/v1/audit?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    expect(page.status).toBe(200);
+    for (const item of page.body.items) out.push({ where: `GET /audit ${item.type}`, value: JSON.stringify(item) });
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return out;
+}
 
 describe('every secret-handling flow, at debug log level', () => {
   let admin: ReturnType<typeof api>;
@@ -206,6 +233,145 @@ describe('every secret-handling flow, at debug log level', () => {
     report.requests('API key flows', 6);
   });
 
+  it('error paths: refused input carrying a secret (malformed, too long, wrong type, wrong value)', async () => {
+    report.case('error paths: malformed/too long/wrong secrets on every secret-bearing route');
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const session = await login(stack, 'alice', secrets['alice password 3']);
+    secrets['access token (alice)'] = session.access_token;
+    const adminToken = (await login(stack)).access_token;
+    secrets['access token (admin)'] = adminToken;
+    const statuses: number[] = [];
+    const keep = async (r: Promise<Response>) => statuses.push((await r).status);
+    // Login: unparsable JSON, a password too long, of the wrong type, beside an unknown field.
+    await keep(json('/api/v1/auth/login', `{"username":"alice","password":"${secret('password in broken JSON')}`));
+    await keep(
+      json('/api/v1/auth/login', { username: 'alice', password: secret('too long password') + 'x'.repeat(1100) }),
+    );
+    await keep(json('/api/v1/auth/login', { username: 'alice', password: [secret('password in an array')] }));
+    await keep(json('/api/v1/auth/login', { username: 'alice', password: secret('password beside junk'), junk: 1 }));
+    await keep(
+      form('/oauth/token', {
+        grant_type: 'password',
+        username: 'alice',
+        password: secret('oauth password, no such user') + 'x'.repeat(1100),
+      }),
+    );
+    // Password change and reset with refused new passwords.
+    await keep(
+      json(
+        '/api/v1/users/me/password',
+        { currentPassword: secret('current password (wrong)'), newPassword: `${randomBytes(4).toString('hex')}abc` },
+        bearer(session.access_token),
+        'PUT',
+      ),
+    );
+    await keep(
+      json(
+        `/api/v1/users/${aliceId}`,
+        { password: secret('reset password too long') + 'x'.repeat(1100) },
+        bearer(adminToken),
+        'PATCH',
+      ),
+    );
+    await keep(
+      json(
+        `/api/v1/users/${aliceId}`,
+        { password: secret('reset password beside junk'), junk: true },
+        bearer(adminToken),
+        'PATCH',
+      ),
+    );
+    await keep(
+      json(
+        '/api/v1/users',
+        { username: 'carol', password: [secret('create password, wrong type')] },
+        bearer(adminToken),
+      ),
+    );
+    // Refresh, logout, API key exchange with unknown or malformed values.
+    await keep(json('/api/v1/auth/refresh', { refresh_token: `pcl_rt_${secret('unknown refresh token')}` }));
+    await keep(json('/api/v1/auth/refresh', { refresh_token: secret('refresh token too long') + 'x'.repeat(2000) }));
+    await keep(
+      json(
+        '/api/v1/auth/logout',
+        { refresh_token: `pcl_rt_${secret('logout foreign refresh token')}` },
+        bearer(session.access_token),
+      ),
+    );
+    await keep(json('/api/v1/auth', { apiKey: `pcl_key_${secret('malformed API key')}` }));
+    await keep(json('/api/v1/auth', { apiKey: secret('API key too long') + 'x'.repeat(600) }));
+    // Client authentication: a too long secret, malformed Basic credentials, wrong secrets by post.
+    await keep(
+      form('/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: 'billing',
+        client_secret: secret('client secret too long') + 'x'.repeat(2000),
+      }),
+    );
+    await keep(
+      form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { authorization: `Basic ${secret('Basic not base64')}!!` },
+      ),
+    );
+    await keep(
+      form('/oauth/token', { grant_type: 'client_credentials' }, basic('billing', secret('Basic wrong secret'))),
+    );
+    await keep(
+      form('/oauth/introspect', {
+        token: session.access_token,
+        client_id: 'billing',
+        client_secret: secret('introspect wrong secret (post)'),
+      }),
+    );
+    await keep(
+      form('/oauth/revoke', {
+        token: session.access_token,
+        client_id: 'billing',
+        client_secret: secret('revoke wrong secret (post)'),
+      }),
+    );
+    // Token exchange: an unknown API key and a malformed ID token as subject tokens.
+    const exchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    await keep(
+      form('/oauth/token', {
+        grant_type: exchange,
+        subject_token: `pcl_key_${secret('exchanged unknown API key')}`,
+        subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+      }),
+    );
+    await keep(
+      form('/oauth/token', {
+        grant_type: exchange,
+        subject_token: secret('exchanged malformed ID token'),
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      }),
+    );
+    await keep(json('/api/v1/auth/oidc/login', { idToken: secret('malformed ID token') }));
+    // Bearers: an unknown PAT, a registration token that is wrong, validation of garbage.
+    await keep(fetchRecorded('/api/v1/auth/me', bearer(`pcl_pat_${secret('unknown PAT as bearer')}`)));
+    await keep(json('/api/v1/clients/register', { clientId: 'nope' }, bearer(secret('wrong registration token'))));
+    await keep(json('/api/v1/auth/validate', { token: secret('validated garbage') }, bearer(session.access_token)));
+    await keep(
+      fetchRecorded(
+        `/api/v1/users/me/tokens/${encodeURIComponent(`pcl_pat_${secret('deleted unknown PAT')}`)}`,
+        bearer(session.access_token),
+        'DELETE',
+      ),
+    );
+    // A client create that tries to choose its own secret.
+    await keep(
+      json(
+        '/api/v1/clients',
+        { clientId: 'chooser', client_secret: secret('client secret chosen by caller') },
+        bearer(adminToken),
+      ),
+    );
+    expect(statuses.every((s) => s >= 400 && s < 500)).toBe(true);
+    report.requests('error-path requests', statuses.length);
+  });
+
   it('none of them appears in clear in any log, any column of any table or any event', async () => {
     secrets['MASTER_KEY'] = stack.masterKey;
     report.figure('secret values searched for', Object.keys(secrets).length);
@@ -216,7 +382,11 @@ describe('every secret-handling flow, at debug log level', () => {
     report.figure('log bytes searched', stack.logs().length);
     expect(db.length).toBeGreaterThan(50);
     expect(events.length).toBeGreaterThan(10);
-    const leaks = await findSecretLeaks(stack, secrets);
+    const audit = await auditPages(api(stack, (await login(stack)).access_token));
+    report.figure('audit entries searched', audit.length);
+    report.figure('refusals searched', refusals.length);
+    expect(audit.length).toBeGreaterThan(20);
+    const leaks = await findSecretLeaks(stack, secrets, [...refusals, ...audit]);
     for (const l of leaks) report.error(`${l.secret} in clear in ${l.where}`);
     expect(leaks).toEqual([]);
   });

@@ -58,15 +58,29 @@ export async function dumpEvents(stack: Stack): Promise<Array<{ where: string; v
   return out;
 }
 
+/** What Prometheus scrapes from the gateway and every replica. */
+export async function dumpMetrics(stack: Stack): Promise<Array<{ where: string; value: string }>> {
+  const urls = [stack.url, ...stack.replicaPorts.map((p) => `http://127.0.0.1:${p}`)];
+  return Promise.all(
+    urls.map(async (u) => ({ where: `metrics ${u}`, value: await (await fetch(`${u}/metrics`)).text() })),
+  );
+}
+
 /**
- * Searches the captured logs of every process, the whole database and the event stream for each
- * secret value, in clear and as hex / base64 (what a careless bytea or Buffer log would show).
+ * Searches the captured logs of every process, the whole database, the event stream, every
+ * /metrics and whatever else the caller collected (answers, the audit API) for each secret value, in clear and as hex / base64 (what a careless bytea or Buffer log would show).
  */
-export async function findSecretLeaks(stack: Stack, secrets: Record<string, string>): Promise<Leak[]> {
+export async function findSecretLeaks(
+  stack: Stack,
+  secrets: Record<string, string>,
+  extra: Array<{ where: string; value: string }> = [],
+): Promise<Leak[]> {
   const haystacks = [
     { where: 'logs', value: stack.logs() },
     ...(await dumpDatabase(stack)),
     ...(await dumpEvents(stack)),
+    ...(await dumpMetrics(stack)),
+    ...extra,
   ];
   const leaks: Leak[] = [];
   for (const [name, secret] of Object.entries(secrets)) {

@@ -15,6 +15,7 @@ import {
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import { ConfigError, loadAuthCoreConfig } from './config/config';
+import { awaitMigrations } from './database/await-migrations';
 import { runMigrations } from './database/migrate';
 import { ShutdownState } from './health/shutdown-state';
 import { DrainingNatsServer } from './nats/draining-nats.server';
@@ -48,6 +49,8 @@ async function bootstrap(): Promise<void> {
   if (config.MIGRATE_ON_START) {
     const applied = await runMigrations(config.DATABASE_URL);
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`, 'Migrations');
+  } else {
+    await awaitMigrations(config.DATABASE_URL, config.HEALTH_PORT, pinoLogger);
   }
   collectDefaultMetrics({ prefix: 'portcullis_auth_core_' });
 
@@ -94,6 +97,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: Error) => {
+  // A JSON line like every other (log pipelines parse nothing else), then the stack for a human.
+  createPinoLogger('auth-core', 'info').fatal({ err }, `auth-core failed to start: ${err.message}`);
   console.error(`auth-core failed to start: ${err.stack ?? err.message}`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   closeIdleConnectionsWhileClosing,
@@ -12,7 +12,7 @@ import {
   serviceVersion,
 } from '@portcullis/observability';
 import { randomUUID } from 'node:crypto';
-import { cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
+import { acceptableRequestId, cacheValidationMetadata, MAX_PATH_PARAM_LENGTH } from '@portcullis/contracts';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module';
 import {
@@ -46,10 +46,15 @@ async function bootstrap(): Promise<void> {
   pinoLogger = createPinoLogger('gateway', config.LOG_LEVEL);
   collectDefaultMetrics({ prefix: 'portcullis_gateway_' });
   const trustProxy = config.TRUST_PROXY;
+  const routerRefusals: { observe?: (req: FastifyRequest, reply: FastifyReply) => void } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     ...(trustProxy ? { trustProxy: trustProxy === 'true' ? true : trustProxy } : {}),
-    frameworkErrors,
+    // The router answers these before any hook: counted and access-logged once sent (see below).
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      reply.raw.once('finish', () => routerRefusals.observe?.(req, reply));
+      frameworkErrors(error, req, reply);
+    },
     // A request the router sees after closing began (read from a connection that was busy then) is
     // served while auth-core is still reachable (NATS drains only once the server has closed),
     // rather than given Fastify's own 503 body, which is not the envelope. Its reply still says
@@ -60,10 +65,8 @@ async function bootstrap(): Promise<void> {
     // the decoded value, so the DTOs' own bound is the right one; longer still answers 400.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // A caller-supplied request id is kept (and passed on to auth-core) so logs can be joined.
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-    },
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      acceptableRequestId(req.headers['x-request-id']) ?? randomUUID(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(pinoLogger),
@@ -104,7 +107,7 @@ async function bootstrap(): Promise<void> {
           'request',
         )
     : undefined;
-  instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
+  routerRefusals.observe = instrumentHttp(fastify, 'portcullis_gateway_', accessLog);
   installInputRules(app);
 
   const doc = new DocumentBuilder()
@@ -124,15 +127,19 @@ async function bootstrap(): Promise<void> {
     delayMs: config.SHUTDOWN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
+  // Listening need not wait for NATS (readiness says whether it is there); a server that hangs would
+  // otherwise hold the start for nats.js' whole connect timeout.
   await app
     .get(CoreClientService)
-    .connect()
+    .connectWithin(config.REQUEST_TIMEOUT_MS)
     .catch(() => undefined);
   await app.listen(config.PORT, '0.0.0.0');
   pinoLogger.info(`gateway listening on :${config.PORT}`);
 }
 
 bootstrap().catch((err: Error) => {
+  // A JSON line like every other (log pipelines parse nothing else), then the stack for a human.
+  createPinoLogger('gateway', 'info').fatal({ err }, `gateway failed to start: ${err.message}`);
   console.error(`gateway failed to start: ${err.stack ?? err.message}`);
   process.exit(1);
 });

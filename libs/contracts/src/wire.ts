@@ -21,3 +21,19 @@ export function toWireError(body: unknown): WireError {
   }
   return { code: 'INTERNAL', message: 'Malformed error reply', details: null };
 }
+
+/**
+ * A request id chosen by a caller (the gateway's HTTP client, any NATS client) goes into every log
+ * line written for that request: only a short plain token is kept, so nobody can make each line
+ * carry a megabyte, or text dressed up as other fields. Anything else counts as no id.
+ */
+const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+export function acceptableRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** The acceptable X-Request-Id of a NATS message, if it carries one. */
+export function requestIdOf(msg: { headers?: { get(key: string): string } } | undefined): string | undefined {
+  return acceptableRequestId(msg?.headers?.get(REQUEST_ID_HEADER));
+}

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEvent, EVENTS } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventBusService } from '../events/event-bus.service';
+import { countAuditEvent } from '../metrics/metrics';
 import { AuditEventEntity } from './audit-event.entity';
 
 export interface AuditInput {
@@ -56,6 +57,7 @@ export class AuditService {
   }
 
   announce(event: AuditEvent): void {
+    countAuditEvent(event.type, event.success);
     // The row is the record; the event is a notification and must not fail the request.
     this.bus
       .notify(EVENTS.AUDIT, event)

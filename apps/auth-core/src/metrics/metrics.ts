@@ -14,6 +14,17 @@ export const tokensIssued = new Counter({
   labelNames: ['typ'],
 });
 
+/**
+ * Audited events by type and outcome: logins succeeded and failed (password and OIDC), client
+ * authentication failures, tokens issued, refreshed and revoked, every change. The types are code
+ * literals, so the label set stays small whatever callers send.
+ */
+export const auditEvents = new Counter({
+  name: 'portcullis_auth_core_audit_events_total',
+  help: 'Audited events recorded by this replica, by type and outcome (ok or failed)',
+  labelNames: ['type', 'outcome'],
+});
+
 /** Every NATS request this replica answered, by subject and outcome (`ok` or the error code). */
 export const natsRequests = new Counter({
   name: 'portcullis_auth_core_nats_requests_total',
@@ -79,4 +90,14 @@ const validationOutcomeCounters = childrenBy((outcome) => validationOutcomes.lab
 /** Validations judged, by outcome (see tokens/validation-outcome.ts). */
 export function countValidations(outcome: string, n = 1): void {
   validationOutcomeCounters(outcome).inc(n);
+}
+
+const auditEventCounters = childrenBy((key) => {
+  const [type, outcome] = key.split(' ');
+  return auditEvents.labels({ type, outcome });
+});
+
+/** One audited event (the type is a code literal without spaces). */
+export function countAuditEvent(type: string, success: boolean): void {
+  auditEventCounters(`${type} ${success ? 'ok' : 'failed'}`).inc();
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Msg, NatsConnection } from '@nats-io/transport-node';
-import { REQUEST_ID_HEADER } from '@portcullis/contracts';
+import { requestIdOf } from '@portcullis/contracts';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestMeter } from '../metrics/metrics';
@@ -58,7 +58,7 @@ export class DirectResponder {
     const started = process.hrtime.bigint();
     this.requests.taken();
     const data = this.deserializer.deserialize(msg).data;
-    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+    const requestId = requestIdOf(msg);
     let result: Promise<unknown>;
     try {
       result = runWithRequestContext({ requestId, subject: this.subject }, () => this.handler(data));

@@ -1,6 +1,6 @@
 import { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
-import { REQUEST_ID_HEADER } from '@portcullis/contracts';
+import { requestIdOf } from '@portcullis/contracts';
 import { atTurnEnd } from '@portcullis/nats-options';
 import { runWithRequestContext } from '@portcullis/observability';
 import { natsRequestDuration, natsRequests } from '../metrics/metrics';
@@ -51,7 +51,7 @@ export class DrainingNatsServer extends ServerNats {
 
   override async handleMessage(channel: string, msg: Msg): Promise<unknown> {
     if (msg.reply) this.inFlight.set(msg, { subject: channel, started: process.hrtime.bigint() });
-    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+    const requestId = requestIdOf(msg);
     try {
       return await runWithRequestContext({ requestId, subject: channel }, () => super.handleMessage(channel, msg));
     } catch (err) {

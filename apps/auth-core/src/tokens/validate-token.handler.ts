@@ -3,7 +3,7 @@ import { Msg } from '@nats-io/transport-node';
 import {
   AUTH_CORE_QUEUE,
   PAT_PREFIX,
-  REQUEST_ID_HEADER,
+  requestIdOf,
   SUBJECTS,
   ValidateTokenReply,
   ValidateTokenRequestDto,
@@ -59,7 +59,7 @@ export class ValidateTokenHandler implements OnApplicationBootstrap, OnModuleDes
   /** A PAT's lookup may log (database trouble): it runs in the request's log context. A JWT logs nothing. */
   private judge(req: ValidateTokenRequestDto, msg?: Msg): ValidateTokenReply | Promise<ValidateTokenReply> {
     if (!req.token.startsWith(PAT_PREFIX)) return this.validation.validateNow(req.token, req, req.clientIp);
-    const requestId = msg?.headers?.get(REQUEST_ID_HEADER) || undefined;
+    const requestId = requestIdOf(msg);
     return runWithRequestContext({ requestId, subject: SUBJECTS.TOKEN_VALIDATE }, () =>
       this.validation.validate(req.token, req, req.clientIp),
     );

@@ -4,7 +4,7 @@ import { connect, Msg } from '@nats-io/transport-node';
 import {
   cacheValidationMetadata,
   PAT_PREFIX,
-  REQUEST_ID_HEADER,
+  requestIdOf,
   ValidateTokenReply,
   ValidateTokenRequestDto,
 } from '@portcullis/contracts';
@@ -56,7 +56,7 @@ const patReplies = new Map<number, { resolve: (r: ValidateTokenReply) => void; r
 let nextPat = 0;
 function askMain(req: ValidateTokenRequestDto, msg?: Msg): Promise<ValidateTokenReply> {
   const id = nextPat++;
-  const requestId = msg?.headers?.get(REQUEST_ID_HEADER) || undefined;
+  const requestId = requestIdOf(msg);
   return new Promise((resolve, reject) => {
     patReplies.set(id, { resolve, reject });
     post({ pat: { id, req: { ...req }, requestId } });

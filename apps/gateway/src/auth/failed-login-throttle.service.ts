@@ -43,7 +43,8 @@ export class FailedLoginThrottleService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     core: CoreClientService,
   ) {
-    this.shared = new SharedLoginFailures(() => core.connect(), {
+    // Bounded like every request: a NATS that hangs must not hold a login past REQUEST_TIMEOUT_MS.
+    this.shared = new SharedLoginFailures(() => core.connectWithin(config.REQUEST_TIMEOUT_MS), {
       limit: config.LOGIN_FAILURES_PER_IP,
       windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       blockMs: config.LOGIN_BLOCK_SECONDS * 1000,

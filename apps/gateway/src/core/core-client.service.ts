@@ -42,6 +42,25 @@ export class CoreClientService implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * The connection, waiting at most `ms` for one still being made: a NATS server that accepts the
+   * socket but never answers (a dead node, a blackholed address) holds nats.js' connect for its
+   * whole 20 s timeout, and a caller must hear 503 within REQUEST_TIMEOUT_MS, as for any request.
+   * The attempt carries on in the background for the callers after it.
+   */
+  async connectWithin(ms: number): Promise<NatsConnection> {
+    if (this.nc) return this.nc;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(`NATS is unavailable: not connected within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([this.connect(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') this.linkUp = false;
@@ -60,7 +79,7 @@ export class CoreClientService implements OnApplicationShutdown {
   }
 
   async request<T>(subject: Subject, payload: unknown, requestId?: string): Promise<T> {
-    await this.connect();
+    await this.connectWithin(this.config.REQUEST_TIMEOUT_MS);
     const mux = this.mux!;
     const h = natsHeaders();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
