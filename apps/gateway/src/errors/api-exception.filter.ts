@@ -1,11 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  Logger,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
@@ -43,10 +36,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<FastifyRequest>();
     if ((req.url ?? '').startsWith('/oauth/')) return this.oauth.catch(exception, host);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    // Readiness (terminus) names the check that failed: a probe reads the status, an operator the
-    // body. An ops route, not the native API, so not its envelope (auth-core answers the same).
-    if (exception instanceof ServiceUnavailableException && (req.url ?? '').startsWith('/health/'))
-      return void reply.status(503).send(exception.getResponse());
     const wrongMethod = methodNotAllowed(req);
     if (wrongMethod) reply.header('Allow', wrongMethod.allow);
     const { code, message, details } = wrongMethod
