@@ -113,9 +113,10 @@ export class ManageUsersHandler {
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`);
       if (passwordHash) assertMayHavePassword(current);
+      const self = actor.isUser && req.userId === actor.principalId;
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
-      if (actor.isUser && req.userId === actor.principalId) {
+      if (self) {
         if (req.enabled === false) throw new PortcullisError('CONFLICT', 'You cannot disable yourself');
         if (req.roles && current.roles.includes('admin') && !req.roles.includes('admin'))
           throw new PortcullisError('CONFLICT', 'You cannot remove your own admin role');
@@ -124,8 +125,16 @@ export class ManageUsersHandler {
       if (req.roles) changes.roles = req.roles;
       if (req.tenants) changes.tenants = req.tenants;
       if (req.enabled !== undefined) changes.enabled = req.enabled;
-      // A password set by an administrator is not one the user chose: keep passwordWasNeverChanged.
-      if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
+      // A password an administrator sets for someone else is not one the user chose (Keycloak's
+      // temporary password): passwordWasNeverChanged again, whatever the user had chosen before.
+      // Setting one's own is choosing it.
+      if (passwordHash)
+        Object.assign(changes, {
+          passwordHash,
+          passwordChangedAt: self ? new Date() : null,
+          failedLogins: 0,
+          lockedUntil: null,
+        });
       await this.admins.requireAnotherAdmin(
         current,
         { ...current, ...changes },
@@ -141,7 +150,6 @@ export class ManageUsersHandler {
       // A reset is what an administrator does after a compromise: the sessions the old password
       // opened end with it (the administrator's own, resetting themselves, is spared).
       else if (passwordHash) {
-        const self = actor.isUser && req.userId === actor.principalId;
         await this.sessions.revokeSessions(
           req.userId,
           'password_reset',
@@ -159,7 +167,9 @@ export class ManageUsersHandler {
           // The fields the request changed, by their API names (a password reset also clears the lockout).
           data: {
             fields: [
-              ...Object.keys(changes).filter((k) => !['passwordHash', 'failedLogins', 'lockedUntil'].includes(k)),
+              ...Object.keys(changes).filter(
+                (k) => !['passwordHash', 'passwordChangedAt', 'failedLogins', 'lockedUntil'].includes(k),
+              ),
               ...(passwordHash ? ['password'] : []),
             ],
           },
