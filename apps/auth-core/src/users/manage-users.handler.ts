@@ -45,6 +45,7 @@ export class ManageUsersHandler {
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     const roles = req.roles ?? ['user'];
     requireWithin(actor, roles, `Granting roles ${roles.join(', ')}`);
+    if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
@@ -104,6 +105,7 @@ export class ManageUsersHandler {
     const req = validatePayload(UpdateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
+    if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
@@ -111,7 +113,7 @@ export class ManageUsersHandler {
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
-      requireWithin(actor, current.roles, `Changing user ${req.userId}`);
+      requireWithin(actor, current.roles, `Changing user ${req.userId}`, current.tenants);
       if (passwordHash) assertMayHavePassword(current);
       const self = actor.isUser && req.userId === actor.principalId;
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
@@ -196,7 +198,7 @@ export class ManageUsersHandler {
       await this.admins.lock(m);
       const user = await this.users.findById(req.userId!, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
-      requireWithin(actor, user.roles, `Deleting user ${req.userId}`);
+      requireWithin(actor, user.roles, `Deleting user ${req.userId}`, user.tenants);
       await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);
       await this.sessions.revokeSessions(req.userId!, 'user_deleted', actor.claims.sub, m);
       await this.sessions.deletePats({ userId: req.userId! }, 'user_deleted', actor.claims.sub, m);
