@@ -72,6 +72,9 @@ export class ManageUsersHandler {
         },
         m,
       );
+      // Validation knows disabled users from memory only (PATs included): one created disabled is
+      // announced as one disabled later is, or a PAT made for it would be accepted until a restart.
+      if (!user.enabled) await this.revocation.setPrincipalDisabled('user', user.id, true);
       return toUserView(user);
     });
   }
