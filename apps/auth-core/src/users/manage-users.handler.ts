@@ -46,7 +46,7 @@ export class ManageUsersHandler {
     const roles = req.roles ?? ['user'];
     requireWithin(actor, roles, `Granting roles ${roles.join(', ')}`);
     if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
-    if (req.password) assertStrongPassword(req.password, 'password');
+    if (req.password) assertStrongPassword(req.password, 'password', req.username);
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
       if (await this.users.findByUsername(req.username, m))
@@ -118,6 +118,8 @@ export class ManageUsersHandler {
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`, current.tenants);
       if (passwordHash) assertMayHavePassword(current);
+      // Judged once the caller may change this user: earlier, a 400 would confirm a guessed username.
+      if (req.password) assertStrongPassword(req.password, 'password', current.username);
       const self = actor.isUser && req.userId === actor.principalId;
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
