@@ -200,6 +200,33 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<OAuthErrorReply>(garbage)).error).toBe('invalid_grant');
   });
 
+  it('the default client named as client_id is the login without a client, as its refresh already was', async () => {
+    // Its id is what /auth/me shows as `cid`: a login page or an OAuth library configured with it
+    // must sign in, not hear that the client is unknown.
+    const owner = { grant_type: 'password', username: 'admin', password: stack.adminPassword };
+    const named = await form('/oauth/token', { ...owner, client_id: 'portcullis' });
+    expect(named.status).toBe(200);
+    const session = await readJson<SessionReply>(named);
+    const me = await api(stack, session.access_token).get('/api/v1/auth/me');
+    expect(me.body).toMatchObject({ cid: 'portcullis', rcid: 'portcullis' });
+    const refreshed = await form('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: session.refresh_token,
+      client_id: 'portcullis',
+    });
+    expect(refreshed.status).toBe(200);
+    const native = await fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: stack.adminPassword, clientId: 'portcullis' }),
+    });
+    expect(native.status).toBe(200);
+    // It has no secret: presenting one is a failed client authentication, never a token.
+    const withSecret = await form('/oauth/token', { ...owner, client_id: 'portcullis', client_secret: 'pcl_cs_x' });
+    expect(withSecret.status).toBe(401);
+    expect((await readJson<OAuthErrorReply>(withSecret)).error).toBe('invalid_client');
+  });
+
   it('OAuth endpoints ignore parameters they do not know (RFC 6749 §3.1), and still check the ones they do', async () => {
     const c = await createClient('extensions', ['service']);
     const ok = await cc('extensions', c.client_secret, { resource: 'https://api.example', nonce: 'n-1' });

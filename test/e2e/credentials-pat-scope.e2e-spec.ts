@@ -42,6 +42,19 @@ describe('PATs stay within their owner', () => {
     expect(await deletions(pat.id)).toEqual([{ actor: adminId, subject: victor.id }]);
   });
 
+  it('GET /auth/me says what a narrowed token may do (perms); a whole session has none to say', async () => {
+    const yuri = await createUser('yuri', ['user'], ['t1']);
+    const session = await signIn(yuri);
+    const pat = (await session.post('/api/v1/users/me/tokens', { name: 'ro', permissions: ['tokens:read'] })).body;
+    // An opaque PAT cannot be decoded: /auth/me is where its holder learns it is read-only.
+    const me = await api(stack, pat.token as string).get('/api/v1/auth/me');
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ typ: 'pat', r: ['user'], perms: ['tokens:read'], tenants: ['t1'] });
+    const whole = await session.get('/api/v1/auth/me');
+    expect(whole.body.typ).toBe('user');
+    expect(whole.body).not.toHaveProperty('perms');
+  });
+
   // Each PAT is validated first after the tenant change: a replica caches a PAT's claims for 30 s
   // (pat-resolver.service.ts), for tenants as for permissions.
   it('a PAT keeps no tenant its owner has lost; `*` on either side stands for the other', async () => {

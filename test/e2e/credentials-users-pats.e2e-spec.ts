@@ -95,6 +95,21 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(made.body.items).toHaveLength(1);
   });
 
+  it('a username matches in any ASCII case and in no other writing: look-alike names sign in as nobody', async () => {
+    const kate = await createUser('kate');
+    const signIn = (username: string) =>
+      fetch(`${stack.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: kate.password }),
+      });
+    expect((await signIn('KATE')).status).toBe(200);
+    // The Kelvin sign (U+212A) is K once in NFC: it signed in as kate, a name create refuses.
+    for (const lookalike of ['\u212Aate', '\u212AATE', '\uFF4Bate', 'k\u200Bate', ' kate', 'kate '])
+      expect({ lookalike, status: (await signIn(lookalike)).status }).toEqual({ lookalike, status: 401 });
+    expect((await admin.post('/api/v1/users', { username: '\u212Aate', password: kate.password })).status).toBe(400);
+  });
+
   it('PAT lifecycle: create, name clash, bad expiry, too wide, use as bearer, list, delete by value and by name', async () => {
     const u = await createUser('erin', ['user'], ['acme', 'globex']);
     const erin = api(stack, (await login(stack, 'erin', u.password)).access_token);

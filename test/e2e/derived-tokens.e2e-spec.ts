@@ -100,6 +100,36 @@ describe('tokens minted from another credential', () => {
     expect((await mint(viaClient)).expires_in).toBeLessThanOrEqual(60);
   });
 
+  const lifetime = async (token: string) => {
+    const claims = (await validate(token)).claims as { exp: number; iat: number };
+    return claims.exp - claims.iat;
+  };
+
+  it("a client's maxTokenLifetime caps its extended tokens", async () => {
+    const created = await admin.post('/api/v1/clients', { clientId: 'short-extended', maxTokenLifetime: 45 });
+    expect(created.status).toBe(201);
+    // An extended token is the client's token: its chosen expiry is capped by the client's cap too.
+    const extended = await admin.post('/api/v1/auth/extended-token', { clientId: 'short-extended', expiry: 3600 });
+    expect(extended.status).toBe(200);
+    expect(extended.body.expires_in).toBe(45);
+    expect(await lifetime(extended.body.access_token as string)).toBe(45);
+  });
+
+  it("a client's maxTokenLifetime caps the system tokens it asks for", async () => {
+    const created = await admin.post('/api/v1/clients', {
+      clientId: 'short-system',
+      roles: ['system'],
+      maxTokenLifetime: 45,
+    });
+    expect(created.status).toBe(201);
+    // A system token's subject is the asking client: SYSTEM_TOKEN_TTL (300 s) is capped at 45 s.
+    const own = await clientCredentialsToken(stack, 'short-system', created.body.client_secret as string);
+    const system = await api(stack, own).post('/api/v1/auth/system-token');
+    expect(system.status).toBe(200);
+    expect(system.body.expires_in).toBeLessThanOrEqual(45);
+    expect(await lifetime(system.body.access_token as string)).toBeLessThanOrEqual(45);
+  });
+
   describe('system tokens', () => {
     const systemToken = (bearer: string) => api(stack, bearer).post('/api/v1/auth/system-token');
 

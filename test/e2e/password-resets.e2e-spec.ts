@@ -77,6 +77,55 @@ describe('password changes and resets', () => {
     expect(await valid(other.access_token)).toBe(false);
   });
 
+  it('a password an administrator sets is one the user never chose: passwordWasNeverChanged again', async () => {
+    // Keycloak's temporary password: whatever the user had chosen before, the reset one is the
+    // administrator's, and the client that prompts on passwordWasNeverChanged must prompt again.
+    const u = await createUser('temporary');
+    const asU = api(stack, (await login(stack, u.username, u.password)).access_token);
+    expect(
+      (
+        await asU.put('/api/v1/users/me/password', {
+          currentPassword: u.password,
+          newPassword: 'temporary-chosen-pw-1',
+        })
+      ).status,
+    ).toBe(204);
+    expect((await login(stack, u.username, 'temporary-chosen-pw-1')).passwordWasNeverChanged).toBe(false);
+    expect((await admin.patch(`/api/v1/users/${u.id}`, { password: 'temporary-reset-pw-2' })).status).toBe(200);
+    expect((await login(stack, u.username, 'temporary-reset-pw-2')).passwordWasNeverChanged).toBe(true);
+    expect((await admin.get(`/api/v1/users/${u.id}`)).body.passwordChangedAt).toBeNull();
+
+    // An administrator who sets their own password through PATCH chose it: it counts as changed.
+    const boss = await createUser('self-setter', ['admin'], ['*']);
+    const asBoss = api(stack, (await login(stack, boss.username, boss.password)).access_token);
+    expect((await asBoss.patch(`/api/v1/users/${boss.id}`, { password: 'self-setter-chosen-3' })).status).toBe(200);
+    expect((await login(stack, boss.username, 'self-setter-chosen-3')).passwordWasNeverChanged).toBe(false);
+  });
+
+  it('a password may not be the username, however it is set', async () => {
+    const username = 'grace.hopper.1906';
+    const named = (r: { status: number; body: { error?: { data?: { fields?: Array<{ field: string }> } } } }) => ({
+      status: r.status,
+      fields: r.body.error?.data?.fields?.map((f) => f.field),
+    });
+    expect(named(await admin.post('/api/v1/users', { username, password: 'Grace.Hopper.1906' }))).toEqual({
+      status: 400,
+      fields: ['password'],
+    });
+    const u = await admin.post('/api/v1/users', { username, password: 'grace-hopper-cobol-1' });
+    expect(u.status).toBe(201);
+    expect(named(await admin.patch(`/api/v1/users/${u.body.id}`, { password: username.toUpperCase() }))).toEqual({
+      status: 400,
+      fields: ['password'],
+    });
+    const asU = api(stack, (await login(stack, username, 'grace-hopper-cobol-1')).access_token);
+    const change = await asU.put('/api/v1/users/me/password', {
+      currentPassword: 'grace-hopper-cobol-1',
+      newPassword: username,
+    });
+    expect(named(change)).toEqual({ status: 400, fields: ['newPassword'] });
+  });
+
   it('the current password written in another Unicode form is not a new password', async () => {
     // Passwords are hashed and checked in NFC, so 'é' as one code point or as 'e' + U+0301 is
     // one password. Before, the change compared the raw strings: the current password in NFD

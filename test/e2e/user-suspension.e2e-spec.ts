@@ -86,6 +86,28 @@ describe('disabling, enabling and deleting a user: what it held', () => {
     expect((await login(stack, carol.username, carol.password)).access_token).toBeTruthy();
   });
 
+  it('a user created disabled is disabled everywhere: a PAT made for it is refused until it is enabled', async () => {
+    const r = await admin.post('/api/v1/users', {
+      username: 'erin',
+      password: 'erin-password-123',
+      roles: ['user'],
+      enabled: false,
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.enabled).toBe(false);
+    const pat = await admin.post(`/api/v1/users/${r.body.id}/tokens`, { name: 'ci', expiresAt: inDays(30) });
+    expect(pat.status).toBe(201);
+    await everywhereInvalid(pat.body.token as string);
+    expect(await validate(pat.body.token as string)).toMatchObject({
+      valid: false,
+      error: { code: 'UNAUTHENTICATED' },
+    });
+    expect(await restValidate(pat.body.token as string)).toBe(401);
+
+    expect((await admin.patch(`/api/v1/users/${r.body.id}`, { enabled: true })).status).toBe(200);
+    await everywhereValid(pat.body.token as string);
+  });
+
   it('a deleted user: everything refused; a new user of the same name is someone else and inherits nothing', async () => {
     const dave = await createUser('dave', ['admin'], []);
     const held = await holdings(dave.username, dave.password);

@@ -32,7 +32,8 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientStateRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const client = await this.ds.transaction(async (m) => {
-      requireWithin(actor, (await this.clients.get(req.clientId, m)).roles, `Changing client ${req.clientId}`);
+      const current = await this.clients.get(req.clientId, m);
+      requireWithin(actor, current.roles, `Changing client ${req.clientId}`, current.tenants);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
       if (!req.enabled) {
         await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
@@ -58,7 +59,8 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientIdRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     await this.ds.transaction(async (m) => {
-      requireWithin(actor, (await this.clients.get(req.clientId, m)).roles, `Deleting client ${req.clientId}`);
+      const current = await this.clients.get(req.clientId, m);
+      requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
       // API keys go with the client (ON DELETE CASCADE).
       await this.clients.delete(req.clientId, m);

@@ -40,6 +40,7 @@ export class CreateClientHandler {
     const req = validatePayload(CreateClientRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
+    if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
     return this.insert(req.clientId, {
       roles: req.roles ?? [],
       tenants: req.tenants ?? [],

@@ -38,6 +38,7 @@ export class UpdateClientHandler {
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const { auth: _auth, clientId, rotateSecret, ...changes } = req;
     if (changes.roles) requireWithin(actor, changes.roles, `Granting roles ${changes.roles.join(', ')}`);
+    if (changes.tenants) requireWithin(actor, [], `Granting tenants ${changes.tenants.join(', ')}`, changes.tenants);
     // A client that may PATCH clients may PATCH itself: its secret still only from its own token.
     if (rotateSecret && !actor.isUser && actor.principalId === clientId) await this.requireWholeClient(actor);
     return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub, actor);
@@ -65,7 +66,7 @@ export class UpdateClientHandler {
   private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: string, admin?: Actor) {
     return this.ds.transaction(async (m) => {
       const current = await this.clients.get(clientId, m);
-      if (admin) requireWithin(admin, current.roles, `Changing client ${clientId}`);
+      if (admin) requireWithin(admin, current.roles, `Changing client ${clientId}`, current.tenants);
       const secret = rotate ? generateClientSecret() : null;
       const values: Partial<ClientEntity> = {
         ...changes,

@@ -59,7 +59,7 @@ export class ApiKeysHandler {
     const req = validatePayload(CreateApiKeyRequest, payload);
     const { actor, self } = await this.allowed(req.auth, req.clientId);
     const client = await this.clients.get(req.clientId);
-    if (!self) requireWithin(actor, client.roles, `Issuing an API key of client ${client.clientId}`);
+    if (!self) requireWithin(actor, client.roles, `Issuing an API key of client ${client.clientId}`, client.tenants);
     const maxDays = this.config.API_KEY_MAX_TTL_DAYS;
     const latest = Date.now() + maxDays * 86400_000;
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : maxDays ? new Date(latest) : null;
@@ -127,12 +127,10 @@ export class ApiKeysHandler {
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientApiKeysRequest, payload);
     const { actor, self } = await this.allowed(req.auth, req.clientId);
-    if (!self)
-      requireWithin(
-        actor,
-        (await this.clients.get(req.clientId)).roles,
-        `Deleting an API key of client ${req.clientId}`,
-      );
+    if (!self) {
+      const client = await this.clients.get(req.clientId);
+      requireWithin(actor, client.roles, `Deleting an API key of client ${req.clientId}`, client.tenants);
+    }
     const key = req.keyId ? await this.keys.findOfClient(req.keyId, req.clientId) : null;
     if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
     if (key.deletedAt) return { deleted: true };

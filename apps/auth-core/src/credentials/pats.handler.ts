@@ -62,7 +62,7 @@ export class PatsHandler {
     if (self) requireSession(actor, 'create personal access tokens');
     const owner = await this.users.findById(userId);
     if (!owner) throw new PortcullisError('NOT_FOUND', 'User not found');
-    if (!self) requireWithin(actor, owner.roles, `Creating a token of user ${userId}`);
+    if (!self) requireWithin(actor, owner.roles, `Creating a token of user ${userId}`, owner.tenants);
 
     const maxMs = this.config.PAT_MAX_TTL_DAYS * 86400_000;
     const expiresAt = req.expiresAt
@@ -137,7 +137,7 @@ export class PatsHandler {
     if (userId !== actor.principalId) {
       const owner = await this.users.findById(userId);
       if (!owner) throw new PortcullisError('NOT_FOUND', 'Token not found');
-      requireWithin(actor, owner.roles, `Deleting a token of user ${userId}`);
+      requireWithin(actor, owner.roles, `Deleting a token of user ${userId}`, owner.tenants);
     }
     const byName = () => {
       // A PAT's own value may delete it; a name reaches its siblings, which only a session may delete.

@@ -1,5 +1,5 @@
-import { AccessTokenClaims, PortcullisError, TokenType } from '@portcullis/contracts';
-import { Actor, requireSession } from './actor.service';
+import { AccessTokenClaims, PERMISSIONS, PortcullisError, TokenType } from '@portcullis/contracts';
+import { Actor, requireSession, requireWithin, tenantsBeyond } from './actor.service';
 
 const actorOf = (typ: TokenType, perms?: string[]): Actor => ({
   claims: { typ, sub: 's', ...(perms ? { perms } : {}) } as AccessTokenClaims,
@@ -40,5 +40,37 @@ describe('requireSession', () => {
 
   it('lets a session through', () => {
     expect(() => requireSession({ ...actorOf('user'), session: true }, 'x')).not.toThrow();
+  });
+});
+
+describe('tenantsBeyond / requireWithin with tenants', () => {
+  const manager = (tenants: string[], permissions = ['users:write', 'clients:write']): Actor => ({
+    claims: { typ: 'user', sub: 's', roles: ['tenant-admin'], tenants } as unknown as AccessTokenClaims,
+    permissions,
+    principalId: 's',
+    isUser: true,
+    session: true,
+  });
+
+  it('names the tenants the token does not carry, * among them', () => {
+    expect(tenantsBeyond(manager(['acme']), ['acme', 'globex', '*'])).toEqual(['globex', '*']);
+    expect(tenantsBeyond(manager(['acme']), ['acme'])).toEqual([]);
+    expect(tenantsBeyond(manager([]), [])).toEqual([]);
+  });
+
+  it('bounds neither a token of * nor a holder of every permission', () => {
+    expect(tenantsBeyond(manager(['*']), ['globex', '*'])).toEqual([]);
+    expect(tenantsBeyond(manager([], [...PERMISSIONS]), ['globex', '*'])).toEqual([]);
+  });
+
+  it('refuses as FORBIDDEN, naming the tenants', () => {
+    let err: unknown;
+    try {
+      requireWithin(manager(['acme']), [], 'Changing user u', ['globex']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PortcullisError);
+    expect(err).toMatchObject({ code: 'FORBIDDEN', message: 'Changing user u needs tenants this token lacks: globex' });
   });
 });

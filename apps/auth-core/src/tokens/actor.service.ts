@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessTokenClaims, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
+import { AccessTokenClaims, PERMISSIONS, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 export interface Actor {
@@ -54,15 +54,35 @@ export const lifetimeLeft = (actor: Actor): number =>
   actor.session ? Infinity : actor.claims.exp - Math.floor(Date.now() / 1000);
 
 /**
- * Refuses granting `roles`, or changing a principal that holds them, when they carry a permission
- * the actor lacks: `clients:write` or `users:write` (a PAT narrowed to it, a role ROLE_PERMISSIONS
- * gives it) would otherwise make or take over an `admin` and so be one. `what` opens the message
- * ("Granting roles admin", "Changing client x").
+ * Refuses granting `roles` and `tenants`, or changing a principal that holds them, when they carry
+ * a permission or a tenant the actor lacks: `clients:write` or `users:write` (a PAT narrowed to it,
+ * a role ROLE_PERMISSIONS gives it) would otherwise make or take over an `admin`, or a principal of
+ * another tenant (or of `*`), and so be one. `what` opens the message ("Granting roles admin",
+ * "Changing client x").
  */
-export function requireWithin(actor: Actor, roles: readonly string[], what: string): void {
+export function requireWithin(
+  actor: Actor,
+  roles: readonly string[],
+  what: string,
+  tenants: readonly string[] = [],
+): void {
   const beyond = permissionsOf(roles).filter((p) => !actor.permissions.includes(p));
   if (beyond.length)
     throw new PortcullisError('FORBIDDEN', `${what} needs permissions this token lacks: ${beyond.join(', ')}`);
+  const foreign = tenantsBeyond(actor, tenants);
+  if (foreign.length)
+    throw new PortcullisError('FORBIDDEN', `${what} needs tenants this token lacks: ${foreign.join(', ')}`);
+}
+
+/**
+ * Those of `tenants` the actor's token does not carry (`*` carries every one, and is one only `*`
+ * carries). Not for a holder of every permission: an administrator may give itself any tenant, so
+ * its own list bounds nothing (and administrators often hold none).
+ */
+export function tenantsBeyond(actor: Actor, tenants: readonly string[]): string[] {
+  const held = actor.claims.tenants ?? [];
+  if (held.includes('*') || PERMISSIONS.every((p) => actor.permissions.includes(p))) return [];
+  return tenants.filter((t) => !held.includes(t));
 }
 
 /**

@@ -30,7 +30,7 @@ function secondsUntil(expiry: number | string): number {
 
 /**
  * An extended token: a registered, enabled client's token with a chosen lifetime, capped at
- * EXTENDED_TOKEN_MAX_TTL. Issued by administrators and cluster components (`system`).
+ * EXTENDED_TOKEN_MAX_TTL and at the client's maxTokenLifetime. Issued by administrators and cluster components (`system`).
  */
 @Controller()
 export class ExtendedTokenHandler {
@@ -55,14 +55,18 @@ export class ExtendedTokenHandler {
     // A derived credential (a PAT, an API key's bearer) mints nothing that outlives it, as with POST
     // /tokens. A system token is how a cluster component asks: its extended tokens are its purpose.
     const derived = !actor.session && c.typ !== 'system';
-    const ttl = Math.min(
-      secondsUntil(req.expiry),
-      this.config.EXTENDED_TOKEN_MAX_TTL,
-      derived ? lifetimeLeft(actor) : Infinity,
-    );
+    const asked = secondsUntil(req.expiry);
     const client = await this.clients.find(req.clientId);
     if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
     if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
+    // The token is the client's: its maxTokenLifetime caps it as it caps every token the client
+    // owns, or an operator's cap on a client would be one extended token away from meaningless.
+    const ttl = Math.min(
+      asked,
+      this.config.EXTENDED_TOKEN_MAX_TTL,
+      client.maxTokenLifetime ?? Infinity,
+      derived ? lifetimeLeft(actor) : Infinity,
+    );
     // Without tokens:admin, the system role mints for clients that can do no more than its token:
     // otherwise a cluster component could make itself a month-long admin.
     const beyond = actor.permissions.includes('tokens:admin')

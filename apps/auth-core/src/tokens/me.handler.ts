@@ -35,6 +35,7 @@ export class MeHandler {
       sub: c.sub,
       username: user?.username ?? null,
       tenants: c.tenants,
+      ...(c.perms ? { perms: c.perms } : {}),
       expiresIn: Math.max(0, c.exp - Math.floor(Date.now() / 1000)),
       user: user ? toUserView(user) : null,
       expiry: new Date(c.exp * 1000).toISOString(),

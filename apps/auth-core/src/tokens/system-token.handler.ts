@@ -11,6 +11,7 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { ClientsRepository } from '../clients/clients.repository';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
@@ -29,6 +30,7 @@ export class SystemTokenHandler {
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
+    private readonly clients: ClientsRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
   ) {}
@@ -47,7 +49,9 @@ export class SystemTokenHandler {
         'FORBIDDEN',
         'A system token cannot mint another; ask with the credential it came from',
       );
-    const ttl = Math.min(this.config.SYSTEM_TOKEN_TTL, lifetimeLeft(actor));
+    // Its subject is the caller's client: that client's maxTokenLifetime caps it, as every token it owns.
+    const owner = c.cid === this.config.DEFAULT_CLIENT_ID ? null : await this.clients.find(c.cid);
+    const ttl = Math.min(this.config.SYSTEM_TOKEN_TTL, lifetimeLeft(actor), owner?.maxTokenLifetime ?? Infinity);
     return this.ds.transaction(async (m) => {
       const issued = await this.issuer.issueAccess(
         {

@@ -55,7 +55,7 @@ export class ChangePasswordHandler {
         { field: 'newPassword', errors: ['must differ from currentPassword'] },
       ]);
     }
-    assertStrongPassword(req.newPassword, 'newPassword');
+    assertStrongPassword(req.newPassword, 'newPassword', user.username);
     const passwordHash = await this.hasher.hash(req.newPassword);
     return this.ds.transaction(async (m) => {
       await this.users.update(

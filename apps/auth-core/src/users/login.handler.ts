@@ -42,8 +42,9 @@ export class LoginHandler {
         ]);
       // A client that authenticates must do so correctly (RFC 6749 §4.3.2): UNAUTHENTICATED otherwise.
       client = await this.clientAuth.authenticate(req.clientId, req.clientSecret);
-    } else if (req.clientId) {
-      // Judged before the password, so this answer says nothing about the password.
+    } else if (req.clientId && req.clientId !== this.config.DEFAULT_CLIENT_ID) {
+      // The default client named is no client named (its id is every such token's `cid`, and its
+      // refresh already takes it). Judged before the password, so this answer says nothing about it.
       client = await this.clients.find(req.clientId);
       if (!client || !client.enabled) {
         throw new PortcullisError('BAD_REQUEST', 'Client is unknown or disabled', [

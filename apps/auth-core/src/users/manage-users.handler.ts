@@ -45,7 +45,8 @@ export class ManageUsersHandler {
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     const roles = req.roles ?? ['user'];
     requireWithin(actor, roles, `Granting roles ${roles.join(', ')}`);
-    if (req.password) assertStrongPassword(req.password, 'password');
+    if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
+    if (req.password) assertStrongPassword(req.password, 'password', req.username);
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
       if (await this.users.findByUsername(req.username, m))
@@ -71,6 +72,9 @@ export class ManageUsersHandler {
         },
         m,
       );
+      // Validation knows disabled users from memory only (PATs included): one created disabled is
+      // announced as one disabled later is, or a PAT made for it would be accepted until a restart.
+      if (!user.enabled) await this.revocation.setPrincipalDisabled('user', user.id, true);
       return toUserView(user);
     });
   }
@@ -104,6 +108,7 @@ export class ManageUsersHandler {
     const req = validatePayload(UpdateUserRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
+    if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
     if (req.password) assertStrongPassword(req.password, 'password');
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
@@ -111,11 +116,14 @@ export class ManageUsersHandler {
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
-      requireWithin(actor, current.roles, `Changing user ${req.userId}`);
+      requireWithin(actor, current.roles, `Changing user ${req.userId}`, current.tenants);
       if (passwordHash) assertMayHavePassword(current);
+      // Judged once the caller may change this user: earlier, a 400 would confirm a guessed username.
+      if (req.password) assertStrongPassword(req.password, 'password', current.username);
+      const self = actor.isUser && req.userId === actor.principalId;
       // Like deleting yourself: an administrator who disabled or demoted themselves could leave
       // nobody able to undo it through the API.
-      if (actor.isUser && req.userId === actor.principalId) {
+      if (self) {
         if (req.enabled === false) throw new PortcullisError('CONFLICT', 'You cannot disable yourself');
         if (req.roles && current.roles.includes('admin') && !req.roles.includes('admin'))
           throw new PortcullisError('CONFLICT', 'You cannot remove your own admin role');
@@ -124,8 +132,16 @@ export class ManageUsersHandler {
       if (req.roles) changes.roles = req.roles;
       if (req.tenants) changes.tenants = req.tenants;
       if (req.enabled !== undefined) changes.enabled = req.enabled;
-      // A password set by an administrator is not one the user chose: keep passwordWasNeverChanged.
-      if (passwordHash) Object.assign(changes, { passwordHash, failedLogins: 0, lockedUntil: null });
+      // A password an administrator sets for someone else is not one the user chose (Keycloak's
+      // temporary password): passwordWasNeverChanged again, whatever the user had chosen before.
+      // Setting one's own is choosing it.
+      if (passwordHash)
+        Object.assign(changes, {
+          passwordHash,
+          passwordChangedAt: self ? new Date() : null,
+          failedLogins: 0,
+          lockedUntil: null,
+        });
       await this.admins.requireAnotherAdmin(
         current,
         { ...current, ...changes },
@@ -141,7 +157,6 @@ export class ManageUsersHandler {
       // A reset is what an administrator does after a compromise: the sessions the old password
       // opened end with it (the administrator's own, resetting themselves, is spared).
       else if (passwordHash) {
-        const self = actor.isUser && req.userId === actor.principalId;
         await this.sessions.revokeSessions(
           req.userId,
           'password_reset',
@@ -159,7 +174,9 @@ export class ManageUsersHandler {
           // The fields the request changed, by their API names (a password reset also clears the lockout).
           data: {
             fields: [
-              ...Object.keys(changes).filter((k) => !['passwordHash', 'failedLogins', 'lockedUntil'].includes(k)),
+              ...Object.keys(changes).filter(
+                (k) => !['passwordHash', 'passwordChangedAt', 'failedLogins', 'lockedUntil'].includes(k),
+              ),
               ...(passwordHash ? ['password'] : []),
             ],
           },
@@ -186,7 +203,7 @@ export class ManageUsersHandler {
       await this.admins.lock(m);
       const user = await this.users.findById(req.userId!, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
-      requireWithin(actor, user.roles, `Deleting user ${req.userId}`);
+      requireWithin(actor, user.roles, `Deleting user ${req.userId}`, user.tenants);
       await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);
       await this.sessions.revokeSessions(req.userId!, 'user_deleted', actor.claims.sub, m);
       await this.sessions.deletePats({ userId: req.userId! }, 'user_deleted', actor.claims.sub, m);

@@ -20,4 +20,10 @@ describe('passwordWeakness', () => {
       expect(passwordWeakness(password)).toBeNull();
     },
   );
+
+  it('refuses the username itself, in any case', () => {
+    expect(passwordWeakness('Margaret.Hamilton', 'margaret.hamilton')).toBe('is the username');
+    expect(passwordWeakness('margaret.hamilton-1', 'margaret.hamilton')).toBeNull();
+    expect(passwordWeakness('margaret.hamilton')).toBeNull();
+  });
 });

@@ -20,10 +20,12 @@ const COMMON = new Set([
 /**
  * Why a password is too weak to set, or null. The length bounds are the DTO's; this catches what
  * passes them and is still guessed first: few distinct characters (`aaaaaaaaaaaa`, `abababababab`),
- * a keyboard or alphabet run, or a well-known password.
+ * a keyboard or alphabet run, a well-known password, or the account's own username (the first
+ * guess against any account: Keycloak's "not username", NIST SP 800-63B's context-specific words).
  */
-export function passwordWeakness(password: string): string | null {
+export function passwordWeakness(password: string, username?: string): string | null {
   const p = password.toLowerCase();
+  if (username !== undefined && p.normalize('NFC') === username.toLowerCase()) return 'is the username';
   if (new Set(p).size < 5) return 'uses fewer than 5 different characters';
   if (COMMON.has(p)) return 'is a well-known password';
   const run = (s: string) => {
@@ -34,8 +36,8 @@ export function passwordWeakness(password: string): string | null {
   return null;
 }
 
-/** Throws BAD_REQUEST naming `field` when the password is weak. */
-export function assertStrongPassword(password: string, field: string): void {
-  const why = passwordWeakness(password);
+/** Throws BAD_REQUEST naming `field` when the password is weak (for the user named `username`). */
+export function assertStrongPassword(password: string, field: string, username?: string): void {
+  const why = passwordWeakness(password, username);
   if (why) throw new PortcullisError('BAD_REQUEST', `${field} ${why}`, [{ field, errors: [`${field} ${why}`] }]);
 }

@@ -80,7 +80,7 @@ export class UserCredentialsHandler {
       ]);
     const user = await this.users.findById(req.userId);
     if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
-    requireWithin(actor, user.roles, `Changing user ${req.userId}`);
+    requireWithin(actor, user.roles, `Changing user ${req.userId}`, user.tenants);
     return { actor: actor.claims.sub, userId: req.userId, self: actor.isUser && req.userId === actor.principalId };
   }
 }

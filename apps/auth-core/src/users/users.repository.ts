@@ -5,11 +5,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { entityFromRow, preparedStatement } from '../database/prepared-statement';
 import { decodeCursor, encodeCursor, isBoundedText } from '../database/keyset-cursor';
 import { UserEntity } from './user.entity';
+import { normalizeUsername } from './username-key';
 
 /** Every username, local or federated, fits its varchar(128) column. */
 const USER_KEY = [isBoundedText(128)];
-
-export const normalizeUsername = (username: string) => username.normalize('NFC').toLowerCase();
 
 /** Persistence of users ; entities stay inside auth-core. */
 @Injectable()

@@ -44,6 +44,11 @@ export class MeReplyDto extends TokenDataDto implements MeReply {
 
   tenants!: string[];
 
+  @ApiPropertyOptional({
+    description: 'The permissions a narrowed token kept (PATs, API keys, scoped tokens); absent when not narrowed',
+  })
+  perms?: string[];
+
   @ApiProperty({ description: 'Seconds left' })
   expiresIn!: number;
 

@@ -122,6 +122,11 @@ export interface TokenData {
 export interface MeReply extends TokenData {
   username: string | null;
   tenants: string[];
+  /**
+   * The permissions a narrowed token kept (a PAT, an API key's bearer, a scoped token): what it may
+   * do, which its roles (`r`) no longer say. Absent for a token that is its roles' whole.
+   */
+  perms?: string[];
   expiresIn: number;
   /** The user the token speaks for (SPEC §4 "user"); null for a client's token. */
   user: UserView | null;
