@@ -60,6 +60,21 @@ describe('signing key rotation keeps the old key as long as its longest-lived to
     expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
   });
 
+  it('rotations asked at the same moment all succeed, one after the other, leaving exactly one active key', async () => {
+    const before = ((await admin.get('/api/v1/keys')).body as { items: KeyView[] }).items.length;
+    const replies = await Promise.all(Array.from({ length: 4 }, () => admin.post('/api/v1/keys/rotate')));
+    // Was: every rotation but one answered 500 (the one-active-key index refused its insert).
+    expect(replies.map((r) => (r.status < 300 ? 'ok' : r.status))).toEqual(['ok', 'ok', 'ok', 'ok']);
+    const kids = replies.map((r) => (r.body as { kid: string }).kid);
+    expect(new Set(kids).size).toBe(4);
+    const keys = ((await admin.get('/api/v1/keys')).body as { items: KeyView[] }).items;
+    expect(keys).toHaveLength(before + 4);
+    expect(keys.filter((k) => k.status === 'active')).toHaveLength(1);
+    const fresh = (await login(stack)).access_token;
+    expect(kids).toContain(kidOf(fresh));
+    expect((await api(stack, fresh).get('/api/v1/auth/validate')).status).toBe(200);
+  });
+
   it('a replica given another MASTER_KEY than the one the keys were stored with stops, naming it', async () => {
     const other = `other-${'k'.repeat(40)}`;
     const proc = spawnApp('auth-core(other key)', AUTH_CORE_MAIN, {

@@ -36,10 +36,8 @@ export class KeyRingService {
   async init(since: Date): Promise<void> {
     await this.load();
     if (!this.active) {
-      await this.createKey('ES256').catch((err: { code?: string }) => {
-        // Another replica created the first key at the same moment: use theirs.
-        if (err.code !== '23505') throw err;
-      });
+      // Another replica may create the first key at the same moment: then theirs is used.
+      await this.createKey('ES256', undefined, true);
       await this.load();
     }
     // A lost events stream may have taken a rotation with it: the keys are read again then too.
@@ -88,7 +86,11 @@ export class KeyRingService {
     }
   }
 
-  private async createKey(alg: SigningAlgorithm, announce?: (kid: string) => Promise<void>): Promise<string> {
+  private async createKey(
+    alg: SigningAlgorithm,
+    announce?: (kid: string) => Promise<void>,
+    firstOnly = false,
+  ): Promise<string> {
     const { publicKey, privateKey } =
       alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
@@ -102,7 +104,7 @@ export class KeyRingService {
       this.config.API_KEY_TOKEN_TTL,
       this.config.SYSTEM_TOKEN_TTL,
     );
-    await this.keys.activate(
+    const created = await this.keys.activate(
       {
         kid,
         alg,
@@ -111,8 +113,9 @@ export class KeyRingService {
       },
       new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
       announce && (() => announce(kid)),
+      firstOnly,
     );
-    this.logger.log(`created signing key ${kid} (${alg})`);
+    if (created) this.logger.log(`created signing key ${kid} (${alg})`);
     return kid;
   }
 
