@@ -111,6 +111,19 @@ describe('cluster SDK through the example service (issue #7)', () => {
     expect(keys.body.items.map((k: { status: string }) => k.status).sort()).toEqual(['active', 'retired']);
   });
 
+  it('a token of a key rotated in a moment ago is accepted at once in local mode, even just after a JWKS refetch', async () => {
+    // A token naming a kid no one knows makes local mode refetch the JWKS (then not again for 5 s).
+    const [, p, sig] = (await clientToken('writer')).access_token.split('.');
+    const unknown = `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'no-such-key' })).toString('base64url')}.${p}.${sig}`;
+    expect((await call(`${local.url}/widgets`, unknown)).status).toBe(401);
+    const rotated = await admin.post('/api/v1/keys/rotate');
+    expect(rotated.status).toBe(201);
+    const fresh = (await clientToken('writer')).access_token;
+    // Was 401 until the rotation event's own JWKS fetch happened to be done (100 ms and more).
+    expect((await call(`${local.url}/widgets`, fresh)).status).toBe(200);
+    expect((await call(`${remote.url}/widgets`, fresh)).status).toBe(200);
+  });
+
   it('a PAT in local mode is checked remotely', async () => {
     const pat = (
       await admin.post('/api/v1/users/me/tokens', {
