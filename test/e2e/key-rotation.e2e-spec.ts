@@ -1,3 +1,4 @@
+import { SUBJECTS } from '@portcullis/contracts';
 import { api } from '../support/fixtures';
 import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack } from '../support/stack';
 
@@ -89,4 +90,40 @@ describe('signing key rotation keeps the old key as long as its longest-lived to
     expect(proc.logs()).toMatch(/MASTER_KEY/);
     expect(proc.logs()).not.toContain(other);
   }, 30000);
+});
+
+/** SPEC §3: ES256 by default, EdDSA allowed — SIGNING_ALGORITHM picks it for a new deployment. */
+describe('SIGNING_ALGORITHM=EdDSA', () => {
+  const stack = new Stack({ env: { SIGNING_ALGORITHM: 'EdDSA' } });
+  let admin: ReturnType<typeof api>;
+  const algOf = (token: string) =>
+    (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { alg: string }).alg;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('the first key is EdDSA and its tokens validate over REST and NATS', async () => {
+    // Was ES256 whatever was configured: no setting chose the algorithm.
+    const keys = ((await admin.get('/api/v1/keys')).body as { items: Array<KeyView & { alg: string }> }).items;
+    expect(keys.map((k) => k.alg)).toEqual(['EdDSA']);
+    const token = (await login(stack)).access_token;
+    expect(algOf(token)).toBe('EdDSA');
+    expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
+    const nats = (await stack.natsRaw(SUBJECTS.TOKEN_VALIDATE, JSON.stringify({ token }))).json<{ valid: boolean }>();
+    expect(nats.valid).toBe(true);
+  });
+
+  it('a rotation without a body keeps the configured algorithm; one naming ES256 switches to it', async () => {
+    const same = await admin.post('/api/v1/keys/rotate');
+    expect(same.body).toEqual({ kid: expect.any(String), alg: 'EdDSA' });
+    const es = await admin.post('/api/v1/keys/rotate', { alg: 'ES256' });
+    expect(es.body).toEqual({ kid: expect.any(String), alg: 'ES256' });
+    const token = (await login(stack)).access_token;
+    expect(algOf(token)).toBe('ES256');
+    expect(kidOf(token)).toBe((es.body as { kid: string }).kid);
+    expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
+  });
 });

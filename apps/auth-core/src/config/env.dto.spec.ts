@@ -89,3 +89,16 @@ describe('API_KEY_MAX_TTL_DAYS', () => {
     expect(() => loadAuthCoreConfig({ ...base, API_KEY_MAX_TTL_DAYS: value })).toThrow(/API_KEY_MAX_TTL_DAYS/);
   });
 });
+
+describe('SIGNING_ALGORITHM', () => {
+  it('is ES256 unless told, and takes EdDSA', () => {
+    expect(loadAuthCoreConfig(base).SIGNING_ALGORITHM).toBe('ES256');
+    expect(loadAuthCoreConfig({ ...base, SIGNING_ALGORITHM: 'EdDSA' }).SIGNING_ALGORITHM).toBe('EdDSA');
+  });
+
+  it.each(['HS256', 'RS256', 'none', 'es256'])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, SIGNING_ALGORITHM: value })).toThrow(
+      /SIGNING_ALGORITHM: SIGNING_ALGORITHM must be one of ES256, EdDSA/,
+    );
+  });
+});

@@ -37,7 +37,7 @@ export class KeyRingService {
     await this.load();
     if (!this.active) {
       // Another replica may create the first key at the same moment: then theirs is used.
-      await this.createKey('ES256', undefined, true);
+      await this.createKey(this.config.SIGNING_ALGORITHM, undefined, true);
       await this.load();
     }
     // A lost events stream may have taken a rotation with it: the keys are read again then too.
@@ -65,7 +65,7 @@ export class KeyRingService {
    * event is published before the key is committed, so a rotation the other replicas cannot hear
    * of is rolled back (else this replica would sign with a key they refuse as unknown).
    */
-  async rotate(alg: SigningAlgorithm = 'ES256'): Promise<string> {
+  async rotate(alg: SigningAlgorithm = this.config.SIGNING_ALGORITHM): Promise<string> {
     const kid = await this.createKey(alg, (kid) =>
       this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent),
     );
