@@ -102,3 +102,19 @@ describe('SIGNING_ALGORITHM', () => {
     );
   });
 });
+
+describe('MASTER_KEY_PREVIOUS', () => {
+  it('takes a comma list of keys of 32 characters or more', () => {
+    const previous = `${'a'.repeat(32)},${'b'.repeat(48)}`;
+    expect(loadAuthCoreConfig({ ...base, MASTER_KEY_PREVIOUS: previous }).MASTER_KEY_PREVIOUS).toBe(previous);
+  });
+
+  it.each(['short', `${'a'.repeat(32)},short`, `${'a'.repeat(32)},`, `,${'a'.repeat(32)}`])(
+    'refuses %j, naming the variable and not echoing it',
+    (value) => {
+      expect(() => loadAuthCoreConfig({ ...base, MASTER_KEY_PREVIOUS: value })).toThrow(
+        /MASTER_KEY_PREVIOUS: MASTER_KEY_PREVIOUS must be a comma list of keys of at least 32 characters each/,
+      );
+    },
+  );
+});

@@ -57,6 +57,17 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @MinLength(32, { message: 'MASTER_KEY must be at least 32 characters' })
   MASTER_KEY?: string;
 
+  /**
+   * The MASTER_KEYs before this one, comma-separated: at start the signing keys and the secret-hash
+   * key stored under one of them are stored again under MASTER_KEY, after which they can go.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^,]{32,}(,[^,]{32,})*$/, {
+    message: 'MASTER_KEY_PREVIOUS must be a comma list of keys of at least 32 characters each',
+  })
+  MASTER_KEY_PREVIOUS?: string;
+
   /** The algorithm of the first signing key and of a rotation that names none. */
   @IsIn(SIGNING_ALGORITHMS, { message: `SIGNING_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}` })
   SIGNING_ALGORITHM: SigningKeyAlgorithm = 'ES256';

@@ -4,8 +4,8 @@ import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SigningKeyEntity } from './signing-key.entity';
 
-/** Serialises rotations across replicas (see `activate`). */
-const ROTATION_LOCK_ID = 0x70636c05;
+/** Serialises key changes across replicas (see `activate`, MasterKeyRotationService). */
+export const ROTATION_LOCK_ID = 0x70636c05;
 
 export type NewSigningKey = Pick<SigningKeyEntity, 'kid' | 'alg' | 'publicJwk' | 'privateKeyEnc'>;
 
