@@ -1,6 +1,6 @@
 import { SUBJECTS } from '@portcullis/contracts';
 import { api } from '../support/fixtures';
-import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack } from '../support/stack';
+import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack, within } from '../support/stack';
 
 interface KeyView {
   kid: string;
@@ -126,4 +126,40 @@ describe('SIGNING_ALGORITHM=EdDSA', () => {
     expect(kidOf(token)).toBe((es.body as { kid: string }).kid);
     expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
   });
+});
+
+/** SPEC §3: an old key stays in the JWKS until every token it signed has expired, and then goes. */
+describe('a retired key past its last token leaves the JWKS without another rotation', () => {
+  // The longest token lives 60 s, no skew: the retired key verifies for 60 s after the rotation.
+  const stack = new Stack({
+    env: {
+      ACCESS_TOKEN_TTL: '30',
+      EXTENDED_TOKEN_MAX_TTL: '60',
+      TOKEN_MAX_TTL: '60',
+      API_KEY_TOKEN_TTL: '30',
+      SYSTEM_TOKEN_TTL: '30',
+      CLOCK_SKEW: '0',
+    },
+  });
+  const jwksKids = async () =>
+    ((await (await fetch(`${stack.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
+      (k) => k.kid,
+    );
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('the old key is listed until its verifyUntil, and gone from the JWKS a moment after', async () => {
+    const admin = api(stack, (await login(stack)).access_token);
+    const old = kidOf((await login(stack)).access_token);
+    expect((await admin.post('/api/v1/keys/rotate')).status).toBe(201);
+    const retired = ((await admin.get('/api/v1/keys')).body as { items: KeyView[] }).items.find((k) => k.kid === old)!;
+    const until = Date.parse(retired.verifyUntil!);
+    expect(await jwksKids()).toContain(old);
+    await new Promise((r) => setTimeout(r, Math.max(until - Date.now() - 2000, 0)));
+    expect(await jwksKids()).toContain(old);
+    // Was: still listed (until the next rotation or restart), however long after.
+    await within(until + 4000 - Date.now(), async () => !(await jwksKids()).includes(old));
+    expect((await jwksKids()).length).toBe(1);
+  }, 90000);
 });

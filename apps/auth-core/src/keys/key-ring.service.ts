@@ -25,6 +25,7 @@ export class KeyRingService {
   readonly verifier = new TokenVerifier();
   private active?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly keys: SigningKeysRepository,
@@ -138,5 +139,22 @@ export class KeyRingService {
       rows.map((r) => ({ kid: r.kid, alg: r.alg as SigningAlgorithm, key: publicKeyFromJwk(r.publicJwk) })),
     );
     this.publicJwks = rows.map((r) => r.publicJwk);
+    this.prunePastVerifyUntil(rows.map((r) => r.verifyUntil));
+  }
+
+  /**
+   * A retired key leaves the JWKS (and the verifier) once its last token has expired, not only at
+   * the next rotation or restart: read the keys again then.
+   */
+  private prunePastVerifyUntil(verifyUntil: Array<Date | null>): void {
+    clearTimeout(this.pruneTimer);
+    const next = Math.min(...verifyUntil.map((d) => d?.getTime() ?? Infinity));
+    if (!Number.isFinite(next)) return;
+    // setTimeout takes at most 2^31-1 ms (about 24 days): a longer wait is just taken in steps.
+    const delay = Math.min(Math.max(next - Date.now(), 0) + 1000, 2 ** 31 - 1);
+    this.pruneTimer = setTimeout(
+      () => void this.bus.runUntilDone('removing signing keys past their last token', () => this.load()),
+      delay,
+    ).unref();
   }
 }
