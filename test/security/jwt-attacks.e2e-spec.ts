@@ -16,6 +16,8 @@ import { login, ManagedProcess, Stack, startExampleService, within } from '../su
  *   the server is never asked for anything;
  * - a refresh token presented as an access token, and the reverse;
  * - a rotated refresh token replayed after auth-core restarted (killed) is still reuse.
+ * - genuine signatures re-encoded: DER instead of r||s, the other S of a revoked token, padding,
+ *   whitespace or standard base64 in a segment, an EdDSA signature under an ES256 alg or kid.
  */
 
 const report = new SuiteReport(
@@ -335,6 +337,80 @@ describe('refresh replay after an auth-core restart', () => {
     );
     expect(Number(audit[0].n)).toBeGreaterThanOrEqual(2);
   }, 60000);
+});
+
+/**
+ * Genuine signatures re-encoded: the same r and s in DER, the other S of the pair (ECDSA
+ * malleability), base64 padding and whitespace inside segments, and a genuine EdDSA signature
+ * presented as ES256 under either key. None may pass anywhere.
+ */
+describe('signature and encoding edge cases of genuine tokens', () => {
+  const P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+  const toHex = (n: bigint) => n.toString(16).padStart(64, '0');
+  const derInt = (b: Buffer) => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    const v = b.subarray(i);
+    const body = v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
+    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const sigOf = (token: string) => Buffer.from(token.split('.')[2], 'base64url');
+  const withSig = (token: string, sig: Buffer) => `${token.split('.').slice(0, 2).join('.')}.${b64(sig)}`;
+
+  it('the same ES256 signature in DER instead of raw r||s is refused everywhere', async () => {
+    const token = (await login(stack)).access_token;
+    const sig = sigOf(token);
+    const seq = Buffer.concat([derInt(sig.subarray(0, 32)), derInt(sig.subarray(32))]);
+    const der = Buffer.concat([Buffer.from([0x30, seq.length]), seq]);
+    expectRefusedEverywhere('ES256 signature DER-encoded', await judgeEverywhere(withSig(token, der)));
+  });
+
+  it('a revoked token stays refused in its other-S form (revocation is by jti, not by the bytes)', async () => {
+    const token = (await login(stack)).access_token;
+    expect((await api(stack, token).post('/api/v1/auth/logout')).status).toBe(204);
+    const sig = sigOf(token);
+    const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+    const other = Buffer.concat([sig.subarray(0, 32), Buffer.from(toHex(P256_N - s), 'hex')]);
+    expectRefusedEverywhere('revoked token, S replaced by n - S', await judgeEverywhere(withSig(token, other)));
+    expectRefusedEverywhere('revoked token as issued', await judgeEverywhere(token));
+  });
+
+  it('padding, whitespace or standard base64 inside a genuine token is refused everywhere', async () => {
+    const token = (await login(stack)).access_token;
+    const [h, p, sig] = token.split('.');
+    const padded = (seg: string) => seg + '='.repeat((4 - (seg.length % 4)) % 4 || 4);
+    const variants: Record<string, string> = {
+      'padded header': `${padded(h)}.${p}.${sig}`,
+      'padded signature': `${h}.${p}.${padded(sig)}`,
+      'space inside the payload': `${h}.${p.slice(0, 10)} ${p.slice(10)}.${sig}`,
+      'tab before the signature': `${h}.${p}.\t${sig}`,
+      'signature in standard base64': `${h}.${p}.${Buffer.from(sig, 'base64url').toString('base64')}`,
+      'a fourth segment': `${token}.${p}`,
+    };
+    for (const [name, variant] of Object.entries(variants)) {
+      if (variant === token) continue;
+      expectRefusedEverywhere(name, await judgeEverywhere(variant));
+    }
+  });
+
+  it("a genuine EdDSA signature is refused as ES256 under its own kid or the ES256 key's", async () => {
+    const esToken = (await login(stack)).access_token;
+    const rotated = await api(stack, adminToken).post('/api/v1/keys/rotate', { alg: 'EdDSA' });
+    expect(rotated.status).toBe(201);
+    const edToken = (await login(stack)).access_token;
+    expect(decode(edToken.split('.')[0])).toMatchObject({ alg: 'EdDSA', kid: rotated.body.kid });
+    const [, p, sig] = edToken.split('.');
+    const esKid = decode(esToken.split('.')[0]).kid;
+    const cases: Record<string, object> = {
+      'EdDSA signature, alg ES256, its own kid': { alg: 'ES256', typ: 'at+jwt', kid: rotated.body.kid },
+      'EdDSA signature, alg EdDSA, the ES256 kid': { alg: 'EdDSA', typ: 'at+jwt', kid: esKid },
+      'EdDSA signature, alg ES256, the ES256 kid': { alg: 'ES256', typ: 'at+jwt', kid: esKid },
+    };
+    for (const [name, header] of Object.entries(cases))
+      expectRefusedEverywhere(name, await judgeEverywhere(`${json64(header)}.${p}.${sig}`));
+    // Control: both genuine tokens pass everywhere.
+    for (const t of [esToken, edToken]) expect((await judgeEverywhere(t)).filter((v) => !v.accepted)).toEqual([]);
+  });
 });
 
 describe('aftermath', () => {

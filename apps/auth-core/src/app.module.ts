@@ -40,6 +40,7 @@ import { EventBusService } from './events/event-bus.service';
 import { HealthController } from './health/health.controller';
 import { ShutdownState } from './health/shutdown-state';
 import { KeyRingService } from './keys/key-ring.service';
+import { MasterKeyRotationService } from './keys/master-key-rotation.service';
 import { MasterKey } from './keys/master-key';
 import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { NatsConnectionService } from './nats/nats-connection.service';
@@ -121,12 +122,13 @@ export class AppModule {
         ListAuditHandler,
       ],
       providers: [
-        { provide: MasterKey, useValue: new MasterKey(config.MASTER_KEY) },
+        { provide: MasterKey, useValue: new MasterKey(config.MASTER_KEY, config.MASTER_KEY_PREVIOUS?.split(',')) },
         NatsConnectionService,
         EventBusService,
         AuditService,
         AuditRepository,
         KeyRingService,
+        MasterKeyRotationService,
         SigningKeysRepository,
         RevocationCacheService,
         RevocationService,

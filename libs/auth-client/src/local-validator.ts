@@ -53,6 +53,8 @@ export class LocalValidator {
   private lastHeartbeat = 0;
   private synced = false;
   private jwksRefresh?: Promise<void>;
+  /** The load of a key a `keys.rotated` event announced, while it runs. */
+  private announcedKey?: Promise<void>;
   private lastJwksFetch = 0;
   private closed = false;
   private sweeper?: NodeJS.Timeout;
@@ -151,7 +153,12 @@ export class LocalValidator {
     await this.feed.follow<PrincipalDisabledEvent>(EVENTS.PRINCIPAL_DISABLED, since, (d) =>
       this.state.applyDisabled(d),
     );
-    await this.feed.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, (e) => void this.loadKeysUntil(e.kid));
+    await this.feed.follow<KeysRotatedEvent>(EVENTS.KEYS_ROTATED, since, (e) => {
+      const loading: Promise<void> = this.loadKeysUntil(e.kid).finally(() => {
+        if (this.announcedKey === loading) this.announcedKey = undefined;
+      });
+      this.announcedKey = loading;
+    });
   }
 
   /** The replica answering the JWKS request may not have loaded the new key yet: retry briefly. */
@@ -204,9 +211,22 @@ export class LocalValidator {
       return unavailable('Local validation state is stale: auth-core has been silent too long');
     const verifyOpts = { issuer: this.issuer, audience: this.audience, clockSkew: this.clockSkew };
     let result = this.verified.verify(this.verifier, token, verifyOpts);
-    if (!result.ok && result.reason === 'UNKNOWN_KID' && (await this.refreshKeysOnce()))
+    if (!result.ok && result.reason === 'UNKNOWN_KID' && (await this.keysMayHaveChanged()))
       result = this.verified.verify(this.verifier, token, verifyOpts);
     return verdict(result, req, this.state);
+  }
+
+  /**
+   * An unknown kid may be the key of a rotation announced a moment ago, still being fetched: its
+   * load is waited for, whatever the refetch cooldown (else a token of the new key, used right
+   * after the rotation answered, was refused for as long as the JWKS had been refetched within 5 s).
+   */
+  private async keysMayHaveChanged(): Promise<boolean> {
+    if (this.announcedKey) {
+      await this.announcedKey;
+      return true;
+    }
+    return this.refreshKeysOnce();
   }
 
   /** An unknown kid may be a key rotated in a moment ago: refetch, at most every few seconds. */

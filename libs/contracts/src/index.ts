@@ -7,6 +7,7 @@ export * from './validate-payload';
 export * from './dto/auth.dto';
 export * from './dto/validate-token.dto';
 export * from './dto/meta.dto';
+export * from './dto/keys.dto';
 export * from './dto/tokens.dto';
 export * from './dto/query-transforms';
 export * from './dto/clients.dto';

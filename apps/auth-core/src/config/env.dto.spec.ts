@@ -89,3 +89,32 @@ describe('API_KEY_MAX_TTL_DAYS', () => {
     expect(() => loadAuthCoreConfig({ ...base, API_KEY_MAX_TTL_DAYS: value })).toThrow(/API_KEY_MAX_TTL_DAYS/);
   });
 });
+
+describe('SIGNING_ALGORITHM', () => {
+  it('is ES256 unless told, and takes EdDSA', () => {
+    expect(loadAuthCoreConfig(base).SIGNING_ALGORITHM).toBe('ES256');
+    expect(loadAuthCoreConfig({ ...base, SIGNING_ALGORITHM: 'EdDSA' }).SIGNING_ALGORITHM).toBe('EdDSA');
+  });
+
+  it.each(['HS256', 'RS256', 'none', 'es256'])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, SIGNING_ALGORITHM: value })).toThrow(
+      /SIGNING_ALGORITHM: SIGNING_ALGORITHM must be one of ES256, EdDSA/,
+    );
+  });
+});
+
+describe('MASTER_KEY_PREVIOUS', () => {
+  it('takes a comma list of keys of 32 characters or more', () => {
+    const previous = `${'a'.repeat(32)},${'b'.repeat(48)}`;
+    expect(loadAuthCoreConfig({ ...base, MASTER_KEY_PREVIOUS: previous }).MASTER_KEY_PREVIOUS).toBe(previous);
+  });
+
+  it.each(['short', `${'a'.repeat(32)},short`, `${'a'.repeat(32)},`, `,${'a'.repeat(32)}`])(
+    'refuses %j, naming the variable and not echoing it',
+    (value) => {
+      expect(() => loadAuthCoreConfig({ ...base, MASTER_KEY_PREVIOUS: value })).toThrow(
+        /MASTER_KEY_PREVIOUS: MASTER_KEY_PREVIOUS must be a comma list of keys of at least 32 characters each/,
+      );
+    },
+  );
+});

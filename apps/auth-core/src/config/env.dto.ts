@@ -13,7 +13,14 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_PASSWORD_LENGTH, RolePermissions, toBoolean } from '@portcullis/contracts';
+import {
+  CLIENT_ID_PATTERN,
+  MAX_PASSWORD_LENGTH,
+  RolePermissions,
+  SIGNING_ALGORITHMS,
+  SigningKeyAlgorithm,
+  toBoolean,
+} from '@portcullis/contracts';
 import { OidcProviders } from '../federation/oidc-providers.config';
 import { NatsEnvDto, NatsUrlList } from '@portcullis/nats-options';
 import { DatabaseUrl } from '../database/database-url';
@@ -49,6 +56,21 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @IsString()
   @MinLength(32, { message: 'MASTER_KEY must be at least 32 characters' })
   MASTER_KEY?: string;
+
+  /**
+   * The MASTER_KEYs before this one, comma-separated: at start the signing keys and the secret-hash
+   * key stored under one of them are stored again under MASTER_KEY, after which they can go.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^,]{32,}(,[^,]{32,})*$/, {
+    message: 'MASTER_KEY_PREVIOUS must be a comma list of keys of at least 32 characters each',
+  })
+  MASTER_KEY_PREVIOUS?: string;
+
+  /** The algorithm of the first signing key and of a rotation that names none. */
+  @IsIn(SIGNING_ALGORITHMS, { message: `SIGNING_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}` })
+  SIGNING_ALGORITHM: SigningKeyAlgorithm = 'ES256';
 
   @IsString()
   @Matches(/^[A-Za-z0-9._@-]{1,128}$/, { message: 'ADMIN_USERNAME must be 1-128 of [A-Za-z0-9._@-]' })

@@ -17,6 +17,7 @@ import { SystemTokenMinters1764300000000 } from './migrations/1764300000000-syst
 import { SessionMax1764400000000 } from './migrations/1764400000000-session-max';
 import { FailedLoginReset1764500000000 } from './migrations/1764500000000-failed-login-reset';
 import { RefreshTokenScope1764600000000 } from './migrations/1764600000000-refresh-token-scope';
+import { MasterKeyMaterial1764710000000 } from './migrations/1764710000000-master-key-material';
 
 export const ENTITIES = [
   UserEntity,
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   SessionMax1764400000000,
   FailedLoginReset1764500000000,
   RefreshTokenScope1764600000000,
+  MasterKeyMaterial1764710000000,
 ];
 
 /**

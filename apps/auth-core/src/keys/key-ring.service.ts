@@ -25,6 +25,7 @@ export class KeyRingService {
   readonly verifier = new TokenVerifier();
   private active?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly keys: SigningKeysRepository,
@@ -36,10 +37,8 @@ export class KeyRingService {
   async init(since: Date): Promise<void> {
     await this.load();
     if (!this.active) {
-      await this.createKey('ES256').catch((err: { code?: string }) => {
-        // Another replica created the first key at the same moment: use theirs.
-        if (err.code !== '23505') throw err;
-      });
+      // Another replica may create the first key at the same moment: then theirs is used.
+      await this.createKey(this.config.SIGNING_ALGORITHM, undefined, true);
       await this.load();
     }
     // A lost events stream may have taken a rotation with it: the keys are read again then too.
@@ -67,7 +66,7 @@ export class KeyRingService {
    * event is published before the key is committed, so a rotation the other replicas cannot hear
    * of is rolled back (else this replica would sign with a key they refuse as unknown).
    */
-  async rotate(alg: SigningAlgorithm = 'ES256'): Promise<string> {
+  async rotate(alg: SigningAlgorithm = this.config.SIGNING_ALGORITHM): Promise<string> {
     const kid = await this.createKey(alg, (kid) =>
       this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent),
     );
@@ -88,7 +87,11 @@ export class KeyRingService {
     }
   }
 
-  private async createKey(alg: SigningAlgorithm, announce?: (kid: string) => Promise<void>): Promise<string> {
+  private async createKey(
+    alg: SigningAlgorithm,
+    announce?: (kid: string) => Promise<void>,
+    firstOnly = false,
+  ): Promise<string> {
     const { publicKey, privateKey } =
       alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
@@ -102,7 +105,7 @@ export class KeyRingService {
       this.config.API_KEY_TOKEN_TTL,
       this.config.SYSTEM_TOKEN_TTL,
     );
-    await this.keys.activate(
+    const created = await this.keys.activate(
       {
         kid,
         alg,
@@ -111,8 +114,9 @@ export class KeyRingService {
       },
       new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
       announce && (() => announce(kid)),
+      firstOnly,
     );
-    this.logger.log(`created signing key ${kid} (${alg})`);
+    if (created) this.logger.log(`created signing key ${kid} (${alg})`);
     return kid;
   }
 
@@ -135,5 +139,22 @@ export class KeyRingService {
       rows.map((r) => ({ kid: r.kid, alg: r.alg as SigningAlgorithm, key: publicKeyFromJwk(r.publicJwk) })),
     );
     this.publicJwks = rows.map((r) => r.publicJwk);
+    this.prunePastVerifyUntil(rows.map((r) => r.verifyUntil));
+  }
+
+  /**
+   * A retired key leaves the JWKS (and the verifier) once its last token has expired, not only at
+   * the next rotation or restart: read the keys again then.
+   */
+  private prunePastVerifyUntil(verifyUntil: Array<Date | null>): void {
+    clearTimeout(this.pruneTimer);
+    const next = Math.min(...verifyUntil.map((d) => d?.getTime() ?? Infinity));
+    if (!Number.isFinite(next)) return;
+    // setTimeout takes at most 2^31-1 ms (about 24 days): a longer wait is just taken in steps.
+    const delay = Math.min(Math.max(next - Date.now(), 0) + 1000, 2 ** 31 - 1);
+    this.pruneTimer = setTimeout(
+      () => void this.bus.runUntilDone('removing signing keys past their last token', () => this.load()),
+      delay,
+    ).unref();
   }
 }

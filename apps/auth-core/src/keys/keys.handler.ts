@@ -1,6 +1,14 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { AuthenticatedRequestDto, SigningKeyView, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import {
+  AuthenticatedRequestDto,
+  RotatedKeyReply,
+  RotateKeyRequestDto,
+  SigningKeyView,
+  SUBJECTS,
+  validatePayload,
+} from '@portcullis/contracts';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { AuditService } from '../audit/audit.service';
 import { ActorService } from '../tokens/actor.service';
 import { KeyRingService } from './key-ring.service';
@@ -14,6 +22,7 @@ export class KeysHandler {
     private readonly keys: KeyRingService,
     private readonly audit: AuditService,
     private readonly signingKeys: SigningKeysRepository,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
   ) {}
 
   @MessagePattern(SUBJECTS.KEYS_LIST)
@@ -36,11 +45,12 @@ export class KeysHandler {
 
   /** The old key keeps verifying until every token it signed has expired. */
   @MessagePattern(SUBJECTS.KEYS_ROTATE)
-  async rotate(@Payload() payload: unknown): Promise<{ kid: string }> {
-    const req = validatePayload(AuthenticatedRequestDto, payload);
+  async rotate(@Payload() payload: unknown): Promise<RotatedKeyReply> {
+    const req = validatePayload(RotateKeyRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'keys:admin');
-    const kid = await this.keys.rotate();
-    await this.audit.record({ type: 'keys.rotated', actor: actor.claims.sub, success: true, data: { kid } });
-    return { kid };
+    const alg = req.alg ?? this.config.SIGNING_ALGORITHM;
+    const kid = await this.keys.rotate(alg);
+    await this.audit.record({ type: 'keys.rotated', actor: actor.claims.sub, success: true, data: { kid, alg } });
+    return { kid, alg };
   }
 }

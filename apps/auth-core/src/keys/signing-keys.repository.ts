@@ -4,6 +4,9 @@ import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SigningKeyEntity } from './signing-key.entity';
 
+/** Serialises key changes across replicas (see `activate`, MasterKeyRotationService). */
+export const ROTATION_LOCK_ID = 0x70636c05;
+
 export type NewSigningKey = Pick<SigningKeyEntity, 'kid' | 'alg' | 'publicJwk' | 'privateKeyEnc'>;
 
 /** Persistence of the signing keys (private halves encrypted by the caller). */
@@ -30,16 +33,27 @@ export class SigningKeysRepository {
 
   /**
    * Makes `key` the active key in one transaction, retiring the one active before (it verifies
-   * until `verifyUntil`). Two replicas creating the first key at once: one gets a unique violation.
-   * `beforeCommit` runs last in the transaction: if it fails, nothing changes.
+   * until `verifyUntil`); with `firstOnly` (a replica's first start) nothing changes when another
+   * replica made a key meanwhile, and the answer is false. `beforeCommit` runs last in the
+   * transaction: if it fails, nothing changes. Key changes wait for each other: without the lock, a
+   * second rotation's UPDATE waits on the row the first retires, finds it retired, never sees the
+   * first's new key, and its insert breaks the one-active-key index (500).
    */
-  async activate(key: NewSigningKey, verifyUntil: Date, beforeCommit?: () => Promise<void>): Promise<void> {
+  async activate(
+    key: NewSigningKey,
+    verifyUntil: Date,
+    beforeCommit?: () => Promise<void>,
+    firstOnly = false,
+  ): Promise<boolean> {
     const row = { ...key, status: 'active', retiredAt: null, verifyUntil: null } as const;
-    await this.ds.transaction(async (m) => {
+    return this.ds.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [ROTATION_LOCK_ID]);
+      if (firstOnly && (await m.exists(SigningKeyEntity, { where: { status: 'active' } }))) return false;
       await m.update(SigningKeyEntity, { status: 'active' }, { status: 'retired', retiredAt: new Date(), verifyUntil });
       // TypeORM's insert type does not take a jsonb column typed as a record; the row is the entity's.
       await m.insert(SigningKeyEntity, row as QueryDeepPartialEntity<SigningKeyEntity>);
       await beforeCommit?.();
+      return true;
     });
   }
 }

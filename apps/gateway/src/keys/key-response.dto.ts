@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SigningKeyView } from '@portcullis/contracts';
+import { RotatedKeyReply, SIGNING_ALGORITHMS, SigningKeyAlgorithm, SigningKeyView } from '@portcullis/contracts';
 import { PageOf } from '../docs/page-of';
 
 /** A signing key's public data (never a private half), as `GET /keys` lists it. */
@@ -30,7 +30,10 @@ export class SigningKeyViewDto implements SigningKeyView {
 
 export class SigningKeyPageDto extends PageOf(SigningKeyViewDto) {}
 
-export class RotatedKeyDto implements Pick<SigningKeyView, 'kid'> {
+export class RotatedKeyDto implements RotatedKeyReply {
   @ApiProperty({ description: 'The new active key' })
   kid!: string;
+
+  @ApiProperty({ enum: SIGNING_ALGORITHMS })
+  alg!: SigningKeyAlgorithm;
 }

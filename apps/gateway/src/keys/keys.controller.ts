@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Page, SigningKeyView, SUBJECTS } from '@portcullis/contracts';
+import { Page, RotatedKeyReply, RotateKeyBodyDto, SigningKeyView, SUBJECTS } from '@portcullis/contracts';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
@@ -25,7 +25,11 @@ export class KeysController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a new active signing key; old keys verify until their tokens expire' })
   @ApiCreatedResponse({ type: RotatedKeyDto })
-  rotate(@CurrentPrincipal() p: AuthenticatedPrincipal, @RequestId() rid: string): Promise<{ kid: string }> {
-    return this.core.request(SUBJECTS.KEYS_ROTATE, { auth: p.token }, rid);
+  rotate(
+    @Body() body: RotateKeyBodyDto,
+    @CurrentPrincipal() p: AuthenticatedPrincipal,
+    @RequestId() rid: string,
+  ): Promise<RotatedKeyReply> {
+    return this.core.request(SUBJECTS.KEYS_ROTATE, { ...body, auth: p.token }, rid);
   }
 }
