@@ -58,9 +58,13 @@ export async function dumpEvents(stack: Stack): Promise<Array<{ where: string; v
   return out;
 }
 
-/** What Prometheus scrapes from the gateway and every replica. */
+/**
+ * What Prometheus scrapes from the gateway and every replica still running (a suite may have killed
+ * one on purpose and kept it in the list, so that its logs are still searched).
+ */
 export async function dumpMetrics(stack: Stack): Promise<Array<{ where: string; value: string }>> {
-  const urls = [stack.url, ...stack.replicaPorts.map((p) => `http://127.0.0.1:${p}`)];
+  const live = stack.replicaPorts.filter((_, i) => stack.replicas[i]?.running);
+  const urls = [stack.url, ...live.map((p) => `http://127.0.0.1:${p}`)];
   return Promise.all(
     urls.map(async (u) => ({ where: `metrics ${u}`, value: await (await fetch(`${u}/metrics`)).text() })),
   );
