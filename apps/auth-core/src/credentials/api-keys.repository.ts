@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { insertUnlessTaken } from '../database/insert-unless-taken';
-import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { newestFirstPage } from '../database/keyset-cursor';
 import { ApiKeyEntity } from './api-key.entity';
 
 export type NewApiKey = Omit<ApiKeyEntity, 'id' | 'deletedAt' | 'lastUsedAt' | 'lastUsedIp'>;
@@ -26,21 +26,8 @@ export class ApiKeysRepository {
     const qb = this.ds
       .getRepository(ApiKeyEntity)
       .createQueryBuilder('k')
-      .where('k.client_id = :clientId', { clientId })
-      .orderBy('k.created_at', 'DESC')
-      .addOrderBy('k.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor) {
-      const [ts, id] = decodeCursor(cursor, [isTimestamp, isUuid]);
-      qb.andWhere('(k.created_at, k.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
-    }
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    };
+      .where('k.client_id = :clientId', { clientId });
+    return newestFirstPage(qb, limit, cursor);
   }
 
   /** The client's key with this id, deleted or not. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Page } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
-import { decodeCursor, encodeCursor, isTimestamp, isUuid } from '../database/keyset-cursor';
+import { newestFirstPage } from '../database/keyset-cursor';
 import { insertUnlessTaken } from '../database/insert-unless-taken';
 import { updateReturning } from '../database/update-returning';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
@@ -39,21 +39,8 @@ export class PatsRepository {
     const qb = this.ds
       .getRepository(PersonalAccessTokenEntity)
       .createQueryBuilder('p')
-      .where('p.user_id = :userId', { userId })
-      .orderBy('p.created_at', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor) {
-      const [ts, id] = decodeCursor(cursor, [isTimestamp, isUuid]);
-      qb.andWhere('(p.created_at, p.id) < (:ts::timestamptz, :id::uuid)', { ts, id });
-    }
-    const rows = await qb.getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    };
+      .where('p.user_id = :userId', { userId });
+    return newestFirstPage(qb, limit, cursor);
   }
 
   /** The user's PAT with this value's hash, deleted or not. */

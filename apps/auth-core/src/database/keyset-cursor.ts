@@ -1,4 +1,5 @@
-import { PortcullisError } from '@portcullis/contracts';
+import { Page, PortcullisError } from '@portcullis/contracts';
+import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 
 /**
  * The `nextCursor` of every listing: the sort key of the page's last row, as base64url JSON. The
@@ -34,4 +35,30 @@ export function decodeCursor(cursor: string, parts: readonly KeyPart[]): string[
   throw new PortcullisError('BAD_REQUEST', 'Invalid cursor', [
     { field: 'cursor', errors: ['cursor is not one this API returned'] },
   ]);
+}
+
+/**
+ * One page of `qb`'s rows, newest first, keyset-paged on (created_at, id): the order of the PAT and
+ * API-key listings, whose rows are created and deleted but never move.
+ */
+export async function newestFirstPage<T extends ObjectLiteral & { createdAt: Date; id: string }>(
+  qb: SelectQueryBuilder<T>,
+  limit: number,
+  cursor?: string,
+): Promise<Page<T>> {
+  const a = qb.alias;
+  qb.orderBy(`${a}.created_at`, 'DESC')
+    .addOrderBy(`${a}.id`, 'DESC')
+    .limit(limit + 1);
+  if (cursor) {
+    const [ts, id] = decodeCursor(cursor, [isTimestamp, isUuid]);
+    qb.andWhere(`(${a}.created_at, ${a}.id) < (:ts::timestamptz, :id::uuid)`, { ts, id });
+  }
+  const rows = await qb.getMany();
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+  };
 }
