@@ -18,6 +18,27 @@ afterAll(() => stack.stop(), 60000);
 const revokedCount = async () =>
   Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens WHERE revoked`))[0].n);
 
+/**
+ * Walks `path` two by two through nextCursor and checks the pages give the whole list (which must
+ * name exactly `names`), in its order.
+ */
+async function expectPagesInListOrder(path: string, names: string[]): Promise<void> {
+  const all = await admin.get(path);
+  expect(all).toMatchObject({ status: 200, body: { nextCursor: null } });
+  const listed = all.body.items.map((p: { name: string }) => p.name);
+  expect([...listed].sort()).toEqual(names);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(r.status).toBe(200);
+    expect(r.body.items.length).toBeLessThanOrEqual(2);
+    seen.push(...r.body.items.map((p: { name: string }) => p.name));
+    cursor = r.body.nextCursor;
+  } while (cursor);
+  expect(seen).toEqual(listed);
+}
+
 describe('an empty list filter is refused, not read as "no filter"', () => {
   it.each([
     ['?client_ids=', ['client_ids']],
@@ -124,22 +145,7 @@ describe("the PAT listings take the listings' query, and nothing else", () => {
   );
 
   it.each(['/api/v1/users/me/tokens', 'by id'])('%s pages with limit and cursor', async (which) => {
-    const path = which === 'by id' ? `/api/v1/users/${userId}/tokens` : which;
-    const all = await admin.get(path);
-    expect(all.status).toBe(200);
-    expect(all.body.nextCursor).toBeNull();
-    const listed = all.body.items.map((p: { name: string }) => p.name);
-    expect([...listed].sort()).toEqual(names);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(r.status).toBe(200);
-      expect(r.body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...r.body.items.map((p: { name: string }) => p.name));
-      cursor = r.body.nextCursor;
-    } while (cursor);
-    expect(seen).toEqual(listed);
+    await expectPagesInListOrder(which === 'by id' ? `/api/v1/users/${userId}/tokens` : which, names);
   });
 });
 
@@ -189,20 +195,7 @@ describe("a client's API key listing pages like the PAT listing", () => {
   });
 
   it('pages with limit and cursor, in the order of the whole list', async () => {
-    const all = await admin.get(path);
-    expect(all).toMatchObject({ status: 200, body: { nextCursor: null } });
-    const listed = all.body.items.map((k: { name: string }) => k.name);
-    expect([...listed].sort()).toEqual(names);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const r = await admin.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(r.status).toBe(200);
-      expect(r.body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...r.body.items.map((k: { name: string }) => k.name));
-      cursor = r.body.nextCursor;
-    } while (cursor);
-    expect(seen).toEqual(listed);
+    await expectPagesInListOrder(path, names);
   });
 
   it('unknown fields and a bad cursor or limit are 400', async () => {

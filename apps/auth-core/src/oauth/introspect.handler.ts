@@ -6,12 +6,12 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
 import { TokenValidationService, unlessUnavailable } from '../tokens/token-validation.service';
+import { userIdOf } from '../tokens/token-subject';
 import { UsersRepository } from '../users/users.repository';
 import { ClientAuthenticatorService } from './client-authenticator.service';
 import { holdsScope } from './scope-narrowing';
 
 const INACTIVE: IntrospectionReply = { active: false };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * RFC 7662. A client may introspect the access tokens issued to it; those of other clients (and
@@ -47,7 +47,8 @@ export class IntrospectHandler {
     if (c.exp * 1000 <= Date.now()) return INACTIVE;
     const mine = c.cid === client.clientId || c.sub === client.clientId;
     if (!mine && !permissionsOf(client.roles).includes('token:validate')) return INACTIVE;
-    const username = await this.usernameOf(c.sub);
+    const userId = userIdOf(c);
+    const username = userId ? (await this.users.findById(userId))?.username : undefined;
     return {
       active: true,
       sub: c.sub,
@@ -89,11 +90,5 @@ export class IntrospectHandler {
       iat: Math.floor(rt.createdAt.getTime() / 1000),
       iss: this.config.ISSUER,
     };
-  }
-
-  /** The username of a token whose subject is a user (a user id is a uuid; a client id never is one of them). */
-  private async usernameOf(sub: string): Promise<string | undefined> {
-    if (!UUID.test(sub)) return undefined;
-    return (await this.users.findById(sub))?.username;
   }
 }

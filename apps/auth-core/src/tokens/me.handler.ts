@@ -4,8 +4,7 @@ import { LogoutRequestDto, MeReply, PortcullisError, SUBJECTS, validatePayload }
 import { toUserView } from '../users/user-view';
 import { UsersRepository } from '../users/users.repository';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { userIdOf } from './token-subject';
 
 /** Token data of the presented token (SPEC §4 `/auth/me`). */
 @Controller()
@@ -21,8 +20,8 @@ export class MeHandler {
     const result = unlessUnavailable(await this.validation.validate(req.token));
     if (!result.valid) throw new PortcullisError('UNAUTHENTICATED', result.error.message);
     const c = result.claims;
-    const isUser = (c.typ === 'user' || c.typ === 'pat') && UUID.test(c.sub);
-    const user = isUser ? await this.users.findById(c.sub) : null;
+    const userId = userIdOf(c);
+    const user = userId ? await this.users.findById(userId) : null;
     return {
       tid: c.jti,
       cid: c.cid,
