@@ -6,6 +6,8 @@ import { validateSync } from 'class-validator';
 import { parse, parseAllDocuments } from 'yaml';
 import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
 import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
+import { READINESS_DEADLINE_MS as GATEWAY_READINESS_DEADLINE_MS } from '../../apps/gateway/src/health/readiness-deadline';
+import { DATABASE_PING_TIMEOUT_MS } from '../../apps/auth-core/src/health/readiness-deadline';
 import { unknownFields } from '../support/k8s-schema';
 import * as k from '../support/k8s';
 
@@ -196,6 +198,17 @@ describeK8s('deploy/k8s', () => {
         expect(c.resources?.requests?.memory).toBeDefined();
         expect(c.resources?.limits?.memory).toBeDefined();
       }
+    }
+  });
+
+  it.each([
+    ['gateway', Math.min(GATEWAY_READINESS_DEADLINE_MS, Number(configMap().REQUEST_TIMEOUT_MS))],
+    ['auth-core', DATABASE_PING_TIMEOUT_MS],
+  ])('%s readiness answers within its probe timeout however slow what it checks is', (name, longestMs) => {
+    // A probe the kubelet times out fails without the report that says which check is down.
+    for (const objects of [prod, dev]) {
+      const probe = k.podSpec(k.find(objects, 'Deployment', name)).containers[0].readinessProbe;
+      expect(longestMs + 500).toBeLessThanOrEqual((probe?.timeoutSeconds ?? 1) * 1000);
     }
   });
 
