@@ -8,6 +8,7 @@ import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
 import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
 import { READINESS_DEADLINE_MS as GATEWAY_READINESS_DEADLINE_MS } from '../../apps/gateway/src/health/readiness-deadline';
 import { DATABASE_PING_TIMEOUT_MS } from '../../apps/auth-core/src/health/readiness-deadline';
+import { ExampleEnvDto } from '../../apps/example-service/src/example-env.dto';
 import { unknownFields } from '../support/k8s-schema';
 import * as k from '../support/k8s';
 
@@ -253,8 +254,9 @@ describeK8s('deploy/k8s', () => {
     const urls = configMap().NATS_URL.split(',');
     expect(urls.length).toBeGreaterThanOrEqual(3);
     for (const u of urls) expect(u).toMatch(/^tls:\/\/[^,]+:4222$/);
+    // deploy/README.md's NATS users admit no anonymous client: a pod without its own identity never connects.
     const users = new Set<string>();
-    for (const name of ['auth-core', 'gateway']) {
+    for (const name of ['auth-core', 'gateway', 'example-service']) {
       const c = container(name);
       const env = k.effectiveEnv(c, prod);
       expect(k.mountedFile(k.podSpec(deployment(name)), c, env.NATS_TLS_CA)).toBe(true);
@@ -262,7 +264,9 @@ describeK8s('deploy/k8s', () => {
       const password = c.env?.find((e) => e.name === 'NATS_PASSWORD');
       expect(password?.valueFrom?.secretKeyRef).toBeDefined();
     }
-    expect(users).toEqual(new Set(['auth-core', 'gateway']));
+    expect(users).toEqual(new Set(['auth-core', 'gateway', 'example-service']));
+    const readme = readFileSync(join(root, 'deploy/README.md'), 'utf8');
+    for (const user of users) expect(readme).toContain(`- user: ${user}`);
   });
 
   it('prod verifies PostgreSQL over TLS from auth-core and the migration Job', () => {
@@ -295,6 +299,7 @@ describeK8s('deploy/k8s', () => {
     expect(coreEnv.MIGRATE_ON_START).toBe('false');
     expect(check(AuthCoreEnvDto, coreEnv)).toEqual([]);
     expect(check(GatewayEnvDto, k.effectiveEnv(container('gateway'), prod, placeholders))).toEqual([]);
+    expect(check(ExampleEnvDto, k.effectiveEnv(container('example-service'), prod, placeholders))).toEqual([]);
     // Graceful shutdown fits in the grace period Kubernetes gives before SIGKILL.
     for (const name of ['auth-core', 'gateway']) {
       const env = k.effectiveEnv(container(name), prod, placeholders);
