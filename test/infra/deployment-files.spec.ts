@@ -265,6 +265,25 @@ describe('docker-compose.yml', () => {
     expect([...names].filter((n) => !table.includes(`\`${n}\``))).toEqual([]);
   });
 
+  it("every variable of the README's configuration table is one an app validates at start", () => {
+    // README promises that a bad value stops the process naming it: a documented variable no DTO
+    // declares is read raw, or by a library, where a typo passes unnoticed (UV_THREADPOOL_SIZE=abc
+    // became a pool of one thread).
+    const validated = new Set(
+      [AuthCoreEnvDto, GatewayEnvDto, ExampleEnvDto].flatMap((dto) =>
+        getMetadataStorage()
+          .getTargetValidationMetadatas(dto as new () => object, '', true, false)
+          .map((m) => m.propertyName),
+      ),
+    );
+    const documented = read('README.md')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    expect(documented.length).toBeGreaterThan(40);
+    expect(documented.filter((n) => !validated.has(n))).toEqual([]);
+  });
+
   it('lets both apps finish a graceful shutdown before compose kills them', () => {
     for (const name of ['auth-core', 'gateway']) {
       const s = services[name] as Service & { stop_grace_period?: string };

@@ -118,3 +118,15 @@ describe('MASTER_KEY_PREVIOUS', () => {
     },
   );
 });
+
+describe('UV_THREADPOOL_SIZE', () => {
+  // libuv reads it itself and turned each of these into a pool of one thread, silently: every
+  // login then waited for the one password hash before it.
+  it.each(['abc', '0', '-2', '2.5', '1025'])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, UV_THREADPOOL_SIZE: value })).toThrow(/UV_THREADPOOL_SIZE: /);
+  });
+
+  it.each([undefined, '1', '4', '128'])('takes %j', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, UV_THREADPOOL_SIZE: value })).not.toThrow();
+  });
+});
