@@ -269,6 +269,16 @@ describeK8s('deploy/k8s', () => {
     for (const user of users) expect(readme).toContain(`- user: ${user}`);
   });
 
+  it('prod gateway takes the caller from X-Forwarded-For of the ingress in front of it (TRUST_PROXY)', () => {
+    // Otherwise every caller is the ingress controller's address: the per-address failed-login
+    // throttle then blocks everyone at once, and audits name the ingress, not the caller.
+    const trusted = k.effectiveEnv(container('gateway'), prod).TRUST_PROXY ?? '';
+    expect(trusted.split(',').map((t) => t.trim())).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(10|172\.16|192\.168)\.0\.0\.0\/(8|12|16)$/)]),
+    );
+    expect(trusted).not.toBe('true');
+  });
+
   it('prod verifies PostgreSQL over TLS from auth-core and the migration Job', () => {
     const job = k.find(prod, 'Job', 'portcullis-migrate');
     for (const [w, c] of [
