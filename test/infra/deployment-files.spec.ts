@@ -90,15 +90,18 @@ const ENTRY = {
   migrate: 'dist/apps/auth-core/apps/auth-core/src/database/migrate.js',
 };
 
-/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, with the values of .env.example as .env. */
-function interpolate(value: string): string {
-  const values = Object.fromEntries(
-    read('.env.example')
-      .split('\n')
-      .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, with the values of .env.example (and `set`) as .env. */
+function interpolate(value: string, set: Record<string, string> = {}): string {
+  const values: Record<string, string> = {
+    ...Object.fromEntries(
+      read('.env.example')
+        .split('\n')
+        .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    ),
+    ...set,
+  };
   return value.replace(
     /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g,
     (_m, name: string, op?: string, arg?: string) => {
@@ -107,6 +110,13 @@ function interpolate(value: string): string {
       return op === '-' ? (arg ?? '') : '';
     },
   );
+}
+
+function envExampleValue(name: string): string | undefined {
+  return read('.env.example')
+    .split('\n')
+    .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+    .find((m) => m?.[1] === name)?.[2];
 }
 
 function envExampleKeys(): Set<string> {
@@ -236,10 +246,16 @@ describe('docker-compose.yml', () => {
     ['gateway', GatewayEnvDto],
     ['example-service', ExampleEnvDto],
   ] as const)("%s environment, filled from .env.example, passes the app's config validation", (name, dto) => {
-    // As after `cp .env.example .env`; NODE_ENV=production as the image sets it.
+    // As after `cp .env.example .env` and setting the secrets it leaves empty; NODE_ENV=production
+    // as the image sets it.
+    const secrets = {
+      POSTGRES_PASSWORD: 'f'.repeat(48),
+      MASTER_KEY: 'm'.repeat(64),
+      ADMIN_PASSWORD: 'Quiet-Otter-Lantern-42',
+    };
     const e = {
       NODE_ENV: 'production',
-      ...Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, interpolate(v)])),
+      ...Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, interpolate(v, secrets)])),
     };
     const filled = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== ''));
     const errors = validateSync(plainToInstance(dto as new () => object, filled), { whitelist: true });
@@ -306,6 +322,14 @@ describe('docker-compose.yml', () => {
     expect(env('auth-core').MASTER_KEY).toMatch(/^\$\{MASTER_KEY:\?[^}]+\}$/);
     expect(env('auth-core').ADMIN_PASSWORD).toMatch(/^\$\{ADMIN_PASSWORD:\?[^}]+\}$/);
     expect(env('postgres').POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
+  });
+
+  it('a copy of .env.example with the secrets not filled in stops compose, naming each', () => {
+    // A value there is one every reader of the repository knows: a stack started from the copy as
+    // it is ran with that MASTER_KEY (signing keys, secret hashes) and that admin password.
+    const required = [...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?[^}]+\}/g)].map((m) => m[1]);
+    expect(new Set(required)).toEqual(new Set(['POSTGRES_PASSWORD', 'MASTER_KEY', 'ADMIN_PASSWORD']));
+    expect(required.filter((name) => envExampleValue(name) !== '')).toEqual([]);
   });
 
   it('only references variables that .env.example documents', () => {
