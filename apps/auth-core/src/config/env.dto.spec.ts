@@ -130,3 +130,11 @@ describe('UV_THREADPOOL_SIZE', () => {
     expect(() => loadAuthCoreConfig({ ...base, UV_THREADPOOL_SIZE: value })).not.toThrow();
   });
 });
+
+describe('SHUTDOWN_DELAY_MS', () => {
+  it('refuses a delay as long as the whole shutdown may take, naming both', () => {
+    expect(() => loadAuthCoreConfig({ ...base, SHUTDOWN_DELAY_MS: '30000' })).toThrow(
+      /SHUTDOWN_DELAY_MS: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS \(25000\)/,
+    );
+  });
+});
