@@ -279,6 +279,24 @@ describeK8s('deploy/k8s', () => {
     expect(trusted).not.toBe('true');
   });
 
+  it("dev's DATABASE_URL names the Service deploy/README's PostgreSQL chart install creates", () => {
+    // Bitnami names it `<release>-postgresql` unless the release name contains `postgresql` or
+    // fullnameOverride says otherwise: release `postgres` made `postgres-postgresql`, which the
+    // dev overlay's `postgres.postgres.svc` never reached.
+    const install = readFileSync(join(root, 'deploy/README.md'), 'utf8')
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .find((l) => /helm upgrade --install \S+ oci:\/\/\S+\/bitnamicharts\/postgresql /.test(l));
+    expect(install).toBeDefined();
+    const release = /--install (\S+)/.exec(install!)![1];
+    const namespace = /-n (\S+)/.exec(install!)![1];
+    const override = /--set fullnameOverride=(\S+)/.exec(install!)?.[1];
+    const service = override ?? (release.includes('postgresql') ? release : `${release}-postgresql`);
+    const secret = k.find(dev, 'Secret', 'portcullis-secrets');
+    const url = Buffer.from(String(secret.data?.DATABASE_URL), 'base64').toString();
+    expect(new URL(url).hostname).toBe(`${service}.${namespace}.svc.cluster.local`);
+  });
+
   it('prod verifies PostgreSQL over TLS from auth-core and the migration Job', () => {
     const job = k.find(prod, 'Job', 'portcullis-migrate');
     for (const [w, c] of [
