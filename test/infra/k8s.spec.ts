@@ -297,6 +297,22 @@ describeK8s('deploy/k8s', () => {
     expect(new URL(url).hostname).toBe(`${service}.${namespace}.svc.cluster.local`);
   });
 
+  it.each(['prod', 'dev'])('%s: every file a container is told to read is mounted in its pod', (overlay) => {
+    // NODE_EXTRA_CA_CERTS naming a file the pod lacks made Node write a plain-text warning at every
+    // gateway start (the PostgreSQL CA, shared through the ConfigMap): a line no log pipeline parses.
+    const objects = overlay === 'prod' ? prod : dev;
+    const missing: string[] = [];
+    for (const [name, w] of Object.entries(k.workloads(objects))) {
+      for (const c of k.podSpec(w).containers) {
+        const env = k.effectiveEnv(c, objects);
+        for (const v of ['NODE_EXTRA_CA_CERTS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'NATS_CREDS']) {
+          if (env[v] && !k.mountedFile(k.podSpec(w), c, env[v])) missing.push(`${name}: ${v}=${env[v]}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('prod verifies PostgreSQL over TLS from auth-core and the migration Job', () => {
     const job = k.find(prod, 'Job', 'portcullis-migrate');
     for (const [w, c] of [
