@@ -337,7 +337,9 @@ describe('migrations', () => {
         .map((l) => JSON.parse(l) as { level: number; msg: string; app: string });
     const upToDate = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: db.url });
     const port = await freePort();
-    const failed = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere` });
+    const failed = await run('migrate', MIGRATE_MAIN, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`,
+    });
     const badUrl = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: 'mysql://x' });
     expect([upToDate, failed, badUrl].map((r) => json(r.out).map(({ level, msg }) => ({ level, msg })))).toEqual([
       [{ level: 30, msg: 'Database schema is up to date' }],
