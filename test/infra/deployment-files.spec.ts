@@ -358,6 +358,22 @@ describe('.env.example', () => {
   });
 });
 
+describe('.env.example, as README promises', () => {
+  it("names every variable of README's configuration table, set or commented out with its default", () => {
+    const named = new Set(
+      read('.env.example')
+        .split('\n')
+        .map((l) => /^(?:#\s*)?([A-Z][A-Z0-9_]+)=/.exec(l.trim())?.[1])
+        .filter(Boolean),
+    );
+    const documented = read('README.md')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    expect(documented.filter((n) => !named.has(n))).toEqual([]);
+  });
+});
+
 describe('.env.example examples', () => {
   // A commented `e.g.` is what gets copied into .env: it must be a value the app starts with.
   const example = (name: string) => {
