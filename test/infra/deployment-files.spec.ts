@@ -474,6 +474,19 @@ describe('local and CI scripts', () => {
     expect(scripts.lint).toMatch(/eslint .*prettier --check/);
   });
 
+  it('npm run up on another PORT issues tokens for the URL it prints, not for port 3000', () => {
+    // The script's settings, up to where it starts doing things, as bash reads them.
+    const head = read('scripts/up.sh').split('\nDATA=')[0];
+    const issuer = (port?: string) =>
+      execFileSync('bash', ['-c', `${head}\necho "\${ISSUER:-unset}"`], {
+        cwd: join(root, 'scripts'),
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(port ? { PORT: port } : {}) },
+        encoding: 'utf8',
+      }).trim();
+    // Discovery, the token endpoint and every token's iss name it; clients compare it to where they asked.
+    expect([issuer('8080'), issuer()]).toEqual(['http://localhost:8080', 'http://localhost:3000']);
+  });
+
   it('.gitignore keeps local state and secrets out of git', () => {
     const ignored = read('.gitignore')
       .split('\n')
