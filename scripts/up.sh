@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portcullis}
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 export PORT=${PORT:-3000}
+# The URL the gateway answers on here: discovery, the token endpoint and every token's `iss` name it.
+export ISSUER=${ISSUER:-http://localhost:$PORT}
 DATA=.data
 LOGS=$DATA/logs
 mkdir -p "$LOGS"

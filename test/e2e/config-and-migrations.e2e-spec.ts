@@ -328,6 +328,25 @@ describe('migrations', () => {
     expect(code).toBe(1);
     expect(out).toContain('Migration failed');
   });
+
+  it('logs JSON lines as the apps do (the Job shares their log pipeline), the outcome among them', async () => {
+    const json = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string; app: string });
+    const upToDate = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: db.url });
+    const port = await freePort();
+    const failed = await run('migrate', MIGRATE_MAIN, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`,
+    });
+    const badUrl = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: 'mysql://x' });
+    expect([upToDate, failed, badUrl].map((r) => json(r.out).map(({ level, msg }) => ({ level, msg })))).toEqual([
+      [{ level: 30, msg: 'Database schema is up to date' }],
+      [{ level: 60, msg: expect.stringContaining('Migration failed: ') }],
+      [{ level: 60, msg: expect.stringMatching(/^Invalid configuration:\n {2}DATABASE_URL: /) }],
+    ]);
+  }, 30000);
 });
 
 describe('auth-core with MIGRATE_ON_START=false on a database the migration job has not reached yet', () => {

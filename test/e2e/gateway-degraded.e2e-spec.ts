@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { jetStreamName } from '@portcullis/contracts';
+import { connect, NatsConnection } from '@nats-io/transport-node';
+import { jetStreamName, SUBJECTS } from '@portcullis/contracts';
 import { createServer, Server, Socket } from 'node:net';
+import { parseAllDocuments } from 'yaml';
 import { freePort, GATEWAY_MAIN, ManagedProcess, NATS_URL, spawnApp, waitForReady } from '../support/stack';
 
 /**
@@ -139,4 +142,59 @@ describe('a gateway whose NATS server accepts connections but never answers', ()
       token: 'in time',
     });
   }, 60000);
+});
+
+describe('a gateway whose auth-core takes the status request but does not answer it', () => {
+  // What the kubelet gives the gateway's readiness, and the request timeout it runs with, as shipped.
+  const manifests = ['gateway.yaml', 'configmap.yaml'].flatMap((f) =>
+    parseAllDocuments(readFileSync(join(__dirname, '../../deploy/k8s/base', f), 'utf8')).map(
+      (d) => d.toJS() as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    ),
+  );
+  const deployment = manifests.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gateway');
+  const probeTimeoutMs = Number(deployment?.spec.template.spec.containers[0].readinessProbe.timeoutSeconds) * 1000;
+  const requestTimeoutMs = manifests.find((o) => o.kind === 'ConfigMap')?.data.REQUEST_TIMEOUT_MS as string;
+  const prefix = `t${randomBytes(5).toString('hex')}.`;
+  let gateway: ManagedProcess;
+  let nc: NatsConnection;
+  let url = '';
+
+  beforeAll(async () => {
+    // A replica stuck mid-request (a long GC pause, a saturated event loop): it holds the queue
+    // group's subscription, so the request is taken, and nobody answers.
+    nc = await connect({ servers: NATS_URL });
+    nc.subscribe(`${prefix}${SUBJECTS.STATUS}`, { callback: () => undefined });
+    await nc.flush();
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    gateway = spawnApp('gateway (stuck auth-core)', GATEWAY_MAIN, {
+      PORT: String(port),
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      LOG_LEVEL: 'info',
+      REQUEST_TIMEOUT_MS: requestTimeoutMs,
+    });
+    await waitForReady(`${url}/health/live`, gateway);
+  }, 30000);
+  afterAll(async () => {
+    await gateway?.stop();
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names())
+      if (name.endsWith(jetStreamName('', prefix))) await jsm.streams.delete(name);
+    await nc.close();
+  });
+
+  it('answers readiness 503 within the readiness probe timeout of deploy/k8s, not after REQUEST_TIMEOUT_MS', async () => {
+    // The kubelet counts a probe that times out as failed too, but learns nothing from it: the
+    // answer must come in time to say which check failed, and probes must not pile up behind it.
+    expect(Number(requestTimeoutMs)).toBeGreaterThanOrEqual(probeTimeoutMs);
+    const t0 = Date.now();
+    const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(15000) });
+    const ms = Date.now() - t0;
+    expect({ status: res.status, body: await res.json(), inTime: ms < probeTimeoutMs - 500 || ms }).toMatchObject({
+      status: 503,
+      body: { status: 'error', error: { auth_core: { status: 'down' } }, details: { nats: { status: 'up' } } },
+      inTime: true,
+    });
+  }, 30000);
 });

@@ -92,3 +92,47 @@ describe('MASTER_KEY rotation with MASTER_KEY_PREVIOUS', () => {
     await everythingStillWorks();
   }, 60000);
 });
+
+/**
+ * The same change rolled over running replicas, as a Deployment does: for a while a replica still
+ * on A serves beside one on B (with A as previous). A signing key rotated then by the replica on A
+ * is stored under A; once the roll is over and A is dropped, that is the active key, and no
+ * replica given B alone started any more ("MASTER_KEY cannot decrypt the active signing key").
+ */
+describe('MASTER_KEY rolled over running replicas, with a signing-key rotation in between', () => {
+  const stack = new Stack();
+  const keyB = randomBytes(48).toString('base64');
+
+  beforeAll(() => stack.start(), 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('the key the replica still on the old MASTER_KEY made is stored again under the new one', async () => {
+    const [onA] = stack.replicas;
+    const portB = await freePort();
+    const onB = spawnApp('auth-core(B, A previous)', AUTH_CORE_MAIN, {
+      ...stack.coreEnv(portB),
+      MASTER_KEY: keyB,
+      MASTER_KEY_PREVIOUS: stack.masterKey,
+    });
+    stack.replicas.push(onB);
+    await waitForReady(`http://127.0.0.1:${portB}/health/ready`, onB);
+    // The queue group picks the replica: rotate until the one on A has made the active key.
+    const admin = api(stack, (await login(stack)).access_token);
+    let kid = '';
+    for (let i = 0; i < 30 && !onA.logs().includes(`created signing key ${kid} `); i++) {
+      const res = await admin.post('/api/v1/keys/rotate');
+      expect(res.status).toBe(201);
+      kid = (res.body as { kid: string }).kid;
+    }
+    expect(onA.logs()).toContain(`created signing key ${kid} `);
+    // The roll ends: A's replica goes, B's heard of the rotation; then MASTER_KEY_PREVIOUS is dropped.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const r of stack.replicas) await r.stop();
+    const port = await freePort();
+    const proc = spawnApp('auth-core(B alone)', AUTH_CORE_MAIN, { ...stack.coreEnv(port), MASTER_KEY: keyB });
+    stack.replicas.push(proc);
+    await waitForReady(`http://127.0.0.1:${port}/health/ready`, proc);
+    const token = (await login(stack)).access_token;
+    expect((await api(stack, token).get('/api/v1/auth/validate')).status).toBe(200);
+  }, 90000);
+});

@@ -90,15 +90,18 @@ const ENTRY = {
   migrate: 'dist/apps/auth-core/apps/auth-core/src/database/migrate.js',
 };
 
-/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, with the values of .env.example as .env. */
-function interpolate(value: string): string {
-  const values = Object.fromEntries(
-    read('.env.example')
-      .split('\n')
-      .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, with the values of .env.example (and `set`) as .env. */
+function interpolate(value: string, set: Record<string, string> = {}): string {
+  const values: Record<string, string> = {
+    ...Object.fromEntries(
+      read('.env.example')
+        .split('\n')
+        .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    ),
+    ...set,
+  };
   return value.replace(
     /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g,
     (_m, name: string, op?: string, arg?: string) => {
@@ -107,6 +110,13 @@ function interpolate(value: string): string {
       return op === '-' ? (arg ?? '') : '';
     },
   );
+}
+
+function envExampleValue(name: string): string | undefined {
+  return read('.env.example')
+    .split('\n')
+    .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+    .find((m) => m?.[1] === name)?.[2];
 }
 
 function envExampleKeys(): Set<string> {
@@ -236,10 +246,16 @@ describe('docker-compose.yml', () => {
     ['gateway', GatewayEnvDto],
     ['example-service', ExampleEnvDto],
   ] as const)("%s environment, filled from .env.example, passes the app's config validation", (name, dto) => {
-    // As after `cp .env.example .env`; NODE_ENV=production as the image sets it.
+    // As after `cp .env.example .env` and setting the secrets it leaves empty; NODE_ENV=production
+    // as the image sets it.
+    const secrets = {
+      POSTGRES_PASSWORD: 'f'.repeat(48),
+      MASTER_KEY: 'm'.repeat(64),
+      ADMIN_PASSWORD: 'Quiet-Otter-Lantern-42',
+    };
     const e = {
       NODE_ENV: 'production',
-      ...Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, interpolate(v)])),
+      ...Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, interpolate(v, secrets)])),
     };
     const filled = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== ''));
     const errors = validateSync(plainToInstance(dto as new () => object, filled), { whitelist: true });
@@ -263,6 +279,25 @@ describe('docker-compose.yml', () => {
       .filter((line) => line.startsWith('| `'))
       .join('\n');
     expect([...names].filter((n) => !table.includes(`\`${n}\``))).toEqual([]);
+  });
+
+  it("every variable of the README's configuration table is one an app validates at start", () => {
+    // README promises that a bad value stops the process naming it: a documented variable no DTO
+    // declares is read raw, or by a library, where a typo passes unnoticed (UV_THREADPOOL_SIZE=abc
+    // became a pool of one thread).
+    const validated = new Set(
+      [AuthCoreEnvDto, GatewayEnvDto, ExampleEnvDto].flatMap((dto) =>
+        getMetadataStorage()
+          .getTargetValidationMetadatas(dto as new () => object, '', true, false)
+          .map((m) => m.propertyName),
+      ),
+    );
+    const documented = read('README.md')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    expect(documented.length).toBeGreaterThan(40);
+    expect(documented.filter((n) => !validated.has(n))).toEqual([]);
   });
 
   it('lets both apps finish a graceful shutdown before compose kills them', () => {
@@ -289,6 +324,14 @@ describe('docker-compose.yml', () => {
     expect(env('postgres').POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
   });
 
+  it('a copy of .env.example with the secrets not filled in stops compose, naming each', () => {
+    // A value there is one every reader of the repository knows: a stack started from the copy as
+    // it is ran with that MASTER_KEY (signing keys, secret hashes) and that admin password.
+    const required = [...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?[^}]+\}/g)].map((m) => m[1]);
+    expect(new Set(required)).toEqual(new Set(['POSTGRES_PASSWORD', 'MASTER_KEY', 'ADMIN_PASSWORD']));
+    expect(required.filter((name) => envExampleValue(name) !== '')).toEqual([]);
+  });
+
   it('only references variables that .env.example documents', () => {
     const code = composeText
       .split('\n')
@@ -312,6 +355,22 @@ describe('.env.example', () => {
       ...['NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'],
     ];
     expect(settings.filter((s) => !documented.has(s))).toEqual([]);
+  });
+});
+
+describe('.env.example, as README promises', () => {
+  it("names every variable of README's configuration table, set or commented out with its default", () => {
+    const named = new Set(
+      read('.env.example')
+        .split('\n')
+        .map((l) => /^(?:#\s*)?([A-Z][A-Z0-9_]+)=/.exec(l.trim())?.[1])
+        .filter(Boolean),
+    );
+    const documented = read('README.md')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    expect(documented.filter((n) => !named.has(n))).toEqual([]);
   });
 });
 
@@ -413,6 +472,19 @@ describe('local and CI scripts', () => {
     expect(existsSync(join(root, 'scripts/up.sh'))).toBe(true);
     expect(existsSync(join(root, 'scripts/down.sh'))).toBe(true);
     expect(scripts.lint).toMatch(/eslint .*prettier --check/);
+  });
+
+  it('npm run up on another PORT issues tokens for the URL it prints, not for port 3000', () => {
+    // The script's settings, up to where it starts doing things, as bash reads them.
+    const head = read('scripts/up.sh').split('\nDATA=')[0];
+    const issuer = (port?: string) =>
+      execFileSync('bash', ['-c', `${head}\necho "\${ISSUER:-unset}"`], {
+        cwd: join(root, 'scripts'),
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(port ? { PORT: port } : {}) },
+        encoding: 'utf8',
+      }).trim();
+    // Discovery, the token endpoint and every token's iss name it; clients compare it to where they asked.
+    expect([issuer('8080'), issuer()]).toEqual(['http://localhost:8080', 'http://localhost:3000']);
   });
 
   it('.gitignore keeps local state and secrets out of git', () => {

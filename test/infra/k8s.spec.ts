@@ -6,6 +6,9 @@ import { validateSync } from 'class-validator';
 import { parse, parseAllDocuments } from 'yaml';
 import { AuthCoreEnvDto } from '../../apps/auth-core/src/config/env.dto';
 import { GatewayEnvDto } from '../../apps/gateway/src/config/gateway-config';
+import { READINESS_DEADLINE_MS as GATEWAY_READINESS_DEADLINE_MS } from '../../apps/gateway/src/health/readiness-deadline';
+import { DATABASE_PING_TIMEOUT_MS } from '../../apps/auth-core/src/health/readiness-deadline';
+import { ExampleEnvDto } from '../../apps/example-service/src/example-env.dto';
 import { unknownFields } from '../support/k8s-schema';
 import * as k from '../support/k8s';
 
@@ -199,6 +202,17 @@ describeK8s('deploy/k8s', () => {
     }
   });
 
+  it.each([
+    ['gateway', Math.min(GATEWAY_READINESS_DEADLINE_MS, Number(configMap().REQUEST_TIMEOUT_MS))],
+    ['auth-core', DATABASE_PING_TIMEOUT_MS],
+  ])('%s readiness answers within its probe timeout however slow what it checks is', (name, longestMs) => {
+    // A probe the kubelet times out fails without the report that says which check is down.
+    for (const objects of [prod, dev]) {
+      const probe = k.podSpec(k.find(objects, 'Deployment', name)).containers[0].readinessProbe;
+      expect(longestMs + 500).toBeLessThanOrEqual((probe?.timeoutSeconds ?? 1) * 1000);
+    }
+  });
+
   it('auth-core and gateway are sized from the benchmark: 100m/128Mi requested, ≤ 1 CPU and 256Mi', () => {
     for (const name of ['auth-core', 'gateway']) {
       const r = container(name).resources;
@@ -218,10 +232,31 @@ describeK8s('deploy/k8s', () => {
     }
   });
 
+  it.each(['prod', 'dev'])('%s leaves the replica count of auth-core and gateway to their HPAs', (overlay) => {
+    // With `replicas` in the manifest every `kubectl apply` of a release set it back (Kubernetes'
+    // HPA docs): an HPA grown to 8 replicas under load dropped to 3 at the moment of the rollout.
+    for (const name of ['auth-core', 'gateway']) {
+      expect([name, k.find(overlay === 'prod' ? prod : dev, 'Deployment', name).spec?.replicas]).toEqual([
+        name,
+        undefined,
+      ]);
+    }
+  });
+
+  it('base runs two replicas of each app at least (HPA minimum)', () => {
+    const base = parseAllDocuments(
+      ['auth-core.yaml', 'gateway.yaml']
+        .map((f) => readFileSync(join(root, 'deploy/k8s/base', f), 'utf8'))
+        .join('\n---\n'),
+    ).map((d) => d.toJS() as k.K8sObject);
+    for (const name of ['auth-core', 'gateway']) {
+      expect(k.find(base, 'HorizontalPodAutoscaler', name).spec?.minReplicas).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   it('prod runs at least 3 auth-core replicas, kept by the HPA and protected by the PDB', () => {
-    expect(deployment('auth-core').spec?.replicas).toBeGreaterThanOrEqual(3);
     expect(k.find(prod, 'HorizontalPodAutoscaler', 'auth-core').spec?.minReplicas).toBeGreaterThanOrEqual(3);
-    expect(deployment('gateway').spec?.replicas).toBeGreaterThanOrEqual(2);
+    expect(k.find(prod, 'HorizontalPodAutoscaler', 'gateway').spec?.minReplicas).toBeGreaterThanOrEqual(2);
     for (const name of ['auth-core', 'gateway']) {
       const hpa = k.find(prod, 'HorizontalPodAutoscaler', name).spec as {
         scaleTargetRef: { kind: string; name: string };
@@ -230,7 +265,7 @@ describeK8s('deploy/k8s', () => {
       const pdb = k.find(prod, 'PodDisruptionBudget', name).spec as { minAvailable: number; selector: k.Selector };
       expect(k.selects(pdb.selector, k.podLabels(deployment(name)))).toBe(true);
       expect(pdb.minAvailable).toBeGreaterThanOrEqual(1);
-      expect(pdb.minAvailable).toBeLessThan(deployment(name).spec?.replicas as number);
+      expect(pdb.minAvailable).toBeLessThan(k.find(prod, 'HorizontalPodAutoscaler', name).spec?.minReplicas as number);
     }
     const strategy = deployment('auth-core').spec?.strategy as { rollingUpdate: { maxUnavailable: number } };
     expect(strategy.rollingUpdate.maxUnavailable).toBe(0);
@@ -240,8 +275,9 @@ describeK8s('deploy/k8s', () => {
     const urls = configMap().NATS_URL.split(',');
     expect(urls.length).toBeGreaterThanOrEqual(3);
     for (const u of urls) expect(u).toMatch(/^tls:\/\/[^,]+:4222$/);
+    // deploy/README.md's NATS users admit no anonymous client: a pod without its own identity never connects.
     const users = new Set<string>();
-    for (const name of ['auth-core', 'gateway']) {
+    for (const name of ['auth-core', 'gateway', 'example-service']) {
       const c = container(name);
       const env = k.effectiveEnv(c, prod);
       expect(k.mountedFile(k.podSpec(deployment(name)), c, env.NATS_TLS_CA)).toBe(true);
@@ -249,7 +285,53 @@ describeK8s('deploy/k8s', () => {
       const password = c.env?.find((e) => e.name === 'NATS_PASSWORD');
       expect(password?.valueFrom?.secretKeyRef).toBeDefined();
     }
-    expect(users).toEqual(new Set(['auth-core', 'gateway']));
+    expect(users).toEqual(new Set(['auth-core', 'gateway', 'example-service']));
+    const readme = readFileSync(join(root, 'deploy/README.md'), 'utf8');
+    for (const user of users) expect(readme).toContain(`- user: ${user}`);
+  });
+
+  it('prod gateway takes the caller from X-Forwarded-For of the ingress in front of it (TRUST_PROXY)', () => {
+    // Otherwise every caller is the ingress controller's address: the per-address failed-login
+    // throttle then blocks everyone at once, and audits name the ingress, not the caller.
+    const trusted = k.effectiveEnv(container('gateway'), prod).TRUST_PROXY ?? '';
+    expect(trusted.split(',').map((t) => t.trim())).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(10|172\.16|192\.168)\.0\.0\.0\/(8|12|16)$/)]),
+    );
+    expect(trusted).not.toBe('true');
+  });
+
+  it("dev's DATABASE_URL names the Service deploy/README's PostgreSQL chart install creates", () => {
+    // Bitnami names it `<release>-postgresql` unless the release name contains `postgresql` or
+    // fullnameOverride says otherwise: release `postgres` made `postgres-postgresql`, which the
+    // dev overlay's `postgres.postgres.svc` never reached.
+    const install = readFileSync(join(root, 'deploy/README.md'), 'utf8')
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .find((l) => /helm upgrade --install \S+ oci:\/\/\S+\/bitnamicharts\/postgresql /.test(l));
+    expect(install).toBeDefined();
+    const release = /--install (\S+)/.exec(install!)![1];
+    const namespace = /-n (\S+)/.exec(install!)![1];
+    const override = /--set fullnameOverride=(\S+)/.exec(install!)?.[1];
+    const service = override ?? (release.includes('postgresql') ? release : `${release}-postgresql`);
+    const secret = k.find(dev, 'Secret', 'portcullis-secrets');
+    const url = Buffer.from(String(secret.data?.DATABASE_URL), 'base64').toString();
+    expect(new URL(url).hostname).toBe(`${service}.${namespace}.svc.cluster.local`);
+  });
+
+  it.each(['prod', 'dev'])('%s: every file a container is told to read is mounted in its pod', (overlay) => {
+    // NODE_EXTRA_CA_CERTS naming a file the pod lacks made Node write a plain-text warning at every
+    // gateway start (the PostgreSQL CA, shared through the ConfigMap): a line no log pipeline parses.
+    const objects = overlay === 'prod' ? prod : dev;
+    const missing: string[] = [];
+    for (const [name, w] of Object.entries(k.workloads(objects))) {
+      for (const c of k.podSpec(w).containers) {
+        const env = k.effectiveEnv(c, objects);
+        for (const v of ['NODE_EXTRA_CA_CERTS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'NATS_CREDS']) {
+          if (env[v] && !k.mountedFile(k.podSpec(w), c, env[v])) missing.push(`${name}: ${v}=${env[v]}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('prod verifies PostgreSQL over TLS from auth-core and the migration Job', () => {
@@ -282,6 +364,7 @@ describeK8s('deploy/k8s', () => {
     expect(coreEnv.MIGRATE_ON_START).toBe('false');
     expect(check(AuthCoreEnvDto, coreEnv)).toEqual([]);
     expect(check(GatewayEnvDto, k.effectiveEnv(container('gateway'), prod, placeholders))).toEqual([]);
+    expect(check(ExampleEnvDto, k.effectiveEnv(container('example-service'), prod, placeholders))).toEqual([]);
     // Graceful shutdown fits in the grace period Kubernetes gives before SIGKILL.
     for (const name of ['auth-core', 'gateway']) {
       const env = k.effectiveEnv(container(name), prod, placeholders);

@@ -15,7 +15,7 @@ type EnvVar = {
     fieldRef?: unknown;
   };
 };
-type Probe = { httpGet?: { path: string; port: number | string } };
+type Probe = { httpGet?: { path: string; port: number | string }; timeoutSeconds?: number };
 export type Container = {
   name: string;
   command?: string[];

@@ -118,3 +118,23 @@ describe('MASTER_KEY_PREVIOUS', () => {
     },
   );
 });
+
+describe('UV_THREADPOOL_SIZE', () => {
+  // libuv reads it itself and turned each of these into a pool of one thread, silently: every
+  // login then waited for the one password hash before it.
+  it.each(['abc', '0', '-2', '2.5', '1025'])('refuses %j, naming the variable', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, UV_THREADPOOL_SIZE: value })).toThrow(/UV_THREADPOOL_SIZE: /);
+  });
+
+  it.each([undefined, '1', '4', '128'])('takes %j', (value) => {
+    expect(() => loadAuthCoreConfig({ ...base, UV_THREADPOOL_SIZE: value })).not.toThrow();
+  });
+});
+
+describe('SHUTDOWN_DELAY_MS', () => {
+  it('refuses a delay as long as the whole shutdown may take, naming both', () => {
+    expect(() => loadAuthCoreConfig({ ...base, SHUTDOWN_DELAY_MS: '30000' })).toThrow(
+      /SHUTDOWN_DELAY_MS: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS \(25000\)/,
+    );
+  });
+});

@@ -175,6 +175,17 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   @Max(16)
   VERIFY_WORKERS: number = 0;
 
+  /**
+   * libuv's pool, where the password hashes run (runtime/hash-threads sizes it when unset). libuv
+   * reads it itself and makes anything it cannot use (a typo, 0) a pool of one thread, silently.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  UV_THREADPOOL_SIZE?: number;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'CLIENT_REGISTRATION_TOKEN must be at least 16 characters' })

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { createPinoLogger } from '@portcullis/observability';
 import { databaseUrlProblem } from './database-url';
 import { dataSourceOptions } from './data-source-options';
 
@@ -23,19 +24,21 @@ export async function runMigrations(url: string): Promise<string[]> {
 }
 
 if (require.main === module) {
+  // JSON lines, as the apps write: the Job's log goes down the same pipeline, which parses nothing else.
+  const log = createPinoLogger('migrate', 'info');
   const url = process.env.DATABASE_URL;
   const problem = databaseUrlProblem(url);
   if (problem) {
-    console.error(`Invalid configuration:\n  DATABASE_URL: ${problem}`);
+    log.fatal(`Invalid configuration:\n  DATABASE_URL: ${problem}`);
     process.exit(1);
   }
   runMigrations(url!).then(
     (names) => {
-      console.log(names.length ? `Applied migrations: ${names.join(', ')}` : 'Database schema is up to date');
+      log.info(names.length ? `Applied migrations: ${names.join(', ')}` : 'Database schema is up to date');
       process.exit(0);
     },
     (err: Error) => {
-      console.error(`Migration failed: ${err.message}`);
+      log.fatal(`Migration failed: ${err.message}`);
       process.exit(1);
     },
   );

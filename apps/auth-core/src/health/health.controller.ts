@@ -4,6 +4,7 @@ import { register } from 'prom-client';
 import { KeyRingService } from '../keys/key-ring.service';
 import { NatsConnectionService } from '../nats/nats-connection.service';
 import { RevocationCacheService } from '../tokens/revocation-cache.service';
+import { DATABASE_PING_TIMEOUT_MS } from './readiness-deadline';
 import { ShutdownState } from './shutdown-state';
 import { ValidateReadiness } from '../tokens/validate-readiness';
 
@@ -30,7 +31,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 1500 }),
+      () => this.db.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
       () => this.flag('nats', this.nats.isConnected()),
       () => this.flag('keys', this.keys.isReady() && this.revocations.isLoaded()),
       () => this.flag('validate', this.validate.serving),

@@ -126,7 +126,10 @@ export class KeyRingService {
     if (activeRow) {
       let pem: string;
       try {
-        pem = this.masterKey.decrypt(activeRow.privateKeyEnc, activeRow.kid).toString();
+        const opened = this.masterKey.open(activeRow.privateKeyEnc, activeRow.kid);
+        pem = opened.plain.toString();
+        if (opened.index > 0)
+          await this.storeUnderCurrentMasterKey(activeRow.kid, activeRow.privateKeyEnc, opened.plain);
       } catch {
         // AES-GCM's own words ("unable to authenticate data") do not tell an operator what to fix.
         throw new Error(
@@ -140,6 +143,23 @@ export class KeyRingService {
     );
     this.publicJwks = rows.map((r) => r.publicJwk);
     this.prunePastVerifyUntil(rows.map((r) => r.verifyUntil));
+  }
+
+  /**
+   * During a rolling MASTER_KEY change a replica still on the old key may make the active key
+   * (a rotation) after this one stored everything under the new key at its start: stored again
+   * here, once heard of, or dropping MASTER_KEY_PREVIOUS after the roll stops every replica.
+   */
+  private async storeUnderCurrentMasterKey(kid: string, stored: Buffer, plain: Buffer): Promise<void> {
+    try {
+      if (await this.keys.replacePrivateKey(kid, stored, this.masterKey.encrypt(plain, kid)))
+        this.logger.log(`stored signing key ${kid} again under the current MASTER_KEY`);
+    } catch (err) {
+      // Signing goes on with the key as read; the next start (MasterKeyRotationService) stores it again.
+      this.logger.warn(
+        `could not store signing key ${kid} again under the current MASTER_KEY: ${(err as Error).message}`,
+      );
+    }
   }
 
   /**

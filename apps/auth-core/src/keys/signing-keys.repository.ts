@@ -31,6 +31,17 @@ export class SigningKeysRepository {
     });
   }
 
+  /** Swaps a key's encrypted private half if it is still `stored` (another replica may have swapped it first). */
+  async replacePrivateKey(kid: string, stored: Buffer, replacement: Buffer): Promise<boolean> {
+    const res = await this.ds
+      .createQueryBuilder()
+      .update(SigningKeyEntity)
+      .set({ privateKeyEnc: replacement })
+      .where('kid = :kid AND private_key_enc = :stored', { kid, stored })
+      .execute();
+    return (res.affected ?? 0) > 0;
+  }
+
   /**
    * Makes `key` the active key in one transaction, retiring the one active before (it verifies
    * until `verifyUntil`); with `firstOnly` (a replica's first start) nothing changes when another

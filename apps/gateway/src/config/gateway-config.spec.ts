@@ -106,3 +106,21 @@ describe('gateway configuration', () => {
     });
   });
 });
+
+describe('SHUTDOWN_DELAY_MS', () => {
+  // The delay is part of the shutdown SHUTDOWN_TIMEOUT_MS bounds: as long or longer, every SIGTERM
+  // ended in "shutdown did not finish", exit 1, before the server had even stopped accepting.
+  it.each([
+    ['25000', undefined],
+    ['9000', '8000'],
+    ['8000', '8000'],
+  ])('refuses %s with SHUTDOWN_TIMEOUT_MS=%s, naming both', (delay, timeout) => {
+    expect(() =>
+      loadGatewayConfig({ SHUTDOWN_DELAY_MS: delay, ...(timeout ? { SHUTDOWN_TIMEOUT_MS: timeout } : {}) }),
+    ).toThrow(/SHUTDOWN_DELAY_MS: SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS/);
+  });
+
+  it('takes a delay within the timeout, as the k8s manifests set it', () => {
+    expect(loadGatewayConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '20000' }).SHUTDOWN_DELAY_MS).toBe(5000);
+  });
+});

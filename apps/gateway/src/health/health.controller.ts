@@ -1,11 +1,13 @@
-import { Controller, Get, Header, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { StatusReply, SUBJECTS } from '@portcullis/contracts';
 import { register } from 'prom-client';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
 import { CoreClientService } from '../core/core-client.service';
 import { LivenessDto } from './liveness-response.dto';
+import { READINESS_DEADLINE_MS } from './readiness-deadline';
 import { GatewayShutdownState } from './shutdown-state';
 
 // In the OpenAPI document too: SPEC §4 lists them, and a client generated from it should reach them.
@@ -17,6 +19,7 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     private readonly core: CoreClientService,
     private readonly shutdown: GatewayShutdownState,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Get('health/live')
@@ -52,10 +55,7 @@ export class HealthController {
     // Without a NATS link the answer is known at once: a probe must not wait out a request timeout
     // (longer than the kubelet's). The attempt to connect goes on, so readiness comes back unaided.
     const status: Promise<{ s: StatusReply | null; reason: string }> = this.core.isConnected()
-      ? this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
-          (s) => ({ s, reason: '' }),
-          (err: Error) => ({ s: null, reason: err.message }),
-        )
+      ? this.statusWithin(Math.min(READINESS_DEADLINE_MS, this.config.REQUEST_TIMEOUT_MS))
       : (void this.core.connect().catch(() => undefined),
         Promise.resolve({ s: null, reason: `NATS is ${this.core.natsState()}` }));
     return this.health.check([
@@ -79,6 +79,25 @@ export class HealthController {
         return this.shutdown.stopping ? i.down() : i.up();
       },
     ]);
+  }
+
+  /** auth-core's status, or why there is none; the request itself may run on to its own timeout. */
+  private async statusWithin(ms: number): Promise<{ s: StatusReply | null; reason: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<{ s: null; reason: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ s: null, reason: `auth-core did not answer within ${ms} ms` }), ms);
+    });
+    try {
+      return await Promise.race([
+        this.core.request<StatusReply>(SUBJECTS.STATUS, {}).then(
+          (s) => ({ s, reason: '' }),
+          (err: Error) => ({ s: null, reason: err.message }),
+        ),
+        late,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   @Get('metrics')
