@@ -36,4 +36,10 @@ describe('oneSpelling', () => {
     expect((thrown as PortcullisError).code).toBe('BAD_REQUEST');
     expect((thrown as PortcullisError).details?.map((d) => d.field)).toEqual(['client_id', 'clientId']);
   });
+
+  it('refuses a null in the other spelling, naming it as sent', () => {
+    expect(() => oneSpelling({ refresh_token: 'r', clientId: null }, REFRESH_CLIENT_SPELLINGS)).toThrow(
+      expect.objectContaining({ details: [expect.objectContaining({ field: 'clientId' })] }),
+    );
+  });
 });

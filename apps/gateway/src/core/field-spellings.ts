@@ -13,18 +13,23 @@ export function oneSpelling<T extends object>(body: T, pairs: ReadonlyArray<read
   const given = body as Body;
   if (!pairs.some(([, alias]) => given[alias] !== undefined)) return body;
   const folded: Body = { ...given };
-  const clashes: Array<{ field: string; errors: string[] }> = [];
+  const problems: Array<{ field: string; errors: string[] }> = [];
   for (const [name, alias] of pairs) {
     if (given[alias] === undefined) continue;
+    // auth-core refuses a null, but would name the field by the spelling it was folded into.
+    if (given[alias] === null) {
+      problems.push({ field: alias, errors: [`${alias} must not be null (leave it out instead)`] });
+      continue;
+    }
     if (given[name] !== undefined && given[name] !== given[alias]) {
-      clashes.push({ field: name, errors: [`${name} and ${alias} name the same field: give one`] });
-      clashes.push({ field: alias, errors: [`${name} and ${alias} name the same field: give one`] });
+      problems.push({ field: name, errors: [`${name} and ${alias} name the same field: give one`] });
+      problems.push({ field: alias, errors: [`${name} and ${alias} name the same field: give one`] });
     }
     folded[name] = given[alias];
     delete folded[alias];
   }
-  if (clashes.length)
-    throw new PortcullisError('BAD_REQUEST', `Invalid request: ${clashes.map((c) => c.field).join(', ')}`, clashes);
+  if (problems.length)
+    throw new PortcullisError('BAD_REQUEST', `Invalid request: ${problems.map((c) => c.field).join(', ')}`, problems);
   return folded as T;
 }
 
