@@ -38,6 +38,8 @@ export function installInputRules(app: NestFastifyApplication): void {
     .getHttpAdapter()
     .getInstance()
     .addHook('preHandler', (req, reply, done) => {
+      // An empty text/plain body (Fastify's text parser gives '') is no body, as an empty JSON one is.
+      if (req.body === '') req.body = undefined;
       const body: unknown = req.body;
       const hasBody = body !== undefined && body !== null;
       if (!hasBody && !req.url.includes('?')) return done();
