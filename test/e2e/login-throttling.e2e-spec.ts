@@ -222,6 +222,19 @@ describe('an account that has failed many times over', () => {
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);
 
+  it('does not count wrong passwords during a lockout: the lock ends when it said (Keycloak)', async () => {
+    const u = await seedUser(stack, 'tess', 'tess-password-12345');
+    for (let i = 0; i < 3; i++) expect((await login('tess', 'wrong-password-xyz')).status).toBe(401);
+    const locked = await state(u.id);
+    expect(locked.locked_for).toBeGreaterThan(0);
+    // Guesses while locked answer as ever but neither count nor lengthen the lock. Before, each
+    // doubled it: three more made the 1 s lock 8 s from the last one.
+    for (let i = 0; i < 3; i++) expect((await login('tess', 'wrong-password-xyz')).status).toBe(401);
+    expect((await state(u.id)).failed_logins).toBe(3);
+    await new Promise((r) => setTimeout(r, locked.locked_for * 1000 + 300));
+    expect((await login('tess', u.password)).status).toBe(200);
+  });
+
   it('answers a wrong password as ever, counts it and keeps the lockout at its cap', async () => {
     // Some 45 failures past the threshold (from many addresses, or through PUT /users/me/password,
     // which no per-address throttle counts): the back-off's doubling once overflowed PostgreSQL's
