@@ -175,6 +175,18 @@ describe('login with bad input', () => {
     expect(r.json?.access_token).toBeUndefined();
   });
 
+  it.each([
+    // fetch's default for a string body: the JSON is there, and the answer named username and
+    // password as missing. It stays refused (a text/plain POST needs no CORS preflight).
+    ['text/plain;charset=UTF-8'],
+    // Answered 400 "Unsupported Media Type" with no field named.
+    ['application/xml'],
+  ])('a JSON body sent as %s is refused naming the content type, not its fields', async (type) => {
+    const r = await post(L, JSON.stringify({ username: stack.adminUsername, password: stack.adminPassword }), type);
+    expectBadRequest(type, r, ['content-type']);
+    expect(r.json?.access_token).toBeUndefined();
+  });
+
   it('an unsupported content type is refused in the envelope', async () => {
     const r = await post(L, JSON.stringify({ username: 'admin', password: 'x' }), 'application/xml');
     expect([400, 415]).toContain(r.status);

@@ -149,6 +149,27 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<FieldErrorEnvelope>(res)).error.data.fields[0].field).toBe('clientId');
   });
 
+  it('the password grant naming an unknown or disabled public client is invalid_client (RFC 6749 §5.2)', async () => {
+    await createClient('parked');
+    expect((await admin.post('/api/v1/clients/parked/disable')).status).toBe(200);
+    const grant = { grant_type: 'password', username: 'admin', password: stack.adminPassword };
+    for (const client_id of ['ghost', 'parked']) {
+      const res = await form('/oauth/token', { ...grant, client_id });
+      // Before: 400 invalid_request, where the same client presenting a secret got invalid_client.
+      expect({ client_id, status: res.status, error: (await readJson<OAuthErrorReply>(res)).error }).toEqual({
+        client_id,
+        status: 401,
+        error: 'invalid_client',
+      });
+      expect(res.headers.get('www-authenticate')).toBe('Basic realm="portcullis"');
+    }
+    // A known public client still signs in, and nothing was written for the refused ones.
+    await createClient('billing-ui');
+    expect((await form('/oauth/token', { ...grant, client_id: 'billing-ui' })).status).toBe(200);
+    const rows = await stack.query(`SELECT 1 FROM access_tokens WHERE cid IN ('ghost', 'parked')`);
+    expect(rows).toHaveLength(0);
+  });
+
   it("a client cannot take a user's id: it would own that user's tokens (list, read, revoke them)", async () => {
     const victim = await login(stack);
     const reg = await fetch(`${stack.url}/api/v1/clients/register`, {

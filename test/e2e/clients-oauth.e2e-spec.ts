@@ -148,10 +148,10 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     const viaPost = await form('/oauth/token', { ...owner, client_id: 'portal', client_secret: c.client_secret });
     expect(viaPost.status).toBe(200);
     // A bare client_id is a public client (`none`): the token is attributed to it, as the native
-    // login's clientId is; an unknown one is refused.
+    // login's clientId is; an unknown one is invalid_client (RFC 6749 §5.2).
     const publicClient = await form('/oauth/token', { ...owner, client_id: 'portal' });
     expect(publicClient.status).toBe(200);
-    expect((await form('/oauth/token', { ...owner, client_id: 'nosuch' })).status).toBe(400);
+    expect((await form('/oauth/token', { ...owner, client_id: 'nosuch' })).status).toBe(401);
     // A wrong secret, or an unknown client with a secret, is invalid_client — never a token.
     for (const [params, headers] of [
       [owner, basic('portal', 'pcl_cs_wrong')],

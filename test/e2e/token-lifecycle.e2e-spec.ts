@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorEnvelope, JwksReply, MeReply, SUBJECTS } from '@portcullis/contracts';
-import { api, DiscoveryReply, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
+import { api, DiscoveryReply, FieldErrorEnvelope, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 /** The core lifecycle of issue #2 against two real auth-core replicas, PostgreSQL and NATS. */
@@ -201,6 +201,50 @@ describe('token lifecycle (2 auth-core replicas)', () => {
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(wrong.status);
     expect(await unknown.text()).toBe(await wrong.text());
+  });
+
+  it('the native API names a client either way: clientId/clientSecret or client_id/client_secret', async () => {
+    const admin = api(stack, (await login(stack)).access_token);
+    const made = await admin.post('/api/v1/clients', { clientId: 'kiosk', roles: ['service'] });
+    expect(made.status).toBe(201);
+    const secret = made.body.client_secret as string;
+    const owner = { username: 'admin', password: stack.adminPassword };
+    // Before: the login refused client_id/client_secret and the refresh clientId/clientSecret
+    // (400 "property … should not exist"), so a session a client logged in with its secret under
+    // one spelling could not be refreshed under the same one.
+    for (const [asLogin, asRefresh] of [
+      [
+        { clientId: 'kiosk', clientSecret: secret },
+        { clientId: 'kiosk', clientSecret: secret },
+      ],
+      [
+        { client_id: 'kiosk', client_secret: secret },
+        { client_id: 'kiosk', client_secret: secret },
+      ],
+    ]) {
+      const signedIn = await post('/api/v1/auth/login', { ...owner, ...asLogin });
+      expect({ asLogin, status: signedIn.status }).toEqual({ asLogin, status: 200 });
+      const session = await readJson<SessionReply>(signedIn);
+      expect((await api(stack, session.access_token).get('/api/v1/auth/me')).body).toMatchObject({
+        cid: 'kiosk',
+        rcid: 'kiosk',
+      });
+      const refreshed = await post('/api/v1/auth/refresh', { refresh_token: session.refresh_token, ...asRefresh });
+      expect({ asRefresh, status: refreshed.status }).toEqual({ asRefresh, status: 200 });
+    }
+    // Both spellings with different values: refused, both named, nothing issued.
+    const clash = await post('/api/v1/auth/login', { ...owner, clientId: 'kiosk', client_id: 'other' });
+    expect(clash.status).toBe(400);
+    const fields = (await readJson<FieldErrorEnvelope>(clash)).error.data.fields.map((f) => f.field);
+    expect(fields).toEqual(['clientId', 'client_id']);
+    // POST /tokens names its target client either way too.
+    for (const target of [{ client_id: 'kiosk' }, { clientId: 'kiosk' }]) {
+      const minted = await admin.post('/api/v1/tokens', { ...target, token_life: 60 });
+      expect({ target, status: minted.status, cid: minted.body.cid }).toEqual({ target, status: 201, cid: 'kiosk' });
+    }
+    const twoTargets = await admin.post('/api/v1/tokens', { client_id: 'kiosk', clientId: 'other' });
+    expect(twoTargets.status).toBe(400);
+    expect(await stack.query(`SELECT 1 FROM access_tokens WHERE cid = 'other'`)).toHaveLength(0);
   });
 
   it('usernames are case-insensitive', async () => {

@@ -40,7 +40,8 @@ export class ChangePasswordHandler {
     const locked = !!user.lockedUntil && user.lockedUntil.getTime() > Date.now();
     if (!correct || locked) {
       await this.ds.transaction(async (m) => {
-        if (!correct) await this.users.recordFailedLogin(user.id, lockoutPolicy(this.config), m);
+        // Not during a lockout, as at login: the lock ends when it said.
+        if (!correct && !locked) await this.users.recordFailedLogin(user.id, lockoutPolicy(this.config), m);
         const reason = correct ? 'locked' : 'bad_password';
         await this.audit.record(
           { type: 'password.change_failed', actor: user.id, subject: user.id, success: false, data: { reason } },

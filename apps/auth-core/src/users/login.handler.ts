@@ -71,9 +71,12 @@ export class LoginHandler {
               : 'disabled';
       // Every failure does the same database work — the failure-counter UPDATE (matching no row
       // unless the password was wrong) and the audit row, in one commit — so the time taken does
-      // not tell a wrong password from an unknown user or a locked or disabled account.
+      // not tell a wrong password from an unknown user or a locked or disabled account. A wrong
+      // password during a lockout is not counted (Keycloak's temporary lockout): the lock ends when
+      // it said, and the next failure after it locks again for twice as long.
       await this.ds.transaction(async (m) => {
-        await this.users.recordFailedLogin(user && !passwordOk ? user.id : null, lockoutPolicy(this.config), m);
+        const counted = user && !passwordOk && !locked ? user.id : null;
+        await this.users.recordFailedLogin(counted, lockoutPolicy(this.config), m);
         await this.audit.record(
           { type: 'login.failed', subject: user?.id ?? null, success: false, data: { reason } },
           m,

@@ -132,6 +132,10 @@ export class ManageUsersHandler {
       if (req.roles) changes.roles = req.roles;
       if (req.tenants) changes.tenants = req.tenants;
       if (req.enabled !== undefined) changes.enabled = req.enabled;
+      // Keycloak's unlock: enabling a user, again or not, forgets its failed logins and lifts a
+      // lockout, so letting its owner back in needs no reset of a password nobody forgot.
+      const unlocked = req.enabled === true && (current.failedLogins > 0 || current.lockedUntil !== null);
+      if (unlocked) Object.assign(changes, { failedLogins: 0, lockedUntil: null });
       // A password an administrator sets for someone else is not one the user chose (Keycloak's
       // temporary password): passwordWasNeverChanged again, whatever the user had chosen before.
       // Setting one's own is choosing it.
@@ -179,6 +183,7 @@ export class ManageUsersHandler {
               ),
               ...(passwordHash ? ['password'] : []),
             ],
+            ...(unlocked ? { unlocked: true } : {}),
           },
         },
         m,

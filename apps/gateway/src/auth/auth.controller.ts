@@ -2,12 +2,12 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Ip, Post, Query, UseG
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ExtendedTokenDto,
+  LoginBodyDto,
   LoginReply,
-  LoginRequestDto,
   MeReply,
   PortcullisError,
   LogoutBodyDto,
-  RefreshRequestDto,
+  RefreshBodyDto,
   SUBJECTS,
   PAT_PREFIX,
   TokenReply,
@@ -18,6 +18,7 @@ import {
 import { isIP } from 'node:net';
 import { encodedOncePerClaims } from '@portcullis/jwt';
 import { CoreClientService } from '../core/core-client.service';
+import { LOGIN_CLIENT_SPELLINGS, oneSpelling, REFRESH_CLIENT_SPELLINGS } from '../core/field-spellings';
 import { LoginReplyDto, MeReplyDto, TokenReplyDto, ValidTokenDto } from './auth-response.dto';
 import { FailedLoginThrottleService } from './failed-login-throttle.service';
 import { TokenValidatorService } from './token-validator.service';
@@ -58,8 +59,9 @@ export class AuthController {
     429: THROTTLED,
   })
   @ApiOkResponse({ type: LoginReplyDto })
-  login(@Body() body: LoginRequestDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
-    return this.throttle.guard(ip, () => this.core.request(SUBJECTS.LOGIN, body, rid));
+  login(@Body() body: LoginBodyDto, @Ip() ip: string, @RequestId() rid: string): Promise<LoginReply> {
+    const payload = oneSpelling(body, LOGIN_CLIENT_SPELLINGS);
+    return this.throttle.guard(ip, () => this.core.request(SUBJECTS.LOGIN, payload, rid));
   }
 
   @Post('refresh')
@@ -69,8 +71,8 @@ export class AuthController {
     401: 'The refresh token is unknown, expired, revoked or already used, or its client did not authenticate',
   })
   @ApiOkResponse({ type: TokenReplyDto })
-  refresh(@Body() body: RefreshRequestDto, @RequestId() rid: string): Promise<TokenReply> {
-    return this.core.request(SUBJECTS.TOKEN_REFRESH, body, rid);
+  refresh(@Body() body: RefreshBodyDto, @RequestId() rid: string): Promise<TokenReply> {
+    return this.core.request(SUBJECTS.TOKEN_REFRESH, oneSpelling(body, REFRESH_CLIENT_SPELLINGS), rid);
   }
 
   @Post('logout')

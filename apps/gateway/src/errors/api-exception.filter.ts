@@ -3,6 +3,7 @@ import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { codeForHttpStatus, envelope, ErrorCode, HTTP_STATUS_OF, PortcullisError } from '@portcullis/contracts';
 import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
+import { SEND_JSON } from './input-rules.hook';
 import { methodNotAllowed } from './method-not-allowed';
 import { logUnexpected } from './unexpected-error';
 
@@ -54,6 +55,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   ): { code: ErrorCode; message: string; details: PortcullisError['details'] } {
     if (exception instanceof PortcullisError)
       return { code: exception.code, message: exception.message, details: exception.details };
+    // A content type the gateway has no parser for (415, from Fastify or through Nest): bad input
+    // like any other, the field named.
+    if (
+      (exception instanceof HttpException && exception.getStatus() === 415) ||
+      (exception as FastifyLikeError)?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+    )
+      return { code: 'BAD_REQUEST', message: 'Invalid request: content-type', details: SEND_JSON };
     if (exception instanceof HttpException) {
       const code = codeForHttpStatus(exception.getStatus());
       const res = exception.getResponse() as { message?: string | string[] } | string;

@@ -8,6 +8,10 @@ import { badRequest, ErrorDetail, envelope } from '@portcullis/contracts';
 import { isEmpty } from './validation.pipe';
 
 const FORM = /^application\/x-www-form-urlencoded\b/i;
+const JSON_TYPE = /^application\/json\b/i;
+
+/** What the native API answers a body it does not read as JSON (also the gateway's 415s, made 400s). */
+export const SEND_JSON: ErrorDetail[] = [{ field: 'content-type', errors: ['send the body as application/json'] }];
 
 /**
  * Rules on request bodies and query strings, checked in a Fastify hook before Nest sees the request:
@@ -34,6 +38,8 @@ export function installInputRules(app: NestFastifyApplication): void {
     .getHttpAdapter()
     .getInstance()
     .addHook('preHandler', (req, reply, done) => {
+      // An empty text/plain body (Fastify's text parser gives '') is no body, as an empty JSON one is.
+      if (req.body === '') req.body = undefined;
       const body: unknown = req.body;
       const hasBody = body !== undefined && body !== null;
       if (!hasBody && !req.url.includes('?')) return done();
@@ -49,8 +55,12 @@ export function installInputRules(app: NestFastifyApplication): void {
 }
 
 function bodyProblems(req: FastifyRequest, body: unknown, routeTakesBody: boolean): ErrorDetail[] | null {
-  if (FORM.test(String(req.headers['content-type'] ?? '')) && !req.url.startsWith('/oauth/'))
+  const type = String(req.headers['content-type'] ?? '');
+  if (FORM.test(type) && !req.url.startsWith('/oauth/'))
     return [{ field: 'content-type', errors: ['form bodies are accepted on /oauth/* only; send application/json'] }];
+  // A text/plain body (fetch's default for a string) is no JSON object: naming its content type
+  // tells a client that sent JSON what is wrong, where the missing fields it listed did not.
+  if (!JSON_TYPE.test(type) && req.url.startsWith('/api/')) return SEND_JSON;
   if (routeTakesBody || isEmptyObject(body)) return null;
   return typeof body === 'object' && !Array.isArray(body)
     ? unknownFields(Object.keys(body as object))

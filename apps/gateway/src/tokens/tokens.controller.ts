@@ -4,7 +4,7 @@ import {
   CountReply,
   RevokeAllTokensQueryDto,
   CreatedTokenReply,
-  CreateTokenDto,
+  CreateTokenBodyDto,
   ListAllTokensQueryDto,
   ListTokensQueryDto,
   Page,
@@ -16,6 +16,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { AuthenticatedPrincipal } from '../auth/bearer.strategy';
 import { CurrentPrincipal, RequestId } from '../auth/current-principal.decorator';
 import { CoreClientService } from '../core/core-client.service';
+import { oneSpelling, TOKEN_CLIENT_SPELLINGS } from '../core/field-spellings';
 import { CleanupDto, CountDto, CreatedTokenDto, TokenDataDto, TokenDataPageDto } from './token-response.dto';
 
 /** The token registry (SPEC §4). Authorisation is decided by auth-core from the caller's token. */
@@ -42,11 +43,12 @@ export class TokensController {
   @ApiOperation({ summary: 'Create a token for the caller or (tokens:admin) for a client' })
   @ApiCreatedResponse({ type: CreatedTokenDto, description: 'The token (shown once) and its record' })
   create(
-    @Body() body: CreateTokenDto,
+    @Body() body: CreateTokenBodyDto,
     @CurrentPrincipal() p: AuthenticatedPrincipal,
     @RequestId() rid: string,
   ): Promise<CreatedTokenReply> {
-    return this.core.request(SUBJECTS.TOKENS_CREATE, { ...body, auth: p.token }, rid);
+    const payload = oneSpelling(body, TOKEN_CLIENT_SPELLINGS);
+    return this.core.request(SUBJECTS.TOKENS_CREATE, { ...payload, auth: p.token }, rid);
   }
 
   @Delete()

@@ -47,6 +47,35 @@ export class RefreshRequestDto {
 }
 
 /**
+ * The bodies of `POST /auth/login` and `POST /auth/refresh` as the gateway takes them: the client
+ * fields in either spelling, the login's (`clientId`) or OAuth's (`client_id`). The gateway passes
+ * auth-core the spelling of its payload (above).
+ */
+export class LoginBodyDto extends LoginRequestDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  client_id?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  client_secret?: string;
+}
+
+export class RefreshBodyDto extends RefreshRequestDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  clientId?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  clientSecret?: string;
+}
+
+/**
  * The NATS payloads of `auth.v1.login` and `auth.v1.token.refresh`: the native bodies plus the OAuth
  * grants' `scope` (RFC 6749 §3.3), which narrows the session's tokens. The native routes take no scope.
  */

@@ -68,6 +68,15 @@ export class CreateTokenDto {
   token_life?: number;
 }
 
+/** `POST /tokens` as the gateway takes it: the client also as `clientId`, as the login and extended tokens name it. */
+export class CreateTokenBodyDto extends CreateTokenDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  @Matches(NAME)
+  clientId?: string;
+}
+
 export class ExtendedTokenDto {
   @IsString()
   @Length(1, 128)
