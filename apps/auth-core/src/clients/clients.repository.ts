@@ -36,6 +36,19 @@ export class ClientsRepository {
     return c;
   }
 
+  /**
+   * The client, its row locked until `manager`'s transaction ends: for a change computed from what
+   * it holds now (a role added or removed), which two at once would otherwise both compute from the
+   * same read, the second write losing the first.
+   */
+  async getForUpdate(clientId: string, manager: EntityManager): Promise<ClientEntity> {
+    const c = await manager
+      .getRepository(ClientEntity)
+      .findOne({ where: { clientId }, lock: { mode: 'pessimistic_write' } });
+    if (!c) throw new PortcullisError('NOT_FOUND', `Client ${clientId} not found`);
+    return c;
+  }
+
   async insert(values: Partial<ClientEntity>, manager: EntityManager = this.ds.manager): Promise<ClientEntity> {
     try {
       await manager.insert(ClientEntity, values);
