@@ -234,7 +234,9 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     const added = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
     const adds = await Promise.all(added.map((r) => admin.put(`/api/v1/clients/roles-race/roles/${r}`)));
     expect(adds.map((r) => r.status)).toEqual(added.map(() => 200));
-    expect([...(await admin.get('/api/v1/clients/roles-race')).body.roles].sort()).toEqual([...added, 'service'].sort());
+    expect([...(await admin.get('/api/v1/clients/roles-race')).body.roles].sort()).toEqual(
+      [...added, 'service'].sort(),
+    );
     const removes = await Promise.all(added.map((r) => admin.del(`/api/v1/clients/roles-race/roles/${r}`)));
     expect(removes.map((r) => r.status)).toEqual(added.map(() => 204));
     expect((await admin.get('/api/v1/clients/roles-race')).body.roles).toEqual(['service']);
