@@ -89,6 +89,9 @@ export class CreateClientHandler {
     // tokens (listing and revoking them), and disabling it would disable every login.
     if (clientId.toLowerCase() === this.config.DEFAULT_CLIENT_ID.toLowerCase())
       throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
+    // GET/PATCH /api/v1/clients/me are the caller's own client: a client named `me` could be
+    // neither read nor changed by id.
+    if (clientId === 'me') throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
       // A token's `sub` is a user id or a client id: a client named like a user (a UUID) would own
