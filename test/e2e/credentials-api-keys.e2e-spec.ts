@@ -190,6 +190,21 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(await tenantsNow()).toEqual(['t2']);
   });
 
+  it('keys issued while their client is deleted: each 201 or 404, never a 500, and none outlives it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const id = `doomed-${round}`;
+      expect((await admin.post('/api/v1/clients', { clientId: id, roles: ['service'] })).status).toBe(201);
+      const [deleted, ...issued] = await Promise.all([
+        admin.del(`/api/v1/clients/${id}`),
+        ...[0, 1, 2, 3].map((i) => admin.post(`/api/v1/clients/${id}/api-keys`, { name: `k${i}` })),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of issued) expect([201, 404]).toContain(r.status);
+      for (const r of issued.filter((r) => r.status === 201))
+        expect((await admin.post('/api/v1/auth', { apiKey: r.body.apiKey })).status).toBe(401);
+    }
+  });
+
   it('never logs a secret it handed out', async () => {
     const u = await createUser('hank');
     const s = await login(stack, 'hank', u.password);

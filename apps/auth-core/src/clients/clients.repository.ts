@@ -37,14 +37,18 @@ export class ClientsRepository {
   }
 
   /**
-   * The client, its row locked until `manager`'s transaction ends: for a change computed from what
-   * it holds now (a role added or removed), which two at once would otherwise both compute from the
-   * same read, the second write losing the first.
+   * The client, its row locked until `manager`'s transaction ends. `pessimistic_write` for a change
+   * computed from what it holds now (a role added or removed), which two at once would otherwise
+   * both compute from the same read, the second write losing the first; `pessimistic_read` for a
+   * row that refers to it (an API key), so a delete running at once either waits for that row and
+   * takes it along (ON DELETE CASCADE) or has already gone (404), never a foreign-key failure (500).
    */
-  async getForUpdate(clientId: string, manager: EntityManager): Promise<ClientEntity> {
-    const c = await manager
-      .getRepository(ClientEntity)
-      .findOne({ where: { clientId }, lock: { mode: 'pessimistic_write' } });
+  async getLocked(
+    clientId: string,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<ClientEntity> {
+    const c = await manager.getRepository(ClientEntity).findOne({ where: { clientId }, lock: { mode } });
     if (!c) throw new PortcullisError('NOT_FOUND', `Client ${clientId} not found`);
     return c;
   }
