@@ -173,6 +173,26 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await api(stack, victim.access_token).get('/api/v1/auth/me')).status).toBe(200);
   });
 
+  it('a delete at once with a disable, an update and role changes: each answers, none is a 500 (deadlock)', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      const id = `contended-${round}`;
+      const c = await createClient(id, ['service']);
+      // Tokens to revoke: the delete and the disable each lock them, and the client row.
+      await Promise.all([0, 1, 2].map(() => cc(id, c.client_secret)));
+      const answers = await Promise.all([
+        admin.del(`/api/v1/clients/${id}`),
+        admin.post(`/api/v1/clients/${id}/disable`),
+        admin.patch(`/api/v1/clients/${id}`, { description: 'changed' }),
+        admin.put(`/api/v1/clients/${id}/roles/extra?revoke_tokens=true`),
+        admin.post(`/api/v1/clients/${id}/disable`),
+      ]);
+      statuses.push(...answers.map((a) => a.status));
+      expect(answers[0].status).toBe(204);
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+
   it("no client may be named 'me': GET/PATCH /clients/me are the caller's own client, never it", async () => {
     const made = await admin.post('/api/v1/clients', { clientId: 'me', roles: ['service'] });
     expect({ status: made.status, body: made.body }).toMatchObject({ status: 409, body: { status: 'CONFLICT' } });

@@ -59,7 +59,9 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientIdRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     await this.ds.transaction(async (m) => {
-      const current = await this.clients.get(req.clientId, m);
+      // The client row first, as a disable or a role change takes it before the client's tokens:
+      // taking the tokens first and the row last deadlocked with them (one of the two a 500).
+      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
       requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
       // API keys go with the client (ON DELETE CASCADE).
