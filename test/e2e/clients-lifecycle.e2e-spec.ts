@@ -193,6 +193,25 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
   });
 
+  it('enabling a client again brings back no token, not even one issued while the disable ran', async () => {
+    const c = await createClient('flapping', ['service']);
+    const tokens: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const [disabled, ...issued] = await Promise.all([
+        admin.post('/api/v1/clients/flapping/disable'),
+        ...[0, 1, 2, 3].map(() => cc('flapping', c.client_secret)),
+      ]);
+      expect(disabled.status).toBe(200);
+      for (const r of issued.filter((r) => r.status === 200))
+        tokens.push((await readJson<OAuthTokenReply>(r)).access_token);
+      expect((await admin.post('/api/v1/clients/flapping/enable')).status).toBe(200);
+    }
+    // Every replica within a second (SPEC §7).
+    await new Promise((r) => setTimeout(r, 1000));
+    const alive = (await Promise.all(tokens.map(async (t) => ((await natsValid(t)) ? t : null)))).filter(Boolean);
+    expect({ issued: tokens.length > 0, alive }).toEqual({ issued: true, alive: [] });
+  });
+
   it("no client may be named 'me': GET/PATCH /clients/me are the caller's own client, never it", async () => {
     const made = await admin.post('/api/v1/clients', { clientId: 'me', roles: ['service'] });
     expect({ status: made.status, body: made.body }).toMatchObject({ status: 409, body: { status: 'CONFLICT' } });
