@@ -212,6 +212,24 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect({ issued: tokens.length > 0, alive }).toEqual({ issued: true, alive: [] });
   });
 
+  it('a client made again under a deleted id brings back no token, not even one issued while the delete ran', async () => {
+    const tokens: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const c = await createClient('reborn', ['service']);
+      const [deleted, ...issued] = await Promise.all([
+        admin.del('/api/v1/clients/reborn'),
+        ...[0, 1, 2, 3].map(() => cc('reborn', c.client_secret)),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of issued.filter((r) => r.status === 200))
+        tokens.push((await readJson<OAuthTokenReply>(r)).access_token);
+    }
+    await createClient('reborn', ['service']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const alive = (await Promise.all(tokens.map(async (t) => ((await natsValid(t)) ? t : null)))).filter(Boolean);
+    expect({ issued: tokens.length > 0, alive }).toEqual({ issued: true, alive: [] });
+  });
+
   it("no client may be named 'me': GET/PATCH /clients/me are the caller's own client, never it", async () => {
     const made = await admin.post('/api/v1/clients', { clientId: 'me', roles: ['service'] });
     expect({ status: made.status, body: made.body }).toMatchObject({ status: 409, body: { status: 'CONFLICT' } });
