@@ -194,6 +194,21 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await api(stack, victim.access_token).get('/api/v1/auth/me')).status).toBe(200);
   });
 
+  it("no client may be named 'me': GET/PATCH /clients/me are the caller's own client, never it", async () => {
+    const made = await admin.post('/api/v1/clients', { clientId: 'me', roles: ['service'] });
+    expect({ status: made.status, body: made.body }).toMatchObject({ status: 409, body: { status: 'CONFLICT' } });
+    const reg = await fetch(`${stack.url}/api/v1/clients/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${REGISTRATION_TOKEN}` },
+      body: JSON.stringify({ clientId: 'me' }),
+    });
+    expect(reg.status).toBe(409);
+    expect(await stack.query(`SELECT 1 FROM clients WHERE client_id = 'me'`)).toHaveLength(0);
+    // Only the route's own word: ids that merely contain it, or differ in case, stay usable.
+    expect((await admin.post('/api/v1/clients', { clientId: 'Me' })).status).toBe(201);
+    expect((await admin.post('/api/v1/clients', { clientId: 'me.too' })).status).toBe(201);
+  });
+
   it('registration: wrong token refused, default roles only, never admin', async () => {
     const reg = (token: string, body: unknown) =>
       fetch(`${stack.url}/api/v1/clients/register`, {

@@ -190,6 +190,44 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(await tenantsNow()).toEqual(['t2']);
   });
 
+  it('keys issued while their client is deleted: each 201 or 404, never a 500, and none outlives it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const id = `doomed-${round}`;
+      expect((await admin.post('/api/v1/clients', { clientId: id, roles: ['service'] })).status).toBe(201);
+      const [deleted, ...issued] = await Promise.all([
+        admin.del(`/api/v1/clients/${id}`),
+        ...[0, 1, 2, 3].map((i) => admin.post(`/api/v1/clients/${id}/api-keys`, { name: `k${i}` })),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of issued) expect([201, 404]).toContain(r.status);
+      for (const r of issued.filter((r) => r.status === 201))
+        expect((await admin.post('/api/v1/auth', { apiKey: r.body.apiKey })).status).toBe(401);
+    }
+  });
+
+  it('a bearer exchanged while its key is deleted does not outlive the key', async () => {
+    await admin.post('/api/v1/clients', { clientId: 'key-race', roles: ['service'] });
+    const bearers: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const key = await admin.post('/api/v1/clients/key-race/api-keys', { name: `k${round}` });
+      expect(key.status).toBe(201);
+      const [deleted, ...exchanged] = await Promise.all([
+        admin.del(`/api/v1/clients/key-race/api-keys/${key.body.id}`),
+        ...[0, 1, 2, 3].map(() => exchange(key.body.apiKey)),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of exchanged) {
+        expect([200, 401]).toContain(r.status);
+        if (r.status === 200) bearers.push(((await r.json()) as { access_token: string }).access_token);
+      }
+    }
+    // The delete has answered: every bearer of the key is refused, however the two interleaved.
+    // (every replica within a second of it, SPEC §7).
+    await new Promise((r) => setTimeout(r, 1000));
+    const alive = (await Promise.all(bearers.map(async (t) => ((await validate(t)).valid ? t : null)))).filter(Boolean);
+    expect({ bearers: bearers.length > 0, alive }).toEqual({ bearers: true, alive: [] });
+  });
+
   it('never logs a secret it handed out', async () => {
     const u = await createUser('hank');
     const s = await login(stack, 'hank', u.password);

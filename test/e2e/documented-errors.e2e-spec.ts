@@ -86,6 +86,13 @@ describe('the errors of operations that check a credential of their own are docu
   });
 });
 
+describe('an operation that names a client in its body documents the 404 of an unknown one', () => {
+  it('POST /auth/extended-token {clientId} of no client → 404', async () => {
+    const r = await admin.post('/api/v1/auth/extended-token', { clientId: 'no-such-client', expiry: 60 });
+    expectDocumented('post', '/api/v1/auth/extended-token', 404, r.status);
+  });
+});
+
 describe('every 401 of the native API carries a challenge (RFC 9110 §15.5.2, README)', () => {
   it.each([
     ['/api/v1/auth/login', { username: 'nobody', password: 'not-the-password' }],

@@ -70,6 +70,23 @@ describe('RemoteValidator: a cached answer is never older than the last revocati
     v.close();
   });
 
+  it.each([
+    ['a null tenant', { tenant: null }],
+    ['a field validate does not know', { scopes: ['x'] }],
+  ])('a request with %s is asked, not answered by the cached answer to a well-formed one', async (_l, extra) => {
+    const f = fakeNats();
+    const v = new RemoteValidator(f.nc, opts);
+    const first = v.validate('tok');
+    f.pending.shift()!(valid);
+    await first;
+    const odd = v.validate('tok', extra as never);
+    expect(f.pending).toHaveLength(1); // auth-core judges it (BAD_REQUEST), as local mode does
+    const badRequest = { valid: false, error: { code: 'BAD_REQUEST', message: 'Invalid request', details: null } };
+    f.pending.shift()!(badRequest);
+    expect(await odd).toEqual(badRequest);
+    v.close();
+  });
+
   it('forgets every answer when the connection drops (events sent meanwhile are lost to it)', async () => {
     const f = fakeNats();
     const v = new RemoteValidator(f.nc, opts);

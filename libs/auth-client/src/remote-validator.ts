@@ -98,7 +98,16 @@ export class RemoteValidator {
   }
 
   async validate(token: string, req: Requirements = {}): Promise<ValidateTokenReply> {
-    const key = `${token}\u0000${JSON.stringify([req.roles ?? [], req.permissions ?? [], req.tenant ?? null])}`;
+    // The key is the request exactly as sent: one keyed on roles/permissions/tenant alone answered
+    // a malformed request ({tenant: null}, an unknown field) valid from the cache, where auth-core
+    // (and local mode) say BAD_REQUEST.
+    let key: string;
+    try {
+      key = JSON.stringify({ token, ...req });
+    } catch (err) {
+      // A plain-JavaScript caller's requirements that are no JSON (a BigInt, a cycle) cannot be asked.
+      return unavailable(`the request cannot be sent: ${(err as Error).message}`);
+    }
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.reply;
@@ -107,9 +116,7 @@ export class RemoteValidator {
     const generation = this.generation;
     let reply: ValidateTokenReply;
     try {
-      const msg = await this.nc.request(SUBJECTS.TOKEN_VALIDATE, JSON.stringify({ token, ...req }), {
-        timeout: this.opts.timeoutMs,
-      });
+      const msg = await this.nc.request(SUBJECTS.TOKEN_VALIDATE, key, { timeout: this.opts.timeoutMs });
       reply = validateReplyOf(msg);
     } catch (err) {
       return unavailable(`auth-core did not answer: ${(err as Error).message}`);

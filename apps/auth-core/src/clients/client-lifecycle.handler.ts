@@ -32,12 +32,17 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientStateRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const client = await this.ds.transaction(async (m) => {
-      const current = await this.clients.get(req.clientId, m);
+      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
       requireWithin(actor, current.roles, `Changing client ${req.clientId}`, current.tenants);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
       if (!req.enabled) {
         await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
         await this.revocation.setPrincipalDisabled('client', req.clientId, true);
+      } else if (!current.enabled) {
+        // Every token it holds now predates this enable: a grant that read the client just before
+        // the disable committed wrote its token after the disable's revocation, and only the
+        // disabled state kept it out. Revoked (and announced) here, before that state is lifted.
+        await this.revokeAll(req.clientId, 'client_disabled', actor.claims.sub, m);
       }
       await this.audit.record(
         {
@@ -59,7 +64,9 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientIdRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     await this.ds.transaction(async (m) => {
-      const current = await this.clients.get(req.clientId, m);
+      // The client row first, as a disable or a role change takes it before the client's tokens:
+      // taking the tokens first and the row last deadlocked with them (one of the two a 500).
+      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
       requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
       // API keys go with the client (ON DELETE CASCADE).

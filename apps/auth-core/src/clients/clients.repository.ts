@@ -36,6 +36,23 @@ export class ClientsRepository {
     return c;
   }
 
+  /**
+   * The client, its row locked until `manager`'s transaction ends. `pessimistic_write` for a change
+   * computed from what it holds now (a role added or removed), which two at once would otherwise
+   * both compute from the same read, the second write losing the first; `pessimistic_read` for a
+   * row that refers to it (an API key), so a delete running at once either waits for that row and
+   * takes it along (ON DELETE CASCADE) or has already gone (404), never a foreign-key failure (500).
+   */
+  async getLocked(
+    clientId: string,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<ClientEntity> {
+    const c = await manager.getRepository(ClientEntity).findOne({ where: { clientId }, lock: { mode } });
+    if (!c) throw new PortcullisError('NOT_FOUND', `Client ${clientId} not found`);
+    return c;
+  }
+
   async insert(values: Partial<ClientEntity>, manager: EntityManager = this.ds.manager): Promise<ClientEntity> {
     try {
       await manager.insert(ClientEntity, values);

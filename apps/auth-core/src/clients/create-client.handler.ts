@@ -11,6 +11,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { AccessTokensRepository } from '../tokens/access-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
@@ -89,6 +90,9 @@ export class CreateClientHandler {
     // tokens (listing and revoking them), and disabling it would disable every login.
     if (clientId.toLowerCase() === this.config.DEFAULT_CLIENT_ID.toLowerCase())
       throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
+    // GET/PATCH /api/v1/clients/me are the caller's own client: a client named `me` could be
+    // neither read nor changed by id.
+    if (clientId === 'me') throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
       // A token's `sub` is a user id or a client id: a client named like a user (a UUID) would own
@@ -110,10 +114,19 @@ export class CreateClientHandler {
         },
         m,
       );
-      // A client deleted earlier under this id is still refused in memory; its tokens were all
-      // revoked by id when it was deleted, so the new client's may be accepted. Announced inside
-      // the transaction, after the insert: an id that already exists never gets here, and when
-      // the announcement fails nothing is created (no secret shown for a client that is refused).
+      // A client deleted earlier under this id is still refused in memory. Every token still on
+      // record under this id is the old client's (a grant that read it just before the delete
+      // committed wrote its token after the delete's revocation): revoked, and announced, before
+      // the new client's are accepted. Announced inside the transaction, after the insert: an id
+      // that already exists never gets here, and when the announcement fails nothing is created
+      // (no secret shown for a client that is refused).
+      await this.revocation.revokeWhere(
+        AccessTokensRepository.ownerCondition(true, '$1'),
+        [clientId],
+        'client_deleted',
+        values.createdBy,
+        m,
+      );
       await this.revocation.setPrincipalDisabled('client', clientId, false);
       return { ...toClientView(client), client_secret: secret };
     });

@@ -65,6 +65,9 @@ export class ApiKeyExchangeHandler {
     const held = permissionsOf(client.roles);
     const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity, keyLeft);
     return this.ds.transaction(async (m) => {
+      // First, so a delete of the key either waits for this bearer (and revokes it) or has won.
+      if (!(await this.keys.markUsedIfLive(key.id, req.ip, m)))
+        throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
       const issued = await this.issuer.issueAccess(
         {
           sub: client.clientId,
@@ -91,7 +94,6 @@ export class ApiKeyExchangeHandler {
         m,
       );
       const newIp = !!req.ip && req.ip !== key.lastUsedIp;
-      await this.keys.markUsed(key.id, req.ip, m);
       if (newIp) {
         await this.audit.record(
           {

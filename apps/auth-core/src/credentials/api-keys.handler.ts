@@ -83,6 +83,7 @@ export class ApiKeysHandler {
     const apiKey = generateCredential(API_KEY_PREFIX);
     const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
     return this.ds.transaction(async (m) => {
+      await this.clients.getLocked(client.clientId, m, 'pessimistic_read');
       const key = await this.keys.insertNamed(
         {
           clientId: client.clientId,

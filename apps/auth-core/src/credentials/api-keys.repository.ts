@@ -40,9 +40,18 @@ export class ApiKeysRepository {
     return this.ds.getRepository(ApiKeyEntity).findOne({ where: { keyHash } });
   }
 
-  /** Records a use: when, and from where when the address is known. */
-  async markUsed(id: string, ip: string | undefined, manager: EntityManager): Promise<void> {
-    await manager.update(ApiKeyEntity, { id }, { lastUsedAt: new Date(), ...(ip ? { lastUsedIp: ip } : {}) });
+  /**
+   * Records a use (when, and from where when the address is known) of a key still live, and holds
+   * its row until the transaction ends: false when it was deleted meanwhile. A delete running at
+   * once waits for the bearer to be written and then revokes it with the key's others.
+   */
+  async markUsedIfLive(id: string, ip: string | undefined, manager: EntityManager): Promise<boolean> {
+    const r = await manager.update(
+      ApiKeyEntity,
+      { id, deletedAt: IsNull() },
+      { lastUsedAt: new Date(), ...(ip ? { lastUsedIp: ip } : {}) },
+    );
+    return !!r.affected;
   }
 
   /** Marks a live key deleted; false when a concurrent delete got there first. */

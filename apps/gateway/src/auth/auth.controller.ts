@@ -112,6 +112,8 @@ export class AuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'An extended token for a registered client, expiry capped by EXTENDED_TOKEN_MAX_TTL' })
+  // The client is named in the body, not the path: the route table does not tell this 404.
+  @DocumentedErrors({ 404: 'No client has this clientId' })
   // Written out: the OpenAPI plugin reads `number | string` as an object.
   @ApiBody({
     schema: {

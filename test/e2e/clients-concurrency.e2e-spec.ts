@@ -1,0 +1,87 @@
+import { clientHelpers } from '../support/clients';
+import { api, OAuthTokenReply, readJson } from '../support/fixtures';
+import { login, Stack } from '../support/stack';
+
+// Clients changed by several requests at once (2 replicas): role changes, deletes, disables and
+// grants running together answer as one after the other would, and leave no token behind.
+describe('clients under concurrent changes', () => {
+  const stack = new Stack({ replicas: 2 });
+  let admin: ReturnType<typeof api>;
+  const { natsValid, createClient, cc } = clientHelpers(stack, () => admin);
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = api(stack, (await login(stack)).access_token);
+  }, 90000);
+  afterAll(() => stack.stop(), 60000);
+
+  it('a delete at once with a disable, an update and role changes: each answers, none is a 500 (deadlock)', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      const id = `contended-${round}`;
+      const c = await createClient(id, ['service']);
+      // Tokens to revoke: the delete and the disable each lock them, and the client row.
+      await Promise.all([0, 1, 2].map(() => cc(id, c.client_secret)));
+      const answers = await Promise.all([
+        admin.del(`/api/v1/clients/${id}`),
+        admin.post(`/api/v1/clients/${id}/disable`),
+        admin.patch(`/api/v1/clients/${id}`, { description: 'changed' }),
+        admin.put(`/api/v1/clients/${id}/roles/extra?revoke_tokens=true`),
+        admin.post(`/api/v1/clients/${id}/disable`),
+      ]);
+      statuses.push(...answers.map((a) => a.status));
+      expect(answers[0].status).toBe(204);
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+
+  it('enabling a client again brings back no token, not even one issued while the disable ran', async () => {
+    const c = await createClient('flapping', ['service']);
+    const tokens: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const [disabled, ...issued] = await Promise.all([
+        admin.post('/api/v1/clients/flapping/disable'),
+        ...[0, 1, 2, 3].map(() => cc('flapping', c.client_secret)),
+      ]);
+      expect(disabled.status).toBe(200);
+      for (const r of issued.filter((r) => r.status === 200))
+        tokens.push((await readJson<OAuthTokenReply>(r)).access_token);
+      expect((await admin.post('/api/v1/clients/flapping/enable')).status).toBe(200);
+    }
+    // Every replica within a second (SPEC §7).
+    await new Promise((r) => setTimeout(r, 1000));
+    const alive = (await Promise.all(tokens.map(async (t) => ((await natsValid(t)) ? t : null)))).filter(Boolean);
+    expect({ issued: tokens.length > 0, alive }).toEqual({ issued: true, alive: [] });
+  });
+
+  it('a client made again under a deleted id brings back no token, not even one issued while the delete ran', async () => {
+    const tokens: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const c = await createClient('reborn', ['service']);
+      const [deleted, ...issued] = await Promise.all([
+        admin.del('/api/v1/clients/reborn'),
+        ...[0, 1, 2, 3].map(() => cc('reborn', c.client_secret)),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of issued.filter((r) => r.status === 200))
+        tokens.push((await readJson<OAuthTokenReply>(r)).access_token);
+    }
+    await createClient('reborn', ['service']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const alive = (await Promise.all(tokens.map(async (t) => ((await natsValid(t)) ? t : null)))).filter(Boolean);
+    expect({ issued: tokens.length > 0, alive }).toEqual({ issued: true, alive: [] });
+  });
+
+  it('concurrent role adds and removes all take effect: none is lost to another read at once', async () => {
+    await createClient('roles-race', ['service']);
+    const added = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    const adds = await Promise.all(added.map((r) => admin.put(`/api/v1/clients/roles-race/roles/${r}`)));
+    expect(adds.map((r) => r.status)).toEqual(added.map(() => 200));
+    expect([...(await admin.get('/api/v1/clients/roles-race')).body.roles].sort()).toEqual(
+      [...added, 'service'].sort(),
+    );
+    const removes = await Promise.all(added.map((r) => admin.del(`/api/v1/clients/roles-race/roles/${r}`)));
+    expect(removes.map((r) => r.status)).toEqual(added.map(() => 204));
+    expect((await admin.get('/api/v1/clients/roles-race')).body.roles).toEqual(['service']);
+  });
+});
