@@ -206,7 +206,9 @@ export class ManageUsersHandler {
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
-      const user = await this.users.findById(req.userId!, m);
+      // The user's row first, before its tokens and PATs, as a disable's UPDATE takes it: a PAT
+      // being created for the user (which shares the row) is waited for, or waits and finds no user.
+      const user = await this.users.findByIdLocked(req.userId!, m, 'pessimistic_write');
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
       requireWithin(actor, user.roles, `Deleting user ${req.userId}`, user.tenants);
       await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);

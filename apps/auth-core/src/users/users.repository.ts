@@ -97,6 +97,19 @@ export class UsersRepository {
     return manager.getRepository(UserEntity).findOne({ where: { id } });
   }
 
+  /**
+   * The user, its row locked until the transaction ends: `pessimistic_write` for a delete (taken
+   * before its tokens, as a disable's UPDATE takes it), `pessimistic_read` for what must not be
+   * written for a user being deleted (a PAT), which then waits for the delete and finds no user.
+   */
+  findByIdLocked(
+    id: string,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<UserEntity | null> {
+    return manager.getRepository(UserEntity).findOne({ where: { id }, lock: { mode } });
+  }
+
   /** Whether `id` (a lower-case UUID) is a user's id, or was one whose tokens are still on record. */
   async isOrWasUser(id: string, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
