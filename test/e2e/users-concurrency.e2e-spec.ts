@@ -68,6 +68,35 @@ describe('users under concurrent changes', () => {
     expect(errors).toEqual([]);
   });
 
+  it('enabling a user again brings back no token, not even one minted, refreshed or signed in while the disable ran', async () => {
+    const u = await createUser('flapping');
+    const tokens: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const session = await login(stack, u.username, u.password);
+      const own = api(stack, session.access_token);
+      const pat = await own.post('/api/v1/users/me/tokens', { name: `p${round}`, expiresAt: inDays(30) });
+      expect(pat.status).toBe(201);
+      const viaPat = api(stack, pat.body.token as string);
+      // The mints spread over the few milliseconds the disable takes: those authenticated just
+      // before it was announced write their tokens just after its revocation.
+      const later = <T>(ms: number, call: () => Promise<T>) =>
+        new Promise<T>((resolve, reject) => setTimeout(() => call().then(resolve, reject), ms));
+      const [disabled, ...issued] = await Promise.all([
+        admin.patch(`/api/v1/users/${u.id}`, { enabled: false }),
+        ...[0, 2, 4, 6, 8, 10, 12, 14].map((ms) => later(ms, () => own.post('/api/v1/tokens', {}))),
+        ...[1, 5, 9, 13].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', {}))),
+        refresh(session.refresh_token),
+        loginReply(u.username, u.password),
+      ]);
+      expect(disabled.status).toBe(200);
+      tokens.push(session.access_token, ...(await accessTokens(issued)));
+      expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: true })).status).toBe(200);
+    }
+    // Every replica within a second (SPEC §7).
+    await new Promise((r) => setTimeout(r, 1000));
+    expect({ issued: tokens.length > 8, alive: await alive(tokens) }).toEqual({ issued: true, alive: [] });
+  });
+
   it('a user made again under a deleted username brings back no token, not even one minted while the delete ran', async () => {
     const tokens: string[] = [];
     for (let round = 0; round < 8; round++) {
