@@ -97,6 +97,16 @@ export class CreateTokenHandler {
     const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
 
     return this.ds.transaction(async (m) => {
+      // The caller was judged in memory, before a disable or a delete of the user may have been
+      // announced; written after that one's revocation, the token would outlive it (a deleted
+      // user's once a restart forgets it). Sharing the row waits for one under way (it takes the
+      // row before the tokens) and sees what it left; one that comes later finds this token.
+      if (target.typ === 'user' && target.userId) {
+        const live: unknown[] = await m.query('SELECT 1 FROM users WHERE id = $1::uuid AND enabled FOR SHARE', [
+          target.userId,
+        ]);
+        if (!live.length) throw new PortcullisError('UNAUTHENTICATED', 'The user is disabled or no longer exists');
+      }
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,
