@@ -69,8 +69,10 @@ describe('users under concurrent changes', () => {
   });
 
   it('enabling a user again brings back no token, not even one minted, refreshed or signed in while the disable ran', async () => {
-    const u = await createUser('flapping');
+    // `system`: its session asks for system tokens too (their subject is a client, their user_id the user).
+    const u = await createUser('flapping', ['user', 'system']);
     const tokens: string[] = [];
+    const whileDisabled: string[] = [];
     for (let round = 0; round < 12; round++) {
       const session = await login(stack, u.username, u.password);
       const own = api(stack, session.access_token);
@@ -85,22 +87,32 @@ describe('users under concurrent changes', () => {
         admin.patch(`/api/v1/users/${u.id}`, { enabled: false }),
         ...[0, 2, 4, 6, 8, 10, 12, 14].map((ms) => later(ms, () => own.post('/api/v1/tokens', {}))),
         ...[1, 5, 9, 13].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', {}))),
+        ...[3, 7, 11].map((ms) => later(ms, () => own.post('/api/v1/auth/system-token'))),
         refresh(session.refresh_token),
         loginReply(u.username, u.password),
       ]);
       expect(disabled.status).toBe(200);
-      tokens.push(session.access_token, ...(await accessTokens(issued)));
+      const minted = [session.access_token, ...(await accessTokens(issued))];
+      tokens.push(...minted);
+      // Refused while the user is disabled, too (every replica within a second, SPEC §7).
+      await new Promise((r) => setTimeout(r, 300));
+      whileDisabled.push(...((await alive(minted)) as string[]));
       expect((await admin.patch(`/api/v1/users/${u.id}`, { enabled: true })).status).toBe(200);
     }
     // Every replica within a second (SPEC §7).
     await new Promise((r) => setTimeout(r, 1000));
-    expect({ issued: tokens.length > 8, alive: await alive(tokens) }).toEqual({ issued: true, alive: [] });
-  });
+    expect({ issued: tokens.length > 8, whileDisabled, alive: await alive(tokens) }).toEqual({
+      issued: true,
+      whileDisabled: [],
+      alive: [],
+    });
+  }, 30000);
 
   it('a user made again under a deleted username brings back no token, not even one minted while the delete ran, nor does a restart', async () => {
     const tokens: string[] = [];
     for (let round = 0; round < 8; round++) {
-      const u = await createUser('reborn');
+      // `system`: its session asks for system tokens too (their subject is a client, their user_id the user).
+      const u = await createUser('reborn', ['user', 'system']);
       const session = await login(stack, u.username, u.password);
       const own = api(stack, session.access_token);
       const later = <T>(ms: number, call: () => Promise<T>) =>
@@ -108,13 +120,14 @@ describe('users under concurrent changes', () => {
       const [deleted, ...issued] = await Promise.all([
         admin.del(`/api/v1/users/${u.id}`),
         ...[0, 2, 4, 6, 8, 10].map((ms) => later(ms, () => own.post('/api/v1/tokens', {}))),
+        ...[1, 3, 5, 7, 9].map((ms) => later(ms, () => own.post('/api/v1/auth/system-token'))),
         refresh(session.refresh_token),
         loginReply(u.username, u.password),
       ]);
       expect(deleted.status).toBe(204);
       tokens.push(session.access_token, ...(await accessTokens(issued)));
     }
-    const again = await createUser('reborn');
+    const again = await createUser('reborn', ['user', 'system']);
     // Its first session, as the old user's stragglers would want.
     await login(stack, again.username, again.password);
     await new Promise((r) => setTimeout(r, 1000));

@@ -12,6 +12,8 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ClientsRepository } from '../clients/clients.repository';
+import { USER_GONE } from '../users/user-access';
+import { UsersRepository } from '../users/users.repository';
 import { toTokenData } from './access-tokens.repository';
 import { ActorService, can, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
@@ -25,6 +27,7 @@ export class CreateTokenHandler {
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
     private readonly clients: ClientsRepository,
+    private readonly users: UsersRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
   ) {}
@@ -98,15 +101,10 @@ export class CreateTokenHandler {
 
     return this.ds.transaction(async (m) => {
       // The caller was judged in memory, before a disable or a delete of the user may have been
-      // announced; written after that one's revocation, the token would outlive it (a deleted
-      // user's once a restart forgets it). Sharing the row waits for one under way (it takes the
-      // row before the tokens) and sees what it left; one that comes later finds this token.
-      if (target.typ === 'user' && target.userId) {
-        const live: unknown[] = await m.query('SELECT 1 FROM users WHERE id = $1::uuid AND enabled FOR SHARE', [
-          target.userId,
-        ]);
-        if (!live.length) throw new PortcullisError('UNAUTHENTICATED', 'The user is disabled or no longer exists');
-      }
+      // announced: written after that one's revocation, the token would outlive it (a deleted
+      // user's once a restart forgets the user).
+      if (target.typ === 'user' && target.userId && !(await this.users.isLiveLocked(target.userId, m)))
+        throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,
