@@ -70,7 +70,9 @@ describe('users under concurrent changes', () => {
 
   it('enabling a user again brings back no token, not even one minted, refreshed or signed in while the disable ran', async () => {
     // `system`: its session asks for system tokens too (their subject is a client, their user_id the user).
-    const u = await createUser('flapping', ['user', 'system']);
+    // `admin`: its PAT mints for a client too (those end with the PAT's line, token-lineage.ts).
+    const u = await createUser('flapping', ['user', 'system', 'admin']);
+    expect((await admin.post('/api/v1/clients', { clientId: 'svc', roles: ['service'] })).status).toBe(201);
     const tokens: string[] = [];
     const whileDisabled: string[] = [];
     for (let round = 0; round < 12; round++) {
@@ -88,6 +90,7 @@ describe('users under concurrent changes', () => {
         ...[0, 2, 4, 6, 8, 10, 12, 14].map((ms) => later(ms, () => own.post('/api/v1/tokens', {}))),
         ...[1, 5, 9, 13].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', {}))),
         ...[3, 7, 11].map((ms) => later(ms, () => own.post('/api/v1/auth/system-token'))),
+        ...[2, 6, 10].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', { client_id: 'svc' }))),
         refresh(session.refresh_token),
         loginReply(u.username, u.password),
       ]);

@@ -100,10 +100,11 @@ export class CreateTokenHandler {
     const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
 
     return this.ds.transaction(async (m) => {
-      // The caller was judged in memory, before a disable or a delete of the user may have been
+      // A user caller was judged in memory, before a disable or a delete of the user may have been
       // announced: written after that one's revocation, the token would outlive it (a deleted
-      // user's once a restart forgets the user).
-      if (target.typ === 'user' && target.userId && !(await this.users.isLiveLocked(target.userId, m)))
+      // user's once a restart forgets the user; one minted from a PAT for a client, whose subject
+      // the user's disabled state does not refuse, at once).
+      if (actor.isUser && !(await this.users.isLiveLocked(c.sub, m)))
         throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
       const issued = await this.issuer.issueAccess(
         {
