@@ -91,6 +91,9 @@ describe('users under concurrent changes', () => {
         ...[1, 5, 9, 13].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', {}))),
         ...[3, 7, 11].map((ms) => later(ms, () => own.post('/api/v1/auth/system-token'))),
         ...[2, 6, 10].map((ms) => later(ms, () => viaPat.post('/api/v1/tokens', { client_id: 'svc' }))),
+        ...[4, 8, 12].map((ms) =>
+          later(ms, () => viaPat.post('/api/v1/auth/extended-token', { clientId: 'svc', expiry: 3600 })),
+        ),
         refresh(session.refresh_token),
         loginReply(u.username, u.password),
       ]);
