@@ -83,6 +83,11 @@ export class PatsHandler {
 
     const token = generateCredential(PAT_PREFIX);
     return this.ds.transaction(async (m) => {
+      // The owner's row, shared, before the PAT that references it: a delete of the user that ran
+      // meanwhile is waited for and the user is not found (404), where the insert alone failed on
+      // the foreign key (500); a delete that comes later waits for this PAT and removes it too.
+      if (!(await this.users.findByIdLocked(userId, m, 'pessimistic_read')))
+        throw new PortcullisError('NOT_FOUND', 'User not found');
       const pat = await this.pats.insertNamed(
         {
           userId,

@@ -157,6 +157,14 @@ export class ManageUsersHandler {
         await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
         await this.sessions.revokePatLineage(req.userId, 'user_disabled', actor.claims.sub, m);
         await this.revocation.setPrincipalDisabled('user', req.userId, true);
+      } else if (req.enabled === true && !current.enabled) {
+        // Every token the user holds now predates this enable: one minted (POST /tokens, a system or
+        // extended token) by a request authenticated just before the disable was announced was
+        // written after the disable's revocation, and only the disabled state kept it out. Revoked
+        // (and announced) here, before that state is lifted. The PATs stay: they were suspended. A
+        // password set in the same request needs no revocation of its own: this one is wider.
+        await this.sessions.revokeSessions(req.userId, 'user_disabled', actor.claims.sub, m);
+        await this.sessions.revokePatLineage(req.userId, 'user_disabled', actor.claims.sub, m);
       }
       // A reset is what an administrator does after a compromise: the sessions the old password
       // opened end with it (the administrator's own, resetting themselves, is spared).
@@ -206,7 +214,9 @@ export class ManageUsersHandler {
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
-      const user = await this.users.findById(req.userId!, m);
+      // The user's row first, before its tokens and PATs, as a disable's UPDATE takes it: a PAT
+      // being created for the user (which shares the row) is waited for, or waits and finds no user.
+      const user = await this.users.findByIdLocked(req.userId!, m, 'pessimistic_write');
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
       requireWithin(actor, user.roles, `Deleting user ${req.userId}`, user.tenants);
       await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);

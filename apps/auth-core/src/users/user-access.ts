@@ -26,3 +26,6 @@ export function assertMayHavePassword(user: { source: string; username: string }
     `User ${user.username} signs in at identity provider ${provider} and has no password here`,
   );
 }
+
+/** A token asked for by a user disabled or deleted since its credential was judged. */
+export const USER_GONE = 'The user is disabled or no longer exists';

@@ -97,6 +97,30 @@ export class UsersRepository {
     return manager.getRepository(UserEntity).findOne({ where: { id } });
   }
 
+  /**
+   * The user, its row locked until the transaction ends: `pessimistic_write` for a delete (taken
+   * before its tokens, as a disable's UPDATE takes it), `pessimistic_read` for what must not be
+   * written for a user being deleted (a PAT), which then waits for the delete and finds no user.
+   */
+  findByIdLocked(
+    id: string,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<UserEntity | null> {
+    return manager.getRepository(UserEntity).findOne({ where: { id }, lock: { mode } });
+  }
+
+  /**
+   * Whether the user exists and is enabled, its row shared until the transaction ends: what a token
+   * minted for (or asked for by) a user judged in memory checks before it is written. A disable or a
+   * delete under way (each takes the row before revoking) is waited for and seen; one that comes
+   * later waits for this token and revokes it with the others.
+   */
+  async isLiveLocked(id: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query('SELECT 1 FROM users WHERE id = $1::uuid AND enabled FOR SHARE', [id]);
+    return rows.length > 0;
+  }
+
   /** Whether `id` (a lower-case UUID) is a user's id, or was one whose tokens are still on record. */
   async isOrWasUser(id: string, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
