@@ -2,18 +2,23 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { api, OAuthErrorReply, readJson, seedUser } from '../support/fixtures';
 import { login as adminLogin, Stack } from '../support/stack';
 
+/** A JSON login at `stack`'s gateway; its URL is read at each call, as it is known once started. */
+const loginAt =
+  (stack: Stack) =>
+  (username: string, password: string): Promise<Response> =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+
 /** SPEC §7: repeated failed logins are throttled (per IP) and lock the account for a while. */
 describe('failed-login throttling and account lockout', () => {
   const stack = new Stack({
     env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1' },
     gatewayEnv: { LOGIN_FAILURES_PER_IP: '10', LOGIN_BLOCK_SECONDS: '2' },
   });
-  const login = (username: string, password: string) =>
-    fetch(`${stack.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
+  const login = loginAt(stack);
   let failures = 0;
   const fail = async (username: string) => {
     failures++;
@@ -78,12 +83,7 @@ describe('failed-login throttling and account lockout', () => {
 
 describe('an administrator lifts a lockout', () => {
   const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '600' } });
-  const login = (username: string, password: string) =>
-    fetch(`${stack.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
+  const login = loginAt(stack);
 
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);
@@ -205,12 +205,7 @@ describe('failed logins are counted across gateway replicas', () => {
 
 describe('an account that has failed many times over', () => {
   const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1' } });
-  const login = (username: string, password: string) =>
-    fetch(`${stack.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
+  const login = loginAt(stack);
   const state = async (id: string) =>
     (
       await stack.query<{ failed_logins: number; locked_for: number }>(
@@ -272,12 +267,7 @@ describe.each([
   ['0: kept until a successful login', { LOCKOUT_RESET_SECONDS: '0' }, 3],
 ])('failed logins long ago, reset %s', (_label, env, expected) => {
   const stack = new Stack({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '1', ...env } });
-  const login = (username: string, password: string) =>
-    fetch(`${stack.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
+  const login = loginAt(stack);
 
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);

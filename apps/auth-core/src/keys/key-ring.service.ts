@@ -24,6 +24,8 @@ export class KeyRingService {
   private readonly logger = new Logger('KeyRing');
   readonly verifier = new TokenVerifier();
   private active?: ActiveKey;
+  /** The last key this replica made: it holds that key's private half whatever it is stored under. */
+  private made?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
   private pruneTimer?: NodeJS.Timeout;
 
@@ -116,7 +118,10 @@ export class KeyRingService {
       announce && (() => announce(kid)),
       firstOnly,
     );
-    if (created) this.logger.log(`created signing key ${kid} (${alg})`);
+    if (created) {
+      this.made = { kid, alg, privateKey };
+      this.logger.log(`created signing key ${kid} (${alg})`);
+    }
     return kid;
   }
 
@@ -124,19 +129,29 @@ export class KeyRingService {
     const rows = await this.keys.listVerifying();
     const activeRow = rows.find((r) => r.status === 'active');
     if (activeRow) {
-      let pem: string;
+      let opened: { plain: Buffer; index: number } | undefined;
       try {
-        const opened = this.masterKey.open(activeRow.privateKeyEnc, activeRow.kid);
-        pem = opened.plain.toString();
+        opened = this.masterKey.open(activeRow.privateKeyEnc, activeRow.kid);
+      } catch {
+        // During a rolling MASTER_KEY change a replica on the new key stores the active key again
+        // under it, also one this replica (still on the old key) made or already holds: keep it.
+        const held = [this.active, this.made].find((k) => k?.kid === activeRow.kid);
+        if (!held)
+          // AES-GCM's own words ("unable to authenticate data") do not tell an operator what to fix.
+          throw new Error(
+            `MASTER_KEY cannot decrypt the active signing key ${activeRow.kid}: it is not the MASTER_KEY the signing keys in this database were stored with`,
+          );
+        this.active = held;
+      }
+      if (opened) {
         if (opened.index > 0)
           await this.storeUnderCurrentMasterKey(activeRow.kid, activeRow.privateKeyEnc, opened.plain);
-      } catch {
-        // AES-GCM's own words ("unable to authenticate data") do not tell an operator what to fix.
-        throw new Error(
-          `MASTER_KEY cannot decrypt the active signing key ${activeRow.kid}: it is not the MASTER_KEY the signing keys in this database were stored with`,
-        );
+        this.active = {
+          kid: activeRow.kid,
+          alg: activeRow.alg as SigningAlgorithm,
+          privateKey: privateKeyFromPem(opened.plain.toString()),
+        };
       }
-      this.active = { kid: activeRow.kid, alg: activeRow.alg as SigningAlgorithm, privateKey: privateKeyFromPem(pem) };
     }
     this.verifier.setKeys(
       rows.map((r) => ({ kid: r.kid, alg: r.alg as SigningAlgorithm, key: publicKeyFromJwk(r.publicJwk) })),
