@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AccessTokenClaims, PERMISSIONS, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
+import { EntityManager } from 'typeorm';
+import { USER_GONE } from '../users/user-access';
+import { UsersRepository } from '../users/users.repository';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 export interface Actor {
@@ -24,7 +27,10 @@ export interface Actor {
  */
 @Injectable()
 export class ActorService {
-  constructor(private readonly validation: TokenValidationService) {}
+  constructor(
+    private readonly validation: TokenValidationService,
+    private readonly users: UsersRepository,
+  ) {}
 
   async authenticate(auth: string, ...required: string[]): Promise<Actor> {
     const result = unlessUnavailable(await this.validation.validate(auth));
@@ -40,6 +46,20 @@ export class ActorService {
     const missing = required.filter((p) => !actor.permissions.includes(p));
     if (missing.length) throw new PortcullisError('FORBIDDEN', `Missing permission: ${missing.join(', ')}`);
     return actor;
+  }
+
+  /**
+   * For a token minted inside `manager`'s transaction at a user's request: the user must still exist
+   * and be enabled, its row shared until the transaction ends. The user was judged in memory, maybe
+   * just before a disable or a delete was announced; a token written after that one's revocation
+   * would outlive it (at once when its subject is a client, which the user's disabled state does not
+   * refuse). A disable or delete under way takes the row first and is waited for; one that comes
+   * later waits for this token and revokes it with the others.
+   */
+  async requireUserStillHere(actor: Actor, manager: EntityManager): Promise<void> {
+    if (!actor.isUser) return;
+    const user = await this.users.findByIdLocked(actor.principalId, manager, 'pessimistic_read');
+    if (!user?.enabled) throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
   }
 }
 

@@ -12,8 +12,6 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ClientsRepository } from '../clients/clients.repository';
-import { USER_GONE } from '../users/user-access';
-import { UsersRepository } from '../users/users.repository';
 import { toTokenData } from './access-tokens.repository';
 import { ActorService, can, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
@@ -27,7 +25,6 @@ export class CreateTokenHandler {
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
     private readonly clients: ClientsRepository,
-    private readonly users: UsersRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
   ) {}
@@ -100,12 +97,7 @@ export class CreateTokenHandler {
     const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
 
     return this.ds.transaction(async (m) => {
-      // A user caller was judged in memory, before a disable or a delete of the user may have been
-      // announced: written after that one's revocation, the token would outlive it (a deleted
-      // user's once a restart forgets the user; one minted from a PAT for a client, whose subject
-      // the user's disabled state does not refuse, at once).
-      if (actor.isUser && !(await this.users.isLiveLocked(c.sub, m)))
-        throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
+      await this.actors.requireUserStillHere(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,

@@ -16,8 +16,6 @@ import { ClientsRepository } from '../clients/clients.repository';
 import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
-import { USER_GONE } from '../users/user-access';
-import { UsersRepository } from '../users/users.repository';
 
 /** `expiry` as seconds from now: given so, or up to the moment given (a past moment is bad input). */
 function secondsUntil(expiry: number | string): number {
@@ -41,7 +39,6 @@ export class ExtendedTokenHandler {
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
     private readonly clients: ClientsRepository,
-    private readonly users: UsersRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
   ) {}
@@ -81,10 +78,7 @@ export class ExtendedTokenHandler {
         `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
       );
     return this.ds.transaction(async (m) => {
-      // As with POST /tokens: a user caller judged in memory just before a disable or a delete was
-      // announced would write, after that one's revocation, a token its state does not refuse.
-      if (actor.isUser && !(await this.users.isLiveLocked(c.sub, m)))
-        throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
+      await this.actors.requireUserStillHere(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: client.clientId,

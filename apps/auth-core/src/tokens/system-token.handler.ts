@@ -16,8 +16,6 @@ import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { ActorService, lifetimeLeft } from './actor.service';
 import { TokenIssuerService } from './token-issuer.service';
 import { lineageOf } from './token-lineage';
-import { USER_GONE } from '../users/user-access';
-import { UsersRepository } from '../users/users.repository';
 
 /**
  * The roles of every system token (SPEC §4: the `system` role), whatever else the caller holds:
@@ -33,7 +31,6 @@ export class SystemTokenHandler {
     @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
     private readonly actors: ActorService,
     private readonly clients: ClientsRepository,
-    private readonly users: UsersRepository,
     private readonly issuer: TokenIssuerService,
     private readonly audit: AuditService,
   ) {}
@@ -56,11 +53,7 @@ export class SystemTokenHandler {
     const owner = c.cid === this.config.DEFAULT_CLIENT_ID ? null : await this.clients.find(c.cid);
     const ttl = Math.min(this.config.SYSTEM_TOKEN_TTL, lifetimeLeft(actor), owner?.maxTokenLifetime ?? Infinity);
     return this.ds.transaction(async (m) => {
-      // Its subject is a client, so the user's disabled state does not refuse it: asked for by a
-      // session judged just before a disable or a delete was announced and written after that one's
-      // revocation, it would stay valid. The user is checked (and its row shared) here instead.
-      if (actor.isUser && !(await this.users.isLiveLocked(c.sub, m)))
-        throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
+      await this.actors.requireUserStillHere(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: c.cid,

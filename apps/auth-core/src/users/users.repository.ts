@@ -110,17 +110,6 @@ export class UsersRepository {
     return manager.getRepository(UserEntity).findOne({ where: { id }, lock: { mode } });
   }
 
-  /**
-   * Whether the user exists and is enabled, its row shared until the transaction ends: what a token
-   * minted for (or asked for by) a user judged in memory checks before it is written. A disable or a
-   * delete under way (each takes the row before revoking) is waited for and seen; one that comes
-   * later waits for this token and revokes it with the others.
-   */
-  async isLiveLocked(id: string, manager: EntityManager): Promise<boolean> {
-    const rows: unknown[] = await manager.query('SELECT 1 FROM users WHERE id = $1::uuid AND enabled FOR SHARE', [id]);
-    return rows.length > 0;
-  }
-
   /** Whether `id` (a lower-case UUID) is a user's id, or was one whose tokens are still on record. */
   async isOrWasUser(id: string, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
