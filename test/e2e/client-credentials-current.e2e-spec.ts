@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { api } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
@@ -109,6 +110,57 @@ describe('client_credentials is judged on the client row as it is when the token
     expect((await cc('cc-deleted', secret)).status).toBe(401);
     expect((await recorded('cc-deleted')).tokens).toBe(0);
   });
+
+  /**
+   * A role removed with `revoke_tokens=true` while a grant is on its way: the grant read the row
+   * before the change committed. Whichever commits first, the token must not come out with the
+   * removed role and unrevoked. A lock held here on one of the client's tokens stalls the role
+   * change's sweep, so the grant reliably lands inside the change's window.
+   */
+  it.each([
+    ['remembered', true],
+    ['read afresh', false],
+  ])(
+    'a role removed with revoke_tokens while a grant (client %s) is recorded: its token never keeps the role unrevoked',
+    async (_label, remembered) => {
+      const id = `cc-race-${remembered ? 'mem' : 'fresh'}`;
+      const secret = await createClient(id, ['service', 'reader']);
+      // The first token makes auth-core remember the row; a PATCH through the API makes it read again.
+      if (!remembered)
+        expect((await admin.patch(`/api/v1/clients/${id}`, { description: 'read afresh' })).status).toBe(200);
+      const holder = new Client({ connectionString: stack.db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM access_tokens WHERE cid = $1 FOR UPDATE`, [id]);
+        const change = admin.del(`/api/v1/clients/${id}/roles/reader?revoke_tokens=true`);
+        const waiting = async () =>
+          (
+            await holder.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          ).rows[0].n;
+        for (let i = 0; (await waiting()) < 1; i++) {
+          expect(i).toBeLessThan(100);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const grant = cc(id, secret);
+        await Promise.race([grant, new Promise((r) => setTimeout(r, 500))]);
+        await holder.query('ROLLBACK');
+        expect((await change).status).toBe(200);
+        const t = await grant;
+        expect(t.status).toBe(200);
+        const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
+          `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
+          [tidOf(t.body)],
+        );
+        expect(row.revoked || !row.roles.includes('reader')).toBe(true);
+        expect(row.revoked || !(t.body.roles as string[]).includes('reader')).toBe(true);
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it('many requests at once: every token answered is recorded once with its audit row, none twice', async () => {
     const secret = await createClient('cc-burst', ['service']);

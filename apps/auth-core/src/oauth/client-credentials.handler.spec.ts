@@ -30,10 +30,11 @@ describe('ClientCredentialsHandler', () => {
 
   const client = {
     clientId: 'svc',
-    secretHash: null,
+    secretHash: Buffer.from('hash'),
     roles: ['service'],
     tenants: [],
     enabled: true,
+    maxTokenLifetime: null,
   } as unknown as ClientEntity;
   const config = { ISSUER: 'http://issuer', AUDIENCE: 'portcullis', ACCESS_TOKEN_TTL: 300 } as AuthCoreConfig;
   const handler = () => {
@@ -76,6 +77,10 @@ describe('ClientCredentialsHandler', () => {
     db = await createDatabase();
     await runMigrations(db.url);
     ds = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    // The token is recorded only while the client's row is the one it was built from.
+    await ds.query(`INSERT INTO clients (client_id, secret_hash, roles) VALUES ('svc', $1, '{service}')`, [
+      client.secretHash,
+    ]);
   }, 60000);
   afterAll(async () => {
     await ds?.destroy();
@@ -96,5 +101,19 @@ describe('ClientCredentialsHandler', () => {
     const before = await recorded();
     await expect(handler().handle({ client_id: 'svc', client_secret: 'x' })).rejects.toThrow();
     expect(await recorded()).toEqual(before);
+  });
+
+  it('a client row that keeps changing under the request: UNAVAILABLE after three reads, nothing recorded', async () => {
+    signingKey = privateKey;
+    const before = await recorded();
+    await ds.query(`UPDATE clients SET roles = '{service,extra}' WHERE client_id = 'svc'`);
+    try {
+      await expect(handler().handle({ client_id: 'svc', client_secret: 'x' })).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+      });
+      expect(await recorded()).toEqual(before);
+    } finally {
+      await ds.query(`UPDATE clients SET roles = '{service}' WHERE client_id = 'svc'`);
+    }
   });
 });

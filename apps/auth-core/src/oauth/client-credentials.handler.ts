@@ -2,6 +2,7 @@ import { Controller, Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import {
   AUTH_CORE_QUEUE,
   ClientCredentialsGrantRequest,
+  PortcullisError,
   SUBJECTS,
   TokenReply,
   validatePayload,
@@ -16,6 +17,9 @@ import { TokenIssuerService } from '../tokens/token-issuer.service';
 import { TokenRecordWriter } from '../tokens/token-record.writer';
 import { ClientAuthenticatorService } from './client-authenticator.service';
 import { narrowToScope, scopeTokens } from './scope-narrowing';
+
+/** Reads of the client per request, at most: the remembered row, then fresh ones while it changes. */
+const MAX_ATTEMPTS = 3;
 
 export interface ClientCredentialsReply extends TokenReply {
   scope?: string;
@@ -67,23 +71,28 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
   /**
    * The token is built from the client as last read and recorded only if the row is still that
    * (one statement, no read before it); when it is not, the request starts over from a fresh read,
-   * so a secret rotated or a client disabled before the request is never missed.
+   * so a secret rotated or a client disabled before the request is never missed. A fresh read is
+   * checked the same way: a change committed between it and the record (a role removed with its
+   * tokens revoked) must not let a token of the old row through either.
    */
   async handle(payload: unknown): Promise<ClientCredentialsReply> {
     const req = validatePayload(ClientCredentialsGrantRequest, payload);
-    const { client, remembered } = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
-    const reply = await this.issue(req, client, remembered);
-    if (reply) return reply;
-    this.authenticator.forget(req.client_id);
-    const fresh = await this.authenticator.authenticate(req.client_id, req.client_secret);
-    return (await this.issue(req, fresh, false))!;
+    let { client } = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
+    for (let attempt = 1; ; attempt++) {
+      const reply = await this.issue(req, client);
+      if (reply) return reply;
+      // Only a row that keeps changing under the request gets here more than once.
+      if (attempt === MAX_ATTEMPTS)
+        throw new PortcullisError('UNAVAILABLE', `Client ${req.client_id} changed while its token was issued; retry`);
+      this.authenticator.forget(req.client_id);
+      client = await this.authenticator.authenticate(req.client_id, req.client_secret);
+    }
   }
 
-  /** The reply, or null when `conditional` and the client row changed since it was read. */
+  /** The reply, or null when the client row changed since it was read. */
   private async issue(
     req: ClientCredentialsGrantRequest,
     client: ClientEntity,
-    conditional: boolean,
   ): Promise<ClientCredentialsReply | null> {
     const requested = scopeTokens(req.scope);
     const { roles, perms } = narrowToScope(client.roles, requested, 'client');
@@ -107,7 +116,7 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
     });
     // The rows do not hold the token, so it is signed while PostgreSQL commits them (`record` first:
     // the statement goes out before the signing starts) and handed out only once both are done.
-    const recording = this.records.record(issued.row, audit.row, conditional ? client : undefined);
+    const recording = this.records.record(issued.row, audit.row, client);
     const [signed, recorded] = await Promise.allSettled([this.records.whileCommitting(issued.sign), recording]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (signed.status === 'rejected') {

@@ -58,18 +58,30 @@ export class TokenRecordWriter {
     const auditTable = ds.getMetadata(AuditEventEntity).tableName;
     this.removeRows = (values) =>
       ds.query(`WITH t AS (DELETE FROM ${tokenTable} WHERE tid = $1) DELETE FROM ${auditTable} WHERE id = $2`, values);
+    // `live`: the clients' rows as they are now, taken FOR SHARE. A change that holds its client's
+    // row (role change, disable, secret rotation, delete) and then revokes the client's tokens either
+    // commits first, and this statement then sees the changed row (READ COMMITTED re-reads a row it
+    // waited for) and records nothing from the old one; or it waits for this statement, and its sweep
+    // then sees these tokens. Without the lock a token built from the old row could commit after the
+    // sweep and keep a removed role until it expires.
     // `stale`: the tokens (and their audit rows) whose client no longer is what they were built from.
-    // Prepared: PostgreSQL would otherwise parse and plan this statement (three CTEs) for every batch.
+    // Prepared: PostgreSQL would otherwise parse and plan this statement (four CTEs) for every batch.
     this.insertBatch = preparedStatement(
       ds,
       'token-record-batch',
       `
-      WITH stale AS (
+      WITH expected AS (
+        SELECT * FROM json_to_recordset($3::json) AS x(tid uuid, audit_id uuid, client_id varchar, secret_hash bytea,
+                                                       roles text[], tenants text[], max_token_lifetime int)
+      ), live AS (
+        SELECT c.client_id, c.enabled, c.secret_hash, c.roles, c.tenants, c.max_token_lifetime
+        FROM ${clients} c WHERE c.client_id IN (SELECT client_id FROM expected)
+        FOR SHARE
+      ), stale AS (
         SELECT x.tid, x.audit_id
-        FROM json_to_recordset($3::json) AS x(tid uuid, audit_id uuid, client_id varchar, secret_hash bytea,
-                                            roles text[], tenants text[], max_token_lifetime int)
+        FROM expected x
         WHERE NOT EXISTS (
-          SELECT 1 FROM ${clients} c
+          SELECT 1 FROM live c
           WHERE c.client_id = x.client_id AND c.enabled AND c.secret_hash = x.secret_hash
             AND c.roles = x.roles AND c.tenants = x.tenants
             AND c.max_token_lifetime IS NOT DISTINCT FROM x.max_token_lifetime)
