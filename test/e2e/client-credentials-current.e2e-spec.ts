@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { clientHelpers } from '../support/clients';
 import { api } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
@@ -12,6 +12,7 @@ import { login, Stack } from '../support/stack';
 describe('client_credentials is judged on the client row as it is when the token is recorded', () => {
   const stack = new Stack();
   let admin: ReturnType<typeof api>;
+  const { duringRoleRemoval } = clientHelpers(stack, () => admin);
   const basic = (id: string, secret: string) =>
     `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
   const cc = async (id: string, secret: string, scope?: string) => {
@@ -114,8 +115,7 @@ describe('client_credentials is judged on the client row as it is when the token
   /**
    * A role removed with `revoke_tokens=true` while a grant is on its way: the grant read the row
    * before the change committed. Whichever commits first, the token must not come out with the
-   * removed role and unrevoked. A lock held here on one of the client's tokens stalls the role
-   * change's sweep, so the grant reliably lands inside the change's window.
+   * removed role and unrevoked.
    */
   it.each([
     ['remembered', true],
@@ -128,37 +128,15 @@ describe('client_credentials is judged on the client row as it is when the token
       // The first token makes auth-core remember the row; a PATCH through the API makes it read again.
       if (!remembered)
         expect((await admin.patch(`/api/v1/clients/${id}`, { description: 'read afresh' })).status).toBe(200);
-      const holder = new Client({ connectionString: stack.db.url });
-      await holder.connect();
-      try {
-        await holder.query('BEGIN');
-        await holder.query(`SELECT 1 FROM access_tokens WHERE cid = $1 FOR UPDATE`, [id]);
-        const change = admin.del(`/api/v1/clients/${id}/roles/reader?revoke_tokens=true`);
-        const waiting = async () =>
-          (
-            await holder.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            )
-          ).rows[0].n;
-        for (let i = 0; (await waiting()) < 1; i++) {
-          expect(i).toBeLessThan(100);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const grant = cc(id, secret);
-        await Promise.race([grant, new Promise((r) => setTimeout(r, 500))]);
-        await holder.query('ROLLBACK');
-        expect((await change).status).toBe(200);
-        const t = await grant;
-        expect(t.status).toBe(200);
-        const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
-          `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
-          [tidOf(t.body)],
-        );
-        expect(row.revoked || !row.roles.includes('reader')).toBe(true);
-        expect(row.revoked || !(t.body.roles as string[]).includes('reader')).toBe(true);
-      } finally {
-        await holder.end();
-      }
+      const { change, result: t } = await duringRoleRemoval(id, 'reader', () => cc(id, secret));
+      expect(change).toBe(200);
+      expect(t.status).toBe(200);
+      const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
+        `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
+        [tidOf(t.body)],
+      );
+      expect(row.revoked || !row.roles.includes('reader')).toBe(true);
+      expect(row.revoked || !(t.body.roles as string[]).includes('reader')).toBe(true);
     },
   );
 

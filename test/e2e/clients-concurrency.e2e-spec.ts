@@ -7,7 +7,7 @@ import { login, Stack } from '../support/stack';
 describe('clients under concurrent changes', () => {
   const stack = new Stack({ replicas: 2 });
   let admin: ReturnType<typeof api>;
-  const { natsValid, createClient, cc } = clientHelpers(stack, () => admin);
+  const { natsValid, createClient, cc, duringRoleRemoval } = clientHelpers(stack, () => admin);
 
   beforeAll(async () => {
     await stack.start();
@@ -83,5 +83,26 @@ describe('clients under concurrent changes', () => {
     const removes = await Promise.all(added.map((r) => admin.del(`/api/v1/clients/roles-race/roles/${r}`)));
     expect(removes.map((r) => r.status)).toEqual(added.map(() => 204));
     expect((await admin.get('/api/v1/clients/roles-race')).body.roles).toEqual(['service']);
+  });
+  it('a role removed with revoke_tokens while an API key is exchanged: the bearer never keeps the role unrevoked', async () => {
+    const c = await createClient('keyed-race', ['service', 'reader']);
+    // A recorded token of the client, for the change's sweep to be held at.
+    expect((await cc('keyed-race', c.client_secret)).status).toBe(200);
+    const key = await admin.post('/api/v1/clients/keyed-race/api-keys', { name: 'race' });
+    expect(key.status).toBe(201);
+    const { change, result } = await duringRoleRemoval('keyed-race', 'reader', () =>
+      admin.post('/api/v1/auth', { apiKey: key.body.apiKey }),
+    );
+    expect(change).toBe(200);
+    expect(result.status).toBe(200);
+    const { jti } = JSON.parse(Buffer.from(String(result.body.access_token).split('.')[1], 'base64url').toString()) as {
+      jti: string;
+    };
+    const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
+      `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
+      [jti],
+    );
+    expect(row.revoked || !row.roles.includes('reader')).toBe(true);
+    expect(row.revoked || !(result.body.roles as string[]).includes('reader')).toBe(true);
   });
 });

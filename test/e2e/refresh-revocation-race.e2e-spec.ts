@@ -20,18 +20,6 @@ describe('a revocation racing a refresh or a login of the same user', () => {
   }, 90000);
   afterAll(() => stack.stop(), 60000);
 
-  /** Until `n` of the stack's database sessions wait on a lock (the held request, then the other). */
-  const lockWaiters = async (n: number) => {
-    for (let i = 0; i < 200; i++) {
-      const [{ waiting }] = await stack.query<{ waiting: number }>(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (waiting >= n) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`${n} lock waiter(s) never showed up`);
-  };
-
   const refresh = (refresh_token: string) =>
     fetch(`${stack.url}/oauth/token`, {
       method: 'POST',
@@ -47,9 +35,9 @@ describe('a revocation racing a refresh or a login of the same user', () => {
       await pg.query('BEGIN');
       await pg.query('LOCK TABLE audit_events IN EXCLUSIVE MODE');
       const refreshing = refresh(refreshToken);
-      await lockWaiters(1);
+      await stack.lockWaiters(1);
       const revoking = revoke();
-      await lockWaiters(2);
+      await stack.lockWaiters(2);
       await pg.query('COMMIT');
       const [refreshed, revoked] = await Promise.all([refreshing, revoking]);
       expect(refreshed.status).toBe(200);
@@ -101,12 +89,12 @@ describe('a revocation racing a refresh or a login of the same user', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'password', username: u.username, password: u.password }),
       });
-      await lockWaiters(1);
+      await stack.lockWaiters(1);
       const changing = api(stack, mine.access_token).put('/api/v1/users/me/password', {
         currentPassword: u.password,
         newPassword: 'late-login-new-Passw0rd-1',
       });
-      await lockWaiters(2);
+      await stack.lockWaiters(2);
       await pg.query('COMMIT');
       const [loggedIn, changed] = await Promise.all([loggingIn, changing]);
       expect(changed.status).toBeLessThan(300);

@@ -1,4 +1,5 @@
 import { SUBJECTS } from '@portcullis/contracts';
+import { Client } from 'pg';
 import { api } from './fixtures';
 import { Stack, within } from './stack';
 
@@ -31,5 +32,28 @@ export function clientHelpers(stack: Stack, admin: () => ReturnType<typeof api>)
   };
   const cc = async (id: string, secret: string, extra: Record<string, string> = {}) =>
     form('/oauth/token', { grant_type: 'client_credentials', ...extra }, basic(id, secret));
-  return { natsValid, everywhere, form, basic, createClient, cc };
+  /**
+   * Removes `role` from a client with `?revoke_tokens=true` and runs `during` inside the change's
+   * window: a lock held here on the client's tokens stalls the change's revocation sweep after the
+   * role is gone but before it commits, `during` starts then, and the lock goes once `during` has
+   * answered or 500 ms have passed (a request that waits for the change cannot answer before it).
+   * The client must hold a recorded token.
+   */
+  const duringRoleRemoval = async <T>(clientId: string, role: string, during: () => Promise<T>) => {
+    const holder = new Client({ connectionString: stack.db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM access_tokens WHERE cid = $1 FOR UPDATE`, [clientId]);
+      const change = admin().del(`/api/v1/clients/${clientId}/roles/${role}?revoke_tokens=true`);
+      await stack.lockWaiters(1);
+      const result = during();
+      await Promise.race([result, new Promise((r) => setTimeout(r, 500))]);
+      await holder.query('ROLLBACK');
+      return { change: (await change).status, result: await result };
+    } finally {
+      await holder.end();
+    }
+  };
+  return { natsValid, everywhere, form, basic, createClient, cc, duringRoleRemoval };
 }

@@ -278,6 +278,18 @@ export class Stack {
     }
   }
 
+  /** Until `n` of this stack's database sessions wait on a lock (a request a test holds at a row). */
+  async lockWaiters(n: number): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const [{ waiting }] = await this.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if (waiting >= n) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`${n} lock waiter(s) never showed up`);
+  }
+
   async metric(replica: number, name: string): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${this.replicaPorts[replica]}/metrics`)).text();
     return text

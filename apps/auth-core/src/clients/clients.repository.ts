@@ -48,9 +48,18 @@ export class ClientsRepository {
     manager: EntityManager,
     mode: 'pessimistic_write' | 'pessimistic_read',
   ): Promise<ClientEntity> {
-    const c = await manager.getRepository(ClientEntity).findOne({ where: { clientId }, lock: { mode } });
+    const c = await this.findLocked(clientId, manager, mode);
     if (!c) throw new PortcullisError('NOT_FOUND', `Client ${clientId} not found`);
     return c;
+  }
+
+  /** As `getLocked`, null when there is no such client. */
+  findLocked(
+    clientId: string,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<ClientEntity | null> {
+    return manager.getRepository(ClientEntity).findOne({ where: { clientId }, lock: { mode } });
   }
 
   async insert(values: Partial<ClientEntity>, manager: EntityManager = this.ds.manager): Promise<ClientEntity> {

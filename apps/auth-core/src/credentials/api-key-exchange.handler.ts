@@ -52,20 +52,25 @@ export class ApiKeyExchangeHandler {
     if (!isWellFormedCredential(req.apiKey, API_KEY_PREFIX))
       throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
     const key = await this.keys.findByHash(this.masterKey.hashSecret(req.apiKey));
-    const client = key ? await this.clients.find(key.clientId) : null;
-    if (!key || !client || !client.enabled) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
+    if (!key) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
     // Whole seconds, as a token's exp: the bearer ends no later than the key (as a token minted from
     // a PAT ends with the PAT), so an expired key does not keep working through what it was
     // exchanged for; a key with less than a second left is as good as expired.
     const keyLeft = key.expiresAt
       ? Math.floor(key.expiresAt.getTime() / 1000) - Math.floor(Date.now() / 1000)
       : Infinity;
-    if (keyLeft <= 0) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
 
-    const held = permissionsOf(client.roles);
-    const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity, keyLeft);
     return this.ds.transaction(async (m) => {
-      // First, so a delete of the key either waits for this bearer (and revokes it) or has won.
+      // The client row first, shared (a delete, disable or role change takes it before the client's
+      // tokens and keys): such a change either waits for this bearer, and then revokes it with the
+      // client's tokens, or has committed, and the bearer is built from the row as it now is. Read
+      // before the transaction, a role removed with its tokens revoked could outlive the change here.
+      const client = await this.clients.findLocked(key.clientId, m, 'pessimistic_read');
+      if (!client || !client.enabled) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
+      if (keyLeft <= 0) throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.EXPIRED);
+      const held = permissionsOf(client.roles);
+      const ttl = Math.min(this.config.API_KEY_TOKEN_TTL, client.maxTokenLifetime ?? Infinity, keyLeft);
+      // Then the key, so a delete of the key either waits for this bearer (and revokes it) or has won.
       if (!(await this.keys.markUsedIfLive(key.id, req.ip, m)))
         throw new PortcullisError('UNAUTHENTICATED', API_KEY_ERRORS.UNKNOWN);
       const issued = await this.issuer.issueAccess(
