@@ -48,6 +48,8 @@ describe('KeyRingService during a rolling MASTER_KEY change', () => {
       },
       listVerifying: () => Promise.resolve(rows.map((r) => ({ ...r }))),
       replacePrivateKey: () => Promise.resolve(false),
+      narrowRetired: () => Promise.resolve(),
+      retireAgain: () => Promise.resolve(false),
     } as unknown as SigningKeysRepository;
     return new KeyRingService(repo, config, new MasterKey(OLD), bus);
   }

@@ -6,7 +6,15 @@ import { publicKeyFromJwk, SigningAlgorithm, TokenVerifier, privateKeyFromPem } 
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { EventBusService } from '../events/event-bus.service';
 import { MasterKey } from './master-key';
+import { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
+
+/**
+ * How long after a rotation a replica may still sign with the key it retired: every replica hears of
+ * a rotation within milliseconds, and tries a failed key reload again every 5 s. Past it, each token
+ * the key signed is recorded, and the key verifies no longer than the latest of their expiries.
+ */
+export const RETIRED_KEY_GRACE_SECONDS = 60;
 
 export interface ActiveKey {
   kid: string;
@@ -28,6 +36,8 @@ export class KeyRingService {
   private made?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
   private pruneTimer?: NodeJS.Timeout;
+  /** Retired keys whose verifyUntil this replica has brought down already (narrowRetired). */
+  private readonly narrowed = new Set<string>();
 
   constructor(
     private readonly keys: SigningKeysRepository,
@@ -126,7 +136,12 @@ export class KeyRingService {
   }
 
   private async load(): Promise<void> {
-    const rows = await this.keys.listVerifying();
+    const before = this.active?.kid;
+    let rows = await this.keys.listVerifying();
+    // Before the narrowing: a key this replica signed with until now is covered first.
+    const after = rows.find((r) => r.status === 'active')?.kid;
+    const retiredLate = !!before && !!after && before !== after && (await this.coverLateTokens(before));
+    if ((await this.narrowRetired(rows)) || retiredLate) rows = await this.keys.listVerifying();
     const activeRow = rows.find((r) => r.status === 'active');
     if (activeRow) {
       let opened: { plain: Buffer; index: number } | undefined;
@@ -157,7 +172,57 @@ export class KeyRingService {
       rows.map((r) => ({ kid: r.kid, alg: r.alg as SigningAlgorithm, key: publicKeyFromJwk(r.publicJwk) })),
     );
     this.publicJwks = rows.map((r) => r.publicJwk);
-    this.prunePastVerifyUntil(rows.map((r) => r.verifyUntil));
+    this.prunePastVerifyUntil(rows);
+  }
+
+  /**
+   * A retired key's verifyUntil, set at the rotation to the longest any token may live (30 days by
+   * default, for extended tokens), comes down to when the tokens it signed have in fact expired, so
+   * a key that signed only 15-minute tokens leaves the JWKS about as soon as its last one (SPEC §3).
+   * Once per key and replica, past the grace. Failing only keeps the key longer: answers false.
+   */
+  private async narrowRetired(rows: SigningKeyEntity[]): Promise<boolean> {
+    const now = Date.now();
+    const due = rows
+      .filter((r) => r.retiredAt && r.retiredAt.getTime() + RETIRED_KEY_GRACE_SECONDS * 1000 <= now)
+      .map((r) => r.kid)
+      .filter((kid) => !this.narrowed.has(kid));
+    if (!due.length) return false;
+    try {
+      const skew = this.config.CLOCK_SKEW;
+      // Replica clocks may differ by up to CLOCK_SKEW (tokens are judged with it); created_at is whole seconds.
+      await this.keys.narrowRetired(due, new Date(now), {
+        graceSeconds: RETIRED_KEY_GRACE_SECONDS,
+        marginSeconds: skew + 1,
+        skewSeconds: skew,
+      });
+      for (const kid of due) this.narrowed.add(kid);
+      return true;
+    } catch (err) {
+      this.logger.warn(`could not bring down the verifyUntil of retired signing keys: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /**
+   * This replica signed with `kid` until now. Normally that is milliseconds after the rotation; if it
+   * heard of it only past the grace, the tokens it signed meanwhile are covered (retireAgain).
+   */
+  private async coverLateTokens(kid: string): Promise<boolean> {
+    try {
+      const late = await this.keys.retireAgain(kid, new Date(), {
+        graceSeconds: RETIRED_KEY_GRACE_SECONDS,
+        skewSeconds: this.config.CLOCK_SKEW,
+      });
+      if (late)
+        this.logger.warn(
+          `heard of the rotation away from signing key ${kid} late: it verifies on until its tokens since have expired`,
+        );
+      return late;
+    } catch (err) {
+      this.logger.warn(`could not extend the verifyUntil of signing key ${kid}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /**
@@ -181,9 +246,14 @@ export class KeyRingService {
    * A retired key leaves the JWKS (and the verifier) once its last token has expired, not only at
    * the next rotation or restart: read the keys again then.
    */
-  private prunePastVerifyUntil(verifyUntil: Array<Date | null>): void {
+  private prunePastVerifyUntil(rows: Array<Pick<SigningKeyEntity, 'verifyUntil' | 'retiredAt'>>): void {
     clearTimeout(this.pruneTimer);
-    const next = Math.min(...verifyUntil.map((d) => d?.getTime() ?? Infinity));
+    // Also when a retired key's grace ends: its verifyUntil may then come down (narrowRetired).
+    const graceEnds = rows.map((r) => (r.retiredAt?.getTime() ?? -Infinity) + RETIRED_KEY_GRACE_SECONDS * 1000);
+    const next = Math.min(
+      ...rows.map((r) => r.verifyUntil?.getTime() ?? Infinity),
+      ...graceEnds.filter((t) => t > Date.now()),
+    );
     if (!Number.isFinite(next)) return;
     // setTimeout takes at most 2^31-1 ms (about 24 days): a longer wait is just taken in steps.
     const delay = Math.min(Math.max(next - Date.now(), 0) + 1000, 2 ** 31 - 1);

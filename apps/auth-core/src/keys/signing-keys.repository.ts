@@ -31,6 +31,55 @@ export class SigningKeysRepository {
     });
   }
 
+  /**
+   * Brings the verifyUntil of the retired keys `kids` down (never up) to the latest expiry among the
+   * access tokens recorded from a moment before the key was made (`marginSeconds`: tokens record
+   * `created_at` to the second, on their replica's clock) to `graceSeconds` after it was retired
+   * (the most a replica goes on signing with it), plus `skewSeconds`. Sound once the grace has
+   * passed: every token the key signed is recorded, and stays so until it has expired.
+   */
+  async narrowRetired(
+    kids: string[],
+    now: Date,
+    t: { graceSeconds: number; marginSeconds: number; skewSeconds: number },
+  ): Promise<void> {
+    await this.ds.query(
+      `UPDATE signing_keys k
+          SET verify_until = LEAST(
+            k.verify_until,
+            GREATEST(
+              k.retired_at + $3 * interval '1 second',
+              (SELECT max(a.expires_at) FROM access_tokens a
+                WHERE a.created_at >= k.created_at - $4 * interval '1 second'
+                  AND a.created_at <= k.retired_at + $3 * interval '1 second')
+            ) + $5 * interval '1 second')
+        WHERE k.kid = ANY($1::varchar[]) AND k.status = 'retired'
+          AND k.retired_at <= $2::timestamptz - $3 * interval '1 second'
+          AND (k.verify_until IS NULL OR k.verify_until > $2::timestamptz)`,
+      [kids, now, t.graceSeconds, t.marginSeconds, t.skewSeconds],
+    );
+  }
+
+  /**
+   * A replica moving off `kid` only at `now`, past the grace (it missed the rotation for that long),
+   * may have signed with it after its verifyUntil was brought down: the key counts as retired from
+   * `now` (so narrowRetired, on a replica yet to run it, covers those tokens too), and verifies until
+   * every token recorded since its first retirement has expired, whichever key signed it.
+   */
+  async retireAgain(kid: string, now: Date, t: { graceSeconds: number; skewSeconds: number }): Promise<boolean> {
+    const res: [unknown, number] = await this.ds.query(
+      `UPDATE signing_keys k
+          SET retired_at = $2::timestamptz,
+              verify_until = GREATEST(
+                k.verify_until,
+                (SELECT max(a.expires_at) FROM access_tokens a WHERE a.created_at >= k.retired_at) + $4 * interval '1 second')
+        WHERE k.kid = $1 AND k.status = 'retired' AND k.verify_until IS NOT NULL
+          AND k.retired_at < $2::timestamptz - $3 * interval '1 second'`,
+      [kid, now, t.graceSeconds, t.skewSeconds],
+    );
+    return Number(res[1] ?? 0) > 0;
+  }
+
   /** Swaps a key's encrypted private half if it is still `stored` (another replica may have swapped it first). */
   async replacePrivateKey(kid: string, stored: Buffer, replacement: Buffer): Promise<boolean> {
     const res = await this.ds
