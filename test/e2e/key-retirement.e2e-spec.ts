@@ -41,26 +41,31 @@ async function listed(stack: Stack, kid: string) {
  */
 describe('a retired key leaves the JWKS when the tokens it signed have expired, not the longest any could live', () => {
   // Access tokens live 30 s; extended tokens (30 days) and POST /tokens (a day) keep their defaults.
-  const stack = new Stack({ replicas: 2, env: { ACCESS_TOKEN_TTL: '30', CLOCK_SKEW: '0' } });
+  // Replicas may sign with a retired key for 5 s (60 by default).
+  const stack = new Stack({
+    replicas: 2,
+    env: { ACCESS_TOKEN_TTL: '30', CLOCK_SKEW: '0', KEY_RETIREMENT_GRACE_SECONDS: '5' },
+  });
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);
 
-  it('a key that signed only 30-second tokens goes a minute after its rotation; one that signed a 90-second token when that has expired', async () => {
+  it('a key that signed only a 10-second token goes once the grace after its rotation is over; one that signed a 40-second token when that has expired', async () => {
     const admin = api(stack, (await login(stack)).access_token);
-    const minted = await admin.post('/api/v1/tokens', { token_life: 90 });
+    const minted = await admin.post('/api/v1/tokens', { token_life: 40 });
     expect(minted.status).toBe(201);
     const long = (minted.body as { access_token: string }).access_token;
     const first = kidOf(long);
     // The next key is made later than this token: its tokens are told apart by when they were made.
     await new Promise((r) => setTimeout(r, 3000));
     const second = ((await admin.post('/api/v1/keys/rotate')).body as { kid: string }).kid;
-    expect(kidOf((await login(stack)).access_token)).toBe(second);
+    const short = await admin.post('/api/v1/tokens', { token_life: 10 });
+    expect(kidOf((short.body as { access_token: string }).access_token)).toBe(second);
     expect((await admin.post('/api/v1/keys/rotate')).status).toBe(201);
     const rotated = Date.now();
     for (const kid of [first, second]) expect(await listed(stack, kid)).toEqual({ rest: true, nats: true });
 
     // Was: kept until 30 days after the rotation (EXTENDED_TOKEN_MAX_TTL), whatever the key signed.
-    await within(rotated + 70_000 - Date.now(), async () => {
+    await within(rotated + 25_000 - Date.now(), async () => {
       const gone = await listed(stack, second);
       return !gone.rest && gone.nats === false;
     });
@@ -79,7 +84,7 @@ describe('a retired key leaves the JWKS when the tokens it signed have expired, 
       const gone = await listed(stack, first);
       return !gone.rest && gone.nats === false;
     });
-  }, 150000);
+  }, 90000);
 });
 
 /**
@@ -89,7 +94,7 @@ describe('a retired key leaves the JWKS when the tokens it signed have expired, 
  * until its own late tokens have expired, on every path.
  */
 describe('a replica that hears of a rotation late keeps the old key for the tokens it signed meanwhile', () => {
-  const stack = new Stack({ env: { ACCESS_TOKEN_TTL: '30', CLOCK_SKEW: '0' } });
+  const stack = new Stack({ env: { ACCESS_TOKEN_TTL: '30', CLOCK_SKEW: '0', KEY_RETIREMENT_GRACE_SECONDS: '5' } });
 
   beforeAll(() => stack.start(), 90000);
   afterAll(() => stack.stop(), 60000);

@@ -166,6 +166,17 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   CLOCK_SKEW: number = 30;
 
   /**
+   * How long after a rotation a replica may still sign with the key it retired (each hears of a
+   * rotation within milliseconds and retries a failed key reload every 5 s). Only then does the
+   * retired key's verifyUntil come down to the expiry of the tokens it signed.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  KEY_RETIREMENT_GRACE_SECONDS: number = 60;
+
+  /**
    * Worker threads that verify token signatures beside the main thread (0: verify inline). Worth
    * it only where this replica has 2+ CPUs to itself; a 1-CPU pod should keep 0.
    */

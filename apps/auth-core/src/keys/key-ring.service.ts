@@ -9,13 +9,6 @@ import { MasterKey } from './master-key';
 import { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 
-/**
- * How long after a rotation a replica may still sign with the key it retired: every replica hears of
- * a rotation within milliseconds, and tries a failed key reload again every 5 s. Past it, each token
- * the key signed is recorded, and the key verifies no longer than the latest of their expiries.
- */
-export const RETIRED_KEY_GRACE_SECONDS = 60;
-
 export interface ActiveKey {
   kid: string;
   alg: SigningAlgorithm;
@@ -184,7 +177,7 @@ export class KeyRingService {
   private async narrowRetired(rows: SigningKeyEntity[]): Promise<boolean> {
     const now = Date.now();
     const due = rows
-      .filter((r) => r.retiredAt && r.retiredAt.getTime() + RETIRED_KEY_GRACE_SECONDS * 1000 <= now)
+      .filter((r) => r.retiredAt && r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now)
       .map((r) => r.kid)
       .filter((kid) => !this.narrowed.has(kid));
     if (!due.length) return false;
@@ -192,7 +185,7 @@ export class KeyRingService {
       const skew = this.config.CLOCK_SKEW;
       // Replica clocks may differ by up to CLOCK_SKEW (tokens are judged with it); created_at is whole seconds.
       await this.keys.narrowRetired(due, new Date(now), {
-        graceSeconds: RETIRED_KEY_GRACE_SECONDS,
+        graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS,
         marginSeconds: skew + 1,
         skewSeconds: skew,
       });
@@ -211,7 +204,7 @@ export class KeyRingService {
   private async coverLateTokens(kid: string): Promise<boolean> {
     try {
       const late = await this.keys.retireAgain(kid, new Date(), {
-        graceSeconds: RETIRED_KEY_GRACE_SECONDS,
+        graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS,
         skewSeconds: this.config.CLOCK_SKEW,
       });
       if (late)
@@ -249,7 +242,9 @@ export class KeyRingService {
   private prunePastVerifyUntil(rows: Array<Pick<SigningKeyEntity, 'verifyUntil' | 'retiredAt'>>): void {
     clearTimeout(this.pruneTimer);
     // Also when a retired key's grace ends: its verifyUntil may then come down (narrowRetired).
-    const graceEnds = rows.map((r) => (r.retiredAt?.getTime() ?? -Infinity) + RETIRED_KEY_GRACE_SECONDS * 1000);
+    const graceEnds = rows.map(
+      (r) => (r.retiredAt?.getTime() ?? -Infinity) + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000,
+    );
     const next = Math.min(
       ...rows.map((r) => r.verifyUntil?.getTime() ?? Infinity),
       ...graceEnds.filter((t) => t > Date.now()),
