@@ -9,6 +9,12 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'INVALID_CREDENTIALS',
   'INVALID_GRANT',
+  /**
+   * A login naming a client (as the one it is made for, without a secret) that does not exist or is
+   * disabled. Bad input to the native API (400 naming `clientId`); to an OAuth client, an unknown
+   * client: the password grant answers it invalid_client (RFC 6749 §5.2).
+   */
+  'UNKNOWN_CLIENT',
   'FORBIDDEN',
   'NOT_FOUND',
   /** A path that exists, asked with a method it does not answer (the gateway's router; never from auth-core). */

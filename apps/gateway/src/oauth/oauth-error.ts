@@ -64,6 +64,7 @@ const FROM_CODE: Partial<Record<ErrorCode, (m: string) => OAuthError>> = {
   INVALID_CREDENTIALS: (m) => new InvalidGrant(m),
   INVALID_GRANT: (m) => new InvalidGrant(m),
   UNAUTHENTICATED: (m) => new InvalidClient(m),
+  UNKNOWN_CLIENT: (m) => new InvalidClient(m),
   FORBIDDEN: (m) => new InvalidScope(m),
   UNAVAILABLE: (m) => new TemporarilyUnavailable(m),
   TOO_MANY_REQUESTS: (m) => new OAuthError('slow_down', m, 429),
