@@ -16,6 +16,11 @@ export const ERROR_CODES = [
    */
   'UNKNOWN_CLIENT',
   'FORBIDDEN',
+  /**
+   * RFC 7009 §2.2.1: a token the caller holds that the revocation endpoint does not revoke (a
+   * client's own API key, which is deleted, not revoked): answered 200, it would read as revoked.
+   */
+  'UNSUPPORTED_TOKEN_TYPE',
   'NOT_FOUND',
   /** A path that exists, asked with a method it does not answer (the gateway's router; never from auth-core). */
   'METHOD_NOT_ALLOWED',

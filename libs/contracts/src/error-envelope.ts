@@ -12,6 +12,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   INVALID_GRANT: 401,
   UNKNOWN_CLIENT: 400,
   FORBIDDEN: 403,
+  UNSUPPORTED_TOKEN_TYPE: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -29,6 +30,7 @@ const PUBLIC_STATUS_OF: Partial<Record<ErrorCode, string>> = {
   INVALID_CREDENTIALS: 'UNAUTHENTICATED',
   INVALID_GRANT: 'UNAUTHENTICATED',
   UNKNOWN_CLIENT: 'BAD_REQUEST',
+  UNSUPPORTED_TOKEN_TYPE: 'BAD_REQUEST',
 };
 
 export function codeForHttpStatus(status: number): ErrorCode {
