@@ -112,4 +112,36 @@ describe('OAuth client authentication', () => {
     ] as Array<[string, Response]>)
       expect({ label, ...noStore(res) }).toMatchObject({ label, cacheControl: 'no-store', pragma: 'no-cache' });
   });
+
+  it('a body of another content type is refused naming the content type, not the parameters it seemed to lack', async () => {
+    const params = new URLSearchParams({ ...cc, client_id: 'ns:svc.a', client_secret: secret }).toString();
+    const sent = async (path: string, type: string | undefined, body: string) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        // fetch sends a string body as text/plain unless told otherwise: the usual way to get here.
+        headers: type === undefined ? {} : { 'content-type': type },
+        body,
+      });
+      return { path, type, status: res.status, body: await readJson<OAuthErrorReply>(res) };
+    };
+    const refused = (path: string, type: string | undefined) => ({
+      path,
+      type,
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description:
+          'Send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2) or application/json',
+      },
+    });
+    // Before: "Invalid request: grant_type" for a text/plain body that held it, "Unsupported Media
+    // Type" for the others.
+    for (const type of [undefined, 'text/plain', 'application/xml', 'multipart/form-data; boundary=x'])
+      expect(await sent('/oauth/token', type, params)).toEqual(refused('/oauth/token', type));
+    expect(await sent('/oauth/introspect', 'text/plain', `token=x&${params}`)).toEqual(
+      refused('/oauth/introspect', 'text/plain'),
+    );
+    // Either type of the SPEC is read as before.
+    expect((await sent('/oauth/token', 'application/x-www-form-urlencoded', params)).status).toBe(200);
+  });
 });

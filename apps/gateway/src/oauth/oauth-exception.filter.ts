@@ -4,7 +4,21 @@ import { setRetryAfter } from '../auth/failed-login-throttle.service';
 import { methodNotAllowed } from '../errors/method-not-allowed';
 import { logUnexpected } from '../errors/unexpected-error';
 import { usesPost } from './client-auth';
-import { OAuthError, ServerError, toOAuthError } from './oauth-error';
+import { InvalidRequest, OAuthError, ServerError, toOAuthError } from './oauth-error';
+
+const FORM_OR_JSON = /^application\/(x-www-form-urlencoded|json)\b/i;
+
+/**
+ * A body of another type is read as no parameters at all (fetch sends a string as text/plain), so
+ * a refusal of it names the content type rather than the parameters it seemed to lack.
+ */
+function ofContentType(err: OAuthError, req: FastifyRequest): OAuthError {
+  if (err.error !== 'invalid_request' || err.status !== 400 || FORM_OR_JSON.test(req.headers['content-type'] ?? ''))
+    return err;
+  return new InvalidRequest(
+    'Send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2) or application/json',
+  );
+}
 
 /** `/oauth/*` answers RFC 6749 errors instead of the native envelope. */
 @Catch()
@@ -20,7 +34,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       ? new OAuthError('invalid_request', wrongMethod.message, 405)
       : req.is404
         ? new OAuthError('invalid_request', `No such endpoint: ${req.method} ${req.url.split('?', 1)[0]}`, 404)
-        : toOAuthError(exception);
+        : ofContentType(toOAuthError(exception), req);
     if (err instanceof ServerError) logUnexpected(this.logger, exception, host);
     // RFC 6749 §5.2: a client that tried Basic is told to use Basic again, and a caller that sent
     // no client credentials is told what it may use (RFC 9110 §15.5.2). Not on the 401 of a client
