@@ -144,4 +144,42 @@ describe('OAuth client authentication', () => {
     // Either type of the SPEC is read as before.
     expect((await sent('/oauth/token', 'application/x-www-form-urlencoded', params)).status).toBe(200);
   });
+
+  it('a parameter sent twice is invalid_request saying so (RFC 6749 §3.2)', async () => {
+    const post = async (path: string, pairs: Array<[string, string]>) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('ns:svc.a', secret) },
+        body: new URLSearchParams(pairs),
+      });
+      return { path, status: res.status, body: await readJson<OAuthErrorReply>(res) };
+    };
+    const repeated = (path: string, names: string) => ({
+      path,
+      status: 400,
+      body: { error: 'invalid_request', error_description: `Parameters sent more than once: ${names}` },
+    });
+    // Before: "Invalid request: grant_type", as if it had been missing or malformed.
+    expect(
+      await post('/oauth/token', [
+        ['grant_type', 'client_credentials'],
+        ['grant_type', 'client_credentials'],
+      ]),
+    ).toEqual(repeated('/oauth/token', 'grant_type'));
+    expect(
+      await post('/oauth/token', [
+        ['grant_type', 'client_credentials'],
+        ['scope', 'service'],
+        ['scope', 'service'],
+      ]),
+    ).toEqual(repeated('/oauth/token', 'scope'));
+    expect(
+      await post('/oauth/introspect', [
+        ['token', 'a'],
+        ['token', 'b'],
+        ['token_type_hint', 'access_token'],
+        ['token_type_hint', 'refresh_token'],
+      ]),
+    ).toEqual(repeated('/oauth/introspect', 'token, token_type_hint'));
+  });
 });
