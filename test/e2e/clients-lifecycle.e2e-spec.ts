@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ClientWithSecret, SUBJECTS } from '@portcullis/contracts';
+import { ClientWithSecret, ERROR_HEADER, SUBJECTS } from '@portcullis/contracts';
 import { clientHelpers } from '../support/clients';
 import { api, FieldErrorEnvelope, OAuthErrorReply, OAuthTokenReply, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
@@ -146,7 +146,19 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
       body: JSON.stringify({ username: 'admin', password: stack.adminPassword, clientId: 'ghost' }),
     });
     expect(res.status).toBe(400);
-    expect((await readJson<FieldErrorEnvelope>(res)).error.data.fields[0].field).toBe('clientId');
+    const body = await readJson<FieldErrorEnvelope>(res);
+    expect(body).toMatchObject({ status: 'BAD_REQUEST', error: { errorKey: 'BAD_REQUEST' } });
+    expect(body.error.data.fields[0].field).toBe('clientId');
+    // Over NATS the refusal has a code of its own, which the OAuth password grant answers as
+    // invalid_client (before: BAD_REQUEST, told apart from other bad input by its field list).
+    const msg = await stack.natsRaw(
+      SUBJECTS.LOGIN,
+      JSON.stringify({ username: 'admin', password: stack.adminPassword, clientId: 'ghost' }),
+    );
+    expect(msg.headers?.get(ERROR_HEADER)).toBe('UNKNOWN_CLIENT');
+    expect(msg.json()).toMatchObject({
+      error: { code: 'UNKNOWN_CLIENT', details: [{ field: 'clientId', errors: ['client is unknown or disabled'] }] },
+    });
   });
 
   it('the password grant naming an unknown or disabled public client is invalid_client (RFC 6749 §5.2)', async () => {

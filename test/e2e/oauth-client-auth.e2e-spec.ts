@@ -112,4 +112,74 @@ describe('OAuth client authentication', () => {
     ] as Array<[string, Response]>)
       expect({ label, ...noStore(res) }).toMatchObject({ label, cacheControl: 'no-store', pragma: 'no-cache' });
   });
+
+  it('a body of another content type is refused naming the content type, not the parameters it seemed to lack', async () => {
+    const params = new URLSearchParams({ ...cc, client_id: 'ns:svc.a', client_secret: secret }).toString();
+    const sent = async (path: string, type: string | undefined, body: string) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        // fetch sends a string body as text/plain unless told otherwise: the usual way to get here.
+        headers: type === undefined ? {} : { 'content-type': type },
+        body,
+      });
+      return { path, type, status: res.status, body: await readJson<OAuthErrorReply>(res) };
+    };
+    const refused = (path: string, type: string | undefined) => ({
+      path,
+      type,
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description:
+          'Send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2) or application/json',
+      },
+    });
+    // Before: "Invalid request: grant_type" for a text/plain body that held it, "Unsupported Media
+    // Type" for the others.
+    for (const type of [undefined, 'text/plain', 'application/xml', 'multipart/form-data; boundary=x'])
+      expect(await sent('/oauth/token', type, params)).toEqual(refused('/oauth/token', type));
+    expect(await sent('/oauth/introspect', 'text/plain', `token=x&${params}`)).toEqual(
+      refused('/oauth/introspect', 'text/plain'),
+    );
+    // Either type of the SPEC is read as before.
+    expect((await sent('/oauth/token', 'application/x-www-form-urlencoded', params)).status).toBe(200);
+  });
+
+  it('a parameter sent twice is invalid_request saying so (RFC 6749 §3.2)', async () => {
+    const post = async (path: string, pairs: Array<[string, string]>) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('ns:svc.a', secret) },
+        body: new URLSearchParams(pairs),
+      });
+      return { path, status: res.status, body: await readJson<OAuthErrorReply>(res) };
+    };
+    const repeated = (path: string, names: string) => ({
+      path,
+      status: 400,
+      body: { error: 'invalid_request', error_description: `Parameters sent more than once: ${names}` },
+    });
+    // Before: "Invalid request: grant_type", as if it had been missing or malformed.
+    expect(
+      await post('/oauth/token', [
+        ['grant_type', 'client_credentials'],
+        ['grant_type', 'client_credentials'],
+      ]),
+    ).toEqual(repeated('/oauth/token', 'grant_type'));
+    expect(
+      await post('/oauth/token', [
+        ['grant_type', 'client_credentials'],
+        ['scope', 'service'],
+        ['scope', 'service'],
+      ]),
+    ).toEqual(repeated('/oauth/token', 'scope'));
+    expect(
+      await post('/oauth/introspect', [
+        ['token', 'a'],
+        ['token', 'b'],
+        ['token_type_hint', 'access_token'],
+        ['token_type_hint', 'refresh_token'],
+      ]),
+    ).toEqual(repeated('/oauth/introspect', 'token, token_type_hint'));
+  });
 });

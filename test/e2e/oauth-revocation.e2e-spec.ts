@@ -92,4 +92,37 @@ describe('OAuth revocation (RFC 7009)', () => {
     await everywhere(second.access_token, false);
     expect(await refreshes(second.refresh_token)).toBe(false);
   });
+
+  it('its own live API key is a token type this endpoint does not revoke: unsupported_token_type, not 200', async () => {
+    const key = await admin.post(`/api/v1/clients/${app.clientId}/api-keys`, { name: 'revoke-me' });
+    expect(key.status).toBe(201);
+    const apiKey = key.body.apiKey as string;
+    const exchanges = async () =>
+      (
+        await form('/oauth/token', {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: apiKey,
+          subject_token_type: 'urn:portcullis:params:oauth:token-type:api-key',
+        })
+      ).status === 200;
+    // Before: 200, which RFC 7009 §2.2 says means revoked (or unknown), while the key kept working.
+    for (const hint of [undefined, 'access_token', 'refresh_token']) {
+      const res = await revoke(apiKey, app, hint);
+      const text = await res.text();
+      expect({ hint, status: res.status, body: text && (JSON.parse(text) as OAuthErrorReply) }).toEqual({
+        hint,
+        status: 400,
+        body: {
+          error: 'unsupported_token_type',
+          error_description: expect.stringContaining('DELETE /api/v1/clients/{id}/api-keys/{keyId}'),
+        },
+      });
+    }
+    expect(await exchanges()).toBe(true);
+    // Another client's key tells that client nothing (200), and a deleted key is no token at all.
+    expect((await revoke(apiKey, other)).status).toBe(200);
+    expect((await admin.del(`/api/v1/clients/${app.clientId}/api-keys/${key.body.id as string}`)).status).toBe(204);
+    expect((await revoke(apiKey, app)).status).toBe(200);
+    expect(await exchanges()).toBe(false);
+  });
 });

@@ -101,6 +101,67 @@ describe('token exchange (RFC 8693) request parameters', () => {
     expect(await issuedCount()).toBe(before);
   });
 
+  it('resource, and audience or resource given several times (RFC 8693 §2.1): every target must be ours', async () => {
+    const exchangeMany = (targets: Array<[string, string]>) =>
+      fetch(`${stack.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([
+          ['grant_type', TOKEN_EXCHANGE],
+          ['subject_token', apiKey],
+          ['subject_token_type', API_KEY_TYPE],
+          ...targets,
+        ]),
+      });
+    // Before: two audience parameters were a 400 invalid_request (a repeated parameter), though
+    // RFC 8693 lets a client name several targets.
+    for (const targets of [
+      [
+        ['audience', 'portcullis'],
+        ['audience', 'portcullis'],
+      ],
+      [['resource', 'portcullis']],
+      [
+        ['audience', 'portcullis'],
+        ['resource', 'portcullis'],
+      ],
+    ] as Array<Array<[string, string]>>) {
+      const r = await exchangeMany(targets);
+      expect({ targets, status: r.status }).toEqual({ targets, status: 200 });
+    }
+    const before = await issuedCount();
+    // Before: a `resource` was ignored, and a token for `portcullis` was issued (200) to a client
+    // that asked for one the billing API would accept; several audiences were invalid_request.
+    for (const [targets, named] of [
+      [[['resource', 'https://billing.example/api']], 'https://billing.example/api'],
+      [
+        [
+          ['resource', 'portcullis'],
+          ['resource', 'https://billing.example/api'],
+        ],
+        'https://billing.example/api',
+      ],
+      [
+        [
+          ['audience', 'portcullis'],
+          ['audience', 'billing-service'],
+        ],
+        'billing-service',
+      ],
+    ] as Array<[Array<[string, string]>, string]>) {
+      const r = await exchangeMany(targets);
+      expect({ targets, status: r.status, body: await readJson<OAuthErrorReply>(r) }).toEqual({
+        targets,
+        status: 400,
+        body: {
+          error: 'invalid_target',
+          error_description: `Tokens are issued for audience portcullis only, not ${named}`,
+        },
+      });
+    }
+    expect(await issuedCount()).toBe(before);
+  });
+
   it('the bearer an API key is exchanged for ends no later than the key', async () => {
     const admin = api(stack, (await login(stack)).access_token);
     const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000).toISOString();

@@ -9,7 +9,18 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'INVALID_CREDENTIALS',
   'INVALID_GRANT',
+  /**
+   * A login naming a client (as the one it is made for, without a secret) that does not exist or is
+   * disabled. Bad input to the native API (400 naming `clientId`); to an OAuth client, an unknown
+   * client: the password grant answers it invalid_client (RFC 6749 §5.2).
+   */
+  'UNKNOWN_CLIENT',
   'FORBIDDEN',
+  /**
+   * RFC 7009 §2.2.1: a token the caller holds that the revocation endpoint does not revoke (a
+   * client's own API key, which is deleted, not revoked): answered 200, it would read as revoked.
+   */
+  'UNSUPPORTED_TOKEN_TYPE',
   'NOT_FOUND',
   /** A path that exists, asked with a method it does not answer (the gateway's router; never from auth-core). */
   'METHOD_NOT_ALLOWED',

@@ -10,7 +10,9 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   INVALID_GRANT: 401,
+  UNKNOWN_CLIENT: 400,
   FORBIDDEN: 403,
+  UNSUPPORTED_TOKEN_TYPE: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -20,10 +22,15 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** Credential failures all look like UNAUTHENTICATED to a native-API client. */
+/**
+ * Credential failures all look like UNAUTHENTICATED to a native-API client, and a client named that
+ * is unknown or disabled is bad input there like any other (its field named).
+ */
 const PUBLIC_STATUS_OF: Partial<Record<ErrorCode, string>> = {
   INVALID_CREDENTIALS: 'UNAUTHENTICATED',
   INVALID_GRANT: 'UNAUTHENTICATED',
+  UNKNOWN_CLIENT: 'BAD_REQUEST',
+  UNSUPPORTED_TOKEN_TYPE: 'BAD_REQUEST',
 };
 
 export function codeForHttpStatus(status: number): ErrorCode {

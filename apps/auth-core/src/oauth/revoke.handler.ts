@@ -1,7 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RevokeRequest, SUBJECTS, validatePayload } from '@portcullis/contracts';
+import {
+  API_KEY_PREFIX,
+  isWellFormedCredential,
+  PortcullisError,
+  RevokeRequest,
+  SUBJECTS,
+  validatePayload,
+} from '@portcullis/contracts';
 import { decodeCompact } from '@portcullis/jwt';
+import { ApiKeysRepository } from '../credentials/api-keys.repository';
+import { MasterKey } from '../keys/master-key';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { RevocationService } from '../tokens/revocation.service';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/token-issuer.service';
@@ -19,6 +28,8 @@ export class RevokeHandler {
     private readonly validation: TokenValidationService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly revocation: RevocationService,
+    private readonly apiKeys: ApiKeysRepository,
+    private readonly masterKey: MasterKey,
   ) {}
 
   @MessagePattern(SUBJECTS.OAUTH_REVOKE)
@@ -34,6 +45,10 @@ export class RevokeHandler {
       await this.revocation.revokeFamily(rt.familyId, 'oauth_revoke', client.clientId);
       return { revoked: true };
     }
+    if (isWellFormedCredential(req.token, API_KEY_PREFIX)) {
+      await this.refuseOwnLiveApiKey(req.token, client.clientId);
+      return { revoked: false };
+    }
     // Only a token this server signed counts; an expired one needs no revoking.
     if (!decodeCompact(req.token)) return { revoked: false };
     const result = unlessUnavailable(await this.validation.validate(req.token));
@@ -47,5 +62,20 @@ export class RevokeHandler {
         ? await this.revocation.revokeFamily(c.fam, 'oauth_revoke', client.clientId)
         : await this.revocation.revokeTokens([c.jti], 'oauth_revoke', client.clientId);
     return { revoked: count > 0 };
+  }
+
+  /**
+   * An API key is deleted (DELETE /api/v1/clients/{id}/api-keys/{keyId}), not revoked here. To the
+   * client that holds it, live, the 200 of RFC 7009 §2.2 would say it is gone while it keeps
+   * working: §2.2.1's unsupported_token_type instead. Anyone else's key, an expired or a deleted
+   * one answers 200 like any token this client cannot revoke or that is no longer valid.
+   */
+  private async refuseOwnLiveApiKey(token: string, clientId: string): Promise<void> {
+    const key = await this.apiKeys.findByHash(this.masterKey.hashSecret(token));
+    if (!key || key.clientId !== clientId || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return;
+    throw new PortcullisError(
+      'UNSUPPORTED_TOKEN_TYPE',
+      'An API key is not revoked here: delete it with DELETE /api/v1/clients/{id}/api-keys/{keyId}',
+    );
   }
 }

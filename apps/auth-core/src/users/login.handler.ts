@@ -47,7 +47,7 @@ export class LoginHandler {
       // refresh already takes it). Judged before the password, so this answer says nothing about it.
       client = await this.clients.find(req.clientId);
       if (!client || !client.enabled) {
-        throw new PortcullisError('BAD_REQUEST', 'Client is unknown or disabled', [
+        throw new PortcullisError('UNKNOWN_CLIENT', 'Client is unknown or disabled', [
           { field: 'clientId', errors: ['client is unknown or disabled'] },
         ]);
       }

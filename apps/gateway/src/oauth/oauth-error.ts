@@ -64,8 +64,13 @@ const FROM_CODE: Partial<Record<ErrorCode, (m: string) => OAuthError>> = {
   INVALID_CREDENTIALS: (m) => new InvalidGrant(m),
   INVALID_GRANT: (m) => new InvalidGrant(m),
   UNAUTHENTICATED: (m) => new InvalidClient(m),
+  UNKNOWN_CLIENT: (m) => new InvalidClient(m),
   FORBIDDEN: (m) => new InvalidScope(m),
+  UNSUPPORTED_TOKEN_TYPE: (m) => new OAuthError('unsupported_token_type', m),
   UNAVAILABLE: (m) => new TemporarilyUnavailable(m),
+  // The failed-login throttle: 429 with Retry-After is what clients act on. slow_down (RFC 8628)
+  // is the one registered token-endpoint code that means "wait"; invalid_grant would be shown as a
+  // wrong password, temporarily_unavailable as the server failing.
   TOO_MANY_REQUESTS: (m) => new OAuthError('slow_down', m, 429),
 };
 

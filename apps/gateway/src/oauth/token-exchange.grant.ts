@@ -86,7 +86,10 @@ export class TokenExchangeGrant {
       throw new InvalidRequest(`requested_token_type ${req.requested_token_type} is not supported`);
     if (req.actor_token !== undefined || req.actor_token_type !== undefined)
       throw new InvalidRequest('Delegation (actor_token) is not supported');
-    if (req.audience !== undefined) await this.assertAudience(req.audience, rid);
+    // RFC 8693 §2.1: `resource` names a target as `audience` does (by URI, RFC 8707); ignored, a
+    // client asking for a token the billing API accepts would get one for Portcullis, told nothing.
+    const targets = [...(req.audience ?? []), ...(req.resource ?? [])];
+    if (targets.length) await this.assertTargets(targets, rid);
     // Client authentication is optional here, but credentials presented are checked (by auth-core).
     const presented = readOptionalClientAuth(authorization, req);
     const client = presented?.client_secret
@@ -116,10 +119,14 @@ export class TokenExchangeGrant {
     };
   }
 
-  /** Every token carries auth-core's one AUDIENCE: a token for another service cannot be issued. */
-  private async assertAudience(audience: string, rid: string): Promise<void> {
+  /**
+   * Every token carries auth-core's one AUDIENCE: a token for another service cannot be issued, so
+   * every target named must be that one (RFC 8693 §2.2.2: invalid_target otherwise).
+   */
+  private async assertTargets(targets: readonly string[], rid: string): Promise<void> {
     const { audience: ours } = await this.core.request<MetaReply>(SUBJECTS.META, {}, rid);
-    if (audience !== ours) throw new InvalidTarget(`Tokens are issued for audience ${ours} only, not ${audience}`);
+    const other = targets.find((t) => t !== ours);
+    if (other !== undefined) throw new InvalidTarget(`Tokens are issued for audience ${ours} only, not ${other}`);
   }
 
   /** The same sign-in as `POST /api/v1/auth/oidc/login`, provider chosen by the token's `iss`. */
