@@ -200,6 +200,33 @@ describe('clients and OAuth 2 endpoints (issue #4, 2 replicas)', () => {
     expect((await readJson<OAuthErrorReply>(garbage)).error).toBe('invalid_grant');
   });
 
+  it('access tokens carry the claims RFC 9068 §2.2 requires of an at+jwt, client_id the client introspection names', async () => {
+    const c = await createClient('rfc9068', ['service']);
+    const machine = await readJson<OAuthTokenReply>(await cc('rfc9068', c.client_secret));
+    const person = await readJson<SessionReply>(
+      await form(
+        '/oauth/token',
+        { grant_type: 'password', username: 'admin', password: stack.adminPassword },
+        basic('rfc9068', c.client_secret),
+      ),
+    );
+    for (const token of [machine.access_token, person.access_token]) {
+      const [header, payload] = token
+        .split('.')
+        .slice(0, 2)
+        .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+      expect(header.typ).toBe('at+jwt');
+      for (const claim of ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'])
+        expect(payload).toHaveProperty(claim);
+      expect(payload.client_id).toBe('rfc9068');
+      expect(payload.client_id).toBe(payload.cid);
+      const introspected = await readJson<{ active: boolean; client_id: string }>(
+        await form('/oauth/introspect', { token }, basic('rfc9068', c.client_secret)),
+      );
+      expect(introspected).toMatchObject({ active: true, client_id: payload.client_id });
+    }
+  });
+
   it('the default client named as client_id is the login without a client, as its refresh already was', async () => {
     // Its id is what /auth/me shows as `cid`: a login page or an OAuth library configured with it
     // must sign in, not hear that the client is unknown.

@@ -11,6 +11,12 @@ export interface AccessTokenClaims {
   nbf?: number;
   jti: string;
   cid: string;
+  /**
+   * RFC 9068 §2.2 (required in a JWT of `typ` at+jwt, which resource servers such as Spring
+   * Security's check): the same client as `cid`, as introspection's `client_id` says. Absent from
+   * tokens issued before it was added.
+   */
+  client_id?: string;
   rcid: string;
   typ: TokenType;
   roles: string[];

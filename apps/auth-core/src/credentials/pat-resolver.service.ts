@@ -66,6 +66,7 @@ export class PatResolverService implements OnApplicationShutdown {
         exp: Math.floor(pat.expiresAt.getTime() / 1000),
         jti: pat.id,
         cid: this.config.DEFAULT_CLIENT_ID,
+        client_id: this.config.DEFAULT_CLIENT_ID,
         rcid: this.config.DEFAULT_CLIENT_ID,
         typ: 'pat',
         roles: pat.ownerRoles,

@@ -95,6 +95,7 @@ export class TokenIssuerService {
       exp: now + spec.ttlSeconds,
       jti: tid,
       cid: spec.cid,
+      client_id: spec.cid,
       rcid: spec.rcid,
       typ: spec.typ,
       roles: spec.roles,
