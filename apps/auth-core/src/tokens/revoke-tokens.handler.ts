@@ -63,6 +63,7 @@ export class RevokeTokensHandler {
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
     return this.ds.transaction(async (m) => {
+      await this.actors.requireStillLive(actor, m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
       await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
