@@ -1,5 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import {
   AccessTokenClaims,
   isWellFormedCredential,
@@ -15,6 +17,7 @@ import { PatsRepository } from '../credentials/pats.repository';
 import { KeyRingService } from '../keys/key-ring.service';
 import { MasterKey } from '../keys/master-key';
 import { UserSessionsService } from '../users/user-sessions.service';
+import { UsersRepository } from '../users/users.repository';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { RevocationService } from './revocation.service';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
@@ -43,6 +46,8 @@ export class LogoutHandler {
     private readonly revocation: RevocationService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly sessions: UserSessionsService,
+    private readonly users: UsersRepository,
+    @InjectDataSource() private readonly ds: DataSource,
   ) {}
 
   @MessagePattern(SUBJECTS.LOGOUT)
@@ -60,7 +65,14 @@ export class LogoutHandler {
       // it, as DELETE /users/me/tokens/{id} does (every replica refuses it at once).
       revoked = (await this.sessions.deletePat(claims.sub, claims.jti, 'logout', claims.sub)) ? 1 : 0;
     } else if (claims.fam && claims.typ !== 'apikey') {
-      revoked = await this.revocation.revokeFamily(claims.fam, 'logout', claims.sub);
+      const fam = claims.fam;
+      revoked = await this.ds.transaction(async (m) => {
+        // A session's user row first, as a write the session asks for shares it (ActorService.
+        // requireStillLive): a token it is minting meanwhile is waited for and ends with the family,
+        // where the revoking statement alone did not see it; one asked for later is refused.
+        if (claims.typ === 'user') await this.users.findByIdLocked(claims.sub, m, 'pessimistic_write');
+        return this.revocation.revokeFamily(fam, 'logout', claims.sub, m);
+      });
     } else {
       // A bearer exchanged for an API key carries the key's id as `fam` (deleting the key ends them
       // all), but that is no session: the other pods sharing the key keep theirs.

@@ -10,6 +10,7 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { UserSessionsService } from '../users/user-sessions.service';
+import { UsersRepository } from '../users/users.repository';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -24,6 +25,7 @@ export class RevokeTokensHandler {
     private readonly revocation: RevocationService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly sessions: UserSessionsService,
+    private readonly users: UsersRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -33,8 +35,12 @@ export class RevokeTokensHandler {
     return this.ds.transaction(async (m) => {
       // A user's tokens include the system tokens they asked for (their subject is a client), as
       // when an administrator revokes the user's tokens; their sessions (refresh families) go too.
-      if (actor.isUser)
+      if (actor.isUser) {
+        // The user's row first, as POST /users/{id}/revoke takes it: a token the user's other request
+        // is minting meanwhile is waited for and revoked with the rest (see ActorService.requireStillLive).
+        await this.users.findByIdLocked(actor.principalId, m, 'pessimistic_write');
         return { count: await this.sessions.revokeSessions(actor.principalId, 'revoked_own', actor.claims.sub, m) };
+      }
       const count = await this.revocation.revokeWhere(
         AccessTokensRepository.ownerCondition(!actor.isUser, '$1'),
         [actor.principalId],

@@ -26,10 +26,15 @@ export class UserCredentialsHandler {
 
   @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
   async revoke(@Payload() payload: unknown): Promise<CountReply> {
-    const { actor, userId, self, caller } = await this.target(payload);
+    const { actor, userId, caller } = await this.target(payload);
     return this.ds.transaction(async (m) => {
-      // Revoking one's own tokens updates the caller's token row: two at once queue on the user's row.
-      await this.actors.requireStillLive(caller, m, self ? 'pessimistic_write' : 'pessimistic_read');
+      // The user's row first, as a disable or a credentials removal takes it: a token the user's
+      // session is minting (ActorService.requireStillLive shares the row) is waited for and revoked
+      // with the others, where the revoking statement alone did not see it; one minted later finds
+      // its session revoked.
+      if (!(await this.users.findByIdLocked(userId, m, 'pessimistic_write')))
+        throw new PortcullisError('NOT_FOUND', 'User not found');
+      await this.actors.requireStillLive(caller, m);
       const count = await this.sessions.revokeSessions(userId, 'user_tokens_revoked', actor, m);
       // token.revoked names no user, and is not written when nothing was live: this one says who.
       await this.audit.record(
