@@ -73,4 +73,25 @@ describe('a revoked session racing its revocation (2 replicas)', () => {
     const left = await outliving('logout', (_u, own) => own.post('/api/v1/auth/logout'));
     expect(left.filter((l) => l.startsWith('token'))).toEqual([]);
   });
+
+  it('two administrators revoking each other at once: each answers, none is a 500 (deadlock)', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 15; round++) {
+      // DELETE /tokens/all of the round before revoked the suite's own administrator too.
+      admin = api(stack, (await login(stack)).access_token);
+      const a = await createUser(`admin-a-${round}`, ['admin']);
+      const b = await createUser(`admin-b-${round}`, ['admin']);
+      const asA = api(stack, (await login(stack, a.username, a.password)).access_token);
+      const asB = api(stack, (await login(stack, b.username, b.password)).access_token);
+      const answers = await Promise.all([
+        asA.post(`/api/v1/users/${b.id}/revoke`),
+        asB.post(`/api/v1/users/${a.id}/revoke`),
+        asA.del('/api/v1/tokens/all'),
+        asB.del('/api/v1/tokens/all'),
+      ]);
+      statuses.push(...answers.map((r) => r.status));
+    }
+    // The first to go revokes the other's session: its other requests are refused (401).
+    expect(statuses.filter((s) => s !== 200 && s !== 401)).toEqual([]);
+  });
 });

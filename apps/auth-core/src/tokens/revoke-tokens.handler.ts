@@ -10,6 +10,7 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { UserSessionsService } from '../users/user-sessions.service';
+import { AdminContinuityService } from '../users/admin-continuity.service';
 import { UsersRepository } from '../users/users.repository';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
@@ -26,6 +27,7 @@ export class RevokeTokensHandler {
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly sessions: UserSessionsService,
     private readonly users: UsersRepository,
+    private readonly admins: AdminContinuityService,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -69,6 +71,10 @@ export class RevokeTokensHandler {
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
     return this.ds.transaction(async (m) => {
+      // Two administrators revoking everything at once would each hold its own token's row
+      // (requireStillLive) and wait for the other's: a deadlock. They take turns, as administrators'
+      // changes of users do.
+      await this.admins.lock(m);
       await this.actors.requireStillLive(actor, m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
       await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);

@@ -28,6 +28,10 @@ export class UserCredentialsHandler {
   async revoke(@Payload() payload: unknown): Promise<CountReply> {
     const { actor, userId, caller } = await this.target(payload);
     return this.ds.transaction(async (m) => {
+      // Taken by every other change of one user by another, too: two administrators revoking each
+      // other at once would otherwise each hold its own token's row (requireStillLive) and wait for
+      // the other's (a deadlock, one of them a 500).
+      await this.admins.lock(m);
       // The user's row first, as a disable or a credentials removal takes it: a token the user's
       // session is minting (ActorService.requireStillLive shares the row) is waited for and revoked
       // with the others, where the revoking statement alone did not see it; one minted later finds
