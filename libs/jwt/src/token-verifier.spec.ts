@@ -331,3 +331,47 @@ describe('TokenVerifier: a header segment accepted once is not judged again', ()
     expect(reasonOf(token({}, { n: 3, jku: 'https://evil.example/keys' }))).toBe('FORBIDDEN_HEADER');
   });
 });
+
+describe('TokenVerifier.verifyIssued: whether we issued it, expired or not (logout)', () => {
+  it('an expired token passes, long after its expiry, with its claims', () => {
+    const r = verifier.verifyIssued(token({ iat: NOW - 90_000, exp: NOW - 86_400 }), opts());
+    expect(r).toMatchObject({ ok: true, claims: { sub: 'user-1', jti: 'tid-1' } });
+    expect(verifier.verify(token({ iat: NOW - 90_000, exp: NOW - 86_400 }), opts())).toEqual({
+      ok: false,
+      reason: 'EXPIRED',
+    });
+  });
+
+  it('a live token passes as verify() passes it', () => {
+    expect(verifier.verifyIssued(token(), opts())).toEqual(verifier.verify(token(), opts()));
+  });
+
+  it('everything else verify() refuses it refuses: signature, key, issuer, audience, not yet valid, shape', () => {
+    const expired = { iat: NOW - 7200, exp: NOW - 3600 };
+    const [h, , s] = token(expired).split('.');
+    const tampered = `${h}.${b64url(JSON.stringify(claims({ ...expired, roles: ['admin'] })))}.${s}`;
+    const reasons = [
+      tampered,
+      token(expired, {}, ecOther.privateKey),
+      token(expired, { kid: 'unknown-kid' }),
+      token({ ...expired, iss: 'https://evil.example' }),
+      token({ ...expired, aud: 'someone-else' }),
+      token({ iat: NOW + 3600, exp: NOW + 7200 }),
+      token({ ...expired, exp: 'soon' }),
+      raw({ alg: 'none', typ: 'at+jwt', kid: EC_KID }, claims(expired), ''),
+    ].map((t) => {
+      const r = verifier.verifyIssued(t, opts());
+      return r.ok ? 'ok' : r.reason;
+    });
+    expect(reasons).toEqual<Array<VerifyFailure | 'ok'>>([
+      'BAD_SIGNATURE',
+      'BAD_SIGNATURE',
+      'UNKNOWN_KID',
+      'WRONG_ISSUER',
+      'WRONG_AUDIENCE',
+      'NOT_YET_VALID',
+      'BAD_CLAIMS',
+      expect.stringMatching(/MALFORMED|ALGORITHM_NOT_ALLOWED/) as unknown as VerifyFailure,
+    ]);
+  });
+});

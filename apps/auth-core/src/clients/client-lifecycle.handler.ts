@@ -33,6 +33,7 @@ export class ClientLifecycleHandler {
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const client = await this.ds.transaction(async (m) => {
       const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Changing client ${req.clientId}`, current.tenants);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
       if (!req.enabled) {
@@ -67,6 +68,7 @@ export class ClientLifecycleHandler {
       // The client row first, as a disable or a role change takes it before the client's tokens:
       // taking the tokens first and the row last deadlocked with them (one of the two a 500).
       const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);
       // API keys go with the client (ON DELETE CASCADE).

@@ -33,6 +33,7 @@ export class ClientRolesHandler {
     if (req.action === 'add') requireWithin(actor, [req.role!], `Granting role ${req.role}`);
     return this.ds.transaction(async (m) => {
       const client = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
       requireWithin(actor, client.roles, `Changing client ${req.clientId}`, client.tenants);
       const roles =
         req.action === 'clear'

@@ -17,7 +17,7 @@ import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { MasterKey } from '../keys/master-key';
 import { isUuid } from '../database/keyset-cursor';
-import { ActorService, requireWithin } from '../tokens/actor.service';
+import { Actor, ActorService, requireWithin } from '../tokens/actor.service';
 import { generateClientSecret, toClientView } from './client-view';
 import { ClientsRepository } from './clients.repository';
 import { UsersRepository } from '../users/users.repository';
@@ -42,14 +42,18 @@ export class CreateClientHandler {
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     if (req.roles) requireWithin(actor, req.roles, `Granting roles ${req.roles.join(', ')}`);
     if (req.tenants) requireWithin(actor, [], `Granting tenants ${req.tenants.join(', ')}`, req.tenants);
-    return this.insert(req.clientId, {
-      roles: req.roles ?? [],
-      tenants: req.tenants ?? [],
-      description: req.description ?? '',
-      maxTokenLifetime: req.maxTokenLifetime ?? null,
-      createdBy: actor.claims.sub,
-      registered: false,
-    });
+    return this.insert(
+      req.clientId,
+      {
+        roles: req.roles ?? [],
+        tenants: req.tenants ?? [],
+        description: req.description ?? '',
+        maxTokenLifetime: req.maxTokenLifetime ?? null,
+        createdBy: actor.claims.sub,
+        registered: false,
+      },
+      actor,
+    );
   }
 
   /** Off unless CLIENT_REGISTRATION_TOKEN is set; the client gets only the default roles. */
@@ -85,6 +89,8 @@ export class CreateClientHandler {
       createdBy: string | null;
       registered: boolean;
     },
+    /** The caller of an administrator's create; none for self-registration. */
+    actor?: Actor,
   ): Promise<ClientWithSecret> {
     // The default client of every login is not a row: a client of that id would own every login's
     // tokens (listing and revoking them), and disabling it would disable every login.
@@ -95,6 +101,7 @@ export class CreateClientHandler {
     if (clientId === 'me') throw new PortcullisError('CONFLICT', `Client id ${clientId} is reserved`);
     const secret = generateClientSecret();
     return this.ds.transaction(async (m) => {
+      if (actor) await this.actors.requireStillLive(actor, m);
       // A token's `sub` is a user id or a client id: a client named like a user (a UUID) would own
       // that user's tokens (list, read and revoke them as its own). Other UUIDs stay usable as ids;
       // nobody chooses a user's id, so one cannot be taken after this check.

@@ -41,7 +41,7 @@ export class UpdateClientHandler {
     if (changes.tenants) requireWithin(actor, [], `Granting tenants ${changes.tenants.join(', ')}`, changes.tenants);
     // A client that may PATCH clients may PATCH itself: its secret still only from its own token.
     if (rotateSecret && !actor.isUser && actor.principalId === clientId) await this.requireWholeClient(actor);
-    return this.apply(clientId, changes, !!rotateSecret, actor.claims.sub, actor);
+    return this.apply(clientId, changes, !!rotateSecret, actor, true);
   }
 
   @MessagePattern(SUBJECTS.CLIENTS_UPDATE_ME)
@@ -51,7 +51,7 @@ export class UpdateClientHandler {
     if (actor.isUser) throw new PortcullisError('FORBIDDEN', 'Only a client token has a client of its own');
     if (req.rotateSecret) await this.requireWholeClient(actor);
     const changes = req.description !== undefined ? { description: req.description } : {};
-    return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor.claims.sub);
+    return this.apply(actor.claims.sub, changes, !!req.rotateSecret, actor, false);
   }
 
   /** The secret is the whole client: only a token that is the whole client may replace it. */
@@ -63,10 +63,12 @@ export class UpdateClientHandler {
   }
 
   /** `admin`: an administrator's change, which reaches no client holding more than its token. */
-  private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: string, admin?: Actor) {
+  private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: Actor, admin: boolean) {
     return this.ds.transaction(async (m) => {
-      const current = await this.clients.get(clientId, m);
-      if (admin) requireWithin(admin, current.roles, `Changing client ${clientId}`, current.tenants);
+      // The client's row before the caller's, as a disable or a delete of the client takes them.
+      const current = await this.clients.getLocked(clientId, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
+      if (admin) requireWithin(actor, current.roles, `Changing client ${clientId}`, current.tenants);
       const secret = rotate ? generateClientSecret() : null;
       const values: Partial<ClientEntity> = {
         ...changes,
@@ -76,7 +78,7 @@ export class UpdateClientHandler {
       await this.audit.record(
         {
           type: 'client.updated',
-          actor,
+          actor: actor.claims.sub,
           subject: clientId,
           success: true,
           // Only what the request set: a DTO instance carries its unset optional fields as undefined.

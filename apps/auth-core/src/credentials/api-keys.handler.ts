@@ -83,7 +83,9 @@ export class ApiKeysHandler {
     const apiKey = generateCredential(API_KEY_PREFIX);
     const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
     return this.ds.transaction(async (m) => {
+      // The client's row before the caller's, as a disable or a delete of the client takes it before its tokens.
       await this.clients.getLocked(client.clientId, m, 'pessimistic_read');
+      await this.actors.requireStillLive(actor, m);
       const key = await this.keys.insertNamed(
         {
           clientId: client.clientId,

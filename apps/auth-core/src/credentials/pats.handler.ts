@@ -83,6 +83,7 @@ export class PatsHandler {
 
     const token = generateCredential(PAT_PREFIX);
     return this.ds.transaction(async (m) => {
+      await this.actors.requireStillLive(actor, m);
       // The owner's row, shared, before the PAT that references it: a delete of the user that ran
       // meanwhile is waited for and the user is not found (404), where the insert alone failed on
       // the foreign key (500); a delete that comes later waits for this PAT and removes it too.

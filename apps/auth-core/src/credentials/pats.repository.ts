@@ -90,6 +90,23 @@ export class PatsRepository {
     };
   }
 
+  /**
+   * Whether the PAT `id` is live (not deleted, not expired), its row shared until `manager`'s
+   * transaction ends, as AccessTokensRepository.isLiveLocked does for a JWT.
+   */
+  async isLiveLocked(id: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM personal_access_tokens WHERE id = $1 AND deleted_at IS NULL AND expires_at > now() FOR SHARE`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  /** The PAT with this value's hash, whoever owns it, deleted or not (logout with a PAT ended before). */
+  findAnyByHash(tokenHash: Buffer): Promise<PersonalAccessTokenEntity | null> {
+    return this.ds.getRepository(PersonalAccessTokenEntity).findOne({ where: { tokenHash }, withDeleted: true });
+  }
+
   /** Records a use of a PAT from `ip`: whether that address is new to it, and its last address before. */
   async addAddress(patId: string, ip: string): Promise<{ added: boolean; previous: string | null }> {
     // The SELECT sees the table as it was before this INSERT: `previous` is the last address before this one.

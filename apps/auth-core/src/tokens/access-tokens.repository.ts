@@ -96,6 +96,19 @@ export class AccessTokensRepository {
     return this.ds.getRepository(AccessTokenEntity).findOne({ where: { tid } });
   }
 
+  /**
+   * Whether the token `tid` is on record and not revoked, its row shared until `manager`'s transaction
+   * ends: a revocation under way is waited for (and then seen), one that comes later waits for this
+   * transaction. One indexed row; never on the validation paths, which judge from memory.
+   */
+  async isLiveLocked(tid: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM access_tokens WHERE tid = $1 AND NOT revoked FOR SHARE`,
+      [tid],
+    );
+    return rows.length > 0;
+  }
+
   /** Records an issued token, in the caller's transaction. */
   async insert(row: AccessTokenEntity, manager: EntityManager): Promise<void> {
     await manager.insert(AccessTokenEntity, row);

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AccessTokenClaims, PERMISSIONS, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
 import { EntityManager } from 'typeorm';
+import { REVOKED_MESSAGE } from '@portcullis/jwt';
+import { PatsRepository } from '../credentials/pats.repository';
 import { USER_GONE } from '../users/user-access';
 import { UsersRepository } from '../users/users.repository';
+import { AccessTokensRepository } from './access-tokens.repository';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 export interface Actor {
@@ -30,6 +33,8 @@ export class ActorService {
   constructor(
     private readonly validation: TokenValidationService,
     private readonly users: UsersRepository,
+    private readonly accessTokens: AccessTokensRepository,
+    private readonly pats: PatsRepository,
   ) {}
 
   async authenticate(auth: string, ...required: string[]): Promise<Actor> {
@@ -49,17 +54,31 @@ export class ActorService {
   }
 
   /**
-   * For a token minted inside `manager`'s transaction at a user's request: the user must still exist
-   * and be enabled, its row shared until the transaction ends. The user was judged in memory, maybe
-   * just before a disable or a delete was announced; a token written after that one's revocation
-   * would outlive it (at once when its subject is a client, which the user's disabled state does not
-   * refuse). A disable or delete under way takes the row first and is waited for; one that comes
-   * later waits for this token and revokes it with the others.
+   * For a write made at the actor's request (a token or credential minted, a user or client
+   * changed), inside `manager`'s transaction, before it writes: the actor's token must still be on
+   * record and live (not revoked; a PAT not deleted nor expired) and a user's user still there and
+   * enabled, each row shared until the transaction ends. The bearer was judged in memory, which hears
+   * of a revocation or a disable made on another replica a moment after PostgreSQL does (SPEC §7
+   * allows a second): what the write made then would outlive the credential that asked for it.
+   * A revocation, disable or delete under way takes those rows first and is waited for, then seen;
+   * one that comes later waits for this write, and a disable or delete revokes what it minted.
+   *
+   * `userLock`: `pessimistic_write` when the transaction goes on to update the actor's own user row
+   * (a password change), so two such requests queue instead of both sharing it and deadlocking.
    */
-  async requireUserStillHere(actor: Actor, manager: EntityManager): Promise<void> {
-    if (!actor.isUser) return;
-    const user = await this.users.findByIdLocked(actor.principalId, manager, 'pessimistic_read');
-    if (!user?.enabled) throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
+  async requireStillLive(
+    actor: Actor,
+    manager: EntityManager,
+    userLock: 'pessimistic_read' | 'pessimistic_write' = 'pessimistic_read',
+  ): Promise<void> {
+    if (actor.isUser) {
+      const user = await this.users.findByIdLocked(actor.principalId, manager, userLock);
+      if (!user?.enabled) throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
+    }
+    const { typ, jti } = actor.claims;
+    const live =
+      typ === 'pat' ? await this.pats.isLiveLocked(jti, manager) : await this.accessTokens.isLiveLocked(jti, manager);
+    if (!live) throw new PortcullisError('UNAUTHENTICATED', REVOKED_MESSAGE);
   }
 }
 

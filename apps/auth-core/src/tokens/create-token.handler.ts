@@ -97,7 +97,7 @@ export class CreateTokenHandler {
     const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
 
     return this.ds.transaction(async (m) => {
-      await this.actors.requireUserStillHere(actor, m);
+      await this.actors.requireStillLive(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,

@@ -78,7 +78,7 @@ export class ExtendedTokenHandler {
         `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
       );
     return this.ds.transaction(async (m) => {
-      await this.actors.requireUserStillHere(actor, m);
+      await this.actors.requireStillLive(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: client.clientId,

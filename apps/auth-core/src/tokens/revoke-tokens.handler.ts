@@ -10,6 +10,8 @@ import {
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { UserSessionsService } from '../users/user-sessions.service';
+import { AdminContinuityService } from '../users/admin-continuity.service';
+import { UsersRepository } from '../users/users.repository';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -24,6 +26,8 @@ export class RevokeTokensHandler {
     private readonly revocation: RevocationService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly sessions: UserSessionsService,
+    private readonly users: UsersRepository,
+    private readonly admins: AdminContinuityService,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -33,8 +37,12 @@ export class RevokeTokensHandler {
     return this.ds.transaction(async (m) => {
       // A user's tokens include the system tokens they asked for (their subject is a client), as
       // when an administrator revokes the user's tokens; their sessions (refresh families) go too.
-      if (actor.isUser)
+      if (actor.isUser) {
+        // The user's row first, as POST /users/{id}/revoke takes it: a token the user's other request
+        // is minting meanwhile is waited for and revoked with the rest (see ActorService.requireStillLive).
+        await this.users.findByIdLocked(actor.principalId, m, 'pessimistic_write');
         return { count: await this.sessions.revokeSessions(actor.principalId, 'revoked_own', actor.claims.sub, m) };
+      }
       const count = await this.revocation.revokeWhere(
         AccessTokensRepository.ownerCondition(!actor.isUser, '$1'),
         [actor.principalId],
@@ -63,6 +71,11 @@ export class RevokeTokensHandler {
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
     return this.ds.transaction(async (m) => {
+      // Two administrators revoking everything at once would each hold its own token's row
+      // (requireStillLive) and wait for the other's: a deadlock. They take turns, as administrators'
+      // changes of users do.
+      await this.admins.lock(m);
+      await this.actors.requireStillLive(actor, m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
       await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);

@@ -53,7 +53,7 @@ export class SystemTokenHandler {
     const owner = c.cid === this.config.DEFAULT_CLIENT_ID ? null : await this.clients.find(c.cid);
     const ttl = Math.min(this.config.SYSTEM_TOKEN_TTL, lifetimeLeft(actor), owner?.maxTokenLifetime ?? Infinity);
     return this.ds.transaction(async (m) => {
-      await this.actors.requireUserStillHere(actor, m);
+      await this.actors.requireStillLive(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: c.cid,

@@ -27,7 +27,9 @@ export const isAbleAdmin = (u: AdminFields): boolean =>
  * Race-free: every transaction that may take an administrator away first takes one transaction-scoped
  * advisory lock, then reads the target and counts the others. Under READ COMMITTED each statement
  * after the lock sees what the previous holder committed, so two administrators disabling each other
- * at once cannot both pass.
+ * at once cannot both pass. Revocations of other principals' tokens (POST /users/{id}/revoke,
+ * DELETE /tokens/all) take it too: each also holds its caller's token row (ActorService.
+ * requireStillLive), so two administrators revoking each other at once would deadlock.
  */
 @Injectable()
 export class AdminContinuityService {

@@ -59,6 +59,8 @@ export class ChangePasswordHandler {
     assertStrongPassword(req.newPassword, 'newPassword', user.username);
     const passwordHash = await this.hasher.hash(req.newPassword);
     return this.ds.transaction(async (m) => {
+      // The user's row taken for the update below: two changes at once queue rather than deadlock.
+      await this.actors.requireStillLive(actor, m, 'pessimistic_write');
       await this.users.update(
         user.id,
         { passwordHash, passwordChangedAt: new Date(), failedLogins: 0, lockedUntil: null },

@@ -49,6 +49,7 @@ export class ManageUsersHandler {
     if (req.password) assertStrongPassword(req.password, 'password', req.username);
     const passwordHash = req.password ? await this.hasher.hash(req.password) : null;
     return this.ds.transaction(async (m) => {
+      await this.actors.requireStillLive(actor, m);
       if (await this.users.findByUsername(req.username, m))
         throw new PortcullisError('CONFLICT', `User ${req.username} already exists`);
       const user = await this.users.create(
@@ -113,6 +114,9 @@ export class ManageUsersHandler {
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
+      // Changing oneself updates the caller's own row: taken for that at once.
+      const own = actor.isUser && req.userId === actor.principalId;
+      await this.actors.requireStillLive(actor, m, own ? 'pessimistic_write' : 'pessimistic_read');
       const current = await this.users.findById(req.userId, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
@@ -214,6 +218,7 @@ export class ManageUsersHandler {
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
+      await this.actors.requireStillLive(actor, m);
       // The user's row first, before its tokens and PATs, as a disable's UPDATE takes it: a PAT
       // being created for the user (which shares the row) is waited for, or waits and finds no user.
       const user = await this.users.findByIdLocked(req.userId!, m, 'pessimistic_write');

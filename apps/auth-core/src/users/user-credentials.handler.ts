@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { CountReply, PortcullisError, SUBJECTS, UserTargetRequest, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { ActorService, requireWithin } from '../tokens/actor.service';
+import { Actor, ActorService, requireWithin } from '../tokens/actor.service';
 import { AdminContinuityService } from './admin-continuity.service';
 import { UserSessionsService } from './user-sessions.service';
 import { UsersRepository } from './users.repository';
@@ -26,8 +26,19 @@ export class UserCredentialsHandler {
 
   @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
   async revoke(@Payload() payload: unknown): Promise<CountReply> {
-    const { actor, userId } = await this.target(payload);
+    const { actor, userId, caller } = await this.target(payload);
     return this.ds.transaction(async (m) => {
+      // Taken by every other change of one user by another, too: two administrators revoking each
+      // other at once would otherwise each hold its own token's row (requireStillLive) and wait for
+      // the other's (a deadlock, one of them a 500).
+      await this.admins.lock(m);
+      // The user's row first, as a disable or a credentials removal takes it: a token the user's
+      // session is minting (ActorService.requireStillLive shares the row) is waited for and revoked
+      // with the others, where the revoking statement alone did not see it; one minted later finds
+      // its session revoked.
+      if (!(await this.users.findByIdLocked(userId, m, 'pessimistic_write')))
+        throw new PortcullisError('NOT_FOUND', 'User not found');
+      await this.actors.requireStillLive(caller, m);
       const count = await this.sessions.revokeSessions(userId, 'user_tokens_revoked', actor, m);
       // token.revoked names no user, and is not written when nothing was live: this one says who.
       await this.audit.record(
@@ -40,11 +51,12 @@ export class UserCredentialsHandler {
 
   @MessagePattern(SUBJECTS.USERS_REMOVE_CREDENTIALS)
   async removeCredentials(@Payload() payload: unknown): Promise<{ revokedTokens: number; deletedPats: number }> {
-    const { actor, userId, self } = await this.target(payload);
+    const { actor, userId, self, caller } = await this.target(payload);
     // Like deleting yourself: without a password or a token left, nobody could sign in as you again.
     if (self) throw new PortcullisError('CONFLICT', 'You cannot remove your own credentials');
     return this.ds.transaction(async (m) => {
       await this.admins.lock(m);
+      await this.actors.requireStillLive(caller, m);
       // Read again under the lock: what target() saw may have changed since.
       const user = await this.users.findById(userId, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
@@ -71,7 +83,7 @@ export class UserCredentialsHandler {
     });
   }
 
-  private async target(payload: unknown): Promise<{ actor: string; userId: string; self: boolean }> {
+  private async target(payload: unknown): Promise<{ actor: string; userId: string; self: boolean; caller: Actor }> {
     const req = validatePayload(UserTargetRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'users:write');
     if (!req.userId)
@@ -81,6 +93,11 @@ export class UserCredentialsHandler {
     const user = await this.users.findById(req.userId);
     if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
     requireWithin(actor, user.roles, `Changing user ${req.userId}`, user.tenants);
-    return { actor: actor.claims.sub, userId: req.userId, self: actor.isUser && req.userId === actor.principalId };
+    return {
+      actor: actor.claims.sub,
+      userId: req.userId,
+      self: actor.isUser && req.userId === actor.principalId,
+      caller: actor,
+    };
   }
 }
