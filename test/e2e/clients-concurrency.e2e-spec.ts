@@ -84,25 +84,37 @@ describe('clients under concurrent changes', () => {
     expect(removes.map((r) => r.status)).toEqual(added.map(() => 204));
     expect((await admin.get('/api/v1/clients/roles-race')).body.roles).toEqual(['service']);
   });
-  it('a role removed with revoke_tokens while an API key is exchanged: the bearer never keeps the role unrevoked', async () => {
-    const c = await createClient('keyed-race', ['service', 'reader']);
-    // A recorded token of the client, for the change's sweep to be held at.
-    expect((await cc('keyed-race', c.client_secret)).status).toBe(200);
-    const key = await admin.post('/api/v1/clients/keyed-race/api-keys', { name: 'race' });
-    expect(key.status).toBe(201);
-    const { change, result } = await duringRoleRemoval('keyed-race', 'reader', () =>
-      admin.post('/api/v1/auth', { apiKey: key.body.apiKey }),
-    );
-    expect(change).toBe(200);
-    expect(result.status).toBe(200);
-    const { jti } = JSON.parse(Buffer.from(String(result.body.access_token).split('.')[1], 'base64url').toString()) as {
-      jti: string;
-    };
-    const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
-      `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
-      [jti],
-    );
-    expect(row.revoked || !row.roles.includes('reader')).toBe(true);
-    expect(row.revoked || !(result.body.roles as string[]).includes('reader')).toBe(true);
-  });
+  /** A token the admin API mints for a client while one of its roles is removed with revoke_tokens. */
+  let races = 0;
+  it.each([
+    ['an API key is exchanged', 200, (id: string, apiKey: string) => admin.post('/api/v1/auth', { apiKey })],
+    ['POST /tokens mints for it', 201, (id: string) => admin.post('/api/v1/tokens', { client_id: id })],
+    [
+      'an extended token is minted for it',
+      200,
+      (id: string) => admin.post('/api/v1/auth/extended-token', { clientId: id, expiry: 3600 }),
+    ],
+  ])(
+    'a role removed with revoke_tokens while %s: the token never keeps the role unrevoked',
+    async (_label, status, mint) => {
+      const id = `mint-race-${++races}`;
+      const c = await createClient(id, ['service', 'reader']);
+      // A recorded token of the client, for the change's sweep to be held at.
+      expect((await cc(id, c.client_secret)).status).toBe(200);
+      const key = await admin.post(`/api/v1/clients/${id}/api-keys`, { name: 'race' });
+      expect(key.status).toBe(201);
+      const { change, result } = await duringRoleRemoval(id, 'reader', () => mint(id, key.body.apiKey as string));
+      expect(change).toBe(200);
+      expect(result.status).toBe(status);
+      const { jti } = JSON.parse(
+        Buffer.from(String(result.body.access_token).split('.')[1], 'base64url').toString(),
+      ) as { jti: string };
+      const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
+        `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
+        [jti],
+      );
+      expect(row.revoked || !row.roles.includes('reader')).toBe(true);
+      expect(row.revoked || !(result.body.roles as string[]).includes('reader')).toBe(true);
+    },
+  );
 });

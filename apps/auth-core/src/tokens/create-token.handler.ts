@@ -35,69 +35,72 @@ export class CreateTokenHandler {
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
     const c = actor.claims;
 
-    let target: {
-      sub: string;
-      cid: string;
-      typ: 'user' | 'client';
-      roles: string[];
-      tenants: string[];
-      cap: number;
-      userId: string | null;
-      familyId?: string;
-    };
-    if (req.client_id && req.client_id !== c.cid) {
-      if (!can(actor, 'tokens:admin'))
-        throw new PortcullisError('FORBIDDEN', 'Minting a token for another client needs tokens:admin');
-      const client = await this.clients.find(req.client_id);
-      if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.client_id} not found`);
-      if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.client_id} is disabled`);
-      const cap = Math.min(this.config.TOKEN_MAX_TTL, client.maxTokenLifetime ?? Infinity);
-      target = {
-        sub: client.clientId,
-        cid: client.clientId,
-        typ: 'client',
-        roles: client.roles,
-        tenants: client.tenants,
-        cap,
-        userId: null,
-        // Minted by a derived credential (a PAT, an API key's bearer), it ends with that one's line
-        // (deleting the PAT or key); a session's token for a client is of the client's own line.
-        familyId: actor.session ? undefined : lineageOf(c),
-      };
-    } else {
-      const typ = actor.isUser ? 'user' : 'client';
-      // The client's own cap holds for every token it owns, however it was minted: a client (or a
-      // user signed in through it) must not outlast `maxTokenLifetime` by minting its own token.
-      const own = await this.clients.find(c.cid);
-      target = {
-        sub: c.sub,
-        cid: c.cid,
-        typ,
-        roles: c.roles,
-        tenants: c.tenants,
-        cap: Math.min(this.config.TOKEN_MAX_TTL, own?.maxTokenLifetime ?? Infinity),
-        userId: actor.isUser ? c.sub : null,
-        familyId: lineageOf(c),
-      };
-    }
-
-    // A token minted from a PAT, an API key's bearer or another derived token ends when that one
-    // does: otherwise a credential about to expire (or to be deleted) could renew itself.
-    target.cap = Math.min(target.cap, lifetimeLeft(actor));
-    const roles = req.roles ?? target.roles;
-    // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
-    const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));
-    if (wider.length)
-      throw new PortcullisError('FORBIDDEN', `Roles not held by the token's owner: ${wider.join(', ')}`);
-    if (req.token_life !== undefined && req.token_life > target.cap) {
-      throw new PortcullisError('BAD_REQUEST', `token_life exceeds the maximum of ${target.cap} seconds`, [
-        { field: 'token_life', errors: [`token_life must not be greater than ${target.cap}`] },
-      ]);
-    }
-    const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
-
+    // In one transaction with the write: the client a token is minted for is read with its row shared,
+    // so a role removed with its tokens revoked (?revoke_tokens=true) either waits for this token and
+    // revokes it, or has committed and the token is built from the row as it now is.
     return this.ds.transaction(async (m) => {
       await this.actors.requireStillLive(actor, m);
+      let target: {
+        sub: string;
+        cid: string;
+        typ: 'user' | 'client';
+        roles: string[];
+        tenants: string[];
+        cap: number;
+        userId: string | null;
+        familyId?: string;
+      };
+      if (req.client_id && req.client_id !== c.cid) {
+        if (!can(actor, 'tokens:admin'))
+          throw new PortcullisError('FORBIDDEN', 'Minting a token for another client needs tokens:admin');
+        const client = await this.clients.findLocked(req.client_id, m, 'pessimistic_read');
+        if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.client_id} not found`);
+        if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.client_id} is disabled`);
+        const cap = Math.min(this.config.TOKEN_MAX_TTL, client.maxTokenLifetime ?? Infinity);
+        target = {
+          sub: client.clientId,
+          cid: client.clientId,
+          typ: 'client',
+          roles: client.roles,
+          tenants: client.tenants,
+          cap,
+          userId: null,
+          // Minted by a derived credential (a PAT, an API key's bearer), it ends with that one's line
+          // (deleting the PAT or key); a session's token for a client is of the client's own line.
+          familyId: actor.session ? undefined : lineageOf(c),
+        };
+      } else {
+        const typ = actor.isUser ? 'user' : 'client';
+        // The client's own cap holds for every token it owns, however it was minted: a client (or a
+        // user signed in through it) must not outlast `maxTokenLifetime` by minting its own token.
+        const own = await this.clients.find(c.cid, m);
+        target = {
+          sub: c.sub,
+          cid: c.cid,
+          typ,
+          roles: c.roles,
+          tenants: c.tenants,
+          cap: Math.min(this.config.TOKEN_MAX_TTL, own?.maxTokenLifetime ?? Infinity),
+          userId: actor.isUser ? c.sub : null,
+          familyId: lineageOf(c),
+        };
+      }
+
+      // A token minted from a PAT, an API key's bearer or another derived token ends when that one
+      // does: otherwise a credential about to expire (or to be deleted) could renew itself.
+      target.cap = Math.min(target.cap, lifetimeLeft(actor));
+      const roles = req.roles ?? target.roles;
+      // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
+      const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));
+      if (wider.length)
+        throw new PortcullisError('FORBIDDEN', `Roles not held by the token's owner: ${wider.join(', ')}`);
+      if (req.token_life !== undefined && req.token_life > target.cap) {
+        throw new PortcullisError('BAD_REQUEST', `token_life exceeds the maximum of ${target.cap} seconds`, [
+          { field: 'token_life', errors: [`token_life must not be greater than ${target.cap}`] },
+        ]);
+      }
+      const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
+
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,

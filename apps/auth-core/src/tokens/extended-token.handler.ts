@@ -56,29 +56,31 @@ export class ExtendedTokenHandler {
     // /tokens. A system token is how a cluster component asks: its extended tokens are its purpose.
     const derived = !actor.session && c.typ !== 'system';
     const asked = secondsUntil(req.expiry);
-    const client = await this.clients.find(req.clientId);
-    if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
-    if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
-    // The token is the client's: its maxTokenLifetime caps it as it caps every token the client
-    // owns, or an operator's cap on a client would be one extended token away from meaningless.
-    const ttl = Math.min(
-      asked,
-      this.config.EXTENDED_TOKEN_MAX_TTL,
-      client.maxTokenLifetime ?? Infinity,
-      derived ? lifetimeLeft(actor) : Infinity,
-    );
-    // Without tokens:admin, the system role mints for clients that can do no more than its token:
-    // otherwise a cluster component could make itself a month-long admin.
-    const beyond = actor.permissions.includes('tokens:admin')
-      ? []
-      : permissionsOf(client.roles).filter((p) => !actor.permissions.includes(p));
-    if (beyond.length)
-      throw new PortcullisError(
-        'FORBIDDEN',
-        `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
-      );
+    // The client read with its row shared, in the transaction that records the token: a role removed
+    // with its tokens revoked either waits for this token and revokes it, or has committed first.
     return this.ds.transaction(async (m) => {
       await this.actors.requireStillLive(actor, m);
+      const client = await this.clients.findLocked(req.clientId, m, 'pessimistic_read');
+      if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
+      if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
+      // The token is the client's: its maxTokenLifetime caps it as it caps every token the client
+      // owns, or an operator's cap on a client would be one extended token away from meaningless.
+      const ttl = Math.min(
+        asked,
+        this.config.EXTENDED_TOKEN_MAX_TTL,
+        client.maxTokenLifetime ?? Infinity,
+        derived ? lifetimeLeft(actor) : Infinity,
+      );
+      // Without tokens:admin, the system role mints for clients that can do no more than its token:
+      // otherwise a cluster component could make itself a month-long admin.
+      const beyond = actor.permissions.includes('tokens:admin')
+        ? []
+        : permissionsOf(client.roles).filter((p) => !actor.permissions.includes(p));
+      if (beyond.length)
+        throw new PortcullisError(
+          'FORBIDDEN',
+          `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
+        );
       const issued = await this.issuer.issueAccess(
         {
           sub: client.clientId,
