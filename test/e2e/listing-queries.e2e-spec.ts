@@ -207,8 +207,10 @@ describe("a client's API key listing pages like the PAT listing", () => {
 
 describe('routes that take no query refuse one', () => {
   it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
-    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = (
-      SELECT tid FROM access_tokens WHERE NOT revoked ORDER BY created_at LIMIT 1)`);
+    // A session of its own to expire: the admin's token must stay on record (writes check it there).
+    const spare = (await login(stack)).access_token;
+    const { jti } = JSON.parse(Buffer.from(spare.split('.')[1], 'base64url').toString()) as { jti: string };
+    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = $1`, [jti]);
     const count = async () =>
       Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens`))[0].n);
     const before = await count();

@@ -39,7 +39,6 @@ export class CreateTokenHandler {
     // so a role removed with its tokens revoked (?revoke_tokens=true) either waits for this token and
     // revokes it, or has committed and the token is built from the row as it now is.
     return this.ds.transaction(async (m) => {
-      await this.actors.requireStillLive(actor, m);
       let target: {
         sub: string;
         cid: string;
@@ -101,6 +100,8 @@ export class CreateTokenHandler {
       }
       const ttl = req.token_life ?? Math.min(this.config.ACCESS_TOKEN_TTL, target.cap);
 
+      // The client's row before the caller's, as a disable, delete or role change of the client takes them.
+      await this.actors.requireStillLive(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: target.sub,

@@ -59,7 +59,6 @@ export class ExtendedTokenHandler {
     // The client read with its row shared, in the transaction that records the token: a role removed
     // with its tokens revoked either waits for this token and revokes it, or has committed first.
     return this.ds.transaction(async (m) => {
-      await this.actors.requireStillLive(actor, m);
       const client = await this.clients.findLocked(req.clientId, m, 'pessimistic_read');
       if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
       if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
@@ -81,6 +80,8 @@ export class ExtendedTokenHandler {
           'FORBIDDEN',
           `Client ${req.clientId} holds permissions this token lacks (${beyond.join(', ')}): that needs tokens:admin`,
         );
+      // The client's row before the caller's, as a disable, delete or role change of the client takes them.
+      await this.actors.requireStillLive(actor, m);
       const issued = await this.issuer.issueAccess(
         {
           sub: client.clientId,
