@@ -60,8 +60,15 @@ export class ActorService {
    * enabled, each row shared until the transaction ends. The bearer was judged in memory, which hears
    * of a revocation or a disable made on another replica a moment after PostgreSQL does (SPEC §7
    * allows a second): what the write made then would outlive the credential that asked for it.
-   * A revocation, disable or delete under way takes those rows first and is waited for, then seen;
-   * one that comes later waits for this write, and a disable or delete revokes what it minted.
+   * A revocation, disable or delete under way takes those rows first and is waited for, then seen.
+   * One that comes later waits for this write and revokes what it minted only if it too takes the
+   * user's row before sweeping (a user's disable, delete, credentials removal, POST
+   * /users/{id}/revoke, logout, DELETE /tokens): a sweep that takes no such row first (deleting the
+   * API key or PAT a derived token came from, a client's role change for a token the client minted
+   * for itself, DELETE /tokens/all) can miss a token this write commits while it runs.
+   *
+   * TARGET_FIRST: a transaction that also locks the user or client it changes takes that row before
+   * calling this (as a disable or delete of it does), so two such changes meet in one order.
    *
    * `userLock`: `pessimistic_write` when the transaction goes on to update the actor's own user row
    * (a password change), so two such requests queue instead of both sharing it and deadlocking.

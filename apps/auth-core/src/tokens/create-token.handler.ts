@@ -35,9 +35,10 @@ export class CreateTokenHandler {
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
     const c = actor.claims;
 
-    // In one transaction with the write: the client a token is minted for is read with its row shared,
-    // so a role removed with its tokens revoked (?revoke_tokens=true) either waits for this token and
-    // revokes it, or has committed and the token is built from the row as it now is.
+    // In one transaction with the write: another client a token is minted for is read with its row
+    // shared, so a role removed with its tokens revoked (?revoke_tokens=true) either waits for this
+    // token and revokes it, or has committed and the token is built from the row as it now is. (A
+    // token for the caller's own client carries the caller's roles: see requireStillLive.)
     return this.ds.transaction(async (m) => {
       let target: {
         sub: string;

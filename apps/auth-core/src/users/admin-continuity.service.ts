@@ -29,7 +29,9 @@ export const isAbleAdmin = (u: AdminFields): boolean =>
  * after the lock sees what the previous holder committed, so two administrators disabling each other
  * at once cannot both pass. Revocations of other principals' tokens (POST /users/{id}/revoke,
  * DELETE /tokens/all) take it too: each also holds its caller's token row (ActorService.
- * requireStillLive), so two administrators revoking each other at once would deadlock.
+ * requireStillLive), so two administrators revoking each other at once would deadlock. Sweeps that
+ * do not take it (a client's disable or role change, a password change) can still meet DELETE
+ * /tokens/all in the other order; PostgreSQL then fails one of the two (a 500, not retried).
  */
 @Injectable()
 export class AdminContinuityService {

@@ -114,10 +114,9 @@ export class ManageUsersHandler {
     const passwordHash = req.password ? await this.hasher.hash(req.password) : undefined;
     const user = await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
-      // Changing oneself updates the caller's own row: taken for that at once.
-      const own = actor.isUser && req.userId === actor.principalId;
-      await this.actors.requireStillLive(actor, m, own ? 'pessimistic_write' : 'pessimistic_read');
-      const current = await this.users.findById(req.userId, m);
+      // The user's row before the caller's (TARGET_FIRST): it is updated below, oneself included.
+      const current = await this.users.findByIdLocked(req.userId, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
       if (!current) throw new PortcullisError('NOT_FOUND', 'User not found');
       // A password reset or a disable would otherwise hand a users:write holder an administrator.
       requireWithin(actor, current.roles, `Changing user ${req.userId}`, current.tenants);
@@ -218,10 +217,10 @@ export class ManageUsersHandler {
       throw new PortcullisError('CONFLICT', 'You cannot delete yourself');
     await this.ds.transaction(async (m) => {
       await this.admins.lock(m);
-      await this.actors.requireStillLive(actor, m);
-      // The user's row first, before its tokens and PATs, as a disable's UPDATE takes it: a PAT
-      // being created for the user (which shares the row) is waited for, or waits and finds no user.
+      // The user's row first, before the caller's (TARGET_FIRST) and before its tokens and PATs: a
+      // PAT being created for the user (which shares the row) is waited for, or waits and finds no user.
       const user = await this.users.findByIdLocked(req.userId!, m, 'pessimistic_write');
+      await this.actors.requireStillLive(actor, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
       requireWithin(actor, user.roles, `Deleting user ${req.userId}`, user.tenants);
       await this.admins.requireAnotherAdmin(user, null, `Deleting user ${req.userId}`, m);

@@ -32,10 +32,10 @@ export class UserCredentialsHandler {
       // other at once would otherwise each hold its own token's row (requireStillLive) and wait for
       // the other's (a deadlock, one of them a 500).
       await this.admins.lock(m);
-      // The user's row first, as a disable or a credentials removal takes it: a token the user's
-      // session is minting (ActorService.requireStillLive shares the row) is waited for and revoked
-      // with the others, where the revoking statement alone did not see it; one minted later finds
-      // its session revoked.
+      // The user's row first (TARGET_FIRST), as a change, delete or credentials removal of the user
+      // takes it: a token the user's session is minting (ActorService.requireStillLive shares the
+      // row) is waited for and revoked with the others, where the revoking statement alone did not
+      // see it; one minted later finds its session revoked.
       if (!(await this.users.findByIdLocked(userId, m, 'pessimistic_write')))
         throw new PortcullisError('NOT_FOUND', 'User not found');
       await this.actors.requireStillLive(caller, m);
@@ -56,9 +56,10 @@ export class UserCredentialsHandler {
     if (self) throw new PortcullisError('CONFLICT', 'You cannot remove your own credentials');
     return this.ds.transaction(async (m) => {
       await this.admins.lock(m);
+      // Read again under the lock, the user's row before the caller's (TARGET_FIRST): what target()
+      // saw may have changed since.
+      const user = await this.users.findByIdLocked(userId, m, 'pessimistic_write');
       await this.actors.requireStillLive(caller, m);
-      // Read again under the lock: what target() saw may have changed since.
-      const user = await this.users.findById(userId, m);
       if (!user) throw new PortcullisError('NOT_FOUND', 'User not found');
       await this.admins.requireAnotherAdmin(
         user,
