@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { clientHelpers } from '../support/clients';
 import { api, OAuthTokenReply, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
@@ -117,4 +118,39 @@ describe('clients under concurrent changes', () => {
       expect(row.revoked || !(result.body.roles as string[]).includes('reader')).toBe(true);
     },
   );
+  it("a token an API key's bearer mints while the key is deleted ends with the key", async () => {
+    const c = await createClient('line-race', ['service']);
+    const key = await admin.post('/api/v1/clients/line-race/api-keys', { name: 'line' });
+    expect(key.status).toBe(201);
+    const exchange = async () =>
+      String((await admin.post('/api/v1/auth', { apiKey: key.body.apiKey })).body.access_token);
+    const jtiOf = (t: string) =>
+      (JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
+    // Two bearers of the key: a lock held here on the first stalls the delete's sweep of the key's
+    // line after the key is marked deleted, and the second mints meanwhile.
+    const held = await exchange();
+    const minter = await exchange();
+    expect(c.clientId).toBe('line-race');
+    const holder = new Client({ connectionString: stack.db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM access_tokens WHERE tid = $1 FOR UPDATE', [jtiOf(held)]);
+      const deleted = admin.del(`/api/v1/clients/line-race/api-keys/${key.body.id}`);
+      await stack.lockWaiters(1);
+      const minted = api(stack, minter).post('/api/v1/tokens', {});
+      await Promise.race([minted, new Promise((r) => setTimeout(r, 500))]);
+      await holder.query('ROLLBACK');
+      expect((await deleted).status).toBe(204);
+      const answer = await minted;
+      if (answer.status === 201) {
+        const [row] = await stack.query<{ revoked: boolean }>('SELECT revoked FROM access_tokens WHERE tid = $1', [
+          answer.body.tid,
+        ]);
+        expect(row).toEqual({ revoked: true });
+      } else expect(answer.status).toBe(401);
+    } finally {
+      await holder.end();
+    }
+  });
 });

@@ -54,6 +54,17 @@ export class ApiKeysRepository {
     return !!r.affected;
   }
 
+  /**
+   * Whether the key `id` is not deleted, its row shared until `manager`'s transaction ends; undefined
+   * when no key has this id. Deleting a key marks its row before revoking its bearers' line.
+   */
+  async lineLiveLocked(id: string, manager: EntityManager): Promise<boolean | undefined> {
+    const [row] = (await manager.query(`SELECT deleted_at IS NULL AS live FROM api_keys WHERE id = $1 FOR SHARE`, [
+      id,
+    ])) as Array<{ live: boolean }>;
+    return row?.live;
+  }
+
   /** Marks a live key deleted; false when a concurrent delete got there first. */
   async softDeleteLive(id: string, manager: EntityManager): Promise<boolean> {
     return !!(await manager.softDelete(ApiKeyEntity, { id, deletedAt: IsNull() })).affected;

@@ -102,6 +102,19 @@ export class PatsRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Whether the PAT `id` is not deleted, its row shared until `manager`'s transaction ends; undefined
+   * when no PAT has this id. For the tokens minted from it, whose line it is (lineageOf): deleting
+   * the PAT marks its row before revoking them. Its expiry is theirs already (capped at minting).
+   */
+  async lineLiveLocked(id: string, manager: EntityManager): Promise<boolean | undefined> {
+    const [row] = (await manager.query(
+      `SELECT deleted_at IS NULL AS live FROM personal_access_tokens WHERE id = $1 FOR SHARE`,
+      [id],
+    )) as Array<{ live: boolean }>;
+    return row?.live;
+  }
+
   /** The PAT with this value's hash, whoever owns it, deleted or not (logout with a PAT ended before). */
   findAnyByHash(tokenHash: Buffer): Promise<PersonalAccessTokenEntity | null> {
     return this.ds.getRepository(PersonalAccessTokenEntity).findOne({ where: { tokenHash }, withDeleted: true });

@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { AccessTokenClaims, PERMISSIONS, permissionsOf, PortcullisError, TokenType } from '@portcullis/contracts';
 import { EntityManager } from 'typeorm';
 import { REVOKED_MESSAGE } from '@portcullis/jwt';
+import { ApiKeysRepository } from '../credentials/api-keys.repository';
 import { PatsRepository } from '../credentials/pats.repository';
+import { isUuid } from '../database/keyset-cursor';
 import { USER_GONE } from '../users/user-access';
 import { UsersRepository } from '../users/users.repository';
 import { AccessTokensRepository } from './access-tokens.repository';
+import { lineageOf } from './token-lineage';
 import { TokenValidationService, unlessUnavailable } from './token-validation.service';
 
 export interface Actor {
@@ -35,6 +38,7 @@ export class ActorService {
     private readonly users: UsersRepository,
     private readonly accessTokens: AccessTokensRepository,
     private readonly pats: PatsRepository,
+    private readonly apiKeys: ApiKeysRepository,
   ) {}
 
   async authenticate(auth: string, ...required: string[]): Promise<Actor> {
@@ -61,11 +65,11 @@ export class ActorService {
    * of a revocation or a disable made on another replica a moment after PostgreSQL does (SPEC §7
    * allows a second): what the write made then would outlive the credential that asked for it.
    * A revocation, disable or delete under way takes those rows first and is waited for, then seen.
-   * One that comes later waits for this write and revokes what it minted only if it too takes the
-   * user's row before sweeping (a user's disable, delete, credentials removal, POST
-   * /users/{id}/revoke, logout, DELETE /tokens): a sweep that takes no such row first (deleting the
-   * API key or PAT a derived token came from, a client's role change for a token the client minted
-   * for itself, DELETE /tokens/all) can miss a token this write commits while it runs.
+   * One that comes later waits for this write and revokes what it minted only if it too takes one
+   * of these rows before sweeping: the user's (a user's disable, delete, credentials removal, POST
+   * /users/{id}/revoke, logout, DELETE /tokens) or the line's (deleting the API key or PAT a derived
+   * token came from). A sweep that takes none first (a client's role change for a token the client
+   * minted for itself, DELETE /tokens/all) can miss a token this write commits while it runs.
    *
    * TARGET_FIRST: a transaction that also locks the user or client it changes takes that row before
    * calling this (as a disable or delete of it does), so two such changes meet in one order.
@@ -82,10 +86,27 @@ export class ActorService {
       const user = await this.users.findByIdLocked(actor.principalId, manager, userLock);
       if (!user?.enabled) throw new PortcullisError('UNAUTHENTICATED', USER_GONE);
     }
+    // The line before the token's own row, as deleting an API key or a PAT marks its row before
+    // sweeping the tokens of its line: the other order deadlocks with that sweep.
+    const lineLive = await this.lineLive(actor.claims, manager);
     const { typ, jti } = actor.claims;
     const live =
       typ === 'pat' ? await this.pats.isLiveLocked(jti, manager) : await this.accessTokens.isLiveLocked(jti, manager);
-    if (!live) throw new PortcullisError('UNAUTHENTICATED', REVOKED_MESSAGE);
+    if (!lineLive || !live) throw new PortcullisError('UNAUTHENTICATED', REVOKED_MESSAGE);
+  }
+
+  /**
+   * The API key or PAT a derived token came from (its line, lineageOf), shared as well: deleting it
+   * marks that row before sweeping the line, so a token minted here meanwhile is waited for and
+   * swept with the rest, or the delete has committed and this write is refused. A session's line
+   * (a refresh family) is neither, and ends through the token's own row.
+   */
+  private async lineLive(claims: AccessTokenClaims, manager: EntityManager): Promise<boolean> {
+    const line = lineageOf(claims);
+    if (!line || line === claims.jti || !isUuid(line)) return true;
+    return (
+      (await this.apiKeys.lineLiveLocked(line, manager)) ?? (await this.pats.lineLiveLocked(line, manager)) ?? true
+    );
   }
 }
 
