@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { clientHelpers } from '../support/clients';
-import { api, OAuthTokenReply, readJson } from '../support/fixtures';
+import { api, jwtClaims, OAuthTokenReply, readJson } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 // Clients changed by several requests at once (2 replicas): role changes, deletes, disables and
@@ -107,9 +107,7 @@ describe('clients under concurrent changes', () => {
       const { change, result } = await duringRoleRemoval(id, 'reader', () => mint(id, key.body.apiKey as string));
       expect(change).toBe(200);
       expect(result.status).toBe(status);
-      const { jti } = JSON.parse(
-        Buffer.from(String(result.body.access_token).split('.')[1], 'base64url').toString(),
-      ) as { jti: string };
+      const { jti } = jwtClaims(String(result.body.access_token));
       const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
         `SELECT roles, revoked FROM access_tokens WHERE tid = $1`,
         [jti],
@@ -124,8 +122,7 @@ describe('clients under concurrent changes', () => {
     expect(key.status).toBe(201);
     const exchange = async () =>
       String((await admin.post('/api/v1/auth', { apiKey: key.body.apiKey })).body.access_token);
-    const jtiOf = (t: string) =>
-      (JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
+    const jtiOf = (t: string) => jwtClaims(t).jti;
     // Two bearers of the key: a lock held here on the first stalls the delete's sweep of the key's
     // line after the key is marked deleted, and the second mints meanwhile.
     const held = await exchange();

@@ -2,19 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { EVENTS, SUBJECTS } from '@portcullis/contracts';
 import { MasterKey } from '../../apps/auth-core/src/keys/master-key';
-import { api } from '../support/fixtures';
+import { api, jwtClaims, jwtHeader, KeyView } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
-interface KeyView {
-  kid: string;
-  status: string;
-  verifyUntil: string | null;
-}
-
-const claimsOf = (token: string) =>
-  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
-const kidOf = (token: string) =>
-  (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (token: string) => jwtHeader(token).kid;
 
 /**
  * Whether `kid` is in the JWKS the gateway serves (`rest`) and in any replica's answer over NATS
@@ -76,11 +67,11 @@ describe('a retired key leaves the JWKS when the tokens it signed have expired, 
       (await api(stack, (await login(stack)).access_token).get('/api/v1/keys')).body as { items: KeyView[] }
     ).items;
     const until = (kid: string) => Date.parse(keys.find((k) => k.kid === kid)!.verifyUntil!) / 1000;
-    expect(until(first)).toBeGreaterThanOrEqual(claimsOf(long).exp);
-    expect(until(first)).toBeLessThan(claimsOf(long).exp + 2);
+    expect(until(first)).toBeGreaterThanOrEqual(jwtClaims(long).exp);
+    expect(until(first)).toBeLessThan(jwtClaims(long).exp + 2);
     expect(until(second)).toBeLessThanOrEqual(Date.now() / 1000);
 
-    await within(claimsOf(long).exp * 1000 + 5000 - Date.now(), async () => {
+    await within(jwtClaims(long).exp * 1000 + 5000 - Date.now(), async () => {
       const gone = await listed(stack, first);
       return !gone.rest && gone.nats === false;
     });
@@ -133,6 +124,8 @@ describe('a replica that hears of a rotation late keeps the old key for the toke
     const keys = (
       (await api(stack, (await login(stack)).access_token).get('/api/v1/keys')).body as { items: KeyView[] }
     ).items;
-    expect(Date.parse(keys.find((k) => k.kid === old)!.verifyUntil!) / 1000).toBeGreaterThanOrEqual(claimsOf(late).exp);
+    expect(Date.parse(keys.find((k) => k.kid === old)!.verifyUntil!) / 1000).toBeGreaterThanOrEqual(
+      jwtClaims(late).exp,
+    );
   }, 90000);
 });

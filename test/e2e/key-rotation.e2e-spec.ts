@@ -1,17 +1,8 @@
 import { SUBJECTS } from '@portcullis/contracts';
-import { api } from '../support/fixtures';
+import { api, jwtClaims, jwtHeader, KeyView } from '../support/fixtures';
 import { AUTH_CORE_MAIN, freePort, login, spawnApp, Stack, within } from '../support/stack';
 
-interface KeyView {
-  kid: string;
-  status: string;
-  verifyUntil: string | null;
-}
-
-const claimsOf = (token: string) =>
-  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
-const kidOf = (token: string) =>
-  (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+const kidOf = (token: string) => jwtHeader(token).kid;
 
 /**
  * SPEC §3: a rotated-out key stays in the JWKS (and verifies) until every token it signed has
@@ -53,8 +44,8 @@ describe('signing key rotation keeps the old key as long as its longest-lived to
     const verifyUntil = Date.parse(retired.verifyUntil!) / 1000;
     // Before: verifyUntil was rotation + max(ACCESS_TOKEN_TTL, EXTENDED_TOKEN_MAX_TTL) + skew, so
     // the key left the JWKS about 150 s after the rotation while these tokens ran for 20-60 minutes.
-    expect(verifyUntil).toBeGreaterThanOrEqual(claimsOf(token).exp);
-    expect(verifyUntil).toBeGreaterThanOrEqual(claimsOf(systemToken).exp);
+    expect(verifyUntil).toBeGreaterThanOrEqual(jwtClaims(token).exp);
+    expect(verifyUntil).toBeGreaterThanOrEqual(jwtClaims(systemToken).exp);
 
     const jwks = (await (await fetch(`${stack.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
     expect(jwks.keys.map((k) => k.kid)).toContain(kidOf(token));
@@ -96,8 +87,7 @@ describe('signing key rotation keeps the old key as long as its longest-lived to
 describe('SIGNING_ALGORITHM=EdDSA', () => {
   const stack = new Stack({ env: { SIGNING_ALGORITHM: 'EdDSA' } });
   let admin: ReturnType<typeof api>;
-  const algOf = (token: string) =>
-    (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { alg: string }).alg;
+  const algOf = (token: string) => jwtHeader(token).alg;
 
   beforeAll(async () => {
     await stack.start();

@@ -1,4 +1,4 @@
-import { api, expectRefused } from '../support/fixtures';
+import { api, expectRefused, jwtClaims } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -209,7 +209,7 @@ describe('routes that take no query refuse one', () => {
   it('POST /tokens/cleanup?x=1 → 400 naming x, and nothing is purged', async () => {
     // A session of its own to expire: the admin's token must stay on record (writes check it there).
     const spare = (await login(stack)).access_token;
-    const { jti } = JSON.parse(Buffer.from(spare.split('.')[1], 'base64url').toString()) as { jti: string };
+    const { jti } = jwtClaims(spare);
     await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '1 day' WHERE tid = $1`, [jti]);
     const count = async () =>
       Number((await stack.query<{ n: string }>(`SELECT count(*) AS n FROM access_tokens`))[0].n);

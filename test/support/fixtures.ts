@@ -1,5 +1,5 @@
 import { Algorithm, hash } from '@node-rs/argon2';
-import type { ErrorDetail, ErrorEnvelope, TokenReply } from '@portcullis/contracts';
+import type { AccessTokenClaims, ErrorDetail, ErrorEnvelope, TokenReply } from '@portcullis/contracts';
 import { login, Stack } from './stack';
 
 /**
@@ -136,4 +136,17 @@ export async function clientCredentialsToken(stack: Stack, clientId: string, sec
     body: 'grant_type=client_credentials',
   });
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** What a JWT says, unverified: its header and its claims (tests read what they were given). */
+export const jwtHeader = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { alg: string; kid: string; typ?: string };
+export const jwtClaims = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as AccessTokenClaims;
+
+/** A signing key as GET /api/v1/keys lists it. */
+export interface KeyView {
+  kid: string;
+  status: string;
+  verifyUntil: string | null;
 }
