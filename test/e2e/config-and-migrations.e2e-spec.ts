@@ -273,6 +273,18 @@ describe('migrations', () => {
     expect(await sql(db.url, 'SELECT name FROM portcullis_migrations')).toHaveLength(MIGRATION_COUNT);
   });
 
+  it('reach a PostgreSQL on the same host over its Unix socket (the host is the socket directory, URL-encoded)', async () => {
+    const [{ dir }] = await sql<{ dir: string }>(
+      db.url,
+      `SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS dir`,
+    );
+    const socketUrl = `postgres://postgres@${encodeURIComponent(dir.trim())}/${db.name}`;
+    // Proof the URL names the socket: pg reports no server address for a socket connection.
+    expect(await sql(socketUrl, 'SELECT inet_server_addr() AS addr')).toEqual([{ addr: null }]);
+    const { code, out } = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: socketUrl });
+    expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('Database schema is up to date') });
+  });
+
   it('the schema carries the key constraints (case-insensitive unique username, unique clientId)', async () => {
     const idx = await sql<{ indexdef: string }>(
       db.url,
