@@ -24,8 +24,8 @@ export const ERROR_CODES = [
    */
   'REFUSED',
   /**
-   * RFC 7009 §2.2.1: a token the caller holds that the revocation endpoint does not revoke (a
-   * client's own API key, which is deleted, not revoked): answered 200, it would read as revoked.
+   * RFC 7009 §2.2.1: a token the revocation endpoint does not revoke (a PAT, or a client's own API
+   * key: each is deleted, not revoked): answered 200, it would read as revoked.
    */
   'UNSUPPORTED_TOKEN_TYPE',
   'NOT_FOUND',
