@@ -1,3 +1,4 @@
+import { generateCredential, PAT_PREFIX } from '@portcullis/contracts';
 import { clientHelpers } from '../support/clients';
 import { api, OAuthErrorReply, readJson, SessionReply } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
@@ -124,5 +125,30 @@ describe('OAuth revocation (RFC 7009)', () => {
     expect((await admin.del(`/api/v1/clients/${app.clientId}/api-keys/${key.body.id as string}`)).status).toBe(204);
     expect((await revoke(apiKey, app)).status).toBe(200);
     expect(await exchanges()).toBe(false);
+  });
+
+  it('a PAT is a token type this endpoint does not revoke, whoever it belongs to and whether it exists', async () => {
+    const made = await admin.post('/api/v1/users/me/tokens', { name: 'not-revoked-here' });
+    expect(made.status).toBe(201);
+    const pat = made.body.token as string;
+    const gone = await admin.post('/api/v1/users/me/tokens', { name: 'deleted-pat' });
+    expect((await admin.del('/api/v1/users/me/tokens/deleted-pat')).status).toBe(204);
+    // Answered by its type, never by a look-up: a live PAT, a deleted one and one never issued
+    // (well formed) read alike to every client, so the answer says nothing about who holds what.
+    for (const token of [pat, gone.body.token as string, generateCredential(PAT_PREFIX)])
+      for (const as of [app, other]) {
+        const res = await revoke(token, as, 'access_token');
+        const text = await res.text();
+        expect({ status: res.status, body: text && (JSON.parse(text) as OAuthErrorReply) }).toEqual({
+          status: 400,
+          body: {
+            error: 'unsupported_token_type',
+            error_description: expect.stringContaining('DELETE /api/v1/users/me/tokens/{tokenOrName}'),
+          },
+        });
+      }
+    expect(await natsValid(pat)).toBe(true);
+    // Not a PAT (no valid checksum): an unknown string like any other.
+    expect((await revoke(`${PAT_PREFIX}${'A'.repeat(43)}`, app)).status).toBe(200);
   });
 });

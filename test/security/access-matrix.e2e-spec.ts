@@ -252,6 +252,12 @@ describe('access-control matrix generated from /docs-json', () => {
         body: r.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND',
       });
       expect({ key, documented: String(r.status) in op.responses }).toEqual({ key, documented: true });
+      // RFC 6750 §3.1: a bearer refused for lacking a permission names insufficient_scope.
+      if (r.status === 403)
+        expect({ key, challenge: r.headers.get('www-authenticate') }).toEqual({
+          key,
+          challenge: 'Bearer error="insufficient_scope"',
+        });
       denied.push(`${key} → ${r.status}`);
     }
     report.figure('operations refused to a plain user', denied.length);
@@ -283,6 +289,9 @@ describe('access-control matrix generated from /docs-json', () => {
       const r = await call(o.method, o.path, o.op, token);
       if (r.status !== status) report.error(`${key} for a plain user answered ${r.status}, expected ${status}`);
       expect({ key, status: r.status }).toEqual({ key, status });
+      // A wrong current password is refused for what the body says, not for the token's scope.
+      if (status === 403)
+        expect({ key, challenge: r.headers.get('www-authenticate') }).toEqual({ key, challenge: null });
     }
   });
 });

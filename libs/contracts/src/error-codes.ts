@@ -15,10 +15,17 @@ export const ERROR_CODES = [
    * client: the password grant answers it invalid_client (RFC 6749 §5.2).
    */
   'UNKNOWN_CLIENT',
+  /** The caller's token lacks a permission, role, tenant or token type the request needs (RFC 6750 insufficient_scope). */
   'FORBIDDEN',
   /**
-   * RFC 7009 §2.2.1: a token the caller holds that the revocation endpoint does not revoke (a
-   * client's own API key, which is deleted, not revoked): answered 200, it would read as revoked.
+   * Refused for what the request asks, not for what the token may do (a wrong current password, a
+   * disabled target client): 403 FORBIDDEN too, but no insufficient_scope challenge, since a
+   * token with more scope would be refused alike.
+   */
+  'REFUSED',
+  /**
+   * RFC 7009 §2.2.1: a token the revocation endpoint does not revoke (a PAT, or a client's own API
+   * key: each is deleted, not revoked): answered 200, it would read as revoked.
    */
   'UNSUPPORTED_TOKEN_TYPE',
   'NOT_FOUND',

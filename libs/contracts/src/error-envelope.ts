@@ -12,6 +12,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   INVALID_GRANT: 401,
   UNKNOWN_CLIENT: 400,
   FORBIDDEN: 403,
+  REFUSED: 403,
   UNSUPPORTED_TOKEN_TYPE: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -24,13 +25,15 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
 
 /**
  * Credential failures all look like UNAUTHENTICATED to a native-API client, and a client named that
- * is unknown or disabled is bad input there like any other (its field named).
+ * is unknown or disabled is bad input there like any other (its field named). A refusal that is not
+ * about the token's scope reads FORBIDDEN like one that is; only the WWW-Authenticate challenge differs.
  */
 const PUBLIC_STATUS_OF: Partial<Record<ErrorCode, string>> = {
   INVALID_CREDENTIALS: 'UNAUTHENTICATED',
   INVALID_GRANT: 'UNAUTHENTICATED',
   UNKNOWN_CLIENT: 'BAD_REQUEST',
   UNSUPPORTED_TOKEN_TYPE: 'BAD_REQUEST',
+  REFUSED: 'FORBIDDEN',
 };
 
 export function codeForHttpStatus(status: number): ErrorCode {

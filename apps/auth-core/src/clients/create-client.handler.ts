@@ -61,7 +61,7 @@ export class CreateClientHandler {
   async register(@Payload() payload: unknown): Promise<ClientWithSecret> {
     const req = validatePayload(RegisterClientRequest, payload);
     const expected = this.config.CLIENT_REGISTRATION_TOKEN;
-    if (!expected) throw new PortcullisError('FORBIDDEN', 'Client self-registration is disabled');
+    if (!expected) throw new PortcullisError('REFUSED', 'Client self-registration is disabled');
     if (!req.registrationToken) throw new PortcullisError('UNAUTHENTICATED', 'A registration token is required');
     const a = this.masterKey.hashSecret(req.registrationToken);
     const b = this.masterKey.hashSecret(expected);

@@ -95,22 +95,28 @@ describe('ClientAuthenticatorService: shared reads never serve a row read before
       repo.reads.at(-1)!.settle(client());
       await p;
     };
+    // Which path answered, told by its cost: the remembered row is one hash check and no read; a
+    // fresh read adds a read and the check `authenticate` makes.
+    let verifications: jest.SpyInstance;
+    beforeEach(() => (verifications = jest.spyOn(masterKey, 'secretMatches')));
+    afterEach(() => verifications.mockRestore());
+    const cost = () => ({ reads: repo.reads.length, verifications: verifications.mock.calls.length });
 
-    it('answers from the row of the last successful read, without a read', async () => {
+    it('answers from the row of the last successful read: one hash check, no read', async () => {
       await authenticated();
-      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({
-        client: { clientId: 'svc' },
-        remembered: true,
-      });
-      expect(repo.reads).toHaveLength(1);
+      expect(cost()).toEqual({ reads: 1, verifications: 1 });
+      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({ clientId: 'svc' });
+      expect(cost()).toEqual({ reads: 1, verifications: 2 });
     });
 
     it('reads when nothing is remembered, and remembers what authenticated', async () => {
       const p = auth.authenticateRemembered('svc', secret);
       expect(repo.reads).toHaveLength(1);
       repo.reads[0].settle(client());
-      await expect(p).resolves.toMatchObject({ remembered: false });
-      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({ remembered: true });
+      await expect(p).resolves.toMatchObject({ clientId: 'svc' });
+      expect(cost()).toEqual({ reads: 1, verifications: 1 });
+      await expect(auth.authenticateRemembered('svc', secret)).resolves.toMatchObject({ clientId: 'svc' });
+      expect(cost()).toEqual({ reads: 1, verifications: 2 });
     });
 
     it('a secret the remembered row refuses is decided by a fresh read (it may have been rotated)', async () => {
@@ -118,7 +124,9 @@ describe('ClientAuthenticatorService: shared reads never serve a row read before
       const p = auth.authenticateRemembered('svc', 'rotated');
       expect(repo.reads).toHaveLength(2);
       repo.reads[1].settle(client({ secretHash: masterKey.hashSecret('rotated') }));
-      await expect(p).resolves.toMatchObject({ remembered: false });
+      await expect(p).resolves.toMatchObject({ clientId: 'svc' });
+      // The remembered row's check, then the fresh row's.
+      expect(cost()).toEqual({ reads: 2, verifications: 3 });
       // The new row is now the remembered one: the old secret no longer passes without a read.
       const old = auth.authenticateRemembered('svc', secret);
       expect(repo.reads).toHaveLength(3);

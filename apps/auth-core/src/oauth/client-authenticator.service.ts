@@ -61,16 +61,12 @@ export class ClientAuthenticatorService {
    * Authenticates against the client as last read, without a read, when that row accepts the
    * secret; otherwise as `authenticate` does. Only for callers whose write then checks that the row
    * is still the same (TokenRecordWriter's `expect`) and call `forget` and `authenticate` when it is
-   * not: the answer is then exactly the one a read before the write would have given. `remembered`
-   * says which path answered.
+   * not: the answer is then exactly the one a read before the write would have given.
    */
-  async authenticateRemembered(
-    clientId: string,
-    secret: string,
-  ): Promise<{ client: ClientEntity; remembered: boolean }> {
+  async authenticateRemembered(clientId: string, secret: string): Promise<ClientEntity> {
     const known = this.remembered.get(clientId);
-    if (known && this.masterKey.secretMatches(secret, known.secretHash!)) return { client: known, remembered: true };
-    return { client: await this.authenticate(clientId, secret), remembered: false };
+    if (known && this.masterKey.secretMatches(secret, known.secretHash!)) return known;
+    return this.authenticate(clientId, secret);
   }
 
   forget(clientId: string): void {

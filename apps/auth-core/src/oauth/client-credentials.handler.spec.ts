@@ -42,7 +42,7 @@ describe('ClientCredentialsHandler', () => {
       activeKey: () => ({ alg: 'ES256', kid: 'k1', privateKey: signingKey }),
     } as unknown as KeyRingService;
     const authenticator = {
-      authenticateRemembered: () => Promise.resolve({ client, remembered: false }),
+      authenticateRemembered: () => Promise.resolve(client),
       authenticate: () => Promise.resolve(client),
       forget: () => undefined,
     } as unknown as ClientAuthenticatorService;

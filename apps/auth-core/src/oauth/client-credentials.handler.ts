@@ -77,7 +77,7 @@ export class ClientCredentialsHandler implements OnApplicationBootstrap, OnModul
    */
   async handle(payload: unknown): Promise<ClientCredentialsReply> {
     const req = validatePayload(ClientCredentialsGrantRequest, payload);
-    let { client } = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
+    let client = await this.authenticator.authenticateRemembered(req.client_id, req.client_secret);
     for (let attempt = 1; ; attempt++) {
       const reply = await this.issue(req, client);
       if (reply) return reply;

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   API_KEY_PREFIX,
   isWellFormedCredential,
+  PAT_PREFIX,
   PortcullisError,
   RevokeRequest,
   SUBJECTS,
@@ -19,7 +20,8 @@ import { ClientAuthenticatorService } from './client-authenticator.service';
 
 /**
  * RFC 7009. Answers the same for unknown tokens, for tokens of other clients (which it leaves
- * alone) and for tokens it revoked, so the endpoint reveals nothing about token existence.
+ * alone) and for tokens it revoked, so the endpoint reveals nothing about token existence. A PAT,
+ * and the client's own live API key, are unsupported_token_type: deleted elsewhere, not revoked.
  */
 @Controller()
 export class RevokeHandler {
@@ -45,6 +47,14 @@ export class RevokeHandler {
       await this.revocation.revokeFamily(rt.familyId, 'oauth_revoke', client.clientId);
       return { revoked: true };
     }
+    // A PAT belongs to a user, never to a client, and is deleted (DELETE /api/v1/users/me/tokens/…),
+    // not revoked: a 200 would tell the client it was gone while it kept working (RFC 7009 §2.2.1).
+    // Answered by its form alone, with no look-up, so no answer depends on whether it exists.
+    if (isWellFormedCredential(req.token, PAT_PREFIX))
+      throw new PortcullisError(
+        'UNSUPPORTED_TOKEN_TYPE',
+        'A personal access token is not revoked here: delete it with DELETE /api/v1/users/me/tokens/{tokenOrName}',
+      );
     if (isWellFormedCredential(req.token, API_KEY_PREFIX)) {
       await this.refuseOwnLiveApiKey(req.token, client.clientId);
       return { revoked: false };

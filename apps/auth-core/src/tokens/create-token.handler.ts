@@ -55,7 +55,7 @@ export class CreateTokenHandler {
           throw new PortcullisError('FORBIDDEN', 'Minting a token for another client needs tokens:admin');
         const client = await this.clients.findLocked(req.client_id, m, 'pessimistic_read');
         if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.client_id} not found`);
-        if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.client_id} is disabled`);
+        if (!client.enabled) throw new PortcullisError('REFUSED', `Client ${req.client_id} is disabled`);
         const cap = Math.min(this.config.TOKEN_MAX_TTL, client.maxTokenLifetime ?? Infinity);
         target = {
           sub: client.clientId,

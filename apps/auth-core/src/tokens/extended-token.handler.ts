@@ -61,7 +61,7 @@ export class ExtendedTokenHandler {
     return this.ds.transaction(async (m) => {
       const client = await this.clients.findLocked(req.clientId, m, 'pessimistic_read');
       if (!client) throw new PortcullisError('NOT_FOUND', `Client ${req.clientId} not found`);
-      if (!client.enabled) throw new PortcullisError('FORBIDDEN', `Client ${req.clientId} is disabled`);
+      if (!client.enabled) throw new PortcullisError('REFUSED', `Client ${req.clientId} is disabled`);
       // The token is the client's: its maxTokenLifetime caps it as it caps every token the client
       // owns, or an operator's cap on a client would be one extended token away from meaningless.
       const ttl = Math.min(

@@ -48,7 +48,7 @@ export class ChangePasswordHandler {
           m,
         );
       });
-      throw new PortcullisError('FORBIDDEN', 'Current password is wrong');
+      throw new PortcullisError('REFUSED', 'Current password is wrong');
     }
     // Compared as they are hashed (NFC): the same password in another Unicode form is the same password.
     if (req.newPassword.normalize('NFC') === req.currentPassword.normalize('NFC')) {

@@ -15,10 +15,13 @@ interface FastifyLikeError {
 
 /**
  * RFC 6750 §3.1: a bearer that was presented and refused is `invalid_token`; a request that sent
- * none gets the bare challenge (no error code: it did not try).
+ * none gets the bare challenge (no error code: it did not try). A presented bearer that lacks a
+ * permission, role or tenant (FORBIDDEN) is `insufficient_scope`; other refusals carry none.
  */
-function challenge(req: FastifyRequest): string {
-  return /^bearer\s/i.test(req.headers.authorization ?? '') ? 'Bearer error="invalid_token"' : 'Bearer';
+function challenge(req: FastifyRequest, code: ErrorCode): string | null {
+  const bearer = /^bearer\s/i.test(req.headers.authorization ?? '');
+  if (HTTP_STATUS_OF[code] === 401) return bearer ? 'Bearer error="invalid_token"' : 'Bearer';
+  return code === 'FORBIDDEN' && bearer ? 'Bearer error="insufficient_scope"' : null;
 }
 
 /**
@@ -44,7 +47,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       : this.describe(exception, host);
     const body = envelope(code, message, details);
     // Every 401 names its scheme (RFC 9110 §15.5.2), a refused refresh token (INVALID_GRANT) too.
-    if (HTTP_STATUS_OF[code] === 401) reply.header('WWW-Authenticate', challenge(req));
+    const scheme = challenge(req, code);
+    if (scheme) reply.header('WWW-Authenticate', scheme);
     setRetryAfter(exception, reply);
     void reply.status(HTTP_STATUS_OF[code]).send(body);
   }
