@@ -1,15 +1,17 @@
 # syntax=docker/dockerfile:1
 # One image for both apps (and the migration job): they share every dependency and one build,
 # so there is one artifact to version, scan and promote. The command picks the app.
+# Node 24 is the Active LTS line (Node 20 reached end of life in April 2026). CI's machine has Node
+# 20; `scripts/with-node.sh 24 npm test` runs the whole suite, with the apps, on the image's Node.
 
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # V8's young generation grows to 3 × 16 MiB semi-spaces under allocation-heavy load; capped at 4 MiB
 # the apps stay ~70 MB smaller under load at no measured throughput cost (bench/NOTES.md). Node does

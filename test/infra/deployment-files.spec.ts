@@ -416,13 +416,24 @@ describe('Dockerfile', () => {
   });
 
   it('final stage runs as a non-root user with production dependencies only', () => {
-    expect(final[0]).toMatch(/^FROM\s+node:20/i);
     const users = instr(final, 'USER').map((l) => l.split(/\s+/)[1]);
     expect(users.length).toBeGreaterThan(0);
     expect(['root', '0']).not.toContain(users[users.length - 1].split(':')[0]);
     expect(instr(final, 'RUN').join('\n')).toMatch(/npm ci\b.*--omit=dev/);
     expect(instr(final, 'ENV').join('\n')).toMatch(/NODE_ENV[= ]production/);
     expect(instr(final, 'COPY').join('\n')).toMatch(/--from=\S+\s+\S*dist\S*\s/);
+  });
+
+  it('builds and runs on one Node major, an LTS line package.json admits and scripts/with-node.sh can test on', () => {
+    const majors = stages.map((st) => /^FROM\s+node:(\d+)[-.\s]/i.exec(st[0])?.[1]);
+    expect(majors.every((m) => m !== undefined && m === majors[0])).toBe(true);
+    const major = Number(majors[0]);
+    // Even majors are the LTS lines; the tool chain here (package.json engines) must admit it.
+    expect(major % 2).toBe(0);
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    expect(Number(/^>=(\d+)/.exec(engines)?.[1])).toBeLessThanOrEqual(major);
+    expect(read('Dockerfile')).toContain(`scripts/with-node.sh ${major} npm test`);
+    expect(read('README.md')).toContain(`scripts/with-node.sh ${major} npm test`);
   });
 
   it('the default command is a built entry point', () => {
