@@ -72,6 +72,23 @@ describe('a retired key leaves the JWKS when the tokens it signed have expired, 
     expect(until(first)).toBeLessThan(jwtClaims(long).exp + 2);
     expect(until(second)).toBeLessThanOrEqual(Date.now() / 1000);
 
+    // A replica that starts now leaves the narrowed key as it is, without reading the tokens again.
+    const lock = new Client({ connectionString: stack.db.url });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('SELECT 1 FROM signing_keys WHERE kid = $1 FOR UPDATE', [first]);
+      // Was: every start narrowed every retired key still verifying again (its UPDATE waited on the lock).
+      const outcome = await Promise.race([
+        stack.startReplica().then(() => 'started'),
+        stack.lockWaiters(1).then(() => 'narrowing again'),
+      ]);
+      expect(outcome).toBe('started');
+    } finally {
+      await lock.query('ROLLBACK');
+      await lock.end();
+    }
+
     await within(jwtClaims(long).exp * 1000 + 5000 - Date.now(), async () => {
       const gone = await listed(stack, first);
       return !gone.rest && gone.nats === false;

@@ -180,13 +180,15 @@ export class KeyRingService {
    * A retired key's verifyUntil, set at the rotation to the longest any token may live (30 days by
    * default, for extended tokens), comes down to when the tokens it signed have in fact expired, so
    * a key that signed only 15-minute tokens leaves the JWKS about as soon as its last one (SPEC §3).
-   * Once per key and replica, past the grace. Failing only keeps the key longer: answers false.
+   * Once per retirement, past the grace, by whichever replica comes first (narrowedAt). Failing only
+   * keeps the key longer: answers false.
    */
   private async narrowRetired(rows: SigningKeyEntity[]): Promise<boolean> {
     const now = Date.now();
     const due = rows.filter(
       (r) =>
         r.retiredAt &&
+        !r.narrowedAt &&
         r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now &&
         !this.narrowed.has(narrowedKey(r)),
     );
