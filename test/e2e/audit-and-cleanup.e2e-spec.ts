@@ -1,12 +1,13 @@
 import { Client } from 'pg';
 import { EVENTS } from '@portcullis/contracts';
-import { api, expectRefused, inDays, seedClient, seedUser } from '../support/fixtures';
+import { api, expectRefused, inDays, jwtClaims, seedClient, seedUser } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 const CLEANUP_LOCK_ID = 0x70636c03;
 
 describe('audit trail and scheduled cleanup', () => {
-  const stack = new Stack({ replicas: 2, env: { CLEANUP_INTERVAL_SECONDS: '1' } });
+  // CLOCK_SKEW short: an expired token is accepted for 3 s past its exp, and purged after that.
+  const stack = new Stack({ replicas: 2, env: { CLEANUP_INTERVAL_SECONDS: '1', CLOCK_SKEW: '3' } });
   let admin: ReturnType<typeof api>;
 
   beforeAll(async () => {
@@ -227,5 +228,34 @@ describe('audit trail and scheduled cleanup', () => {
     } finally {
       await lock.end();
     }
+  });
+
+  it('keeps the record of a token that validation still accepts within CLOCK_SKEW past its exp, then purges it', async () => {
+    const minted = await admin.post('/api/v1/tokens', { token_life: 1 });
+    expect(minted.status).toBe(201);
+    const edge = api(stack, minted.body.access_token as string);
+    const exp = jwtClaims(minted.body.access_token as string).exp;
+    await within(3000, async () => (await stack.query(`SELECT 1 WHERE now() > to_timestamp($1)`, [exp])).length === 1);
+    // A record long expired: once it is gone, a cleanup has run since the token's exp.
+    await stack.query(
+      `INSERT INTO access_tokens (tid, sub, cid, rcid, typ, roles, tenants, created_at, expires_at)
+       VALUES (gen_random_uuid(), 'nobody', 'nobody', 'nobody', 'client', '{}', '{}', now() - interval '2 hours', now() - interval '1 hour')`,
+    );
+    await within(
+      3000,
+      async () => (await stack.query(`SELECT 1 FROM access_tokens WHERE sub = 'nobody'`)).length === 0,
+    );
+    expect(Date.now() / 1000).toBeLessThan(exp + 3);
+    // Was: the record purged at exp, so the write was refused as by a revoked token (401) and the token unknown (404).
+    const written = await edge.post('/api/v1/tokens', { token_life: 60 });
+    expect({ status: written.status, message: written.body.message }).toEqual({ status: 201, message: undefined });
+    expect((await edge.get(`/api/v1/tokens/${minted.body.tid}`)).status).toBe(200);
+
+    // Past exp + CLOCK_SKEW the token is refused as expired, and its record goes.
+    await within(
+      (exp + 3) * 1000 + 3000 - Date.now(),
+      async () => (await stack.query(`SELECT 1 FROM access_tokens WHERE tid = $1`, [minted.body.tid])).length === 0,
+    );
+    expect((await edge.get('/api/v1/auth/validate')).status).toBe(401);
   });
 });

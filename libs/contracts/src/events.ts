@@ -13,6 +13,11 @@ export interface PrincipalDisabledEvent {
   at: string;
 }
 
+/**
+ * The keys that verify have changed: read them again (the JWKS) until `kid` is among them. `kid` is
+ * the new active key of a rotation, or a retired key that verifies again: a replica that heard of the
+ * rotation late signed with it meanwhile, and other replicas and SDKs may have dropped it already.
+ */
 export interface KeysRotatedEvent {
   kid: string;
   at: string;

@@ -138,3 +138,26 @@ describe('SHUTDOWN_DELAY_MS', () => {
     );
   });
 });
+
+describe('KEY_RETIREMENT_GRACE_SECONDS', () => {
+  // Taken before: a replica whose clock runs CLOCK_SKEW ahead narrowed a retired key as soon as
+  // the grace was over on its clock, maybe before the other replicas had stopped signing with it,
+  // and the key left the JWKS while tokens it signed were still valid.
+  it.each([
+    ['60', '60'],
+    ['30', '60'],
+    ['1', '300'],
+  ])('refuses %s with CLOCK_SKEW=%s, naming the variable', (grace, skew) => {
+    expect(() => loadAuthCoreConfig({ ...base, KEY_RETIREMENT_GRACE_SECONDS: grace, CLOCK_SKEW: skew })).toThrow(
+      /KEY_RETIREMENT_GRACE_SECONDS: KEY_RETIREMENT_GRACE_SECONDS must be greater than CLOCK_SKEW/,
+    );
+  });
+
+  it('takes the defaults (60 s over a CLOCK_SKEW of 30 s) and one a second over CLOCK_SKEW', () => {
+    expect(loadAuthCoreConfig(base).KEY_RETIREMENT_GRACE_SECONDS).toBe(60);
+    expect(
+      loadAuthCoreConfig({ ...base, KEY_RETIREMENT_GRACE_SECONDS: '301', CLOCK_SKEW: '300' })
+        .KEY_RETIREMENT_GRACE_SECONDS,
+    ).toBe(301);
+  });
+});

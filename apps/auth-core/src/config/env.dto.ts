@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import {
   CLIENT_ID_PATTERN,
+  EnvCheck,
   MAX_PASSWORD_LENGTH,
   RolePermissions,
   SIGNING_ALGORITHMS,
@@ -168,12 +169,21 @@ export class AuthCoreEnvDto extends WithProcessEnv(NatsEnvDto) {
   /**
    * How long after a rotation a replica may still sign with the key it retired (each hears of a
    * rotation within milliseconds and retries a failed key reload every 5 s). Only then does the
-   * retired key's verifyUntil come down to the expiry of the tokens it signed.
+   * retired key's verifyUntil come down to the expiry of the tokens it signed. Longer than
+   * CLOCK_SKEW: the grace is measured on the clock of the replica that narrows the key, which may
+   * run CLOCK_SKEW ahead of the rotating one's; a shorter grace could narrow it while replicas still
+   * sign with it, and the key leave the JWKS before those tokens expire.
    */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(86400)
+  @EnvCheck('longerThanClockSkew', (grace, args) => {
+    const skew = (args.object as AuthCoreEnvDto).CLOCK_SKEW;
+    return typeof grace !== 'number' || typeof skew !== 'number' || grace > skew
+      ? null
+      : `KEY_RETIREMENT_GRACE_SECONDS must be greater than CLOCK_SKEW (${skew})`;
+  })
   KEY_RETIREMENT_GRACE_SECONDS: number = 60;
 
   /**

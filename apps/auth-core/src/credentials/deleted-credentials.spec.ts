@@ -120,7 +120,7 @@ describe('deleted PATs and API keys', () => {
       // Never expires, deleted just past how long deleted credentials are kept.
       longDeleted: await key('k-deleted-long-ago', null, `${DELETED_CREDENTIALS_KEPT} 1 minute`),
     };
-    const result = await new AccessTokensRepository(ds).deleteExpired(1);
+    const result = await new AccessTokensRepository(ds).deleteExpired(30, 1);
     expect(result.deletedCredentials).toBe(3);
     const pats = (await ds.query(`SELECT id FROM personal_access_tokens`)).map((r: { id: string }) => r.id);
     expect(pats).not.toContain(purged.id);

@@ -18,6 +18,7 @@ import { SessionMax1764400000000 } from './migrations/1764400000000-session-max'
 import { FailedLoginReset1764500000000 } from './migrations/1764500000000-failed-login-reset';
 import { RefreshTokenScope1764600000000 } from './migrations/1764600000000-refresh-token-scope';
 import { MasterKeyMaterial1764710000000 } from './migrations/1764710000000-master-key-material';
+import { SigningKeyNarrowed1764800000000 } from './migrations/1764800000000-signing-key-narrowed';
 
 export const ENTITIES = [
   UserEntity,
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   FailedLoginReset1764500000000,
   RefreshTokenScope1764600000000,
   MasterKeyMaterial1764710000000,
+  SigningKeyNarrowed1764800000000,
 ];
 
 /**

@@ -29,7 +29,10 @@ export class KeyRingService {
   private made?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
   private pruneTimer?: NodeJS.Timeout;
-  /** Retired keys whose verifyUntil this replica has brought down already (narrowRetired). */
+  /**
+   * Retired keys whose verifyUntil this replica has brought down already (narrowRetired), by kid and
+   * retiredAt: a key retired again (retireAgain) is narrowed again once its new grace is over.
+   */
   private readonly narrowed = new Set<string>();
 
   constructor(
@@ -102,14 +105,6 @@ export class KeyRingService {
     const jwk = (await exportJWK(publicKey)) as Record<string, unknown>;
     const kid = await calculateJwkThumbprint(jwk as never);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    // The old key must verify every JWT it may have signed: the longest any kind of token can live.
-    const maxLifetime = Math.max(
-      this.config.ACCESS_TOKEN_TTL,
-      this.config.EXTENDED_TOKEN_MAX_TTL,
-      this.config.TOKEN_MAX_TTL,
-      this.config.API_KEY_TOKEN_TTL,
-      this.config.SYSTEM_TOKEN_TTL,
-    );
     const created = await this.keys.activate(
       {
         kid,
@@ -117,7 +112,7 @@ export class KeyRingService {
         publicJwk: { ...jwk, kid, alg, use: 'sig' },
         privateKeyEnc: this.masterKey.encrypt(Buffer.from(pem), kid),
       },
-      new Date(Date.now() + (maxLifetime + this.config.CLOCK_SKEW) * 1000),
+      new Date(Date.now() + this.untilLastTokenSeconds() * 1000),
       announce && (() => announce(kid)),
       firstOnly,
     );
@@ -128,13 +123,26 @@ export class KeyRingService {
     return kid;
   }
 
+  /** How long a key may have to verify once retired: the longest any kind of token can live, plus CLOCK_SKEW. */
+  private untilLastTokenSeconds(): number {
+    const maxLifetime = Math.max(
+      this.config.ACCESS_TOKEN_TTL,
+      this.config.EXTENDED_TOKEN_MAX_TTL,
+      this.config.TOKEN_MAX_TTL,
+      this.config.API_KEY_TOKEN_TTL,
+      this.config.SYSTEM_TOKEN_TTL,
+    );
+    return maxLifetime + this.config.CLOCK_SKEW;
+  }
+
   private async load(): Promise<void> {
     const before = this.active?.kid;
     let rows = await this.keys.listVerifying();
     // Before the narrowing: a key this replica signed with until now is covered first.
     const after = rows.find((r) => r.status === 'active')?.kid;
-    const retiredLate = !!before && !!after && before !== after && (await this.coverLateTokens(before));
-    if ((await this.narrowRetired(rows)) || retiredLate) rows = await this.keys.listVerifying();
+    if (before && after && before !== after && (await this.coverLateTokens(before)))
+      rows = await this.keys.listVerifying();
+    if (await this.narrowRetired(rows)) rows = await this.keys.listVerifying();
     const activeRow = rows.find((r) => r.status === 'active');
     if (activeRow) {
       let opened: { plain: Buffer; index: number } | undefined;
@@ -172,24 +180,28 @@ export class KeyRingService {
    * A retired key's verifyUntil, set at the rotation to the longest any token may live (30 days by
    * default, for extended tokens), comes down to when the tokens it signed have in fact expired, so
    * a key that signed only 15-minute tokens leaves the JWKS about as soon as its last one (SPEC §3).
-   * Once per key and replica, past the grace. Failing only keeps the key longer: answers false.
+   * Once per retirement, past the grace, by whichever replica comes first (narrowedAt). Failing only
+   * keeps the key longer: answers false.
    */
   private async narrowRetired(rows: SigningKeyEntity[]): Promise<boolean> {
     const now = Date.now();
-    const due = rows
-      .filter((r) => r.retiredAt && r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now)
-      .map((r) => r.kid)
-      .filter((kid) => !this.narrowed.has(kid));
+    const due = rows.filter(
+      (r) =>
+        r.retiredAt &&
+        !r.narrowedAt &&
+        r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now &&
+        !this.narrowed.has(narrowedKey(r)),
+    );
     if (!due.length) return false;
     try {
       const skew = this.config.CLOCK_SKEW;
       // Replica clocks may differ by up to CLOCK_SKEW (tokens are judged with it); created_at is whole seconds.
-      await this.keys.narrowRetired(due, new Date(now), {
-        graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS,
-        marginSeconds: skew + 1,
-        skewSeconds: skew,
-      });
-      for (const kid of due) this.narrowed.add(kid);
+      await this.keys.narrowRetired(
+        due.map((r) => r.kid),
+        new Date(now),
+        { graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS, marginSeconds: skew + 1, skewSeconds: skew },
+      );
+      for (const r of due) this.narrowed.add(narrowedKey(r));
       return true;
     } catch (err) {
       this.logger.warn(`could not bring down the verifyUntil of retired signing keys: ${(err as Error).message}`);
@@ -199,23 +211,33 @@ export class KeyRingService {
 
   /**
    * This replica signed with `kid` until now. Normally that is milliseconds after the rotation; if it
-   * heard of it only past the grace, the tokens it signed meanwhile are covered (retireAgain).
+   * heard of it only past the grace, the key verifies again as at a rotation, for the tokens it
+   * signed meanwhile (retireAgain), and every replica and SDK is told: one that has dropped the key
+   * from its JWKS would go on refusing them. The event names the key that verifies again, which is
+   * what its listeners read it for (they load the keys until they hold that kid).
    */
   private async coverLateTokens(kid: string): Promise<boolean> {
+    let late: boolean;
     try {
-      const late = await this.keys.retireAgain(kid, new Date(), {
+      late = await this.keys.retireAgain(kid, new Date(), {
         graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS,
-        skewSeconds: this.config.CLOCK_SKEW,
+        untilSeconds: this.untilLastTokenSeconds(),
       });
-      if (late)
-        this.logger.warn(
-          `heard of the rotation away from signing key ${kid} late: it verifies on until its tokens since have expired`,
-        );
-      return late;
     } catch (err) {
       this.logger.warn(`could not extend the verifyUntil of signing key ${kid}: ${(err as Error).message}`);
       return false;
     }
+    if (!late) return false;
+    this.logger.warn(
+      `heard of the rotation away from signing key ${kid} late: it verifies on until its tokens since have expired`,
+    );
+    try {
+      await this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent);
+    } catch (err) {
+      // Stored all the same: the others read it at their next reload of the keys (a rotation, a start).
+      this.logger.warn(`could not announce that signing key ${kid} verifies again: ${(err as Error).message}`);
+    }
+    return true;
   }
 
   /**
@@ -258,3 +280,5 @@ export class KeyRingService {
     ).unref();
   }
 }
+
+const narrowedKey = (r: Pick<SigningKeyEntity, 'kid' | 'retiredAt'>) => `${r.kid}@${r.retiredAt?.getTime()}`;

@@ -12,4 +12,6 @@ export class SigningKeyEntity {
   @Column({ name: 'retired_at', type: 'timestamptz', nullable: true }) retiredAt!: Date | null;
   /** After this instant no token signed by the key can still be valid: it may leave the JWKS. */
   @Column({ name: 'verify_until', type: 'timestamptz', nullable: true }) verifyUntil!: Date | null;
+  /** When verifyUntil was brought down to the tokens the key signed (narrowRetired); cleared by retireAgain. */
+  @Column({ name: 'narrowed_at', type: 'timestamptz', nullable: true }) narrowedAt!: Date | null;
 }

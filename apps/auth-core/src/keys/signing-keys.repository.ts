@@ -36,7 +36,8 @@ export class SigningKeysRepository {
    * access tokens recorded from a moment before the key was made (`marginSeconds`: tokens record
    * `created_at` to the second, on their replica's clock) to `graceSeconds` after it was retired
    * (the most a replica goes on signing with it), plus `skewSeconds`. Sound once the grace has
-   * passed: every token the key signed is recorded, and stays so until it has expired.
+   * passed: every token the key signed is recorded, and stays so until it has expired. Once per
+   * retirement: `narrowed_at` marks it done, for every replica (the read of the tokens is what costs).
    */
   async narrowRetired(
     kids: string[],
@@ -52,8 +53,9 @@ export class SigningKeysRepository {
               (SELECT max(a.expires_at) FROM access_tokens a
                 WHERE a.created_at >= k.created_at - $4 * interval '1 second'
                   AND a.created_at <= k.retired_at + $3 * interval '1 second')
-            ) + $5 * interval '1 second')
-        WHERE k.kid = ANY($1::varchar[]) AND k.status = 'retired'
+            ) + $5 * interval '1 second'),
+              narrowed_at = $2::timestamptz
+        WHERE k.kid = ANY($1::varchar[]) AND k.status = 'retired' AND k.narrowed_at IS NULL
           AND k.retired_at <= $2::timestamptz - $3 * interval '1 second'
           AND (k.verify_until IS NULL OR k.verify_until > $2::timestamptz)`,
       [kids, now, t.graceSeconds, t.marginSeconds, t.skewSeconds],
@@ -62,20 +64,20 @@ export class SigningKeysRepository {
 
   /**
    * A replica moving off `kid` only at `now`, past the grace (it missed the rotation for that long),
-   * may have signed with it after its verifyUntil was brought down: the key counts as retired from
-   * `now` (so narrowRetired, on a replica yet to run it, covers those tokens too), and verifies until
-   * every token recorded since its first retirement has expired, whichever key signed it.
+   * may have signed with it after its verifyUntil was brought down, and may still be recording tokens
+   * it signed a moment ago: the key counts as retired from `now`, and verifies again for as long as
+   * at a rotation (`untilSeconds` from now: the longest any token may live, plus CLOCK_SKEW), until
+   * narrowRetired, past the grace, brings that down to the tokens in fact recorded by then.
    */
-  async retireAgain(kid: string, now: Date, t: { graceSeconds: number; skewSeconds: number }): Promise<boolean> {
+  async retireAgain(kid: string, now: Date, t: { graceSeconds: number; untilSeconds: number }): Promise<boolean> {
     const res: [unknown, number] = await this.ds.query(
       `UPDATE signing_keys k
           SET retired_at = $2::timestamptz,
-              verify_until = GREATEST(
-                k.verify_until,
-                (SELECT max(a.expires_at) FROM access_tokens a WHERE a.created_at >= k.retired_at) + $4 * interval '1 second')
+              narrowed_at = NULL,
+              verify_until = GREATEST(k.verify_until, $2::timestamptz + $4 * interval '1 second')
         WHERE k.kid = $1 AND k.status = 'retired' AND k.verify_until IS NOT NULL
           AND k.retired_at < $2::timestamptz - $3 * interval '1 second'`,
-      [kid, now, t.graceSeconds, t.skewSeconds],
+      [kid, now, t.graceSeconds, t.untilSeconds],
     );
     return Number(res[1] ?? 0) > 0;
   }

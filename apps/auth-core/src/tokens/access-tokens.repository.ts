@@ -147,22 +147,27 @@ export class AccessTokensRepository {
 
   /**
    * Deletes expired records in batches of `batch` rows, each its own short statement, so the
-   * table is never locked for long. Revoked tokens are kept a little past expiry: a replica
-   * starting now still loads them while clock skew could let them pass. Deleted PATs and API keys
+   * table is never locked for long. An access token's record stays `skewSeconds` (CLOCK_SKEW) past
+   * its expiry, as long as validation still accepts the token: a write it makes meanwhile finds its
+   * record (ActorService.requireStillLive), and the listings and GET /tokens/{tid} still know it.
+   * Revoked tokens are kept a little longer: a replica starting now still loads them while clock
+   * skew could let them pass. Refresh tokens and PATs are accepted only until their expiry, on
+   * auth-core's own clock, and go then. Deleted PATs and API keys
    * (kept so deleting them again answers as the first delete did) go once they have expired, or
    * DELETED_CREDENTIALS_KEPT after their delete, so one that never expires does not stay for good;
    * a delete after that answers as for a value never issued (404).
    */
   async deleteExpired(
+    skewSeconds: number,
     batch = 1000,
     manager: EntityManager = this.ds.manager,
   ): Promise<{ accessTokens: number; refreshTokens: number; deletedCredentials: number }> {
-    const purge = async (table: string, key: string, where: string): Promise<number> => {
+    const purge = async (table: string, key: string, where: string, params: unknown[] = []): Promise<number> => {
       let total = 0;
       for (;;) {
         const res = await manager.query(
           `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-          [batch],
+          [batch, ...params],
         );
         const n = Number((res as [unknown, number])[1] ?? 0);
         total += n;
@@ -172,7 +177,8 @@ export class AccessTokensRepository {
     const accessTokens = await purge(
       'access_tokens',
       'tid',
-      `expires_at < now() AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
+      `expires_at < now() - $2 * interval '1 second' AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
+      [skewSeconds],
     );
     const refreshTokens = await purge('refresh_tokens', 'id', 'expires_at < now()');
     const deleted = `deleted_at IS NOT NULL AND (expires_at < now() OR deleted_at < now() - interval '${DELETED_CREDENTIALS_KEPT}')`;

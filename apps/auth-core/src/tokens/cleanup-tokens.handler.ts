@@ -1,7 +1,8 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuthenticatedRequestDto, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { AuditService } from '../audit/audit.service';
+import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { AccessTokensRepository } from './access-tokens.repository';
 import { ActorService } from './actor.service';
 
@@ -20,13 +21,14 @@ export class CleanupTokensHandler {
     private readonly actors: ActorService,
     private readonly tokens: AccessTokensRepository,
     private readonly audit: AuditService,
+    @Inject(AUTH_CORE_CONFIG) private readonly config: AuthCoreConfig,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_CLEANUP)
   async handle(@Payload() payload: unknown): Promise<CleanupReply> {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'tokens:admin');
-    const r = await this.tokens.deleteExpired();
+    const r = await this.tokens.deleteExpired(this.config.CLOCK_SKEW);
     await this.audit.record({ type: 'tokens.cleanup', actor: actor.claims.sub, success: true, data: { ...r } });
     return { count: r.accessTokens + r.refreshTokens + r.deletedCredentials, ...r };
   }

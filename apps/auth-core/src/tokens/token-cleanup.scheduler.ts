@@ -34,7 +34,7 @@ export class TokenCleanupScheduler implements OnApplicationBootstrap, OnApplicat
       const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [CLEANUP_LOCK_ID]);
       if (!locked) return null;
       try {
-        const result = await this.tokens.deleteExpired(1000, runner.manager);
+        const result = await this.tokens.deleteExpired(this.config.CLOCK_SKEW, 1000, runner.manager);
         if (result.accessTokens || result.refreshTokens || result.deletedCredentials)
           this.logger.log(
             `purged ${result.accessTokens} access and ${result.refreshTokens} refresh token records, ` +
