@@ -32,7 +32,12 @@ export class ClientLifecycleHandler {
     const req = validatePayload(ClientStateRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
     const client = await this.ds.transaction(async (m) => {
-      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      const current = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Changing client ${req.clientId}`, current.tenants);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
@@ -67,7 +72,12 @@ export class ClientLifecycleHandler {
     await this.ds.transaction(async (m) => {
       // The client row first, as a disable or a role change takes it before the client's tokens:
       // taking the tokens first and the row last deadlocked with them (one of the two a 500).
-      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      const current = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);

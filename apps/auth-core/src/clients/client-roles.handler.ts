@@ -32,7 +32,12 @@ export class ClientRolesHandler {
       throw new PortcullisError('BAD_REQUEST', 'role is required', [{ field: 'role', errors: ['role is required'] }]);
     if (req.action === 'add') requireWithin(actor, [req.role!], `Granting role ${req.role}`);
     return this.ds.transaction(async (m) => {
-      const client = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      const client = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, client.roles, `Changing client ${req.clientId}`, client.tenants);
       const roles =
