@@ -28,6 +28,7 @@ export class RevokeTokensHandler {
     private readonly sessions: UserSessionsService,
     private readonly users: UsersRepository,
     private readonly admins: AdminContinuityService,
+    private readonly accessTokens: AccessTokensRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
@@ -76,6 +77,9 @@ export class RevokeTokensHandler {
       // changes of users do.
       await this.admins.lock(m);
       await this.actors.requireStillLive(actor, m);
+      // "All" includes a token minted while this runs: the sweep's snapshot would miss it. After the
+      // caller's rows, which a password change holds before it waits for the table.
+      await this.accessTokens.lockAgainstWrites(m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
       await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
