@@ -77,11 +77,17 @@ export class RevokeTokensHandler {
       // changes of users do.
       await this.admins.lock(m);
       await this.actors.requireStillLive(actor, m);
-      // "All" includes a token minted while this runs: the sweep's snapshot would miss it. After the
-      // caller's rows, which a password change holds before it waits for the table.
-      await this.accessTokens.lockAgainstWrites(m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
-      await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
+      const families = () =>
+        this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
+      // Families before the token table: a refresh, a logout or a user's sweep holds refresh-token rows
+      // and then writes access tokens, which would wait for the table while this waits for the rows.
+      await families();
+      // "All" includes a token minted while this runs, which the sweep's snapshot would miss. After
+      // the caller's rows, which a password change holds before it waits for the table.
+      await this.accessTokens.lockAgainstWrites(m);
+      // Again for a session a login committed since the first pass (its access token is swept below).
+      await families();
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
       return { count };
     });
