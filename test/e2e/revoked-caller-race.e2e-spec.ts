@@ -183,4 +183,26 @@ describe('a revoked session racing its revocation (2 replicas)', () => {
     // "all"; a grant that waits for the sweep is minted after it and stays.
     expect(await revoked([tidOf(second)])).toEqual([secondAnsweredWhileHeld]);
   });
+
+  it("DELETE /tokens/all held in its sweep of refresh families while a password change ends the user's other sessions: neither is a 500 or 503 (deadlock)", async () => {
+    admin = api(stack, (await login(stack)).access_token);
+    const b = await createUser(`family-changer-${++rivals}`);
+    const other = await login(stack, b.username, b.password);
+    const asB = api(stack, (await login(stack, b.username, b.password)).access_token);
+    // A later session's refresh token, held here: DELETE /tokens/all has marked b's families when it
+    // waits for it, and the password change, holding its caller's token, then waits for those.
+    const held = await login(stack);
+    const all = api(stack, (await login(stack)).access_token);
+    const { first, second } = await overlapAtRowLock(
+      stack,
+      'SELECT 1 FROM refresh_tokens WHERE family_id = (SELECT family_id FROM access_tokens WHERE tid = $1) FOR UPDATE',
+      [held.tid],
+      () => all.del('/api/v1/tokens/all'),
+      () =>
+        asB.put('/api/v1/users/me/password', { currentPassword: b.password, newPassword: 'Quiet-Harbour-Lantern-42' }),
+    );
+    expect(first.status).toBe(200);
+    expect([200, 401]).toContain(second.status);
+    expect(await revoked([other.tid])).toEqual([true]);
+  });
 });

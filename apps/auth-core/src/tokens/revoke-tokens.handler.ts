@@ -9,6 +9,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { AdminContinuityService } from '../users/admin-continuity.service';
 import { UsersRepository } from '../users/users.repository';
@@ -35,7 +36,7 @@ export class RevokeTokensHandler {
   async own(@Payload() payload: unknown): Promise<CountReply> {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // A user's tokens include the system tokens they asked for (their subject is a client), as
       // when an administrator revokes the user's tokens; their sessions (refresh families) go too.
       if (actor.isUser) {
@@ -71,7 +72,7 @@ export class RevokeTokensHandler {
       p,
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // Two administrators revoking everything at once would each hold its own token's row
       // (requireStillLive) and wait for the other's: a deadlock. They take turns, as administrators'
       // changes of users do.
