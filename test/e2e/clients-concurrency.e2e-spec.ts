@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { clientHelpers } from '../support/clients';
 import { api, jwtClaims, OAuthTokenReply, readJson } from '../support/fixtures';
+import { overlapAtRowLock } from '../support/row-locks';
 import { login, Stack } from '../support/stack';
 
 // Clients changed by several requests at once (2 replicas): role changes, deletes, disables and
@@ -149,5 +150,72 @@ describe('clients under concurrent changes', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  const ccToken = async (id: string, secret: string) =>
+    String((await readJson<OAuthTokenReply>(await cc(id, secret))).access_token);
+  const holding = (token: string) =>
+    ['SELECT 1 FROM access_tokens WHERE tid = $1 FOR UPDATE', [jwtClaims(token).jti]] as const;
+
+  it("two clients removing each other's role with revoke_tokens at once: neither is a 500 (deadlock)", async () => {
+    // Each one's sweep meets the other's caller token, which that one holds (requireStillLive).
+    const x = await createClient('mutual-x', ['admin', 'reader']);
+    const y = await createClient('mutual-y', ['admin', 'reader']);
+    // The change of y is held at `held`, an older token of y's, before it reaches y's caller token.
+    const held = await ccToken(y.clientId, y.client_secret);
+    const asX = api(stack, await ccToken(x.clientId, x.client_secret));
+    const asY = api(stack, await ccToken(y.clientId, y.client_secret));
+    const { first, second } = await overlapAtRowLock(
+      stack,
+      ...holding(held),
+      () => asX.del('/api/v1/clients/mutual-y/roles/reader?revoke_tokens=true'),
+      () => asY.del('/api/v1/clients/mutual-x/roles/reader?revoke_tokens=true'),
+    );
+    expect(first.status).toBe(200);
+    // y's caller was revoked by x's change, unless y's change went first.
+    expect([200, 401]).toContain(second.status);
+  });
+
+  it('deleting an API key at the same moment as its client: both answer 204, none is a 500 (deadlock)', async () => {
+    const c = await createClient('key-and-client');
+    const key = await admin.post('/api/v1/clients/key-and-client/api-keys', { name: 'both' });
+    expect(key.status).toBe(201);
+    const bearer = async () =>
+      String((await admin.post('/api/v1/auth', { apiKey: key.body.apiKey })).body.access_token);
+    const [swept, held] = [await bearer(), await bearer()];
+    expect(c.clientId).toBe('key-and-client');
+    const { first, second } = await overlapAtRowLock(
+      stack,
+      ...holding(held),
+      () => admin.del('/api/v1/clients/key-and-client'),
+      () => admin.del(`/api/v1/clients/key-and-client/api-keys/${key.body.id}`),
+    );
+    expect([first.status, second.status]).toEqual([204, 204]);
+    const rows = await stack.query<{ revoked: boolean }>(
+      'SELECT revoked FROM access_tokens WHERE tid = ANY($1::uuid[])',
+      [[swept, held].map((t) => jwtClaims(t).jti)],
+    );
+    expect(rows).toEqual([{ revoked: true }, { revoked: true }]);
+  });
+
+  it('a token the client mints for itself (POST /tokens) while a role is removed with revoke_tokens never keeps the role unrevoked', async () => {
+    const c = await createClient('own-mint-race', ['service', 'reader']);
+    // The change's sweep is held at `held`, before it reaches the caller's token.
+    const held = await ccToken(c.clientId, c.client_secret);
+    const own = api(stack, await ccToken(c.clientId, c.client_secret));
+    const { first, second } = await overlapAtRowLock(
+      stack,
+      ...holding(held),
+      () => admin.del('/api/v1/clients/own-mint-race/roles/reader?revoke_tokens=true'),
+      () => own.post('/api/v1/tokens', {}),
+    );
+    expect(first.status).toBe(200);
+    if (second.status === 201) {
+      const [row] = await stack.query<{ roles: string[]; revoked: boolean }>(
+        'SELECT roles, revoked FROM access_tokens WHERE tid = $1',
+        [second.body.tid],
+      );
+      expect(row.revoked || !row.roles.includes('reader')).toBe(true);
+    } else expect(second.status).toBe(401);
   });
 });

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ClientIdRequest, ClientStateRequest, ClientView, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { AccessTokensRepository } from '../tokens/access-tokens.repository';
 import { ActorService, requireWithin } from '../tokens/actor.service';
 import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
@@ -31,8 +32,13 @@ export class ClientLifecycleHandler {
   async setState(@Payload() payload: unknown): Promise<ClientView> {
     const req = validatePayload(ClientStateRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
-    const client = await this.ds.transaction(async (m) => {
-      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+    const client = await retryingTransaction(this.ds, async (m) => {
+      const current = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Changing client ${req.clientId}`, current.tenants);
       const updated = await this.clients.update(req.clientId, { enabled: req.enabled }, m);
@@ -64,10 +70,15 @@ export class ClientLifecycleHandler {
   async delete(@Payload() payload: unknown): Promise<{ deleted: true }> {
     const req = validatePayload(ClientIdRequest, payload);
     const actor = await this.actors.authenticate(req.auth, 'clients:write');
-    await this.ds.transaction(async (m) => {
+    await retryingTransaction(this.ds, async (m) => {
       // The client row first, as a disable or a role change takes it before the client's tokens:
       // taking the tokens first and the row last deadlocked with them (one of the two a 500).
-      const current = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+      const current = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, current.roles, `Deleting client ${req.clientId}`, current.tenants);
       await this.revokeAll(req.clientId, 'client_deleted', actor.claims.sub, m);

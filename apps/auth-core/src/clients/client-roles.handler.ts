@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ClientRoleRequest, ClientView, PortcullisError, SUBJECTS, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { AccessTokensRepository } from '../tokens/access-tokens.repository';
 import { ActorService, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
@@ -31,8 +32,13 @@ export class ClientRolesHandler {
     if (req.action !== 'clear' && !req.role)
       throw new PortcullisError('BAD_REQUEST', 'role is required', [{ field: 'role', errors: ['role is required'] }]);
     if (req.action === 'add') requireWithin(actor, [req.role!], `Granting role ${req.role}`);
-    return this.ds.transaction(async (m) => {
-      const client = await this.clients.getLocked(req.clientId, m, 'pessimistic_write');
+    return retryingTransaction(this.ds, async (m) => {
+      const client = await this.clients.getLockedFor(
+        req.clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       requireWithin(actor, client.roles, `Changing client ${req.clientId}`, client.tenants);
       const roles =

@@ -53,6 +53,25 @@ export class ClientsRepository {
     return c;
   }
 
+  /**
+   * As `getLocked`, for a change made by a client (`callerClientId`; null for a user): that client's
+   * row is shared as well, the two rows taken in one order (by id) whichever is the target. Two clients
+   * changing each other at once then queue: each holding its target and then its own token
+   * (requireStillLive) met the other's sweep the other way round, a deadlock (one of them a 500).
+   */
+  async getLockedFor(
+    clientId: string,
+    callerClientId: string | null,
+    manager: EntityManager,
+    mode: 'pessimistic_write' | 'pessimistic_read',
+  ): Promise<ClientEntity> {
+    const caller = callerClientId !== clientId ? callerClientId : null;
+    if (caller !== null && caller < clientId) await this.findLocked(caller, manager, 'pessimistic_read');
+    const target = await this.getLocked(clientId, manager, mode);
+    if (caller !== null && caller > clientId) await this.findLocked(caller, manager, 'pessimistic_read');
+    return target;
+  }
+
   /** As `getLocked`, null when there is no such client. */
   findLocked(
     clientId: string,

@@ -66,7 +66,12 @@ export class UpdateClientHandler {
   private apply(clientId: string, changes: Partial<ClientEntity>, rotate: boolean, actor: Actor, admin: boolean) {
     return this.ds.transaction(async (m) => {
       // The client's row before the caller's, as a disable or a delete of the client takes them.
-      const current = await this.clients.getLocked(clientId, m, 'pessimistic_write');
+      const current = await this.clients.getLockedFor(
+        clientId,
+        actor.isUser ? null : actor.principalId,
+        m,
+        'pessimistic_write',
+      );
       await this.actors.requireStillLive(actor, m);
       if (admin) requireWithin(actor, current.roles, `Changing client ${clientId}`, current.tenants);
       const secret = rotate ? generateClientSecret() : null;

@@ -20,6 +20,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ClientsRepository } from '../clients/clients.repository';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { MasterKey } from '../keys/master-key';
 import { Actor, ActorService, can, requireSession, requireWithin } from '../tokens/actor.service';
 import { RevocationService } from '../tokens/revocation.service';
@@ -137,7 +138,11 @@ export class ApiKeysHandler {
     const key = req.keyId ? await this.keys.findOfClient(req.keyId, req.clientId) : null;
     if (!key) throw new PortcullisError('NOT_FOUND', 'API key not found');
     if (key.deletedAt) return { deleted: true };
-    await this.ds.transaction(async (m) => {
+    await retryingTransaction(this.ds, async (m) => {
+      // The client's row before the key's, as deleting the client takes them (its cascade removes
+      // the key last): the other order deadlocked with it. A client deleted meanwhile took the key
+      // along and revoked its bearers.
+      if (!(await this.clients.findLocked(req.clientId, m, 'pessimistic_read'))) return;
       // A delete running beside this one got there first: it revoked and recorded.
       if (!(await this.keys.softDeleteLive(key.id, m))) return;
       await this.revocation.revokeWhere('family_id = $1', [key.id], 'api_key_deleted', actor.claims.sub, m);

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './rpc-error.filter';
+import { isDatabaseUnavailable, wireErrorOf } from './rpc-error.filter';
 
 const pgError = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
 
@@ -25,4 +25,15 @@ describe('isDatabaseUnavailable', () => {
     ['a syntax error', pgError('syntax error at or near "x"', '42601')],
     ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
   ])('%s is not', (_what, err) => expect(isDatabaseUnavailable(err)).toBe(false));
+});
+
+describe('wireErrorOf', () => {
+  const logger = { error: jest.fn() };
+  it.each([
+    ['a deadlock (40P01)', pgError('deadlock detected', '40P01')],
+    ['a serialization failure (40001)', Object.assign(new Error('x'), { driverError: { code: '40001' } })],
+  ])('%s is UNAVAILABLE (503, retryable), not INTERNAL', (_what, err) =>
+    expect(wireErrorOf(err, logger).code).toBe('UNAVAILABLE'),
+  );
+  it('a plain bug stays INTERNAL', () => expect(wireErrorOf(new TypeError('x'), logger).code).toBe('INTERNAL'));
 });

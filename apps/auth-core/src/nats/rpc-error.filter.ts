@@ -21,6 +21,11 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 export function wireErrorOf(exception: unknown, logger: Pick<Logger, 'error'>): WireError {
   if (exception instanceof PortcullisError) return exception.toWire();
   if (isDatabaseUnavailable(exception)) return { code: 'UNAVAILABLE', message: 'Database unavailable', details: null };
+  if (isConcurrencyFailure(exception)) {
+    // Worth knowing about (a lock order the writes do not keep), but the request itself may just be retried.
+    logger.error(exception instanceof Error ? exception.message : String(exception));
+    return { code: 'UNAVAILABLE', message: 'A concurrent change got in the way; retry the request', details: null };
+  }
   logger.error(exception instanceof Error ? exception.stack : String(exception));
   return { code: 'INTERNAL', message: 'Internal error', details: null };
 }
@@ -49,10 +54,20 @@ const UNAVAILABLE_PATTERNS = [
  */
 const UNAVAILABLE_SQLSTATE = /^(08|57P)|^53300$/;
 
-export function isDatabaseUnavailable(err: unknown): boolean {
+const sqlState = (err: unknown): string => {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code =
-    typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
+  return typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
+};
+
+/**
+ * PostgreSQL ended the transaction so that another could go on: 40P01 deadlock_detected, 40001
+ * serialization_failure. Nothing of it was written and the same request can succeed when sent again:
+ * a 503 (retryable), not a 500.
+ */
+export const isConcurrencyFailure = (err: unknown): boolean => /^40(P01|001)$/.test(sqlState(err));
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = sqlState(err);
   if (UNAVAILABLE_SQLSTATE.test(code)) return true;
   const message = err instanceof Error ? `${err.message} ${code}` : String(err);
   return UNAVAILABLE_PATTERNS.some((p) => p.test(message));

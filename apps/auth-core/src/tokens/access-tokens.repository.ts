@@ -109,6 +109,19 @@ export class AccessTokensRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Until `manager`'s transaction ends, no other transaction inserts, revokes or locks a token row
+   * (plain reads go on); first waits for those under way. For a sweep that must reach every token
+   * minted before it answers (DELETE /tokens/all): a row inserted while its UPDATE runs is not in
+   * that statement's snapshot. Costs every mint (client_credentials too) a wait for as long as the
+   * sweep lasts, and nothing when none runs. EXCLUSIVE rather than SHARE ROW EXCLUSIVE: a row a
+   * write's caller holds shared (requireStillLive) would otherwise meet the sweep's UPDATE, which
+   * waits for it, while that write waits for the table (a deadlock).
+   */
+  async lockAgainstWrites(manager: EntityManager): Promise<void> {
+    await manager.query(`LOCK TABLE access_tokens IN EXCLUSIVE MODE`);
+  }
+
   /** Records an issued token, in the caller's transaction. */
   async insert(row: AccessTokenEntity, manager: EntityManager): Promise<void> {
     await manager.insert(AccessTokenEntity, row);

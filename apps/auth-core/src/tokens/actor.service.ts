@@ -68,11 +68,13 @@ export class ActorService {
    * One that comes later waits for this write and revokes what it minted only if it too takes one
    * of these rows before sweeping: the user's (a user's disable, delete, credentials removal, POST
    * /users/{id}/revoke, logout, DELETE /tokens) or the line's (deleting the API key or PAT a derived
-   * token came from). A sweep that takes none first (a client's role change for a token the client
-   * minted for itself, DELETE /tokens/all) can miss a token this write commits while it runs.
+   * token came from), or the client's row that the write also shares (a role change of the client a
+   * token is minted for, POST /tokens for another client or for the caller's own); DELETE /tokens/all
+   * holds the token table against writes instead (AccessTokensRepository.lockAgainstWrites).
    *
    * TARGET_FIRST: a transaction that also locks the user or client it changes takes that row before
-   * calling this (as a disable or delete of it does), so two such changes meet in one order.
+   * calling this (as a disable or delete of it does), so two such changes meet in one order; a client
+   * caller's own client row is taken with the target's, the two by id (ClientsRepository.getLockedFor).
    *
    * `userLock`: `pessimistic_write` when the transaction goes on to update the actor's own user row
    * (a password change), so two such requests queue instead of both sharing it and deadlocking.

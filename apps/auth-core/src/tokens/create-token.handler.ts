@@ -35,10 +35,11 @@ export class CreateTokenHandler {
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
     const c = actor.claims;
 
-    // In one transaction with the write: another client a token is minted for is read with its row
+    // In one transaction with the write: the client a token is minted for is read with its row
     // shared, so a role removed with its tokens revoked (?revoke_tokens=true) either waits for this
-    // token and revokes it, or has committed and the token is built from the row as it now is. (A
-    // token for the caller's own client carries the caller's roles: see requireStillLive.)
+    // token and revokes it, or has committed and the token is built from the row as it now is (or,
+    // for the caller's own client, whose roles the token takes from the caller's, is refused with
+    // the caller's revoked token: see requireStillLive).
     return this.ds.transaction(async (m) => {
       let target: {
         sub: string;
@@ -73,7 +74,11 @@ export class CreateTokenHandler {
         const typ = actor.isUser ? 'user' : 'client';
         // The client's own cap holds for every token it owns, however it was minted: a client (or a
         // user signed in through it) must not outlast `maxTokenLifetime` by minting its own token.
-        const own = await this.clients.find(c.cid, m);
+        // Its row shared, as for another client above: a role change with revoke_tokens holds it
+        // while it sweeps the client's tokens, so this token either waits and then finds its caller
+        // revoked, or is committed before the sweep starts and is swept. Unshared, it could commit
+        // while the sweep ran and keep the removed role.
+        const own = await this.clients.findLocked(c.cid, m, 'pessimistic_read');
         target = {
           sub: c.sub,
           cid: c.cid,

@@ -14,6 +14,7 @@ import {
 import { VERIFY_FAILURE_MESSAGES } from '@portcullis/jwt';
 import { AUTH_CORE_CONFIG, AuthCoreConfig } from '../config/config';
 import { PatsRepository } from '../credentials/pats.repository';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { KeyRingService } from '../keys/key-ring.service';
 import { MasterKey } from '../keys/master-key';
 import { UserSessionsService } from '../users/user-sessions.service';
@@ -66,7 +67,7 @@ export class LogoutHandler {
       revoked = (await this.sessions.deletePat(claims.sub, claims.jti, 'logout', claims.sub)) ? 1 : 0;
     } else if (claims.fam && claims.typ !== 'apikey') {
       const fam = claims.fam;
-      revoked = await this.ds.transaction(async (m) => {
+      revoked = await retryingTransaction(this.ds, async (m) => {
         // A session's user row first, as a write the session asks for shares it (ActorService.
         // requireStillLive): a token it is minting meanwhile is waited for and ends with the family,
         // where the revoking statement alone did not see it; one asked for later is refused.

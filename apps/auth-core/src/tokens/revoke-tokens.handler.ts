@@ -9,6 +9,7 @@ import {
   validatePayload,
 } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { UserSessionsService } from '../users/user-sessions.service';
 import { AdminContinuityService } from '../users/admin-continuity.service';
 import { UsersRepository } from '../users/users.repository';
@@ -28,13 +29,14 @@ export class RevokeTokensHandler {
     private readonly sessions: UserSessionsService,
     private readonly users: UsersRepository,
     private readonly admins: AdminContinuityService,
+    private readonly accessTokens: AccessTokensRepository,
   ) {}
 
   @MessagePattern(SUBJECTS.TOKENS_REVOKE_OWN)
   async own(@Payload() payload: unknown): Promise<CountReply> {
     const req = validatePayload(AuthenticatedRequestDto, payload);
     const actor = await this.actors.authenticate(req.auth, 'tokens:write');
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // A user's tokens include the system tokens they asked for (their subject is a client), as
       // when an administrator revokes the user's tokens; their sessions (refresh families) go too.
       if (actor.isUser) {
@@ -70,14 +72,23 @@ export class RevokeTokensHandler {
       p,
     );
     const where = ['tid <> $1', ...filters].join(' AND ');
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // Two administrators revoking everything at once would each hold its own token's row
       // (requireStillLive) and wait for the other's: a deadlock. They take turns, as administrators'
       // changes of users do.
       await this.admins.lock(m);
       await this.actors.requireStillLive(actor, m);
       // The caller's own family stays; with filters, only the families of the selected tokens go.
-      await this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
+      const families = () =>
+        this.refreshTokens.revokeAllBut(fam ?? null, m, filters.length ? { where, params } : undefined);
+      // Families before the token table: a refresh, a logout or a user's sweep holds refresh-token rows
+      // and then writes access tokens, which would wait for the table while this waits for the rows.
+      await families();
+      // "All" includes a token minted while this runs, which the sweep's snapshot would miss. After
+      // the caller's rows, which a password change holds before it waits for the table.
+      await this.accessTokens.lockAgainstWrites(m);
+      // Again for a session a login committed since the first pass (its access token is swept below).
+      await families();
       const count = await this.revocation.revokeWhere(where, params, 'revoked_all_by_admin', actor.claims.sub, m);
       return { count };
     });

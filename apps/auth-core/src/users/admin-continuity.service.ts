@@ -30,8 +30,9 @@ export const isAbleAdmin = (u: AdminFields): boolean =>
  * at once cannot both pass. Revocations of other principals' tokens (POST /users/{id}/revoke,
  * DELETE /tokens/all) take it too: each also holds its caller's token row (ActorService.
  * requireStillLive), so two administrators revoking each other at once would deadlock. Sweeps that
- * do not take it (a client's disable or role change, a password change) can still meet DELETE
- * /tokens/all in the other order; PostgreSQL then fails one of the two (a 500, not retried).
+ * do not take it (a client's disable or role change, a password change) queue behind DELETE
+ * /tokens/all at the token table it holds against writes (AccessTokensRepository.lockAgainstWrites),
+ * or, where they meet it the other way round, are run again (retryingTransaction).
  */
 @Injectable()
 export class AdminContinuityService {

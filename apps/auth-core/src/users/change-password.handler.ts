@@ -5,6 +5,7 @@ import { ChangePasswordRequest, PortcullisError, SUBJECTS, validatePayload } fro
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AUTH_CORE_CONFIG, AuthCoreConfig, lockoutPolicy } from '../config/config';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { ActorService } from '../tokens/actor.service';
 import { assertStrongPassword } from './password-policy';
 import { PasswordHasherService } from './password-hasher.service';
@@ -58,7 +59,7 @@ export class ChangePasswordHandler {
     }
     assertStrongPassword(req.newPassword, 'newPassword', user.username);
     const passwordHash = await this.hasher.hash(req.newPassword);
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // The user's row taken for the update below: two changes at once queue rather than deadlock.
       await this.actors.requireStillLive(actor, m, 'pessimistic_write');
       await this.users.update(

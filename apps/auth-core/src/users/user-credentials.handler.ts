@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { CountReply, PortcullisError, SUBJECTS, UserTargetRequest, validatePayload } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { retryingTransaction } from '../database/retrying-transaction';
 import { Actor, ActorService, requireWithin } from '../tokens/actor.service';
 import { AdminContinuityService } from './admin-continuity.service';
 import { UserSessionsService } from './user-sessions.service';
@@ -27,7 +28,7 @@ export class UserCredentialsHandler {
   @MessagePattern(SUBJECTS.USERS_REVOKE_TOKENS)
   async revoke(@Payload() payload: unknown): Promise<CountReply> {
     const { actor, userId, caller } = await this.target(payload);
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       // Taken by every other change of one user by another, too: two administrators revoking each
       // other at once would otherwise each hold its own token's row (requireStillLive) and wait for
       // the other's (a deadlock, one of them a 500).
@@ -54,7 +55,7 @@ export class UserCredentialsHandler {
     const { actor, userId, self, caller } = await this.target(payload);
     // Like deleting yourself: without a password or a token left, nobody could sign in as you again.
     if (self) throw new PortcullisError('CONFLICT', 'You cannot remove your own credentials');
-    return this.ds.transaction(async (m) => {
+    return retryingTransaction(this.ds, async (m) => {
       await this.admins.lock(m);
       // Read again under the lock, the user's row before the caller's (TARGET_FIRST): what target()
       // saw may have changed since.
