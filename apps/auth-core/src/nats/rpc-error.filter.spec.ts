@@ -5,6 +5,9 @@ const pgError = (message: string, code?: string) => Object.assign(new Error(mess
 describe('isDatabaseUnavailable', () => {
   it.each([
     ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    // A stopped PostgreSQL removes its socket file: over DATABASE_URL's socket form, "down" reads so.
+    ['a socket file that is gone', pgError('connect ENOENT /var/run/postgresql/.s.PGSQL.5432', 'ENOENT')],
+    ['a socket nobody listens on', pgError('connect ECONNREFUSED /tmp/.s.PGSQL.5432', 'ECONNREFUSED')],
     ['a reset connection', pgError('read ECONNRESET', 'ECONNRESET')],
     ['a connection lost mid-query', pgError('Connection terminated unexpectedly')],
     ['an administrator shutdown (57P01)', pgError('terminating connection due to administrator command', '57P01')],
@@ -24,6 +27,7 @@ describe('isDatabaseUnavailable', () => {
     ['a unique violation', pgError('duplicate key value violates unique constraint "x"', '23505')],
     ['a syntax error', pgError('syntax error at or near "x"', '42601')],
     ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a file the app itself cannot open', pgError("ENOENT: no such file or directory, open '/etc/x.json'", 'ENOENT')],
   ])('%s is not', (_what, err) => expect(isDatabaseUnavailable(err)).toBe(false));
 });
 

@@ -37,6 +37,8 @@ const UNAVAILABLE_PATTERNS = [
   /Connection terminated/,
   /timeout exceeded when trying to connect/,
   /ENOTFOUND/,
+  // DATABASE_URL's socket form: a stopped PostgreSQL removes its socket file.
+  /connect ENOENT .*\.s\.PGSQL\.\d+/,
   /terminating connection/,
   /Client has encountered a connection error/,
   /Client was closed and is not queryable/,

@@ -160,8 +160,10 @@ export class AccessTokensRepository {
 
   /**
    * Deletes expired records in batches of `batch` rows, each its own short statement, so the
-   * table is never locked for long. An access token's record stays `skewSeconds` (CLOCK_SKEW) past
-   * its expiry, as long as validation still accepts the token: a write it makes meanwhile finds its
+   * table is never locked for long. An access token's record stays twice `skewSeconds` (CLOCK_SKEW)
+   * past its expiry on PostgreSQL's clock, as long as some replica may still accept the token: one
+   * accepts it CLOCK_SKEW past `exp` on its own clock, which may run up to CLOCK_SKEW behind (the
+   * bound the revocation load at start assumes too). A write the token makes meanwhile finds its
    * record (ActorService.requireStillLive), and the listings and GET /tokens/{tid} still know it.
    * Revoked tokens are kept a little longer: a replica starting now still loads them while clock
    * skew could let them pass. Refresh tokens and PATs are accepted only until their expiry, on
@@ -190,7 +192,7 @@ export class AccessTokensRepository {
     const accessTokens = await purge(
       'access_tokens',
       'tid',
-      `expires_at < now() - $2 * interval '1 second' AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
+      `expires_at < now() - 2 * $2 * interval '1 second' AND (NOT revoked OR expires_at < now() - interval '10 minutes')`,
       [skewSeconds],
     );
     const refreshTokens = await purge('refresh_tokens', 'id', 'expires_at < now()');
