@@ -7,6 +7,17 @@ import { EventBusService } from '../events/event-bus.service';
 const OLD = 'o'.repeat(40);
 const NEW = 'n'.repeat(40);
 
+const config = {
+  SIGNING_ALGORITHM: 'ES256',
+  ACCESS_TOKEN_TTL: 900,
+  EXTENDED_TOKEN_MAX_TTL: 900,
+  TOKEN_MAX_TTL: 900,
+  API_KEY_TOKEN_TTL: 900,
+  SYSTEM_TOKEN_TTL: 900,
+  CLOCK_SKEW: 30,
+  KEY_RETIREMENT_GRACE_SECONDS: 60,
+} as unknown as AuthCoreConfig;
+
 interface Row {
   kid: string;
   alg: string;
@@ -22,15 +33,6 @@ interface Row {
  * reads its own key back (the rotation's answer was a 500: "MASTER_KEY cannot decrypt").
  */
 describe('KeyRingService during a rolling MASTER_KEY change', () => {
-  const config = {
-    SIGNING_ALGORITHM: 'ES256',
-    ACCESS_TOKEN_TTL: 900,
-    EXTENDED_TOKEN_MAX_TTL: 900,
-    TOKEN_MAX_TTL: 900,
-    API_KEY_TOKEN_TTL: 900,
-    SYSTEM_TOKEN_TTL: 900,
-    CLOCK_SKEW: 30,
-  } as unknown as AuthCoreConfig;
   const bus = { publish: () => Promise.resolve() } as unknown as EventBusService;
 
   function ringOnOldKey(rows: Row[], restoreUnderNew: boolean): KeyRingService {
@@ -77,17 +79,6 @@ describe('KeyRingService during a rolling MASTER_KEY change', () => {
  * it signs with the old key meanwhile may fall outside what the next narrowing covers.
  */
 describe('KeyRingService hearing of a rotation late', () => {
-  const config = {
-    SIGNING_ALGORITHM: 'ES256',
-    ACCESS_TOKEN_TTL: 900,
-    EXTENDED_TOKEN_MAX_TTL: 900,
-    TOKEN_MAX_TTL: 900,
-    API_KEY_TOKEN_TTL: 900,
-    SYSTEM_TOKEN_TTL: 900,
-    CLOCK_SKEW: 30,
-    KEY_RETIREMENT_GRACE_SECONDS: 60,
-  } as unknown as AuthCoreConfig;
-
   it('signs with the new key before its announcement that the old one verifies again has gone out', async () => {
     const rows: Row[] = [];
     const announced: unknown[] = [];
