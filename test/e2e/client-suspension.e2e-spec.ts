@@ -1,5 +1,5 @@
 import { clientHelpers } from '../support/clients';
-import { api } from '../support/fixtures';
+import { api, INSUFFICIENT_SCOPE, REFUSED, refusal, request } from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 /**
@@ -79,6 +79,37 @@ describe('disabling, enabling and deleting a client: its API keys and what they 
     expect(again.status).toBe(200);
     await everywhere(again.body.access_token!, true);
     await expectRefused(tokens);
+  });
+
+  // Registration is off here: the stack sets no CLIENT_REGISTRATION_TOKEN.
+  it('refused for what the body asks (a disabled client, roles it lacks, registration off): 403 with no insufficient_scope', async () => {
+    await createClient('parked');
+    expect((await admin.post('/api/v1/clients/parked/disable')).status).toBe(200);
+    const asked = {
+      'a token for a disabled client': await admin.post('/api/v1/tokens', { client_id: 'parked' }),
+      'an extended token for a disabled client': await admin.post('/api/v1/auth/extended-token', {
+        clientId: 'parked',
+        expiry: 3600,
+      }),
+      'a token for another client with a role it lacks': await admin.post('/api/v1/tokens', {
+        client_id: 'svc',
+        roles: ['system'],
+      }),
+      'self-registration while it is off': await request(
+        stack,
+        'POST',
+        '/api/v1/clients/register',
+        { clientId: 'self-1' },
+        'registration-token-for-tests-0123',
+      ),
+    };
+    const seen = Object.fromEntries(Object.entries(asked).map(([k, r]) => [k, refusal(r)]));
+    expect(seen).toEqual(Object.fromEntries(Object.keys(asked).map((k) => [k, REFUSED])));
+    // A role its own narrowed token lacks: a token with that role would pass.
+    const narrowed = (await admin.post('/api/v1/tokens', { roles: ['user'] })).body.access_token as string;
+    expect(refusal(await api(stack, narrowed).post('/api/v1/tokens', { roles: ['system'] }))).toEqual(
+      INSUFFICIENT_SCOPE,
+    );
   });
 
   it('deleted: what its keys minted for another client is refused too, and a client re-created under its id revives nothing', async () => {

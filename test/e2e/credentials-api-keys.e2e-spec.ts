@@ -1,6 +1,15 @@
 import { ErrorEnvelope } from '@portcullis/contracts';
 import { credentialHelpers } from '../support/credentials';
-import { api, inDays, OAuthErrorReply, OAuthTokenReply, readJson } from '../support/fixtures';
+import {
+  api,
+  inDays,
+  INSUFFICIENT_SCOPE,
+  OAuthErrorReply,
+  OAuthTokenReply,
+  readJson,
+  REFUSED,
+  refusal,
+} from '../support/fixtures';
 import { login, Stack } from '../support/stack';
 
 // API keys, and the secrets of every kind kept out of the logs; users and PATs of issue #5 are in
@@ -188,6 +197,38 @@ describe('users, PATs, API keys, permissions and tenants (issue #5)', () => {
     expect(await tenantsNow()).toEqual(['t1', 't2']);
     expect((await admin.patch('/api/v1/clients/two-tenants', { tenants: ['t2'] })).status).toBe(200);
     expect(await tenantsNow()).toEqual(['t2']);
+  });
+
+  it('a key wider than its client is refused to any caller (no insufficient_scope); wider than the token, for the token', async () => {
+    const made = await admin.post('/api/v1/clients', {
+      clientId: 'narrow-keys',
+      roles: ['service', 'system'],
+      tenants: ['t1'],
+    });
+    expect(made.status).toBe(201);
+    const asked = {
+      'a permission the client lacks': await admin.post('/api/v1/clients/narrow-keys/api-keys', {
+        permissions: ['users:write'],
+      }),
+      'a tenant the client lacks': await admin.post('/api/v1/clients/narrow-keys/api-keys', { tenants: ['t2'] }),
+    };
+    const seen = Object.fromEntries(Object.entries(asked).map(([k, r]) => [k, refusal(r)]));
+    expect(seen).toEqual(Object.fromEntries(Object.keys(asked).map((k) => [k, REFUSED])));
+    // The client's own token narrowed to `service`: `clients:read` is the client's, not this token's.
+    const own = await fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'narrow-keys',
+        client_secret: made.body.client_secret as string,
+        scope: 'service',
+      }),
+    });
+    const narrowed = api(stack, (await readJson<OAuthTokenReply>(own)).access_token);
+    expect(
+      refusal(await narrowed.post('/api/v1/clients/narrow-keys/api-keys', { permissions: ['clients:read'] })),
+    ).toEqual(INSUFFICIENT_SCOPE);
   });
 
   it('keys issued while their client is deleted: each 201 or 404, never a 500, and none outlives it', async () => {

@@ -1,5 +1,5 @@
 import { credentialHelpers } from '../support/credentials';
-import { api } from '../support/fixtures';
+import { api, INSUFFICIENT_SCOPE, REFUSED, refusal } from '../support/fixtures';
 import { login, Stack, within } from '../support/stack';
 
 // What a PAT reaches beyond its owner: nobody else's account can delete it, and it never keeps a
@@ -40,6 +40,27 @@ describe('PATs stay within their owner', () => {
     expect((await admin.del(`/api/v1/users/${victor.id}/tokens/${pat.token}`)).status).toBe(204);
     await everywhereInvalid(pat.token);
     expect(await deletions(pat.id)).toEqual([{ actor: adminId, subject: victor.id }]);
+  });
+
+  it('a PAT wider than its owner is refused to any caller (no insufficient_scope); wider than the session, for the session', async () => {
+    const olga = await createUser('olga', ['user', 'system'], ['t1']);
+    const asked = {
+      'a permission the owner lacks': await admin.post(`/api/v1/users/${olga.id}/tokens`, {
+        name: 'wide',
+        permissions: ['users:write'],
+      }),
+      'a tenant the owner lacks': await admin.post(`/api/v1/users/${olga.id}/tokens`, { name: 'far', tenants: ['t2'] }),
+    };
+    const seen = Object.fromEntries(Object.entries(asked).map(([k, r]) => [k, refusal(r)]));
+    expect(seen).toEqual(Object.fromEntries(Object.keys(asked).map((k) => [k, REFUSED])));
+    // Her session narrowed to `user`: `clients:read` is hers (system), not this session's.
+    const narrowed = (await (await signIn(olga)).post('/api/v1/tokens', { roles: ['user'] })).body
+      .access_token as string;
+    const own = await api(stack, narrowed).post('/api/v1/users/me/tokens', {
+      name: 'ro',
+      permissions: ['clients:read'],
+    });
+    expect(refusal(own)).toEqual(INSUFFICIENT_SCOPE);
   });
 
   it('GET /auth/me says what a narrowed token may do (perms); a whole session has none to say', async () => {

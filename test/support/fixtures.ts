@@ -73,6 +73,17 @@ export function expectRefused(label: string, r: { status: number; body: ReplyBod
   }).toEqual({ label, status: 400, envelope: 'BAD_REQUEST', fields: [...fields].sort() });
 }
 
+/** What a 403 says: its status, envelope code and challenge (RFC 6750 §3.1; null when none is sent). */
+export const refusal = (r: { status: number; body: ReplyBody | null; headers: Headers }) => ({
+  status: r.status,
+  code: r.body?.status,
+  challenge: r.headers.get('www-authenticate'),
+});
+/** A refusal for what the request asks, which a token with more scope would get alike: no challenge. */
+export const REFUSED = { status: 403, code: 'FORBIDDEN', challenge: null };
+/** A refusal for what the caller's token lacks. */
+export const INSUFFICIENT_SCOPE = { status: 403, code: 'FORBIDDEN', challenge: 'Bearer error="insufficient_scope"' };
+
 /** Loose shape of every reply these tests read: the error envelope, a validate reply, a token reply. */
 export interface ReplyBody {
   statusCode?: number;

@@ -19,8 +19,9 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /**
    * Refused for what the request asks, not for what the token may do (a wrong current password, a
-   * disabled target client): 403 FORBIDDEN too, but no insufficient_scope challenge, since a
-   * token with more scope would be refused alike.
+   * disabled target client, a role, permission or tenant the target client or user lacks): 403
+   * FORBIDDEN too, but no insufficient_scope challenge, since a token with more scope would be
+   * refused alike.
    */
   'REFUSED',
   /**

@@ -69,8 +69,9 @@ export class ApiKeysHandler {
       throw badExpiry(`expiresAt must be within ${maxDays} days (API_KEY_MAX_TTL_DAYS)`);
     const held = permissionsOf(client.roles);
     const tooWide = (req.permissions ?? []).filter((p) => !held.includes(p));
+    // What the client lacks is refused to any caller, however wide its token: no insufficient_scope.
     if (tooWide.length)
-      throw new PortcullisError('FORBIDDEN', `Permissions not held by the client: ${tooWide.join(', ')}`);
+      throw new PortcullisError('REFUSED', `Permissions not held by the client: ${tooWide.join(', ')}`);
     // A client token narrowed to some roles makes no key wider than itself; a key without a list
     // would follow the client's roles, so it gets the narrowed list written out.
     const ceiling = self ? held.filter((p) => actor.permissions.includes(p)) : held;
@@ -79,7 +80,7 @@ export class ApiKeysHandler {
       throw new PortcullisError('FORBIDDEN', `Permissions not held by this token: ${beyond.join(', ')}`);
     const permissions = req.permissions ?? (ceiling.length < held.length ? ceiling : null);
     const foreign = client.tenants.includes('*') ? [] : (req.tenants ?? []).filter((t) => !client.tenants.includes(t));
-    if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the client: ${foreign.join(', ')}`);
+    if (foreign.length) throw new PortcullisError('REFUSED', `Tenants not held by the client: ${foreign.join(', ')}`);
 
     const apiKey = generateCredential(API_KEY_PREFIX);
     const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;

@@ -71,15 +71,22 @@ export class PatsHandler {
     if (expiresAt.getTime() <= Date.now()) throw this.badExpiry('expiresAt must be in the future');
     if (expiresAt.getTime() > Date.now() + maxMs)
       throw this.badExpiry(`expiresAt must be within ${this.config.PAT_MAX_TTL_DAYS} days`);
+    const owned = permissionsOf(owner.roles);
     // A session narrowed to some roles (POST /tokens) makes no PAT wider than itself.
-    const held = permissionsOf(owner.roles).filter((p) => !self || actor.permissions.includes(p));
+    const held = owned.filter((p) => !self || actor.permissions.includes(p));
     const permissions = req.permissions ?? held;
     const tenants = req.tenants ?? owner.tenants;
-    const tooWide = permissions.filter((p) => !held.includes(p));
+    // What the owner lacks is refused to any caller (REFUSED: no insufficient_scope); what only the
+    // caller's narrowed session lacks, a wider session of the owner would be given (FORBIDDEN).
+    const notOwned = permissions.filter((p) => !owned.includes(p));
+    const tooWide = notOwned.length ? notOwned : permissions.filter((p) => !held.includes(p));
     if (tooWide.length)
-      throw new PortcullisError('FORBIDDEN', `Permissions not held by the owner: ${tooWide.join(', ')}`);
+      throw new PortcullisError(
+        notOwned.length ? 'REFUSED' : 'FORBIDDEN',
+        `Permissions not held by the owner: ${tooWide.join(', ')}`,
+      );
     const foreign = owner.tenants.includes('*') ? [] : tenants.filter((t) => !owner.tenants.includes(t));
-    if (foreign.length) throw new PortcullisError('FORBIDDEN', `Tenants not held by the owner: ${foreign.join(', ')}`);
+    if (foreign.length) throw new PortcullisError('REFUSED', `Tenants not held by the owner: ${foreign.join(', ')}`);
 
     const token = generateCredential(PAT_PREFIX);
     return this.ds.transaction(async (m) => {

@@ -51,7 +51,8 @@ export class CreateTokenHandler {
         userId: string | null;
         familyId?: string;
       };
-      if (req.client_id && req.client_id !== c.cid) {
+      const forAnother = Boolean(req.client_id && req.client_id !== c.cid);
+      if (req.client_id && forAnother) {
         if (!can(actor, 'tokens:admin'))
           throw new PortcullisError('FORBIDDEN', 'Minting a token for another client needs tokens:admin');
         const client = await this.clients.findLocked(req.client_id, m, 'pessimistic_read');
@@ -97,8 +98,13 @@ export class CreateTokenHandler {
       const roles = req.roles ?? target.roles;
       // `admin` is everything (SPEC §2): an admin's token may be narrowed to any other role.
       const wider = target.roles.includes('admin') ? [] : roles.filter((r) => !target.roles.includes(r));
+      // Another client's roles bound every caller alike (REFUSED: no insufficient_scope); the
+      // caller's own are its token's, which a token with those roles would pass (FORBIDDEN).
       if (wider.length)
-        throw new PortcullisError('FORBIDDEN', `Roles not held by the token's owner: ${wider.join(', ')}`);
+        throw new PortcullisError(
+          forAnother ? 'REFUSED' : 'FORBIDDEN',
+          `Roles not held by the token's owner: ${wider.join(', ')}`,
+        );
       if (req.token_life !== undefined && req.token_life > target.cap) {
         throw new PortcullisError('BAD_REQUEST', `token_life exceeds the maximum of ${target.cap} seconds`, [
           { field: 'token_life', errors: [`token_life must not be greater than ${target.cap}`] },
