@@ -185,7 +185,10 @@ export function renderReport(r) {
       '- PostgreSQL ceiling: single-row INSERT (its own transaction, committed) into a copy of `access_tokens` (same columns and indexes), pg pool of 10 = the app’s pool size, 10 in flight.',
       '- client_credentials split: `ceiling.nest_shape.form` is `bench/servers/nest-shape.mjs` on both sides (the gateway’s frameworks on a form POST, one NATS request, a Nest NATS microservice validating its payload and answering a constant token; both publish at the end of the event-loop turn as the apps do). Each side speaks the apps’ wire format, so `pcl.http.client_credentials.gateway_alone` puts a second real gateway (same build, own subject prefix) in front of the constant-answer core, and `pcl.http.client_credentials.core_alone` the least-work gateway in front of the real auth-core; same client, credentials and form as `pcl.http.client_credentials`.',
       '- Refresh: each refresh token is single-use (rotation with reuse detection), so connections draw tokens from a shared pool of 96 sessions and return the one each answer brings.',
-      '- The peer: oidc-provider with its development in-memory adapter (tokens live in process memory; nothing reaches a database), opaque access tokens, one confidential client (client_secret_basic). It runs in one Node process; Portcullis is two (gateway + auth-core). oidc-provider warns that it supports Node 22+; it ran without error on Node 20 here.',
+      '- The peer: oidc-provider with its development in-memory adapter (tokens live in process memory; nothing reaches a database), opaque access tokens, one confidential client (client_secret_basic). It runs in one Node process; Portcullis is two (gateway + auth-core).' +
+        (Number(/^v(\d+)/.exec(m.node ?? '')?.[1]) < 22
+          ? ` oidc-provider warns that it supports Node 22+; it ran without error on Node ${m.node} here.`
+          : ''),
       '- Peak RSS: the kernel high-water mark (`VmHWM`, reset per phase through `/proc/PID/clear_refs`) of each process the bench started, plus 50 ms sampling of `VmRSS` (all that is done for nats-server).',
     ].join('\n'),
   );

@@ -434,6 +434,9 @@ describe('Dockerfile', () => {
     expect(Number(/^>=(\d+)/.exec(engines)?.[1])).toBeLessThanOrEqual(major);
     expect(read('Dockerfile')).toContain(`scripts/with-node.sh ${major} npm test`);
     expect(read('README.md')).toContain(`scripts/with-node.sh ${major} npm test`);
+    // The bench measures what ships: the image's flags (below) and its Node.
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.bench).toBe(`scripts/with-node.sh ${major} node bench/run.mjs`);
   });
 
   it('the default command is a built entry point', () => {
