@@ -18,7 +18,8 @@ ENV NODE_ENV=production
 # not read the container's memory limit (256Mi in deploy/k8s): without a cap V8 lets the old space
 # grow to ~2 GB of mostly garbage before collecting hard, and the pod is OOM-killed first. 128 MiB
 # of old space (live data is ~60 MB) + ~80 MB of code and native memory fits the limit, and V8
-# then collects earlier: RSS under load stays ≤ ~180 MB instead of 250 MB, throughput unchanged.
+# then collects earlier: RSS under load stays ≤ ~180 MB instead of 250 MB, throughput unchanged
+# (Node 20; Node 24 adds ~15-20 MB of its own: auth-core peaks at 190-200 MB in password logins).
 # The bench, `npm run up` and the e2e stack read this line, so everything runs what the image runs.
 ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128"
 WORKDIR /app
