@@ -1,14 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { isDeadlock } from './sql-state';
 
 /** Attempts in all; the last failure goes to the caller (RpcErrorFilter answers it 503, retryable). */
 const ATTEMPTS = 3;
 const logger = new Logger('RetryingTransaction');
-
-const isDeadlock = (err: unknown): boolean => {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return e?.code === '40P01' || e?.driverError?.code === '40P01';
-};
 
 /**
  * `ds.transaction(work)`, run again (up to ATTEMPTS in all, after a short random pause) when

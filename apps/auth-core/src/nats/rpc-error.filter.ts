@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { PortcullisError, WireError } from '@portcullis/contracts';
 import { Observable, throwError } from 'rxjs';
+import { sqlState } from '../database/sql-state';
 
 /**
  * Every error leaving auth-core becomes {code, message}. Domain errors keep their code; anything
@@ -55,11 +56,6 @@ const UNAVAILABLE_PATTERNS = [
  * 53300 too many connections. TypeORM keeps the driver's error as `driverError`.
  */
 const UNAVAILABLE_SQLSTATE = /^(08|57P)|^53300$/;
-
-const sqlState = (err: unknown): string => {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
-};
 
 /**
  * PostgreSQL ended the transaction so that another could go on: 40P01 deadlock_detected, 40001
