@@ -150,6 +150,9 @@ describeNats('NATS users and subject permissions (deploy/README.md)', () => {
     // One key for the address, written twice (history 1 keeps the last).
     expect((await jsm.streams.info(bucket)).state).toMatchObject({ messages: 1, last_seq: 2 });
     expect(stack.gateway.logs()).not.toContain('shared failed-login count unavailable');
+    // Logins judge the address on the gateway's watch of the bucket, not a read each.
+    await within(3000, async () => stack.gateway.logs().includes('following the shared failed-login count'));
+    expect(stack.gateway.logs()).not.toContain('failed-login watch unavailable');
     expect(stack.gateway.logs()).not.toMatch(/permissions violation/i);
   });
 

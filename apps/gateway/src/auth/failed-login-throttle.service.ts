@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { PortcullisError } from '@portcullis/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config/gateway-config';
@@ -32,7 +32,7 @@ export function setRetryAfter(err: unknown, reply: { header(name: string, value:
  * throttle falls back to it instead of disappearing, and says so in the log.
  */
 @Injectable()
-export class FailedLoginThrottleService {
+export class FailedLoginThrottleService implements OnModuleDestroy {
   private readonly logger = new Logger('FailedLoginThrottle');
   private readonly storage = new ThrottlerStorageService();
   private readonly shared: SharedLoginFailures;
@@ -44,11 +44,21 @@ export class FailedLoginThrottleService {
     core: CoreClientService,
   ) {
     // Bounded like every request: a NATS that hangs must not hold a login past REQUEST_TIMEOUT_MS.
-    this.shared = new SharedLoginFailures(() => core.connectWithin(config.REQUEST_TIMEOUT_MS), {
-      limit: config.LOGIN_FAILURES_PER_IP,
-      windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
-      blockMs: config.LOGIN_BLOCK_SECONDS * 1000,
-    });
+    this.shared = new SharedLoginFailures(
+      () => core.connectWithin(config.REQUEST_TIMEOUT_MS),
+      {
+        limit: config.LOGIN_FAILURES_PER_IP,
+        windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+        blockMs: config.LOGIN_BLOCK_SECONDS * 1000,
+      },
+      undefined,
+      (level, message) => this.logger[level](message),
+    );
+  }
+
+  /** Before CoreClientService drains the connection at shutdown: the watch would hold it open. */
+  onModuleDestroy(): void {
+    this.shared.close();
   }
 
   /** Throws TOO_MANY_REQUESTS while the address (an IPv6 address's /64) is blocked. */
