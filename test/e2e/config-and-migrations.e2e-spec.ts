@@ -386,6 +386,10 @@ describe('auth-core with MIGRATE_ON_START=false on a database the migration job 
       const { code } = await run('migrate', MIGRATE_MAIN, { DATABASE_URL: fresh.url });
       expect(code).toBe(0);
       await waitForReady(`${health}/health/ready`, proc, 20000);
+      // A probe's answer is never cached (terminus' header, kept without its OpenAPI description).
+      expect((await fetch(`${health}/health/ready`)).headers.get('cache-control')).toBe(
+        'no-cache, no-store, must-revalidate',
+      );
       expect(await status()).toMatchObject({ auth_db_initialized: true });
       expect(proc.logs()).toContain('waiting for');
       expect(await proc.stop()).toBe(0);
