@@ -66,7 +66,10 @@ export class FailedLoginThrottleService implements OnModuleDestroy {
     const ip = throttledAddress(address);
     const local = this.storage.storage.get(this.key(ip));
     const localUntil = local?.isBlocked ? local.blockExpiresAt : 0;
-    const until = Math.max(localUntil, await this.fromShared(() => this.shared.blockedUntil(ip), 0));
+    // An address that has failed here lately is asked of the bucket itself, not of the watched copy:
+    // a block another replica has just made then holds here at once, for whoever keeps guessing.
+    const shared = await this.fromShared(() => this.shared.blockedUntil(ip, Date.now(), !!local), 0);
+    const until = Math.max(localUntil, shared);
     if (until > Date.now()) {
       const seconds = Math.ceil((until - Date.now()) / 1000);
       throw retryLater(`Too many failed logins from this address; retry in ${seconds} s`, seconds);

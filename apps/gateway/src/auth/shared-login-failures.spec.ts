@@ -89,8 +89,11 @@ describe('SharedLoginFailures', () => {
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).recordFailure('192.0.2.9')));
     expect(results).toEqual(Array(24).fill(0));
     expect(await a.blockedUntil('192.0.2.9')).toBe(0);
-    expect(await b.recordFailure('192.0.2.9')).toBeGreaterThan(Date.now());
-    expect(await a.blockedUntil('192.0.2.9')).toBeGreaterThan(Date.now());
+    const until = await b.recordFailure('192.0.2.9');
+    expect(until).toBeGreaterThan(Date.now());
+    // The bucket's own answer holds at once; a's watched copy as soon as JetStream delivers the write.
+    expect(await a.blockedUntil('192.0.2.9', Date.now(), true)).toBe(until);
+    await eventually(async () => (await a.blockedUntil('192.0.2.9')) === until, 1000);
   });
 
   it('uses a bucket made earlier with other settings as it is', async () => {
@@ -119,6 +122,9 @@ describe('SharedLoginFailures', () => {
     }
     await sleep(50);
     expect(reads.count).toBe(before);
+    // Asked for the bucket's own answer (an address that failed on this replica lately), it reads.
+    expect(await b.blockedUntil('10.2.0.1', Date.now(), true)).toBe(until);
+    await eventually(() => reads.count === before + 1, 1000);
   });
 
   it('a store started after blocks were made trusts its watch only once it has caught up with them', async () => {

@@ -67,10 +67,13 @@ export class SharedLoginFailures {
     private readonly log: WatchLog = () => undefined,
   ) {}
 
-  /** Until when (ms since the epoch) the address is blocked; 0 when it is not. */
-  blockedUntil(ip: string, now = Date.now()): Promise<number> {
+  /**
+   * Until when (ms since the epoch) the address is blocked; 0 when it is not. From the watched copy
+   * once it is live, unless `fresh` asks for the bucket's own answer.
+   */
+  blockedUntil(ip: string, now = Date.now(), fresh = false): Promise<number> {
     const key = keyOf(ip);
-    if (this.watcher?.live) return Promise.resolve(this.watcher.blocks.blockedUntil(key, now));
+    if (this.watcher?.live && !fresh) return Promise.resolve(this.watcher.blocks.blockedUntil(key, now));
     return this.withBucket(async (kv) => {
       const entry = await kv.get(key);
       const stored = entry?.operation === 'PUT' ? entry.json<Failures>() : undefined;
