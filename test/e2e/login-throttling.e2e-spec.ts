@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { api, OAuthErrorReply, readJson, seedUser } from '../support/fixtures';
-import { login as adminLogin, Stack } from '../support/stack';
+import { login as adminLogin, Stack, within } from '../support/stack';
 
 /** A JSON login at `stack`'s gateway; its URL is read at each call, as it is known once started. */
 const loginAt =
@@ -178,6 +178,44 @@ describe('failed logins are counted across gateway replicas', () => {
     // Ten failures: the eleventh attempt is refused, on either replica.
     expect(await login(stack.url, ip)).toBe(429);
     expect(await login(second.url, ip)).toBe(429);
+  });
+
+  it('reads the bucket for no login that succeeds, and for every login from an address failing here', async () => {
+    // Every read of the bucket, from any connection (the gateway's direct gets, or stream gets).
+    const nc = await stack.nats();
+    let reads = 0;
+    for (const subject of [
+      `$JS.API.DIRECT.GET.${bucketStream()}`,
+      `$JS.API.DIRECT.GET.${bucketStream()}.>`,
+      `$JS.API.STREAM.MSG.GET.${bucketStream()}`,
+    ])
+      nc.subscribe(subject, { callback: () => void reads++ });
+    await nc.flush();
+    const attempt = (forwardedFor: string, password: string) =>
+      fetch(`${stack.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ username: stack.adminUsername, password }),
+      }).then((r) => r.status);
+    // The first login opens the bucket and starts the watch; until it is live, logins read.
+    expect(await attempt('198.51.100.20', stack.adminPassword)).toBe(200);
+    await within(3000, async () => stack.gateway.logs().includes('following the shared failed-login count'));
+    await nc.flush();
+    const before = reads;
+    for (let i = 0; i < 5; i++) expect(await attempt('198.51.100.20', stack.adminPassword)).toBe(200);
+    await nc.flush();
+    expect(reads).toBe(before);
+    // A failure reads (the count is compare-and-set); after it, that address is judged on the bucket.
+    expect(await attempt('198.51.100.21', 'wrong-password-xyz')).toBe(401);
+    await nc.flush();
+    const afterFailure = reads;
+    expect(afterFailure).toBeGreaterThan(0);
+    expect(await attempt('198.51.100.21', stack.adminPassword)).toBe(200);
+    await nc.flush();
+    expect(reads).toBe(afterFailure + 1);
+    expect(await attempt('198.51.100.20', stack.adminPassword)).toBe(200);
+    await nc.flush();
+    expect(reads).toBe(afterFailure + 1);
   });
 
   it('when the shared count fails each replica still blocks on its own count, and sharing resumes after', async () => {
