@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Child, findPid, freePort, MemoryWatch, watchThreads } from './procs.mjs';
 import { NATS_URL, ROOT } from './stack.mjs';
+import { watchMeasured } from './window.mjs';
 
 /** HTTP load: autocannon's connections in every HTTP phase (and the logins' users). */
 export const HTTP_CONNECTIONS = 32;
@@ -85,15 +86,27 @@ export class Bench {
       await before?.();
       const busyBefore = await this.waitQuiet();
       log(`${id} …${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      const end = this.mem.begin();
-      const threadsEnd = threadsOf ? watchThreads(threadsOf()) : null;
+      const watch = this.mem.begin();
+      const threads = threadsOf ? watchThreads(threadsOf()) : null;
+      watchMeasured({
+        start: () => {
+          watch.measuredStart();
+          threads?.measuredStart();
+        },
+        end: () => {
+          watch.measuredEnd();
+          threads?.measuredEnd();
+        },
+      });
       let result;
       try {
         result = await fn();
       } catch (err) {
         result = { ops: 0, errors: 1, throughput: 0, p50_ms: null, p99_ms: null, lastError: String(err?.stack ?? err) };
+      } finally {
+        watchMeasured(null);
       }
-      const { rss, cpu } = end();
+      const { rss, cpu } = watch.end();
       const row = {
         id,
         group,
@@ -104,7 +117,7 @@ export class Bench {
         cpuPct: cpu,
         machineBusyBeforePct: busyBefore,
       };
-      if (threadsEnd) row.threads = threadsEnd();
+      if (threads) row.threads = threads.end();
       if (this.heapProbe) row.heapAfterMb = await this.heapProbe();
       if (attempt > 1) row.attempts = attempt;
       if (!best || cpu.foreign < best.cpuPct.foreign) best = row;

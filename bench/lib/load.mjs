@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { round } from './stats.mjs';
+import { measuredEnd, measuredStart } from './window.mjs';
 
 /**
  * HTTP load with autocannon (closed loop, `connections` connections, one request in flight on
@@ -20,7 +21,8 @@ export async function cannon({ url, connections = 32, durationMs, warmupMs = 0, 
     // so the measured run does not start behind a queue of abandoned work.
     await new Promise((r) => setTimeout(r, drainMs));
   }
-  const r = await run(durationMs);
+  measuredStart();
+  const r = await run(durationMs).finally(measuredEnd);
   const seconds = r.duration;
   const ok = r['2xx'];
   const errors = r.non2xx + r.errors + r.timeouts;

@@ -120,10 +120,11 @@ export class MemoryWatch {
   }
 
   /**
-   * Starts watching; the returned function stops and gives, per process, the peak RSS (MB) and
-   * the CPU used (% of one core), plus the machine's CPU use split into the bench's own
+   * Starts watching. `end()` stops and gives, per process, the peak RSS (MB) over the whole phase
+   * and the CPU used (% of one core), plus the machine's CPU use split into the bench's own
    * processes, PostgreSQL, nats-server and everything else ("foreign": other work on the
-   * machine, which skews the numbers of the phase).
+   * machine, which skews the numbers of the phase). CPU use is taken over the stretches marked
+   * with `measuredStart()`/`measuredEnd()` (window.mjs) when there were any, else over the phase.
    */
   begin() {
     const peaks = new Map();
@@ -147,46 +148,78 @@ export class MemoryWatch {
     const cpu0 = cpuSnapshot();
     const t0 = performance.now();
     const timer = setInterval(sample, 50);
-    return () => {
-      clearInterval(timer);
-      sample();
-      const cpu1 = cpuSnapshot();
-      const seconds = (performance.now() - t0) / 1000;
-      const rss = {};
-      for (const [name, p] of this.procs) {
-        let peak = peaks.get(name) ?? 0;
-        if (p.own) {
-          const s = status(p.pid);
-          if (s && Number.isFinite(s.hwm)) peak = Math.max(peak, s.hwm);
+    const measured = { ticks: emptyTicks(), seconds: 0, open: null };
+    return {
+      measuredStart: () => {
+        measured.open ??= { snap: cpuSnapshot(), t: performance.now() };
+      },
+      measuredEnd: () => {
+        if (!measured.open) return;
+        addTicks(measured.ticks, cpuTicks(measured.open.snap, cpuSnapshot()));
+        measured.seconds += (performance.now() - measured.open.t) / 1000;
+        measured.open = null;
+      },
+      end: () => {
+        clearInterval(timer);
+        sample();
+        const whole = cpuTicks(cpu0, cpuSnapshot());
+        const seconds = (performance.now() - t0) / 1000;
+        const rss = {};
+        for (const [name, p] of this.procs) {
+          let peak = peaks.get(name) ?? 0;
+          if (p.own) {
+            const s = status(p.pid);
+            if (s && Number.isFinite(s.hwm)) peak = Math.max(peak, s.hwm);
+          }
+          rss[name] = peak ? Math.round((peak / MB) * 10) / 10 : null;
         }
-        rss[name] = peak ? Math.round((peak / MB) * 10) / 10 : null;
-      }
-      return { rss, cpu: this.cpuUse(cpu0, cpu1, seconds) };
+        const cpu = measured.seconds > 0 ? this.cpuUse(measured.ticks, measured.seconds) : this.cpuUse(whole, seconds);
+        return { rss, cpu };
+      },
     };
   }
 
-  cpuUse(a, b, seconds) {
-    const pctOf = (ticks) => Math.round((ticks / TICKS / Math.max(seconds, 1e-3)) * 1000) / 10;
-    const delta = (pid) => (b.procs.get(pid)?.ticks ?? 0) - (a.procs.get(pid)?.ticks ?? b.procs.get(pid)?.ticks ?? 0);
+  cpuUse(ticks, seconds) {
+    const pctOf = (t) => Math.round((t / TICKS / Math.max(seconds, 1e-3)) * 1000) / 10;
     const out = {};
     const mine = new Set();
     for (const [name, p] of this.procs) {
       mine.add(p.pid);
-      out[name] = pctOf(Math.max(0, delta(p.pid)));
+      out[name] = pctOf(Math.max(0, ticks.procs.get(p.pid)?.ticks ?? 0));
     }
-    // A pg pool drops connections idle for 10 s (pg-pool's default, the app's too), so a phase
-    // after a quiet spell forks new backends: all their CPU falls within the phase, and counting it
-    // as 0 would pass PostgreSQL's work off as foreign.
     let postgres = 0;
-    for (const [pid, info] of b.procs)
-      if (info.comm === 'postgres' && !mine.has(pid))
-        postgres += Math.max(0, info.ticks - (a.procs.get(pid)?.ticks ?? 0));
+    for (const [pid, info] of ticks.procs)
+      if (info.comm === 'postgres' && !mine.has(pid)) postgres += Math.max(0, info.ticks);
     out.postgres = pctOf(postgres);
-    const busy = b.busy - a.busy;
     const accounted = Object.values(out).reduce((x, y) => x + y, 0);
-    out.machine = pctOf(busy);
+    out.machine = pctOf(ticks.busy);
     out.foreign = Math.max(0, Math.round((out.machine - accounted) * 10) / 10);
     return out;
+  }
+}
+
+const emptyTicks = () => ({ procs: new Map(), busy: 0 });
+
+/**
+ * CPU ticks from snapshot `a` to `b`: the machine's busy ticks, and each process's. A process not
+ * in `a` counts from zero only if it is a PostgreSQL backend: a pg pool drops connections idle for
+ * 10 s (pg-pool's default, the app's too), so a phase after a quiet spell forks new backends, and
+ * counting their work as 0 would pass PostgreSQL's work off as foreign. Any other newcomer counts 0.
+ */
+function cpuTicks(a, b) {
+  const procs = new Map();
+  for (const [pid, info] of b.procs) {
+    const was = a.procs.get(pid)?.ticks ?? (info.comm === 'postgres' ? 0 : info.ticks);
+    procs.set(pid, { comm: info.comm, ticks: info.ticks - was });
+  }
+  return { procs, busy: b.busy - a.busy };
+}
+
+function addTicks(into, more) {
+  into.busy += more.busy;
+  for (const [pid, info] of more.procs) {
+    const had = into.procs.get(pid);
+    into.procs.set(pid, { comm: info.comm, ticks: (had?.ticks ?? 0) + info.ticks });
   }
 }
 
@@ -236,8 +269,9 @@ export function findPid(pattern) {
 
 /**
  * Scheduler accounting of one process's threads (/proc/PID/task/TID/schedstat: time on a CPU, and
- * time runnable but waiting for one), from now until the returned function is called: the main
- * thread's share of the elapsed time, and the sum over all its other threads (% of one core).
+ * time runnable but waiting for one), over the measured stretches of the phase (window.mjs; the
+ * whole phase if none was marked): the main thread's share of the elapsed time, and the sum over
+ * all its other threads (% of one core).
  */
 export function watchThreads(pid) {
   const read = () => {
@@ -258,23 +292,41 @@ export function watchThreads(pid) {
     }
     return out;
   };
-  const before = read();
-  const t0 = process.hrtime.bigint();
-  return () => {
+  const main = { run: 0, wait: 0 };
+  const rest = { run: 0, wait: 0 };
+  let threads = 0;
+  let elapsed = 0;
+  let open = null;
+  const start = () => {
+    open ??= { before: read(), t0: process.hrtime.bigint() };
+  };
+  const stop = () => {
+    if (!open) return;
     const after = read();
-    const elapsed = Number(process.hrtime.bigint() - t0);
-    const share = (ns) => Math.round((ns / elapsed) * 1000) / 10;
-    const main = { run: 0, wait: 0 };
-    const rest = { run: 0, wait: 0 };
+    elapsed += Number(process.hrtime.bigint() - open.t0);
     for (const [tid, now] of after) {
-      const was = before.get(tid) ?? { run: 0, wait: 0 };
+      const was = open.before.get(tid) ?? { run: 0, wait: 0 };
       const into = tid === pid ? main : rest;
       into.run += now.run - was.run;
       into.wait += now.wait - was.wait;
     }
-    return {
-      main: { runPct: share(main.run), waitPct: share(main.wait) },
-      others: { runPct: share(rest.run), waitPct: share(rest.wait), threads: after.size - 1 },
-    };
+    threads = after.size - 1;
+    open = null;
+  };
+  const whole = { before: read(), t0: process.hrtime.bigint() };
+  return {
+    measuredStart: start,
+    measuredEnd: stop,
+    end: () => {
+      if (elapsed === 0) {
+        open = whole;
+        stop();
+      }
+      const share = (ns) => Math.round((ns / elapsed) * 1000) / 10;
+      return {
+        main: { runPct: share(main.run), waitPct: share(main.wait) },
+        others: { runPct: share(rest.run), waitPct: share(rest.wait), threads },
+      };
+    },
   };
 }

@@ -47,10 +47,10 @@ export function renderReport(r) {
   L.push('');
   L.push('Throughput is completed operations per second (only successful answers count); p50/p99 are latencies of');
   L.push(
-    'single operations; peak RSS is per process during that phase, in MB; CPU is what each process used during the',
+    'single operations; peak RSS is per process during that phase, in MB; CPU is what each process used while the',
   );
   L.push(
-    'phase in % of one core (200 = both cores), `foreign` being work on the machine that is not part of the measurement.',
+    'phase measured (warm-ups and drains left out) in % of one core (200 = both cores), `foreign` being work on the machine that is not part of the measurement.',
   );
   L.push('');
   L.push('| id | what | in flight | ops/s | p50 ms | p99 ms | errors | peak RSS (MB) | CPU (% of a core) |');

@@ -1,4 +1,5 @@
 /** Latency recording and summaries shared by every load generator of the bench. */
+import { measuredEnd, measuredStart } from './window.mjs';
 
 export class Recorder {
   constructor(initial = 1 << 16) {
@@ -74,7 +75,8 @@ export async function closedLoop({ concurrency, durationMs, warmupMs = 0, maxOps
   };
   if (warmupMs > 0) await phase(warmupMs, null);
   const rec = new Recorder();
-  const seconds = await phase(durationMs, rec);
+  measuredStart();
+  const seconds = await phase(durationMs, rec).finally(measuredEnd);
   return { ...rec.summary(seconds), ...(rec.lastError ? { lastError: rec.lastError } : {}) };
 }
 
@@ -84,6 +86,7 @@ export function syncLoop({ durationMs, warmupMs = 0, op }) {
   let end = now() + warmupMs;
   while (now() < end) op(i++);
   const rec = new Recorder();
+  measuredStart();
   const start = now();
   end = start + durationMs;
   let t = start;
@@ -93,6 +96,7 @@ export function syncLoop({ durationMs, warmupMs = 0, op }) {
     rec.add(t2 - t);
     t = t2;
   }
+  measuredEnd();
   return rec.summary((now() - start) / 1000);
 }
 
