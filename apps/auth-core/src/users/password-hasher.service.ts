@@ -6,11 +6,15 @@ import { HASH_THREADS } from '../runtime/hash-threads';
 export const ARGON2_PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /**
- * Hashes handed to libuv's pool at once: two per hashing thread (runtime/hash-threads.ts), so a
- * thread that finishes one starts the next on its own. Only the pool's threads run them, so no
- * more than HASH_THREADS hold their 19 MiB at a time; the rest wait here, in arrival order.
+ * Hashes handed to libuv's pool at once: eight per hashing thread (runtime/hash-threads.ts), so a
+ * thread that finishes one starts the next on its own. A hash holds its turn until the main thread
+ * has taken its result, and when logins keep every core busy the main thread waits for a CPU too:
+ * with two per thread the pool ran dry behind finished hashes not yet taken. The login benchmark,
+ * in turns with the argon2 ceiling (bench/NOTES.md, session 27): two per thread 77.5 %, four
+ * 80.8–82.6 %, eight 83.4 %. Hashes waiting in libuv's queue hold no memory: only the pool's
+ * threads run them, so no more than the pool's size hold their 19 MiB at a time.
  */
-const CONCURRENT_HASHES = 2 * HASH_THREADS;
+const CONCURRENT_HASHES = 8 * HASH_THREADS;
 
 @Injectable()
 export class PasswordHasherService implements OnModuleInit {
