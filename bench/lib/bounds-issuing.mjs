@@ -124,6 +124,12 @@ export function explainIssuingMisses({ out, row, tp }) {
       const othersMs = (Math.max(0, others) / 100 / login.throughput) * 1000;
       const share = ((hashMs + othersMs) * needed) / 1000 / 2;
       t.shortfall += `; CPU per login: argon2id ${fmt(hashMs)} ms (the 2-core ceiling's CPU per hash) + ${fmt(othersMs)} ms in the gateway, NATS, PostgreSQL and the load generator (this run's login phase) — at ${fmt(needed)}/s that is ${pct(share)} of the 2 cores${share >= 1 ? ' before auth-core does anything but hash' : `, leaving ${fmt(((2 - ((hashMs + othersMs) * needed) / 1000) / needed) * 1000)} ms per login for auth-core's own work`}`;
+      // The gateway's part, set beside its CPU per login with no hash running (a constant-answer
+      // core behind a second gateway): how much of it the busy machine adds.
+      const alone = row('pcl.http.login.gateway_alone');
+      const aloneCpu = alone?.cpuPct?.['gateway#2'];
+      if (alone?.throughput && aloneCpu && login.cpuPct?.gateway)
+        t.shortfall += `; of that, the gateway ${fmt((login.cpuPct.gateway / 100 / login.throughput) * 1000)} ms, against ${fmt((aloneCpu / 100 / alone.throughput) * 1000)} ms per login when only the gateway is loaded (pcl.http.login.gateway_alone, ${fmt(alone.throughput)}/s, no hash running)`;
       // The kernel's own account of auth-core's threads in that phase: whether the hashes got the
       // CPU they were ready to use while the machine still had some.
       const th = login.threads;

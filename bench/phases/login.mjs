@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { cannon } from '../lib/load.mjs';
 import { closedLoop, inTurns } from '../lib/stats.mjs';
 import { HTTP_CONNECTIONS } from '../lib/harness.mjs';
+import { NATS_URL } from '../lib/stack.mjs';
 
 const LOGIN_DRAIN_MS = 2000;
 
@@ -11,7 +12,7 @@ const LOGIN_DRAIN_MS = 2000;
  * argon2 ceiling's op (ceilings-crypto.mjs).
  */
 export async function login(b, stack, fx, { argonOp }) {
-  const { gw, loginUsers, loginBody } = fx;
+  const { gw, nc, loginUsers, loginBody } = fx;
   const { warmupMs, measureMs } = b.opts;
   const turns = b.opts.loginTurns;
   // The smoke run only proves the code paths: a short drain is enough there.
@@ -88,6 +89,40 @@ export async function login(b, stack, fx, { argonOp }) {
       );
     } finally {
       await fwd.stop();
+    }
+  }
+
+  // The gateway alone under logins: a second gateway (same build) in front of a responder that
+  // answers every login with the bytes of one real login reply (servers/nats-noop.mjs). No hash
+  // keeps the machine busy, so this is the gateway's own CPU per login on a machine with room, to
+  // set beside its share in pcl.http.login.
+  if (b.wanted('pcl.http.login.gateway_alone')) {
+    const prefix2 = `${stack.prefix}gwlogin.`;
+    const reply = (await nc.request(stack.subject('auth.v1.login'), loginBody(), { timeout: 10000 })).data;
+    if (!JSON.parse(Buffer.from(reply).toString()).access_token) throw new Error('the sample login failed');
+    const noop = await b.startServer(
+      'login-noop',
+      'nats-noop.mjs',
+      [`${prefix2}auth.v1.login`, Buffer.from(reply).toString('base64')],
+      {
+        NATS_URL,
+      },
+    );
+    const gw2 = await stack.startGateway('gateway#2', prefix2);
+    b.mem.track('gateway#2', gw2.child.pid);
+    try {
+      await b.phase(
+        'pcl.http.login.gateway_alone',
+        'portcullis',
+        `the gateway alone: POST /api/v1/auth/login on a second gateway (same build) in front of a responder answering each login with one real login reply (no hash, database or auth-core), ${HTTP_CONNECTIONS} connections`,
+        { concurrency: HTTP_CONNECTIONS },
+        () => loginsAt(`${gw2.url}/api/v1/auth/login`)(b.httpLoop),
+      );
+    } finally {
+      await gw2.stop();
+      b.mem.untrack('gateway#2');
+      await noop.stop();
+      b.mem.untrack('login-noop');
     }
   }
 
