@@ -104,9 +104,7 @@ export async function login(b, stack, fx, { argonOp }) {
       'login-noop',
       'nats-noop.mjs',
       [`${prefix2}auth.v1.login`, Buffer.from(reply).toString('base64')],
-      {
-        NATS_URL,
-      },
+      { NATS_URL },
     );
     const gw2 = await stack.startGateway('gateway#2', prefix2);
     b.mem.track('gateway#2', gw2.child.pid);

@@ -3,7 +3,8 @@
  * the very bytes of a real validate reply, prepared once, so that the load generator decodes the
  * same JSON from it as from auth-core (a padded `{valid}` of the same size parses faster, and
  * that difference would land on the ceiling's side). Started as its own process, like auth-core.
- * argv: subject, the reply (base64).
+ * Also the constant-answer core behind the second gateway of pcl.http.login.gateway_alone, there
+ * with the bytes of a real login reply. argv: subject, the reply (base64).
  */
 import { connect } from '@nats-io/transport-node';
 

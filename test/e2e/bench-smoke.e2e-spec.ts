@@ -44,6 +44,7 @@ const ROWS = [
   'pcl.http.client_credentials.core_alone',
   'pcl.http.refresh',
   'pcl.http.login',
+  'pcl.http.login.gateway_alone',
   'turns.http.login',
   'turns.http.login.core_alone',
   'ceiling.login_shape',
